@@ -1,0 +1,138 @@
+//! The `cachegate` command line (clap derive): subcommands, their arguments, and what each
+//! prints. Data goes to stdout; errors are returned to `main`, which prints them and picks
+//! the exit status (0 success or allowed, 1 a negative answer, 2 an error).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+
+use crate::policy::{Context, Decision, Explanation, PolicyDocument, PolicyError, PolicySet};
+
+/// Decide how an API Gateway stage cache should be configured before it goes live.
+#[derive(Debug, Parser)]
+#[command(name = "cachegate", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Work with IAM policy documents.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+/// `cachegate policy ...`
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Decide whether an action on a resource is allowed, and say which statement decided.
+    ///
+    /// Exit status: 0 allowed, 1 denied (explicitly or implicitly), 2 error.
+    Eval(EvalArgs),
+    /// Check policy files and report every problem found.
+    ///
+    /// Exit status: 0 all valid, 1 some invalid, 2 some unreadable.
+    Check {
+        /// Policy files (IAM JSON).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// Arguments of `cachegate policy eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// An identity policy the principal holds (IAM JSON); repeat for several.
+    #[arg(long = "policy", required = true, value_name = "FILE")]
+    pub policies: Vec<PathBuf>,
+    /// The action, e.g. `execute-api:InvalidateCache`.
+    #[arg(long, value_name = "ACTION")]
+    pub action: String,
+    /// The resource ARN, e.g. `arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/pets/7`.
+    #[arg(long, value_name = "ARN")]
+    pub resource: String,
+    /// A request context value, e.g. `aws:SourceIp=203.0.113.5`; repeat a key for several values.
+    #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_context_pair)]
+    pub context: Vec<(String, String)>,
+    /// Print the decision as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_context_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        _ => Err(format!(
+            "expected KEY=VALUE, e.g. aws:SourceIp=203.0.113.5, got `{text}`"
+        )),
+    }
+}
+
+/// Runs a parsed command line, writing results to `out`; returns the exit status.
+pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Policy(PolicyCommand::Eval(args)) => policy_eval(&args, out),
+        Command::Policy(PolicyCommand::Check { files }) => policy_check(&files, out),
+    }
+}
+
+fn policy_eval(args: &EvalArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
+    let set = PolicySet::load(&args.policies)?;
+    let mut ctx = Context::new();
+    for (k, v) in &args.context {
+        ctx.insert(k, v.as_str());
+    }
+    let explanation = set.explain(&args.action, &args.resource, &ctx);
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &explanation).context("writing JSON")?;
+        writeln!(out)?;
+    } else {
+        write_explanation(out, args, &explanation)?;
+    }
+    Ok(if explanation.decision == Decision::Allow {
+        0
+    } else {
+        1
+    })
+}
+
+fn write_explanation(out: &mut dyn Write, args: &EvalArgs, e: &Explanation) -> std::io::Result<()> {
+    writeln!(out, "{}: {} on {}", e.decision, args.action, args.resource)?;
+    match &e.deciding {
+        Some(s) => writeln!(out, "  decided by {s}")?,
+        None => writeln!(out, "  no statement applies; IAM denies by default")?,
+    }
+    for s in e.matched.iter().filter(|s| Some(*s) != e.deciding.as_ref()) {
+        writeln!(out, "  also applies: {s}")?;
+    }
+    Ok(())
+}
+
+fn policy_check(files: &[PathBuf], out: &mut dyn Write) -> anyhow::Result<u8> {
+    let mut status = 0u8;
+    for file in files {
+        match PolicyDocument::load(file) {
+            Ok(doc) => writeln!(
+                out,
+                "{}: ok ({} statement{})",
+                file.display(),
+                doc.statements.len(),
+                if doc.statements.len() == 1 { "" } else { "s" }
+            )?,
+            Err(e @ PolicyError::Read { .. }) => {
+                eprintln!("cachegate: error: {e}");
+                status = 2;
+            }
+            Err(e) => {
+                writeln!(out, "{e}")?;
+                status = status.max(1);
+            }
+        }
+    }
+    Ok(status)
+}

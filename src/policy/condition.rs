@@ -1,0 +1,208 @@
+//! Compiled conditions: one operator, one (normalized) context key and its policy values,
+//! pre-parsed so evaluation only parses the context's values.
+//!
+//! Semantics (IAM user guide, "Condition operators" and "Single-valued vs. multivalued
+//! context keys"): policy values are ORed; an absent key makes a positive operator false
+//! and a negated one true, `...IfExists` makes it true, `ForAnyValue:` false and
+//! `ForAllValues:` true. A negated operator is the negation of its positive form.
+
+use ipnet::IpNet;
+
+use super::context::{Context, normalize_key};
+use super::document::{Condition, Version};
+use super::operator::{self, Operator, SetQualifier, Test, Value};
+use super::pattern::{Pattern, Syntax};
+
+/// A condition ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct CompiledCondition {
+    key: Box<str>,
+    operator: Operator,
+    values: Values,
+}
+
+#[derive(Debug, Clone)]
+enum Values {
+    Patterns(Box<[Pattern]>),
+    Arns(Box<[ArnPattern]>),
+    Numbers(Box<[f64]>),
+    Dates(Box<[i128]>),
+    Bools(Box<[bool]>),
+    Nets(Box<[IpNet]>),
+    Binary(Box<[String]>),
+}
+
+/// `ArnLike`/`ArnEquals` compare the six colon-separated ARN components one by one, each
+/// with wildcards. A policy value with fewer than six components is matched as one
+/// pattern over the whole ARN (an assumption: IAM documents only six-part ARNs here).
+#[derive(Debug, Clone)]
+enum ArnPattern {
+    Parts(Box<[Pattern; 6]>),
+    Whole(Pattern),
+}
+
+impl ArnPattern {
+    fn compile(text: &str, syntax: Syntax) -> ArnPattern {
+        let parts: Vec<&str> = text.splitn(6, ':').collect();
+        match <[&str; 6]>::try_from(parts) {
+            Ok(parts) => ArnPattern::Parts(Box::new(parts.map(|p| Pattern::compile(p, syntax)))),
+            Err(_) => ArnPattern::Whole(Pattern::compile(text, syntax)),
+        }
+    }
+
+    fn matches(&self, arn: &str, ctx: &Context) -> bool {
+        match self {
+            ArnPattern::Whole(p) => p.matches(arn, ctx),
+            ArnPattern::Parts(parts) => {
+                let mut rest = arn;
+                for (i, p) in parts.iter().enumerate() {
+                    let piece = if i == 5 {
+                        rest
+                    } else {
+                        match rest.split_once(':') {
+                            Some((piece, tail)) => {
+                                rest = tail;
+                                piece
+                            }
+                            None => return false,
+                        }
+                    };
+                    if !p.matches(piece, ctx) {
+                        return false;
+                    }
+                }
+                true
+            }
+        }
+    }
+}
+
+impl CompiledCondition {
+    /// Compiles one parsed condition of a policy with the given version.
+    pub fn compile(c: &Condition, version: Version) -> CompiledCondition {
+        let syntax = |wildcards, case_insensitive| Syntax {
+            wildcards,
+            variables: version.has_variables(),
+            case_insensitive,
+        };
+        let texts = || {
+            c.values.iter().filter_map(|v| match v {
+                Value::Text(t) => Some(t.as_str()),
+                _ => None,
+            })
+        };
+        let values = match c.operator.test {
+            Test::StringEquals => Values::Patterns(
+                texts()
+                    .map(|t| Pattern::compile(t, syntax(false, false)))
+                    .collect(),
+            ),
+            Test::StringEqualsIgnoreCase => Values::Patterns(
+                texts()
+                    .map(|t| Pattern::compile(t, syntax(false, true)))
+                    .collect(),
+            ),
+            Test::StringLike => Values::Patterns(
+                texts()
+                    .map(|t| Pattern::compile(t, syntax(true, false)))
+                    .collect(),
+            ),
+            Test::ArnLike => Values::Arns(
+                texts()
+                    .map(|t| ArnPattern::compile(t, syntax(true, false)))
+                    .collect(),
+            ),
+            Test::BinaryEquals => Values::Binary(texts().map(str::to_owned).collect()),
+            Test::Numeric(_) => Values::Numbers(
+                c.values
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::Number(n) => Some(*n),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            Test::Date(_) => Values::Dates(
+                c.values
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::Date(d) => Some(*d),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            Test::Bool | Test::Null => Values::Bools(
+                c.values
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::Bool(b) => Some(*b),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            Test::IpAddress => Values::Nets(
+                c.values
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::Net(n) => Some(*n),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+        };
+        CompiledCondition {
+            key: normalize_key(&c.key).into(),
+            operator: c.operator.clone(),
+            values,
+        }
+    }
+
+    /// Whether the condition holds for `ctx`.
+    pub fn holds(&self, ctx: &Context) -> bool {
+        let present = ctx.get(&self.key).filter(|v| !v.is_empty());
+        let op = &self.operator;
+        if op.test == Test::Null {
+            let absent = present.is_none();
+            return match &self.values {
+                Values::Bools(b) => b.contains(&absent),
+                _ => false,
+            };
+        }
+        let Some(values) = present else {
+            return op.if_exists
+                || match op.set {
+                    SetQualifier::Single => op.negated,
+                    SetQualifier::ForAnyValue => false,
+                    SetQualifier::ForAllValues => true,
+                };
+        };
+        let satisfies = |v: &String| self.any_policy_value_matches(v, ctx) != op.negated;
+        match op.set {
+            SetQualifier::Single => {
+                values.iter().any(|v| self.any_policy_value_matches(v, ctx)) != op.negated
+            }
+            SetQualifier::ForAnyValue => values.iter().any(satisfies),
+            SetQualifier::ForAllValues => values.iter().all(satisfies),
+        }
+    }
+
+    /// The positive test for one context value: does any policy value match it?
+    fn any_policy_value_matches(&self, v: &str, ctx: &Context) -> bool {
+        match (&self.values, self.operator.test) {
+            (Values::Patterns(ps), _) => ps.iter().any(|p| p.matches(v, ctx)),
+            (Values::Arns(ps), _) => ps.iter().any(|p| p.matches(v, ctx)),
+            (Values::Binary(bs), _) => bs.iter().any(|b| b == v),
+            (Values::Numbers(ns), Test::Numeric(cmp)) => {
+                operator::parse_number(v).is_some_and(|x| ns.iter().any(|&n| cmp.holds(x, n)))
+            }
+            (Values::Dates(ds), Test::Date(cmp)) => {
+                operator::parse_date(v).is_some_and(|x| ds.iter().any(|&d| cmp.holds(x, d)))
+            }
+            (Values::Bools(bs), _) => operator::parse_bool(v).is_some_and(|x| bs.contains(&x)),
+            (Values::Nets(ns), _) => {
+                operator::parse_ip(v).is_some_and(|ip| ns.iter().any(|n| n.contains(&ip)))
+            }
+            _ => false,
+        }
+    }
+}

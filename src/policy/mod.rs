@@ -1,0 +1,24 @@
+//! IAM policy evaluation for `execute-api:InvalidateCache` (and any other action).
+//!
+//! [`PolicyDocument`] mirrors the JSON and reports bad input with file, line, column and
+//! element path; [`PolicySet`] compiles documents into matchers that pick the cheapest
+//! strategy per pattern and decides requests without allocating; [`PolicySet::explain`]
+//! names the deciding statement; [`reference`] is a plain evaluator that tests and
+//! benches hold the compiled one against.
+
+mod condition;
+mod context;
+mod document;
+mod error;
+mod eval;
+pub mod operator;
+pub mod pattern;
+pub mod reference;
+
+pub use context::{Context, normalize_key};
+pub use document::{Condition, Effect, PolicyDocument, Statement, Targets, Version};
+pub use error::{InvalidPolicy, PolicyError};
+pub use eval::{ActionPolicy, Decision, Explanation, PolicySet, StatementRef};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,4 @@
+//! Integration tests: one binary (as in nexosim and ripgrep), one module per behaviour,
+//! driving the `cachegate` command line with assert_cmd.
+
+mod policy_cli;
