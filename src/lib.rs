@@ -9,5 +9,7 @@
 //!
 //! Modules: [`policy`] (IAM evaluation), [`cli`] (the `cachegate` command line).
 
+pub mod cache;
 pub mod cli;
 pub mod policy;
+pub mod time;

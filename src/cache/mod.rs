@@ -1,0 +1,413 @@
+//! The API Gateway stage cache: entries by [`CacheKey`], each with its insertion time,
+//! TTL, size in bytes and a payload the simulator uses to measure staleness; a byte
+//! capacity; an eviction order ([`eviction`]); lazy expiry; whole-cache flush and resize.
+//!
+//! Semantics (see DESIGN.md and `reference/apigw-cache.md` §1): TTL 0 caches nothing; an
+//! entry is valid strictly before `inserted + TTL` (`ttl_mode = "fixed"`, the default) or
+//! before `last hit + TTL` (`"sliding"`); responses over 1,048,576 bytes are not cached;
+//! changing capacity drops every entry. Removal causes are counted separately (moka's
+//! `RemovalCause` vocabulary). [`StageCache::validate`] checks every invariant.
+
+pub mod eviction;
+pub mod key;
+pub mod size;
+
+#[cfg(test)]
+mod tests;
+
+use hashbrown::HashMap;
+use serde::Deserialize;
+
+use crate::time::{SimDuration, SimTime};
+pub use eviction::{Eviction, EvictionOrder, EvictionPolicy};
+pub use key::{CacheKey, Fingerprint, IdentityBuild};
+pub use size::ClusterSize;
+
+/// API Gateway's largest cacheable response.
+pub const MAX_RESPONSE_BYTES: u64 = 1_048_576;
+
+/// When an entry's TTL starts (`model.ttl_mode`). AWS does not document it; its wording
+/// suggests expiry from the time of caching. Defaults to: `fixed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TtlMode {
+    /// Valid until `inserted + TTL`.
+    #[default]
+    Fixed,
+    /// Each hit extends validity to `now + TTL`.
+    Sliding,
+}
+
+impl TtlMode {
+    /// The scenario spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TtlMode::Fixed => "fixed",
+            TtlMode::Sliding => "sliding",
+        }
+    }
+}
+
+/// How a stage cache is set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// Bytes available for entries.
+    pub capacity_bytes: u64,
+    /// Bytes added to each response's size when stored. Defaults to: 0.
+    pub entry_overhead_bytes: u64,
+    /// When TTLs start. Defaults to: fixed.
+    pub ttl_mode: TtlMode,
+    /// What is evicted to make room. Defaults to: lru.
+    pub eviction: EvictionPolicy,
+}
+
+/// Why an entry left the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovalCause {
+    /// Found past its expiry (on lookup, or when chosen to make room).
+    Expired,
+    /// Evicted while still valid, to make room.
+    Evicted,
+    /// Overwritten by a newer response for the same key (e.g. an honoured `max-age=0`).
+    Replaced,
+    /// Removed on purpose by [`StageCache::invalidate`].
+    Invalidated,
+    /// Dropped by a whole-stage flush (`FlushStageCache`).
+    Flushed,
+    /// Dropped because the capacity changed (AWS recreates the cache instance).
+    Resized,
+}
+
+/// Entries removed, by cause.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RemovalCounts {
+    /// See [`RemovalCause::Expired`].
+    pub expired: u64,
+    /// See [`RemovalCause::Evicted`].
+    pub evicted: u64,
+    /// See [`RemovalCause::Replaced`].
+    pub replaced: u64,
+    /// See [`RemovalCause::Invalidated`].
+    pub invalidated: u64,
+    /// See [`RemovalCause::Flushed`].
+    pub flushed: u64,
+    /// See [`RemovalCause::Resized`].
+    pub resized: u64,
+}
+
+impl RemovalCounts {
+    fn count(&mut self, cause: RemovalCause, n: u64) {
+        let c = match cause {
+            RemovalCause::Expired => &mut self.expired,
+            RemovalCause::Evicted => &mut self.evicted,
+            RemovalCause::Replaced => &mut self.replaced,
+            RemovalCause::Invalidated => &mut self.invalidated,
+            RemovalCause::Flushed => &mut self.flushed,
+            RemovalCause::Resized => &mut self.resized,
+        };
+        *c += n;
+    }
+}
+
+/// The result of a lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup<V> {
+    /// A valid entry; its payload.
+    Hit(V),
+    /// No entry.
+    Miss,
+    /// An entry had expired; it has been removed. A miss for the caller.
+    Expired,
+}
+
+/// Why a response was not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// The TTL is 0: caching is off.
+    TtlZero,
+    /// The response is larger than [`MAX_RESPONSE_BYTES`].
+    OverMaxResponse,
+    /// The entry alone is larger than the whole capacity.
+    OverCapacity,
+}
+
+/// The result of an insert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Insert {
+    /// Stored (possibly replacing an entry or evicting others).
+    Stored,
+    /// Not stored.
+    Rejected(Rejection),
+}
+
+/// A stored entry, as [`StageCache::peek`] shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry<V> {
+    key: CacheKey,
+    /// When the response was stored.
+    pub inserted_at: SimTime,
+    /// The entry is valid strictly before this time.
+    pub expires_at: SimTime,
+    /// The TTL it was stored with.
+    pub ttl: SimDuration,
+    /// Bytes charged against capacity (response plus overhead).
+    pub bytes: u64,
+    /// The simulator's payload.
+    pub value: V,
+}
+
+/// A stage cache holding payloads of type `V`.
+#[derive(Debug, Clone)]
+pub struct StageCache<V> {
+    index: HashMap<CacheKey, u32, IdentityBuild>,
+    slots: Vec<Option<Entry<V>>>,
+    free: Vec<u32>,
+    order: Eviction,
+    config: CacheConfig,
+    used_bytes: u64,
+    removals: RemovalCounts,
+}
+
+impl<V: Copy> StageCache<V> {
+    /// An empty cache.
+    pub fn new(config: CacheConfig) -> StageCache<V> {
+        StageCache {
+            index: HashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            order: Eviction::new(config.eviction),
+            config,
+            used_bytes: 0,
+            removals: RemovalCounts::default(),
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &CacheConfig {
+        &self.config
+    }
+
+    /// Number of entries (including expired ones not yet removed).
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Whether the cache holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// Bytes charged against capacity.
+    pub fn used_bytes(&self) -> u64 {
+        self.used_bytes
+    }
+
+    /// Removals so far, by cause.
+    pub fn removals(&self) -> RemovalCounts {
+        self.removals
+    }
+
+    /// Looks `key` up at `now`: a hit refreshes the eviction order (and, in sliding mode,
+    /// the expiry); an expired entry is removed.
+    #[inline]
+    pub fn get(&mut self, now: SimTime, key: CacheKey) -> Lookup<V> {
+        let Some(&slot) = self.index.get(&key) else {
+            return Lookup::Miss;
+        };
+        let Some(entry) = self.slots[slot as usize].as_mut() else {
+            return Lookup::Miss;
+        };
+        if now >= entry.expires_at {
+            self.remove_slot(slot, RemovalCause::Expired);
+            return Lookup::Expired;
+        }
+        if self.config.ttl_mode == TtlMode::Sliding {
+            entry.expires_at = now + entry.ttl;
+        }
+        let value = entry.value;
+        self.order.accessed(slot);
+        Lookup::Hit(value)
+    }
+
+    /// The entry for `key`, if any, without touching order or expiry.
+    pub fn peek(&self, key: CacheKey) -> Option<&Entry<V>> {
+        let &slot = self.index.get(&key)?;
+        self.slots[slot as usize].as_ref()
+    }
+
+    /// Stores a response of `response_bytes` for `key` at `now`, replacing any entry for
+    /// the key and evicting in eviction order to make room.
+    pub fn insert(
+        &mut self,
+        now: SimTime,
+        key: CacheKey,
+        response_bytes: u64,
+        ttl: SimDuration,
+        value: V,
+    ) -> Insert {
+        if ttl.is_zero() {
+            return Insert::Rejected(Rejection::TtlZero);
+        }
+        if response_bytes > MAX_RESPONSE_BYTES {
+            return Insert::Rejected(Rejection::OverMaxResponse);
+        }
+        let bytes = response_bytes.saturating_add(self.config.entry_overhead_bytes);
+        if bytes > self.config.capacity_bytes {
+            return Insert::Rejected(Rejection::OverCapacity);
+        }
+        if let Some(&slot) = self.index.get(&key) {
+            self.remove_slot(slot, RemovalCause::Replaced);
+        }
+        while self.used_bytes + bytes > self.config.capacity_bytes {
+            let Some(victim) = self.order.victim() else {
+                break;
+            };
+            let expired = self.slots[victim as usize]
+                .as_ref()
+                .is_some_and(|e| now >= e.expires_at);
+            let cause = if expired {
+                RemovalCause::Expired
+            } else {
+                RemovalCause::Evicted
+            };
+            self.remove_slot(victim, cause);
+        }
+        let entry = Entry {
+            key,
+            inserted_at: now,
+            expires_at: now + ttl,
+            ttl,
+            bytes,
+            value,
+        };
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(entry);
+                slot
+            }
+            None => {
+                self.slots.push(Some(entry));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(key, slot);
+        self.order.inserted(slot);
+        self.used_bytes += bytes;
+        Insert::Stored
+    }
+
+    /// Removes the entry for `key`; true if there was one.
+    pub fn invalidate(&mut self, key: CacheKey) -> bool {
+        match self.index.get(&key) {
+            Some(&slot) => {
+                self.remove_slot(slot, RemovalCause::Invalidated);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Drops every entry (`FlushStageCache`).
+    pub fn flush(&mut self) {
+        self.clear(RemovalCause::Flushed);
+    }
+
+    /// Changes the capacity, dropping every entry as AWS does when it recreates the
+    /// cache instance.
+    pub fn set_capacity(&mut self, capacity_bytes: u64) {
+        self.clear(RemovalCause::Resized);
+        self.config.capacity_bytes = capacity_bytes;
+    }
+
+    fn clear(&mut self, cause: RemovalCause) {
+        self.removals.count(cause, self.index.len() as u64);
+        self.index.clear();
+        self.slots.clear();
+        self.free.clear();
+        self.order.clear();
+        self.used_bytes = 0;
+    }
+
+    fn remove_slot(&mut self, slot: u32, cause: RemovalCause) {
+        if let Some(entry) = self.slots[slot as usize].take() {
+            self.index.remove(&entry.key);
+            self.order.removed(slot);
+            self.used_bytes -= entry.bytes;
+            self.free.push(slot);
+            self.removals.count(cause, 1);
+        }
+    }
+
+    /// Checks every invariant: the index and the slots agree, sizes add up within
+    /// capacity, the eviction order holds exactly the live slots, the free list exactly
+    /// the empty ones.
+    pub fn validate(&self) -> Result<(), String> {
+        let live: Vec<u32> = (0..self.slots.len() as u32)
+            .filter(|&s| self.slots[s as usize].is_some())
+            .collect();
+        if live.len() != self.index.len() {
+            return Err(format!(
+                "{} live slots but {} index entries",
+                live.len(),
+                self.index.len()
+            ));
+        }
+        for (key, &slot) in &self.index {
+            match self.slots.get(slot as usize).and_then(Option::as_ref) {
+                Some(e) if e.key == *key => {}
+                _ => {
+                    return Err(format!(
+                        "index entry {key:?} -> slot {slot} does not hold that key"
+                    ));
+                }
+            }
+        }
+        let used: u64 = self.slots.iter().flatten().map(|e| e.bytes).sum();
+        if used != self.used_bytes {
+            return Err(format!(
+                "entries hold {used} bytes, counter says {}",
+                self.used_bytes
+            ));
+        }
+        if used > self.config.capacity_bytes {
+            return Err(format!(
+                "{used} bytes over capacity {}",
+                self.config.capacity_bytes
+            ));
+        }
+        let mut order = self.order.order();
+        order.sort_unstable();
+        if order != live {
+            return Err(format!(
+                "eviction order holds {order:?}, live slots are {live:?}"
+            ));
+        }
+        let mut free = self.free.clone();
+        free.sort_unstable();
+        free.dedup();
+        if free.len() != self.free.len() || free.len() + live.len() != self.slots.len() {
+            return Err(format!(
+                "free list {:?} does not complement live slots {live:?}",
+                self.free
+            ));
+        }
+        if free.iter().any(|&s| self.slots[s as usize].is_some()) {
+            return Err("a free slot holds an entry".to_owned());
+        }
+        Ok(())
+    }
+
+    /// Keys from the next victim to the last, for tests.
+    pub fn eviction_order(&self) -> Vec<CacheKey> {
+        self.order
+            .order()
+            .into_iter()
+            .filter_map(|s| {
+                self.slots
+                    .get(s as usize)
+                    .and_then(Option::as_ref)
+                    .map(|e| e.key)
+            })
+            .collect()
+    }
+}
