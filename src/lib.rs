@@ -11,5 +11,6 @@
 
 pub mod cache;
 pub mod cli;
+pub mod gateway;
 pub mod policy;
 pub mod time;

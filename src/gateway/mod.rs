@@ -1,0 +1,359 @@
+//! The per-request gateway decision: method settings, cache key, `Cache-Control:
+//! max-age=0`, the IAM `execute-api:InvalidateCache` check and the unauthorized-handling
+//! strategy, against the stage cache. The simulator and the benches run exactly this.
+//!
+//! ```text
+//! request ─ method cached? ─no─▶ Uncached (backend)
+//!              │yes
+//!          max-age=0? ─no──────────────────────────────▶ lookup: Hit | Miss
+//!              │yes
+//!          require authorization? ─no─▶ Refresh (backend, replace entry on arrival)
+//!              │yes
+//!          IAM allows InvalidateCache on the request's ARN? ─yes─▶ Refresh
+//!              │no
+//!          strategy: FAIL_WITH_403 ─▶ Forbidden (no backend call)
+//!                    SUCCEED_WITH_RESPONSE_HEADER ─▶ lookup, `Warning` header
+//!                    SUCCEED_WITHOUT_RESPONSE_HEADER ─▶ lookup
+//! ```
+//!
+//! A miss or refresh returns a [`Fetch`]; the caller hands it back to
+//! [`Gateway::complete`] when the backend responds, which stores the response.
+
+mod resource;
+mod settings;
+
+use std::collections::BTreeMap;
+
+use resource::CompiledResource;
+pub use resource::{Location, Param, ResourceConfig};
+pub use settings::{
+    DEFAULT_TTL_SECONDS, Method, MethodSetting, Resolved, STAGE_WIDE, StageSettings,
+    UnauthorizedStrategy, method_setting_key,
+};
+
+use crate::cache::{CacheConfig, CacheKey, Insert, Lookup, RemovalCounts, StageCache};
+use crate::policy::{ActionPolicy, Context, PolicySet};
+use crate::time::SimTime;
+
+/// The IAM action that allows honouring `Cache-Control: max-age=0`.
+pub const INVALIDATE_CACHE: &str = "execute-api:InvalidateCache";
+
+/// Which API and stage the execute-api ARNs name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiIdentity {
+    /// e.g. `us-east-1`.
+    pub region: String,
+    /// The 12-digit account id.
+    pub account: String,
+    /// The REST API id.
+    pub api_id: String,
+    /// The stage name.
+    pub stage: String,
+}
+
+impl ApiIdentity {
+    /// `arn:aws:execute-api:{region}:{account}:{api_id}/{stage}`.
+    pub fn arn_base(&self) -> String {
+        format!(
+            "arn:aws:execute-api:{}:{}:{}/{}",
+            self.region, self.account, self.api_id, self.stage
+        )
+    }
+}
+
+/// Everything the gateway needs about the stage.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// The API identity for ARNs.
+    pub api: ApiIdentity,
+    /// Stage and method settings.
+    pub stage: StageSettings,
+    /// The stage cache.
+    pub cache: CacheConfig,
+    /// The resource methods served, indexed by position.
+    pub resources: Vec<ResourceConfig>,
+}
+
+/// An IAM principal calling the API: its identity policies and request context.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// A name for reports.
+    pub name: String,
+    /// Its identity policies.
+    pub policies: PolicySet,
+    /// The request context its calls carry (e.g. `aws:SourceIp`).
+    pub context: Context,
+}
+
+/// A resource method could not be set up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("resource {method} {path}: {message}")]
+pub struct GatewayError {
+    /// The method.
+    pub method: Method,
+    /// The path template.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// One request as the gateway sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// When it arrives.
+    pub now: SimTime,
+    /// Index of the calling principal.
+    pub principal: usize,
+    /// Index of the resource method.
+    pub resource: usize,
+    /// Parameter value ids, one per declared parameter (path parameters first).
+    pub params: &'a [u64],
+    /// Whether it carries `Cache-Control: max-age=0`.
+    pub max_age_zero: bool,
+}
+
+/// A backend fetch whose response the gateway may store on arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fetch {
+    /// Index of the resource method.
+    pub resource: u32,
+    /// The cache key the response is stored under.
+    pub key: CacheKey,
+    /// Identity of the response (what it depends on), to detect wrong responses later.
+    pub response: u64,
+}
+
+/// Where a request is served from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<V> {
+    /// From the cache. `wrong_response`: the entry was stored for a request that differs
+    /// in a parameter the response depends on but the key does not include.
+    Hit {
+        /// The stored payload.
+        value: V,
+        /// Whether this is another request's response.
+        wrong_response: bool,
+    },
+    /// Cache miss: fetch, then store.
+    Miss(Fetch),
+    /// The method is not cached: straight to the backend, nothing stored.
+    Uncached,
+    /// `max-age=0` honoured: fetch, then replace the entry.
+    Refresh(Fetch),
+    /// 403: `max-age=0` from an unauthorized caller under `FAIL_WITH_403`.
+    Forbidden,
+}
+
+/// What became of the request's `Cache-Control` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheControl {
+    /// No `max-age=0`.
+    Absent,
+    /// `max-age=0` honoured.
+    Honored,
+    /// `max-age=0` rejected with 403.
+    Rejected,
+    /// `max-age=0` ignored; a `Warning` header was added.
+    IgnoredWithWarning,
+    /// `max-age=0` ignored silently.
+    IgnoredSilently,
+    /// `max-age=0` sent to a method that is not cached: nothing to invalidate.
+    NotCached,
+}
+
+/// The decision for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome<V> {
+    /// Where it is served from.
+    pub route: Route<V>,
+    /// What became of `max-age=0`.
+    pub cache_control: CacheControl,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Stored<V> {
+    response: u64,
+    value: V,
+}
+
+#[derive(Debug, Clone)]
+struct CompiledPrincipal {
+    invalidate: ActionPolicy,
+    context: Context,
+}
+
+/// The gateway: compiled resources and principals, and the stage cache holding payloads
+/// of type `V`.
+#[derive(Debug, Clone)]
+pub struct Gateway<V> {
+    resources: Vec<CompiledResource>,
+    principals: Vec<CompiledPrincipal>,
+    cache: StageCache<Stored<V>>,
+    arn: String,
+}
+
+impl<V: Copy> Gateway<V> {
+    /// Compiles the stage: resolves method settings, cache keys and namespaces, and
+    /// narrows each principal's policies to `execute-api:InvalidateCache`.
+    pub fn new(
+        config: &GatewayConfig,
+        principals: &[Principal],
+    ) -> Result<Gateway<V>, GatewayError> {
+        let arn_base = config.api.arn_base();
+        let mut namespaces: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut resources = Vec::with_capacity(config.resources.len());
+        for (i, r) in config.resources.iter().enumerate() {
+            let name = r.cache_namespace.as_deref().unwrap_or(&r.path);
+            let next = namespaces.len() as u64;
+            let namespace = *namespaces.entry(name).or_insert(next);
+            let settings = config.stage.resolve(&r.path, r.method);
+            let compiled = CompiledResource::compile(r, i, namespace, settings, &arn_base)
+                .map_err(|message| GatewayError {
+                    method: r.method,
+                    path: r.path.clone(),
+                    message,
+                })?;
+            resources.push(compiled);
+        }
+        let principals = principals
+            .iter()
+            .map(|p| CompiledPrincipal {
+                invalidate: p.policies.for_action(INVALIDATE_CACHE),
+                context: p.context.clone(),
+            })
+            .collect();
+        Ok(Gateway {
+            resources,
+            principals,
+            cache: StageCache::new(config.cache),
+            arn: String::with_capacity(256),
+        })
+    }
+
+    /// Decides one request. Allocation-free once the ARN buffer has grown to the
+    /// longest ARN.
+    pub fn decide(&mut self, req: &Request<'_>) -> Outcome<V> {
+        let r = &self.resources[req.resource];
+        let settings = r.settings;
+        if !settings.cached {
+            let cache_control = if req.max_age_zero {
+                CacheControl::NotCached
+            } else {
+                CacheControl::Absent
+            };
+            return Outcome {
+                route: Route::Uncached,
+                cache_control,
+            };
+        }
+        let key = r.key(req.params);
+        let response = r.response_id(req.params);
+        let fetch = Fetch {
+            resource: req.resource as u32,
+            key,
+            response,
+        };
+        let cache_control = if req.max_age_zero {
+            if !settings.require_authorization || self.authorized(req) {
+                return Outcome {
+                    route: Route::Refresh(fetch),
+                    cache_control: CacheControl::Honored,
+                };
+            }
+            match settings.strategy {
+                UnauthorizedStrategy::FailWith403 => {
+                    return Outcome {
+                        route: Route::Forbidden,
+                        cache_control: CacheControl::Rejected,
+                    };
+                }
+                UnauthorizedStrategy::SucceedWithResponseHeader => CacheControl::IgnoredWithWarning,
+                UnauthorizedStrategy::SucceedWithoutResponseHeader => CacheControl::IgnoredSilently,
+            }
+        } else {
+            CacheControl::Absent
+        };
+        let route = match self.cache.get(req.now, key) {
+            Lookup::Hit(stored) => Route::Hit {
+                value: stored.value,
+                wrong_response: stored.response != response,
+            },
+            Lookup::Miss | Lookup::Expired => Route::Miss(fetch),
+        };
+        Outcome {
+            route,
+            cache_control,
+        }
+    }
+
+    /// Whether the request's principal may invalidate the request's ARN.
+    fn authorized(&mut self, req: &Request<'_>) -> bool {
+        let Some(p) = self.principals.get(req.principal) else {
+            return false;
+        };
+        if p.invalidate.never_allows() {
+            return false;
+        }
+        self.resources[req.resource].render_arn(req.params, &mut self.arn);
+        p.invalidate.decide(&self.arn, &p.context).is_allowed()
+    }
+
+    /// Stores the response of a fetch that arrived at `now` with the method's TTL.
+    pub fn complete(
+        &mut self,
+        now: SimTime,
+        fetch: &Fetch,
+        response_bytes: u64,
+        value: V,
+    ) -> Insert {
+        let ttl = self.resources[fetch.resource as usize].settings.ttl;
+        self.cache.insert(
+            now,
+            fetch.key,
+            response_bytes,
+            ttl,
+            Stored {
+                response: fetch.response,
+                value,
+            },
+        )
+    }
+
+    /// Drops every cached entry (`FlushStageCache`).
+    pub fn flush(&mut self) {
+        self.cache.flush();
+    }
+
+    /// Changes the cache capacity, dropping every entry.
+    pub fn set_capacity(&mut self, capacity_bytes: u64) {
+        self.cache.set_capacity(capacity_bytes);
+    }
+
+    /// Removals from the cache so far, by cause.
+    pub fn removals(&self) -> RemovalCounts {
+        self.cache.removals()
+    }
+
+    /// Entries currently cached and the bytes they hold.
+    pub fn cache_usage(&self) -> (usize, u64) {
+        (self.cache.len(), self.cache.used_bytes())
+    }
+
+    /// The settings in force for a resource method.
+    pub fn settings(&self, resource: usize) -> Resolved {
+        self.resources[resource].settings
+    }
+
+    /// The parameters a resource method declares, in value-id order.
+    pub fn params(&self, resource: usize) -> &[Param] {
+        &self.resources[resource].params
+    }
+
+    /// Checks the cache's invariants (see [`StageCache::validate`]).
+    pub fn validate(&self) -> Result<(), String> {
+        self.cache.validate()
+    }
+}
+
+#[cfg(test)]
+mod tests;
