@@ -4,6 +4,9 @@
 
 use criterion::criterion_main;
 
+mod cache_ops;
+mod gateway;
 mod policy_eval;
+mod workload;
 
-criterion_main!(policy_eval::benches);
+criterion_main!(policy_eval::benches, cache_ops::benches, gateway::benches);

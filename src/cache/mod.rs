@@ -19,7 +19,7 @@ use hashbrown::HashMap;
 use serde::Deserialize;
 
 use crate::time::{SimDuration, SimTime};
-pub use eviction::{Eviction, EvictionOrder, EvictionPolicy};
+pub use eviction::{EvictionPolicy, RankHeap};
 pub use key::{CacheKey, Fingerprint, IdentityBuild};
 pub use size::ClusterSize;
 
@@ -143,7 +143,6 @@ pub enum Insert {
 /// A stored entry, as [`StageCache::peek`] shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry<V> {
-    key: CacheKey,
     /// When the response was stored.
     pub inserted_at: SimTime,
     /// The entry is valid strictly before this time.
@@ -156,13 +155,37 @@ pub struct Entry<V> {
     pub value: V,
 }
 
+/// What a hit reads, kept in the hash table itself so a hit touches one bucket.
+#[derive(Debug, Clone, Copy)]
+struct Hot<V> {
+    slot: u32,
+    expires_at: SimTime,
+    /// Eviction rank (see [`eviction`]): the lowest goes first.
+    rank: u64,
+    value: V,
+}
+
+/// What only inserts, removals and sliding TTLs read, by slot.
+#[derive(Debug, Clone, Copy)]
+struct Cold {
+    key: CacheKey,
+    inserted_at: SimTime,
+    ttl: SimDuration,
+    bytes: u64,
+}
+
 /// A stage cache holding payloads of type `V`.
+///
+/// Layout: a hash table from key to the hot part of an entry (its slot, expiry, eviction
+/// rank and payload), and a slab of cold parts by slot; a hit touches only its bucket.
 #[derive(Debug, Clone)]
 pub struct StageCache<V> {
-    index: HashMap<CacheKey, u32, IdentityBuild>,
-    slots: Vec<Option<Entry<V>>>,
+    index: HashMap<CacheKey, Hot<V>, IdentityBuild>,
+    slots: Vec<Option<Cold>>,
     free: Vec<u32>,
-    order: Eviction,
+    order: RankHeap,
+    /// Stamps inserts and hits; ranks are taken from it.
+    clock: u64,
     config: CacheConfig,
     used_bytes: u64,
     removals: RemovalCounts,
@@ -175,7 +198,8 @@ impl<V: Copy> StageCache<V> {
             index: HashMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
-            order: Eviction::new(config.eviction),
+            order: RankHeap::default(),
+            clock: 0,
             config,
             used_bytes: 0,
             removals: RemovalCounts::default(),
@@ -211,28 +235,35 @@ impl<V: Copy> StageCache<V> {
     /// the expiry); an expired entry is removed.
     #[inline]
     pub fn get(&mut self, now: SimTime, key: CacheKey) -> Lookup<V> {
-        let Some(&slot) = self.index.get(&key) else {
+        let Some(hot) = self.index.get_mut(&key) else {
             return Lookup::Miss;
         };
-        let Some(entry) = self.slots[slot as usize].as_mut() else {
-            return Lookup::Miss;
-        };
-        if now >= entry.expires_at {
+        let slot = hot.slot;
+        if now >= hot.expires_at {
             self.remove_slot(slot, RemovalCause::Expired);
             return Lookup::Expired;
         }
         if self.config.ttl_mode == TtlMode::Sliding {
-            entry.expires_at = now + entry.ttl;
+            if let Some(cold) = &self.slots[slot as usize] {
+                hot.expires_at = now + cold.ttl;
+            }
         }
-        let value = entry.value;
-        self.order.accessed(slot);
-        Lookup::Hit(value)
+        hot.rank = self.config.eviction.rank_on_hit(hot.rank, self.clock);
+        self.clock += 1;
+        Lookup::Hit(hot.value)
     }
 
     /// The entry for `key`, if any, without touching order or expiry.
-    pub fn peek(&self, key: CacheKey) -> Option<&Entry<V>> {
-        let &slot = self.index.get(&key)?;
-        self.slots[slot as usize].as_ref()
+    pub fn peek(&self, key: CacheKey) -> Option<Entry<V>> {
+        let hot = self.index.get(&key)?;
+        let cold = self.slots[hot.slot as usize].as_ref()?;
+        Some(Entry {
+            inserted_at: cold.inserted_at,
+            expires_at: hot.expires_at,
+            ttl: cold.ttl,
+            bytes: cold.bytes,
+            value: hot.value,
+        })
     }
 
     /// Stores a response of `response_bytes` for `key` at `now`, replacing any entry for
@@ -255,16 +286,22 @@ impl<V: Copy> StageCache<V> {
         if bytes > self.config.capacity_bytes {
             return Insert::Rejected(Rejection::OverCapacity);
         }
-        if let Some(&slot) = self.index.get(&key) {
-            self.remove_slot(slot, RemovalCause::Replaced);
+        if let Some(hot) = self.index.get(&key) {
+            self.remove_slot(hot.slot, RemovalCause::Replaced);
         }
         while self.used_bytes + bytes > self.config.capacity_bytes {
-            let Some(victim) = self.order.victim() else {
+            let (index, slots) = (&self.index, &self.slots);
+            let rank_of = |slot: u32| {
+                slots[slot as usize]
+                    .and_then(|cold| index.get(&cold.key))
+                    .map_or(0, |hot| hot.rank)
+            };
+            let Some(victim) = self.order.victim(rank_of) else {
                 break;
             };
             let expired = self.slots[victim as usize]
-                .as_ref()
-                .is_some_and(|e| now >= e.expires_at);
+                .and_then(|cold| self.index.get(&cold.key))
+                .is_some_and(|hot| now >= hot.expires_at);
             let cause = if expired {
                 RemovalCause::Expired
             } else {
@@ -272,26 +309,34 @@ impl<V: Copy> StageCache<V> {
             };
             self.remove_slot(victim, cause);
         }
-        let entry = Entry {
+        let cold = Cold {
             key,
             inserted_at: now,
-            expires_at: now + ttl,
             ttl,
             bytes,
-            value,
         };
         let slot = match self.free.pop() {
             Some(slot) => {
-                self.slots[slot as usize] = Some(entry);
+                self.slots[slot as usize] = Some(cold);
                 slot
             }
             None => {
-                self.slots.push(Some(entry));
+                self.slots.push(Some(cold));
                 (self.slots.len() - 1) as u32
             }
         };
-        self.index.insert(key, slot);
-        self.order.inserted(slot);
+        let rank = self.clock;
+        self.clock += 1;
+        self.index.insert(
+            key,
+            Hot {
+                slot,
+                expires_at: now + ttl,
+                rank,
+                value,
+            },
+        );
+        self.order.inserted(slot, rank);
         self.used_bytes += bytes;
         Insert::Stored
     }
@@ -299,8 +344,8 @@ impl<V: Copy> StageCache<V> {
     /// Removes the entry for `key`; true if there was one.
     pub fn invalidate(&mut self, key: CacheKey) -> bool {
         match self.index.get(&key) {
-            Some(&slot) => {
-                self.remove_slot(slot, RemovalCause::Invalidated);
+            Some(hot) => {
+                self.remove_slot(hot.slot, RemovalCause::Invalidated);
                 true
             }
             None => false,
@@ -329,10 +374,10 @@ impl<V: Copy> StageCache<V> {
     }
 
     fn remove_slot(&mut self, slot: u32, cause: RemovalCause) {
-        if let Some(entry) = self.slots[slot as usize].take() {
-            self.index.remove(&entry.key);
+        if let Some(cold) = self.slots[slot as usize].take() {
+            self.index.remove(&cold.key);
             self.order.removed(slot);
-            self.used_bytes -= entry.bytes;
+            self.used_bytes -= cold.bytes;
             self.free.push(slot);
             self.removals.count(cause, 1);
         }
@@ -352,17 +397,18 @@ impl<V: Copy> StageCache<V> {
                 self.index.len()
             ));
         }
-        for (key, &slot) in &self.index {
-            match self.slots.get(slot as usize).and_then(Option::as_ref) {
-                Some(e) if e.key == *key => {}
+        for (key, hot) in &self.index {
+            match self.slots.get(hot.slot as usize).and_then(Option::as_ref) {
+                Some(cold) if cold.key == *key => {}
                 _ => {
                     return Err(format!(
-                        "index entry {key:?} -> slot {slot} does not hold that key"
+                        "index entry {key:?} -> slot {} does not hold that key",
+                        hot.slot
                     ));
                 }
             }
         }
-        let used: u64 = self.slots.iter().flatten().map(|e| e.bytes).sum();
+        let used: u64 = self.slots.iter().flatten().map(|c| c.bytes).sum();
         if used != self.used_bytes {
             return Err(format!(
                 "entries hold {used} bytes, counter says {}",
@@ -375,13 +421,8 @@ impl<V: Copy> StageCache<V> {
                 self.config.capacity_bytes
             ));
         }
-        let mut order = self.order.order();
-        order.sort_unstable();
-        if order != live {
-            return Err(format!(
-                "eviction order holds {order:?}, live slots are {live:?}"
-            ));
-        }
+        let ranks: Vec<(u32, u64)> = self.index.values().map(|h| (h.slot, h.rank)).collect();
+        self.order.validate(&ranks)?;
         let mut free = self.free.clone();
         free.sort_unstable();
         free.dedup();
@@ -391,23 +432,13 @@ impl<V: Copy> StageCache<V> {
                 self.free
             ));
         }
-        if free.iter().any(|&s| self.slots[s as usize].is_some()) {
-            return Err("a free slot holds an entry".to_owned());
-        }
         Ok(())
     }
 
     /// Keys from the next victim to the last, for tests.
     pub fn eviction_order(&self) -> Vec<CacheKey> {
-        self.order
-            .order()
-            .into_iter()
-            .filter_map(|s| {
-                self.slots
-                    .get(s as usize)
-                    .and_then(Option::as_ref)
-                    .map(|e| e.key)
-            })
-            .collect()
+        let mut keys: Vec<(u64, CacheKey)> = self.index.iter().map(|(k, h)| (h.rank, *k)).collect();
+        keys.sort_unstable();
+        keys.into_iter().map(|(_, k)| k).collect()
     }
 }

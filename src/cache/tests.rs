@@ -119,7 +119,7 @@ fn replacing_an_entry_restarts_its_ttl_and_counts_as_replaced() {
     let mut c = cache(100, TtlMode::Fixed, EvictionPolicy::Lru);
     c.insert(t(0), K1, 10, TTL, 1);
     c.insert(t(100), K1, 40, TTL, 2);
-    let e = *c.peek(K1).unwrap();
+    let e = c.peek(K1).unwrap();
     assert_eq!(
         (e.value, e.inserted_at, e.expires_at, e.bytes),
         (2, t(100), t(400), 40)

@@ -19,6 +19,7 @@
 //! A miss or refresh returns a [`Fetch`]; the caller hands it back to
 //! [`Gateway::complete`] when the backend responds, which stores the response.
 
+pub mod fixture;
 mod resource;
 mod settings;
 
@@ -200,19 +201,26 @@ impl<V: Copy> Gateway<V> {
         principals: &[Principal],
     ) -> Result<Gateway<V>, GatewayError> {
         let arn_base = config.api.arn_base();
-        let mut namespaces: BTreeMap<&str, u64> = BTreeMap::new();
+        // Namespace ids in order of first use, and how many resources share each.
+        let mut namespaces: BTreeMap<&str, (u64, usize)> = BTreeMap::new();
+        for r in &config.resources {
+            let next = namespaces.len() as u64;
+            namespaces
+                .entry(r.cache_namespace.as_deref().unwrap_or(&r.path))
+                .or_insert((next, 0))
+                .1 += 1;
+        }
         let mut resources = Vec::with_capacity(config.resources.len());
         for (i, r) in config.resources.iter().enumerate() {
-            let name = r.cache_namespace.as_deref().unwrap_or(&r.path);
-            let next = namespaces.len() as u64;
-            let namespace = *namespaces.entry(name).or_insert(next);
+            let (namespace, users) = namespaces[r.cache_namespace.as_deref().unwrap_or(&r.path)];
             let settings = config.stage.resolve(&r.path, r.method);
-            let compiled = CompiledResource::compile(r, i, namespace, settings, &arn_base)
-                .map_err(|message| GatewayError {
-                    method: r.method,
-                    path: r.path.clone(),
-                    message,
-                })?;
+            let compiled =
+                CompiledResource::compile(r, i, namespace, users > 1, settings, &arn_base)
+                    .map_err(|message| GatewayError {
+                        method: r.method,
+                        path: r.path.clone(),
+                        message,
+                    })?;
             resources.push(compiled);
         }
         let principals = principals
@@ -232,6 +240,7 @@ impl<V: Copy> Gateway<V> {
 
     /// Decides one request. Allocation-free once the ARN buffer has grown to the
     /// longest ARN.
+    #[inline]
     pub fn decide(&mut self, req: &Request<'_>) -> Outcome<V> {
         let r = &self.resources[req.resource];
         let settings = r.settings;
@@ -247,7 +256,7 @@ impl<V: Copy> Gateway<V> {
             };
         }
         let key = r.key(req.params);
-        let response = r.response_id(req.params);
+        let response = r.response_id(key, req.params);
         let fetch = Fetch {
             resource: req.resource as u32,
             key,

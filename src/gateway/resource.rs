@@ -116,20 +116,26 @@ pub(crate) struct CompiledResource {
     pub(crate) method: Method,
     pub(crate) settings: Resolved,
     pub(crate) params: Vec<Param>,
-    id: u64,
-    namespace: u64,
+    /// The fingerprint state after the namespace and method, shared by every key.
+    key_seed: Fingerprint,
     key_slots: Box<[usize]>,
+    /// When the key already determines the response (a namespace of its own and every
+    /// response-affecting parameter in the key), the response identity is the key.
+    key_is_response: bool,
+    response_seed: Fingerprint,
     response_slots: Box<[usize]>,
     arn_prefix: String,
     segments: Box<[Segment]>,
 }
 
 impl CompiledResource {
-    /// Compiles `config`; `id` is its index, `namespace` the interned namespace id.
+    /// Compiles `config`; `id` is its index, `namespace` the interned namespace id and
+    /// `shared_namespace` whether other resources use it too.
     pub(crate) fn compile(
         config: &ResourceConfig,
         id: usize,
         namespace: u64,
+        shared_namespace: bool,
         settings: Resolved,
         arn_base: &str,
     ) -> Result<CompiledResource, String> {
@@ -183,17 +189,20 @@ impl CompiledResource {
             }
             key_slots.push(slot);
         }
-        let response_slots = (0..params.len())
+        let response_slots: Vec<usize> = (0..params.len())
             .filter(|&i| params[i].affects_response)
             .collect();
+        let key_is_response =
+            !shared_namespace && response_slots.iter().all(|s| key_slots.contains(s));
         Ok(CompiledResource {
             method: config.method,
             settings,
             params,
-            id: id as u64,
-            namespace,
+            key_seed: Fingerprint::new(namespace).push(config.method as u64),
             key_slots: key_slots.into(),
-            response_slots,
+            key_is_response,
+            response_seed: Fingerprint::new(u64::MAX - id as u64),
+            response_slots: response_slots.into(),
             arn_prefix: format!("{arn_base}/{}", config.method),
             segments: segments.into(),
         })
@@ -202,20 +211,24 @@ impl CompiledResource {
     /// The cache key: namespace, method and the declared key parameters' values.
     #[inline]
     pub(crate) fn key(&self, values: &[u64]) -> CacheKey {
-        let f = Fingerprint::new(self.namespace).push(self.method as u64);
         self.key_slots
             .iter()
-            .fold(f, |f, &s| f.push(values.get(s).copied().unwrap_or(0)))
+            .fold(self.key_seed, |f, &s| {
+                f.push(values.get(s).copied().unwrap_or(0))
+            })
             .key()
     }
 
-    /// What the backend's response depends on: the resource and every parameter that
-    /// affects the response.
+    /// What the backend's response depends on (the resource and every parameter that
+    /// affects the response), given the request's cache key.
     #[inline]
-    pub(crate) fn response_id(&self, values: &[u64]) -> u64 {
+    pub(crate) fn response_id(&self, key: CacheKey, values: &[u64]) -> u64 {
+        if self.key_is_response {
+            return key.0;
+        }
         self.response_slots
             .iter()
-            .fold(Fingerprint::new(u64::MAX - self.id), |f, &s| {
+            .fold(self.response_seed, |f, &s| {
                 f.push(values.get(s).copied().unwrap_or(0))
             })
             .finish()
@@ -256,6 +269,7 @@ mod tests {
             &config,
             0,
             0,
+            false,
             settings,
             "arn:aws:execute-api:us-east-1:1:api/prod",
         )
@@ -301,15 +315,27 @@ mod tests {
             "undeclared path parameter shares the entry"
         );
         assert_ne!(r.key(&[1, 5, 0]), r.key(&[1, 6, 0]));
+        let id = |v: &[u64]| r.response_id(r.key(v), v);
         assert_ne!(
-            r.response_id(&[1, 5, 0]),
-            r.response_id(&[2, 5, 0]),
+            id(&[1, 5, 0]),
+            id(&[2, 5, 0]),
             "the response depends on petId"
         );
         assert_eq!(
-            r.response_id(&[1, 5, 0]),
-            r.response_id(&[1, 5, 9]),
+            id(&[1, 5, 0]),
+            id(&[1, 5, 9]),
             "utm does not affect the response"
+        );
+        let exact = compile(
+            "/pets/{petId}",
+            vec![query("utm", false)],
+            &["method.request.path.petId"],
+        )
+        .unwrap();
+        assert_eq!(
+            exact.response_id(exact.key(&[4, 1]), &[4, 1]),
+            exact.key(&[4, 2]).0,
+            "the key identifies the response"
         );
     }
 

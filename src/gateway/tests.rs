@@ -8,34 +8,14 @@ use crate::cache::{EvictionPolicy, Rejection, TtlMode};
 use crate::policy::PolicyDocument;
 use crate::time::SimDuration;
 
-const OPS_POLICY: &str = include_str!("../../scenarios/policies/ops-invalidate.json");
-const PET: usize = 0; // GET /pets/{petId}, key petId
-const LIST: usize = 1; // GET /pets, key type; `page` is not in the key
-const CREATE: usize = 2; // POST /pets
-const OPS: usize = 0;
-const PUBLIC: usize = 1;
+use fixture::{CREATE, LIST, OPS, PET, PUBLIC};
 
 fn t(ms: u64) -> SimTime {
     SimTime::ZERO + SimDuration::from_millis(ms)
 }
 
 fn gateway(strategy: UnauthorizedStrategy, require_authorization: bool) -> Gateway<u32> {
-    let doc = PolicyDocument::parse("ops-invalidate.json", OPS_POLICY.as_bytes()).unwrap();
-    let mut ops = PolicySet::new();
-    ops.add("ops-invalidate.json", &doc);
-    let principals = [
-        Principal {
-            name: "ops".into(),
-            policies: ops,
-            context: Context::new(),
-        },
-        Principal {
-            name: "public".into(),
-            policies: PolicySet::new(),
-            context: Context::new(),
-        },
-    ];
-    gateway_with(strategy, require_authorization, &principals)
+    gateway_with(strategy, require_authorization, &fixture::pets_principals())
 }
 
 fn gateway_with(
@@ -43,70 +23,11 @@ fn gateway_with(
     require_authorization: bool,
     principals: &[Principal],
 ) -> Gateway<u32> {
-    let mut method_settings = BTreeMap::new();
-    method_settings.insert(
-        STAGE_WIDE.to_owned(),
-        MethodSetting {
-            caching_enabled: Some(true),
-            cache_ttl_in_seconds: Some(300),
-            require_authorization_for_cache_control: Some(require_authorization),
-            unauthorized_cache_control_header_strategy: Some(strategy),
-        },
-    );
-    method_settings.insert(
-        "pets/{petId}/GET".to_owned(),
-        MethodSetting {
-            cache_ttl_in_seconds: Some(60),
-            ..MethodSetting::default()
-        },
-    );
-    let query = |name: &str, affects_response| Param {
-        name: name.to_owned(),
-        location: Location::Query,
-        affects_response,
-    };
-    let config = GatewayConfig {
-        api: ApiIdentity {
-            region: "us-east-1".into(),
-            account: "123456789012".into(),
-            api_id: "a1b2c3d4e5".into(),
-            stage: "prod".into(),
-        },
-        stage: StageSettings {
-            cache_cluster_enabled: true,
-            method_settings,
-        },
-        cache: CacheConfig {
-            capacity_bytes: 500_000_000,
-            entry_overhead_bytes: 0,
-            ttl_mode: TtlMode::Fixed,
-            eviction: EvictionPolicy::Lru,
-        },
-        resources: vec![
-            ResourceConfig {
-                path: "/pets/{petId}".into(),
-                method: Method::Get,
-                params: vec![],
-                cache_key_parameters: vec!["method.request.path.petId".into()],
-                cache_namespace: None,
-            },
-            ResourceConfig {
-                path: "/pets".into(),
-                method: Method::Get,
-                params: vec![query("type", true), query("page", true)],
-                cache_key_parameters: vec!["method.request.querystring.type".into()],
-                cache_namespace: None,
-            },
-            ResourceConfig {
-                path: "/pets".into(),
-                method: Method::Post,
-                params: vec![],
-                cache_key_parameters: vec![],
-                cache_namespace: None,
-            },
-        ],
-    };
-    Gateway::new(&config, principals).unwrap()
+    Gateway::new(
+        &fixture::pets_config(strategy, require_authorization),
+        principals,
+    )
+    .unwrap()
 }
 
 fn req(
@@ -430,4 +351,11 @@ fn unknown_cache_key_parameter_is_an_error() {
         ),
         "{e}"
     );
+}
+
+#[test]
+fn the_fixture_loads_the_example_policy() {
+    let principals = fixture::pets_principals();
+    assert_eq!(principals[OPS].policies.statement_count(), 2);
+    assert_eq!(principals[PUBLIC].policies.statement_count(), 0);
 }

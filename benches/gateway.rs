@@ -1,0 +1,98 @@
+//! The full per-request gateway decision on the pets stage (settings, cache key,
+//! `max-age=0`, IAM, strategy, cache), with a bare hashbrown lookup over the same pet ids
+//! as the baseline: a hit, a miss, an authorized invalidation (ARN rendered, IAM
+//! allows) and an unauthorized one rejected with 403.
+
+use std::hint::black_box;
+
+use cachegate::gateway::fixture::{OPS, PET, PUBLIC, pets_config, pets_principals};
+use cachegate::gateway::{Gateway, Request, Route, UnauthorizedStrategy};
+use cachegate::time::SimTime;
+use criterion::{Criterion, Throughput, criterion_group};
+
+use crate::workload::zipf_indices;
+
+const STREAM: usize = 4_096;
+
+fn gateway_decision(c: &mut Criterion) {
+    let config = pets_config(UnauthorizedStrategy::FailWith403, true);
+    for n in [10_000u64, 1_000_000] {
+        let mut g: Gateway<u64> =
+            Gateway::new(&config, &pets_principals()).expect("fixture is valid");
+        for id in 0..n {
+            let req = Request {
+                now: SimTime::ZERO,
+                principal: PUBLIC,
+                resource: PET,
+                params: &[id],
+                max_age_zero: false,
+            };
+            if let Route::Miss(f) = g.decide(&req).route {
+                g.complete(SimTime::ZERO, &f, 1_000, id);
+            }
+        }
+        let ids = zipf_indices(n, 0.9, STREAM, 2);
+        let absent: Vec<u64> = (0..STREAM as u64).map(|i| n + i).collect();
+        let mut bare: hashbrown::HashMap<u64, u64> = hashbrown::HashMap::new();
+        for id in 0..n {
+            bare.insert(id, id);
+        }
+        let now = SimTime::from_micros(1);
+        let mut g_decide = |g: &mut Gateway<u64>, principal, id: u64, max_age_zero| {
+            let params = [id];
+            let req = Request {
+                now,
+                principal,
+                resource: PET,
+                params: &params,
+                max_age_zero,
+            };
+            match g.decide(black_box(&req)).route {
+                Route::Hit { value, .. } => value,
+                Route::Miss(f) | Route::Refresh(f) => f.key.0 & 1,
+                Route::Uncached | Route::Forbidden => 1,
+            }
+        };
+        let mut group = c.benchmark_group(format!("gateway/N={n}/zipf0.9"));
+        group.throughput(Throughput::Elements(STREAM as u64));
+        group.bench_function("baseline_hashbrown_get", |b| {
+            b.iter(|| {
+                ids.iter()
+                    .filter_map(|id| bare.get(black_box(id)))
+                    .sum::<u64>()
+            })
+        });
+        group.bench_function("decide/hit", |b| {
+            b.iter(|| {
+                ids.iter()
+                    .map(|&id| g_decide(&mut g, PUBLIC, id, false))
+                    .sum::<u64>()
+            })
+        });
+        group.bench_function("decide/miss", |b| {
+            b.iter(|| {
+                absent
+                    .iter()
+                    .map(|&id| g_decide(&mut g, PUBLIC, id, false))
+                    .sum::<u64>()
+            })
+        });
+        group.bench_function("decide/invalidate_allowed", |b| {
+            b.iter(|| {
+                ids.iter()
+                    .map(|&id| g_decide(&mut g, OPS, id, true))
+                    .sum::<u64>()
+            })
+        });
+        group.bench_function("decide/invalidate_403", |b| {
+            b.iter(|| {
+                ids.iter()
+                    .map(|&id| g_decide(&mut g, PUBLIC, id, true))
+                    .sum::<u64>()
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, gateway_decision);
