@@ -243,7 +243,7 @@ mod tests {
 
     #[test]
     fn the_victim_is_the_lowest_current_rank() {
-        let mut ranks = vec![0u64; 4];
+        let mut ranks = [0u64; 4];
         let mut h = RankHeap::default();
         for (slot, rank) in [(0u32, 0u64), (1, 1), (2, 2)] {
             ranks[slot as usize] = rank;
@@ -264,7 +264,7 @@ mod tests {
 
     #[test]
     fn a_reused_slot_is_not_confused_with_its_old_entry() {
-        let mut ranks = vec![0u64; 2];
+        let mut ranks = [0u64; 2];
         let mut h = RankHeap::default();
         h.inserted(0, 0);
         h.inserted(1, 1);

@@ -169,6 +169,9 @@ struct Hot<V> {
 #[derive(Debug, Clone, Copy)]
 struct Cold {
     key: CacheKey,
+    /// An opaque tag the owner stores beside the entry and reads only when it asks
+    /// ([`StageCache::get_tagged`]), keeping it out of the hot bucket.
+    tag: u64,
     inserted_at: SimTime,
     ttl: SimDuration,
     bytes: u64,
@@ -233,8 +236,32 @@ impl<V: Copy> StageCache<V> {
 
     /// Looks `key` up at `now`: a hit refreshes the eviction order (and, in sliding mode,
     /// the expiry); an expired entry is removed.
-    #[inline]
+    #[inline(always)]
     pub fn get(&mut self, now: SimTime, key: CacheKey) -> Lookup<V> {
+        match self.lookup(now, key) {
+            Lookup::Hit((value, _)) => Lookup::Hit(value),
+            Lookup::Miss => Lookup::Miss,
+            Lookup::Expired => Lookup::Expired,
+        }
+    }
+
+    /// As [`StageCache::get`], also returning the tag stored with the entry (one more
+    /// memory access on a hit).
+    #[inline]
+    pub fn get_tagged(&mut self, now: SimTime, key: CacheKey) -> Lookup<(V, u64)> {
+        match self.lookup(now, key) {
+            Lookup::Hit((value, slot)) => {
+                let tag = self.slots[slot as usize].map_or(0, |c| c.tag);
+                Lookup::Hit((value, tag))
+            }
+            Lookup::Miss => Lookup::Miss,
+            Lookup::Expired => Lookup::Expired,
+        }
+    }
+
+    /// The lookup behind `get`: on a hit, the payload and the entry's slot.
+    #[inline(always)]
+    fn lookup(&mut self, now: SimTime, key: CacheKey) -> Lookup<(V, u32)> {
         let Some(hot) = self.index.get_mut(&key) else {
             return Lookup::Miss;
         };
@@ -250,7 +277,7 @@ impl<V: Copy> StageCache<V> {
         }
         hot.rank = self.config.eviction.rank_on_hit(hot.rank, self.clock);
         self.clock += 1;
-        Lookup::Hit(hot.value)
+        Lookup::Hit((hot.value, slot))
     }
 
     /// The entry for `key`, if any, without touching order or expiry.
@@ -275,6 +302,20 @@ impl<V: Copy> StageCache<V> {
         response_bytes: u64,
         ttl: SimDuration,
         value: V,
+    ) -> Insert {
+        self.insert_tagged(now, key, response_bytes, ttl, value, 0)
+    }
+
+    /// As [`StageCache::insert`], with a tag kept beside the entry (see
+    /// [`StageCache::get_tagged`]).
+    pub fn insert_tagged(
+        &mut self,
+        now: SimTime,
+        key: CacheKey,
+        response_bytes: u64,
+        ttl: SimDuration,
+        value: V,
+        tag: u64,
     ) -> Insert {
         if ttl.is_zero() {
             return Insert::Rejected(Rejection::TtlZero);
@@ -311,6 +352,7 @@ impl<V: Copy> StageCache<V> {
         }
         let cold = Cold {
             key,
+            tag,
             inserted_at: now,
             ttl,
             bytes,

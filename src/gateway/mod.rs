@@ -171,12 +171,6 @@ pub struct Outcome<V> {
     pub cache_control: CacheControl,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Stored<V> {
-    response: u64,
-    value: V,
-}
-
 #[derive(Debug, Clone)]
 struct CompiledPrincipal {
     invalidate: ActionPolicy,
@@ -189,7 +183,9 @@ struct CompiledPrincipal {
 pub struct Gateway<V> {
     resources: Vec<CompiledResource>,
     principals: Vec<CompiledPrincipal>,
-    cache: StageCache<Stored<V>>,
+    /// Payloads in the hot bucket; the response identity as the cold tag, read only
+    /// for resources whose key does not identify the response.
+    cache: StageCache<V>,
     arn: String,
 }
 
@@ -239,12 +235,12 @@ impl<V: Copy> Gateway<V> {
     }
 
     /// Decides one request. Allocation-free once the ARN buffer has grown to the
-    /// longest ARN.
-    #[inline]
+    /// longest ARN. The common case (no `max-age=0`) is kept short and inlined; the
+    /// header's handling is out of line.
+    #[inline(always)]
     pub fn decide(&mut self, req: &Request<'_>) -> Outcome<V> {
         let r = &self.resources[req.resource];
-        let settings = r.settings;
-        if !settings.cached {
+        if !r.settings.cached {
             let cache_control = if req.max_age_zero {
                 CacheControl::NotCached
             } else {
@@ -256,42 +252,68 @@ impl<V: Copy> Gateway<V> {
             };
         }
         let key = r.key(req.params);
-        let response = r.response_id(key, req.params);
-        let fetch = Fetch {
-            resource: req.resource as u32,
-            key,
-            response,
-        };
-        let cache_control = if req.max_age_zero {
-            if !settings.require_authorization || self.authorized(req) {
+        if req.max_age_zero {
+            return self.decide_max_age_zero(req, key);
+        }
+        Outcome {
+            route: self.lookup(req, key),
+            cache_control: CacheControl::Absent,
+        }
+    }
+
+    /// `Cache-Control: max-age=0` on a cached method: authorization, then the strategy.
+    #[inline(never)]
+    fn decide_max_age_zero(&mut self, req: &Request<'_>, key: CacheKey) -> Outcome<V> {
+        let settings = self.resources[req.resource].settings;
+        if !settings.require_authorization || self.authorized(req) {
+            return Outcome {
+                route: Route::Refresh(self.fetch(req, key)),
+                cache_control: CacheControl::Honored,
+            };
+        }
+        let cache_control = match settings.strategy {
+            UnauthorizedStrategy::FailWith403 => {
                 return Outcome {
-                    route: Route::Refresh(fetch),
-                    cache_control: CacheControl::Honored,
+                    route: Route::Forbidden,
+                    cache_control: CacheControl::Rejected,
                 };
             }
-            match settings.strategy {
-                UnauthorizedStrategy::FailWith403 => {
-                    return Outcome {
-                        route: Route::Forbidden,
-                        cache_control: CacheControl::Rejected,
-                    };
-                }
-                UnauthorizedStrategy::SucceedWithResponseHeader => CacheControl::IgnoredWithWarning,
-                UnauthorizedStrategy::SucceedWithoutResponseHeader => CacheControl::IgnoredSilently,
-            }
-        } else {
-            CacheControl::Absent
-        };
-        let route = match self.cache.get(req.now, key) {
-            Lookup::Hit(stored) => Route::Hit {
-                value: stored.value,
-                wrong_response: stored.response != response,
-            },
-            Lookup::Miss | Lookup::Expired => Route::Miss(fetch),
+            UnauthorizedStrategy::SucceedWithResponseHeader => CacheControl::IgnoredWithWarning,
+            UnauthorizedStrategy::SucceedWithoutResponseHeader => CacheControl::IgnoredSilently,
         };
         Outcome {
-            route,
+            route: self.lookup(req, key),
             cache_control,
+        }
+    }
+
+    /// A normal cache lookup: a hit (flagging another request's response), or a miss.
+    #[inline(always)]
+    fn lookup(&mut self, req: &Request<'_>, key: CacheKey) -> Route<V> {
+        if self.resources[req.resource].key_is_response {
+            return match self.cache.get(req.now, key) {
+                Lookup::Hit(value) => Route::Hit {
+                    value,
+                    wrong_response: false,
+                },
+                Lookup::Miss | Lookup::Expired => Route::Miss(self.fetch(req, key)),
+            };
+        }
+        match self.cache.get_tagged(req.now, key) {
+            Lookup::Hit((value, stored)) => Route::Hit {
+                value,
+                wrong_response: stored != self.fetch(req, key).response,
+            },
+            Lookup::Miss | Lookup::Expired => Route::Miss(self.fetch(req, key)),
+        }
+    }
+
+    #[inline(always)]
+    fn fetch(&self, req: &Request<'_>, key: CacheKey) -> Fetch {
+        Fetch {
+            resource: req.resource as u32,
+            key,
+            response: self.resources[req.resource].response_id(key, req.params),
         }
     }
 
@@ -316,16 +338,8 @@ impl<V: Copy> Gateway<V> {
         value: V,
     ) -> Insert {
         let ttl = self.resources[fetch.resource as usize].settings.ttl;
-        self.cache.insert(
-            now,
-            fetch.key,
-            response_bytes,
-            ttl,
-            Stored {
-                response: fetch.response,
-                value,
-            },
-        )
+        self.cache
+            .insert_tagged(now, fetch.key, response_bytes, ttl, value, fetch.response)
     }
 
     /// Drops every cached entry (`FlushStageCache`).
@@ -351,6 +365,11 @@ impl<V: Copy> Gateway<V> {
     /// The settings in force for a resource method.
     pub fn settings(&self, resource: usize) -> Resolved {
         self.resources[resource].settings
+    }
+
+    /// The cache key a request for `resource` with `params` would use.
+    pub fn cache_key(&self, resource: usize, params: &[u64]) -> CacheKey {
+        self.resources[resource].key(params)
     }
 
     /// The parameters a resource method declares, in value-id order.

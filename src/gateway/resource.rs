@@ -113,7 +113,6 @@ fn parse_template(path: &str) -> Result<(Vec<Segment>, Vec<String>), String> {
 /// A resource method compiled for the per-request path.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledResource {
-    pub(crate) method: Method,
     pub(crate) settings: Resolved,
     pub(crate) params: Vec<Param>,
     /// The fingerprint state after the namespace and method, shared by every key.
@@ -121,7 +120,7 @@ pub(crate) struct CompiledResource {
     key_slots: Box<[usize]>,
     /// When the key already determines the response (a namespace of its own and every
     /// response-affecting parameter in the key), the response identity is the key.
-    key_is_response: bool,
+    pub(crate) key_is_response: bool,
     response_seed: Fingerprint,
     response_slots: Box<[usize]>,
     arn_prefix: String,
@@ -195,7 +194,6 @@ impl CompiledResource {
         let key_is_response =
             !shared_namespace && response_slots.iter().all(|s| key_slots.contains(s));
         Ok(CompiledResource {
-            method: config.method,
             settings,
             params,
             key_seed: Fingerprint::new(namespace).push(config.method as u64),
