@@ -359,3 +359,54 @@ fn the_fixture_loads_the_example_policy() {
     assert_eq!(principals[OPS].policies.statement_count(), 2);
     assert_eq!(principals[PUBLIC].policies.statement_count(), 0);
 }
+
+#[test]
+fn resources_sharing_a_namespace_share_entries() {
+    // Two resources with one `cacheNamespace` and the same key parameter share cached
+    // data (reference §1.4): the second is served the first one's response.
+    let mut config = fixture::pets_config(UnauthorizedStrategy::FailWith403, true);
+    for path in ["/cats/{petId}", "/dogs/{petId}"] {
+        config.resources.push(ResourceConfig {
+            path: path.into(),
+            method: Method::Get,
+            params: vec![],
+            cache_key_parameters: vec!["method.request.path.petId".into()],
+            cache_namespace: Some("animals".into()),
+        });
+    }
+    let (cats, dogs) = (3, 4);
+    let mut g: Gateway<u32> = Gateway::new(&config, &fixture::pets_principals()).unwrap();
+    assert_eq!(g.cache_key(cats, &[5]), g.cache_key(dogs, &[5]));
+    assert_ne!(
+        g.cache_key(PET, &[5]),
+        g.cache_key(cats, &[5]),
+        "namespaces default to the resource"
+    );
+    send(&mut g, req(t(0), PUBLIC, cats, &[5], false), 1);
+    assert_eq!(
+        g.decide(&req(t(1), PUBLIC, dogs, &[5], false)).route,
+        Route::Hit {
+            value: 1,
+            wrong_response: true
+        }
+    );
+    assert_eq!(
+        g.decide(&req(t(1), PUBLIC, cats, &[5], false)).route,
+        hit(1)
+    );
+}
+
+#[test]
+fn without_a_cache_cluster_nothing_is_cached() {
+    let mut config = fixture::pets_config(UnauthorizedStrategy::FailWith403, true);
+    config.stage.cache_cluster_enabled = false;
+    let mut g: Gateway<u32> = Gateway::new(&config, &fixture::pets_principals()).unwrap();
+    assert_eq!(
+        g.decide(&req(t(0), PUBLIC, PET, &[1], false)).route,
+        Route::Uncached
+    );
+    assert_eq!(
+        g.decide(&req(t(0), PUBLIC, PET, &[1], true)).cache_control,
+        CacheControl::NotCached
+    );
+}
