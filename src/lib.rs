@@ -13,4 +13,5 @@ pub mod cache;
 pub mod cli;
 pub mod gateway;
 pub mod policy;
+pub mod scenario;
 pub mod time;

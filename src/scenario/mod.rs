@@ -1,0 +1,205 @@
+//! Scenario files: TOML in, a validated [`Scenario`] out. [`raw`] mirrors the file
+//! (unknown fields rejected), [`validate`] interprets and cross-checks it, collecting
+//! every problem with its field path, and [`locate`] turns paths into lines and columns.
+//! Times in a scenario (client `start`/`stop`, event `at`) count from the start of the
+//! simulation, warm-up included.
+
+mod error;
+mod locate;
+mod raw;
+mod units;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+pub use error::{FieldPath, Problem, ScenarioError, Seg};
+
+use crate::cache::ClusterSize;
+use crate::gateway::{GatewayConfig, Principal};
+use crate::time::{SimDuration, SimTime};
+
+/// How often each key of a resource is requested.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Popularity {
+    /// Every key equally.
+    Uniform,
+    /// Key of rank r with weight 1/r^s (s >= 0).
+    Zipf(f64),
+}
+
+/// A distribution of response sizes (per key: a key keeps its size).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SizeDist {
+    /// Every response the same size.
+    Fixed(u64),
+    /// Log-normal with the given median (bytes) and sigma.
+    LogNormal {
+        /// Median bytes.
+        median: f64,
+        /// Shape.
+        sigma: f64,
+    },
+}
+
+/// A distribution of backend latencies (per fetch).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LatencyDist {
+    /// Always the same.
+    Fixed(SimDuration),
+    /// Log-normal with the given median and sigma.
+    LogNormal {
+        /// Median.
+        median: SimDuration,
+        /// Shape.
+        sigma: f64,
+    },
+}
+
+/// How a resource's traffic and backend behave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceModel {
+    /// `METHOD /path`, as clients' `mix` names it.
+    pub label: String,
+    /// Number of distinct parameter tuples (keys) requested.
+    pub keys: u64,
+    /// Key popularity.
+    pub popularity: Popularity,
+    /// Response sizes.
+    pub response_bytes: SizeDist,
+    /// Backend latency.
+    pub backend_latency: LatencyDist,
+    /// Changes per second of each key's data (Poisson); 0 = never.
+    pub change_rate: f64,
+    /// Per gateway parameter slot: `None`, the parameter's value is the key index;
+    /// `Some(n)`, it takes `n` values, digits of the key index in mixed radix.
+    pub param_values: Vec<Option<u64>>,
+}
+
+/// Arrival process of a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// Exponential gaps.
+    Poisson,
+    /// Evenly spaced.
+    Constant,
+}
+
+/// A synthetic client population.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientModel {
+    /// Its name.
+    pub name: String,
+    /// Index of its principal.
+    pub principal: usize,
+    /// Requests per second.
+    pub rate: f64,
+    /// Arrival process.
+    pub arrival: Arrival,
+    /// Share of requests with `Cache-Control: max-age=0`.
+    pub max_age_zero: f64,
+    /// Resource index and share, shares summing to 1.
+    pub mix: Vec<(usize, f64)>,
+    /// First arrival no earlier than this.
+    pub start: SimTime,
+    /// No arrival at or after this.
+    pub stop: SimTime,
+}
+
+/// A stage-wide action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageAction {
+    /// `FlushStageCache`.
+    Flush,
+    /// Change the cache capacity (drops every entry).
+    SetCapacity {
+        /// New capacity in bytes.
+        bytes: u64,
+        /// The cluster size, when given as one.
+        size: Option<ClusterSize>,
+    },
+}
+
+/// A stage action at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StageEvent {
+    /// When.
+    pub at: SimTime,
+    /// What.
+    pub action: StageAction,
+}
+
+/// A validated scenario: everything the simulator needs, every invariant checked.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// `name`, also the report folder's name.
+    pub name: String,
+    /// `description`.
+    pub description: String,
+    /// The file it came from.
+    pub source: PathBuf,
+    /// SHA-256 of the file's bytes, hex.
+    pub source_sha256: String,
+    /// Base seed.
+    pub seed: u64,
+    /// Measured simulated time.
+    pub duration: SimDuration,
+    /// Simulated before measuring.
+    pub warmup: SimDuration,
+    /// Time-series resolution.
+    pub window: SimDuration,
+    /// Independent replications.
+    pub replications: u32,
+    /// The gateway: API identity, stage settings, cache, resources.
+    pub gateway: GatewayConfig,
+    /// The cluster size, when caching is enabled.
+    pub cluster_size: Option<ClusterSize>,
+    /// `model.coalesce_misses`.
+    pub coalesce_misses: bool,
+    /// Latency the gateway adds to every response (`model.gateway_latency`).
+    pub gateway_latency: SimDuration,
+    /// `cost.backend_usd_per_million_requests`.
+    pub backend_usd_per_million: Option<f64>,
+    /// Per resource (same order as `gateway.resources`).
+    pub resources: Vec<ResourceModel>,
+    /// Principals, in name order.
+    pub principals: Vec<Principal>,
+    /// Client populations.
+    pub clients: Vec<ClientModel>,
+    /// Stage events, in time order.
+    pub events: Vec<StageEvent>,
+}
+
+impl Scenario {
+    /// Reads, parses and validates a scenario file; policies load relative to it.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+        let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Scenario::parse(path, &bytes)
+    }
+
+    /// Parses and validates scenario text that came from `path`.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Scenario, ScenarioError> {
+        validate::scenario(path, bytes)
+    }
+
+    /// Total simulated time: warm-up plus the measured duration.
+    pub fn end(&self) -> SimTime {
+        SimTime::ZERO + self.warmup + self.duration
+    }
+
+    /// The model assumptions in force, for reports: `(name, value)`.
+    pub fn assumptions(&self) -> Vec<(&'static str, String)> {
+        let c = &self.gateway.cache;
+        vec![
+            ("ttl_mode", c.ttl_mode.as_str().to_owned()),
+            ("eviction", c.eviction.as_str().to_owned()),
+            ("coalesce_misses", self.coalesce_misses.to_string()),
+            ("capacity_bytes", c.capacity_bytes.to_string()),
+            ("entry_overhead_bytes", c.entry_overhead_bytes.to_string()),
+            ("gateway_latency", self.gateway_latency.to_string()),
+            ("non_2xx_responses", "none (the backend always succeeds)".to_owned()),
+        ]
+    }
+}

@@ -1,0 +1,144 @@
+//! The scenario file as written (TOML, mirrored field for field, unknown fields
+//! rejected). Fields that take several shapes (`popularity`, `response_bytes`,
+//! `backend_latency`, rates) stay `toml::Value` here and are interpreted, with their field
+//! path, by `validate`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::cache::{EvictionPolicy, TtlMode};
+use crate::gateway::MethodSetting;
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub seed: u64,
+    pub duration: String,
+    pub warmup: Option<String>,
+    pub window: Option<String>,
+    pub replications: Option<u32>,
+    pub api: RawApi,
+    pub stage: RawStage,
+    #[serde(default)]
+    pub model: RawModel,
+    #[serde(default)]
+    pub cost: RawCost,
+    pub resources: Vec<RawResource>,
+    #[serde(default)]
+    pub principals: BTreeMap<String, RawPrincipal>,
+    pub clients: Vec<RawClient>,
+    #[serde(default)]
+    pub events: Vec<RawEvent>,
+}
+
+/// `[api]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApi {
+    pub region: String,
+    pub account: String,
+    pub api_id: String,
+    pub stage: String,
+}
+
+/// `[stage]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    pub cache_cluster_enabled: bool,
+    pub cache_cluster_size: Option<String>,
+    #[serde(default)]
+    pub method_settings: BTreeMap<String, MethodSetting>,
+}
+
+/// `[model]`: assumptions where AWS documents nothing.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    #[serde(default)]
+    pub ttl_mode: TtlMode,
+    #[serde(default)]
+    pub eviction: EvictionPolicy,
+    #[serde(default)]
+    pub coalesce_misses: bool,
+    pub capacity_bytes: Option<u64>,
+    #[serde(default)]
+    pub entry_overhead_bytes: u64,
+    pub gateway_latency: Option<String>,
+}
+
+/// `[cost]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCost {
+    pub backend_usd_per_million_requests: Option<f64>,
+}
+
+/// `[[resources]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResource {
+    pub path: String,
+    pub method: String,
+    #[serde(default)]
+    pub cache_key_parameters: Vec<String>,
+    pub cache_namespace: Option<String>,
+    #[serde(default)]
+    pub parameters: Vec<RawParameter>,
+    pub keys: u64,
+    pub popularity: Option<toml::Value>,
+    pub response_bytes: toml::Value,
+    pub backend_latency: toml::Value,
+    pub data_change_rate: Option<toml::Value>,
+}
+
+/// `[[resources.parameters]]`: a request parameter and how its values vary.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawParameter {
+    pub name: String,
+    #[serde(rename = "in")]
+    pub location: String,
+    pub values: Option<u64>,
+    pub affects_response: Option<bool>,
+}
+
+/// `[principals.NAME]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPrincipal {
+    #[serde(default)]
+    pub policies: Vec<String>,
+    #[serde(default)]
+    pub context: BTreeMap<String, toml::Value>,
+}
+
+/// `[[clients]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClient {
+    pub name: String,
+    pub principal: String,
+    pub rate: toml::Value,
+    pub arrival: Option<String>,
+    #[serde(default)]
+    pub max_age_zero: f64,
+    pub mix: BTreeMap<String, f64>,
+    pub start: Option<String>,
+    pub stop: Option<String>,
+}
+
+/// `[[events]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvent {
+    pub at: String,
+    pub action: String,
+    pub cache_cluster_size: Option<String>,
+    pub capacity_bytes: Option<u64>,
+}
