@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
 use crate::policy::{Context, Decision, Explanation, PolicyDocument, PolicyError, PolicySet};
+use crate::scenario::{Scenario, ScenarioError};
 
 /// Decide how an API Gateway stage cache should be configured before it goes live.
 #[derive(Debug, Parser)]
@@ -22,6 +23,18 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Simulate scenarios and write their reports (CSV and manifest).
+    ///
+    /// Exit status: 0 success, 2 error.
+    Run(RunArgs),
+    /// Check scenario files and report every problem found.
+    ///
+    /// Exit status: 0 all valid, 1 some invalid, 2 some unreadable.
+    Validate {
+        /// Scenario files (TOML).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
     /// Work with IAM policy documents.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -42,6 +55,33 @@ pub enum PolicyCommand {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+}
+
+/// Arguments of `cachegate run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario files (TOML).
+    #[arg(required = true, value_name = "SCENARIO")]
+    pub scenarios: Vec<PathBuf>,
+    /// Folder the reports go in: each scenario writes to OUT/<name>/.
+    #[arg(long, value_name = "OUT", default_value = "reports")]
+    pub out: PathBuf,
+    /// Override the scenario's seed.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Override the number of replications.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub replications: Option<u32>,
+    /// Override the measured duration (e.g. `2m`); events and client stops past the new
+    /// end simply do not happen.
+    #[arg(long, value_name = "DURATION")]
+    pub duration: Option<String>,
+    /// Replace an existing report folder.
+    #[arg(long)]
+    pub force: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// Arguments of `cachegate policy eval`.
@@ -78,7 +118,38 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
     match cli.command {
         Command::Policy(PolicyCommand::Eval(args)) => policy_eval(&args, out),
         Command::Policy(PolicyCommand::Check { files }) => policy_check(&files, out),
+        Command::Validate { files } => validate(&files, out),
+        Command::Run(args) => crate::run::run(&args, out),
     }
+}
+
+fn validate(files: &[PathBuf], out: &mut dyn Write) -> anyhow::Result<u8> {
+    let mut status = 0u8;
+    for file in files {
+        match Scenario::load(file) {
+            Ok(s) => writeln!(
+                out,
+                "{}: ok: \"{}\", {} resource(s), {} client(s), {} principal(s), {} replication(s) of {} after {} warm-up",
+                file.display(),
+                s.name,
+                s.resources.len(),
+                s.clients.len(),
+                s.principals.len(),
+                s.replications,
+                s.duration,
+                s.warmup
+            )?,
+            Err(e @ ScenarioError::Read { .. }) => {
+                eprintln!("cachegate: error: {e}");
+                status = 2;
+            }
+            Err(e) => {
+                writeln!(out, "{e}")?;
+                status = status.max(1);
+            }
+        }
+    }
+    Ok(status)
 }
 
 fn policy_eval(args: &EvalArgs, out: &mut dyn Write) -> anyhow::Result<u8> {

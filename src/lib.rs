@@ -12,6 +12,10 @@
 pub mod cache;
 pub mod cli;
 pub mod gateway;
+pub mod metrics;
 pub mod policy;
+pub mod report;
+pub mod run;
 pub mod scenario;
+pub mod sim;
 pub mod time;

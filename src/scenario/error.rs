@@ -50,7 +50,8 @@ impl fmt::Display for FieldPath {
                         f.write_str(".")?;
                     }
                     let bare = !k.is_empty()
-                        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                        && k.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
                     if bare {
                         f.write_str(k)?;
                     } else {
@@ -125,9 +126,15 @@ mod tests {
 
     #[test]
     fn paths_print_like_toml() {
-        assert_eq!(at("clients").index(2).key("rate").to_string(), "clients[2].rate");
         assert_eq!(
-            at("stage").key("method_settings").key("pets/{petId}/GET").to_string(),
+            at("clients").index(2).key("rate").to_string(),
+            "clients[2].rate"
+        );
+        assert_eq!(
+            at("stage")
+                .key("method_settings")
+                .key("pets/{petId}/GET")
+                .to_string(),
             "stage.method_settings.\"pets/{petId}/GET\""
         );
     }

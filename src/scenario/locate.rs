@@ -6,8 +6,11 @@ use super::error::{FieldPath, Seg};
 
 /// The 1-based line and column of byte `offset` in `src`.
 pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(src.len());
-    let before = &src[..src.floor_char_boundary(offset)];
+    let mut offset = offset.min(src.len());
+    while !src.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &src[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
@@ -45,12 +48,21 @@ mod tests {
 
     #[test]
     fn finds_fields_in_arrays_of_tables_and_quoted_keys() {
-        assert_eq!(locate(SRC, &at("clients").index(1).key("rate")), Some((9, 8)));
+        assert_eq!(
+            locate(SRC, &at("clients").index(1).key("rate")),
+            Some((9, 8))
+        );
         assert_eq!(locate(SRC, &at("name")), Some((1, 8)));
-        let ttl = at("stage").key("method_settings").key("pets/GET").key("cache_ttl_in_seconds");
+        let ttl = at("stage")
+            .key("method_settings")
+            .key("pets/GET")
+            .key("cache_ttl_in_seconds");
         assert_eq!(locate(SRC, &ttl), Some((12, 24)));
         // A missing field points at its parent.
-        assert_eq!(locate(SRC, &at("clients").index(1).key("mix")), locate(SRC, &at("clients").index(1)));
+        assert_eq!(
+            locate(SRC, &at("clients").index(1).key("mix")),
+            locate(SRC, &at("clients").index(1))
+        );
     }
 
     #[test]

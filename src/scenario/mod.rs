@@ -13,6 +13,7 @@ mod validate;
 use std::path::{Path, PathBuf};
 
 pub use error::{FieldPath, Problem, ScenarioError, Seg};
+pub use units::duration as parse_duration;
 
 use crate::cache::ClusterSize;
 use crate::gateway::{GatewayConfig, Principal};
@@ -199,7 +200,10 @@ impl Scenario {
             ("capacity_bytes", c.capacity_bytes.to_string()),
             ("entry_overhead_bytes", c.entry_overhead_bytes.to_string()),
             ("gateway_latency", self.gateway_latency.to_string()),
-            ("non_2xx_responses", "none (the backend always succeeds)".to_owned()),
+            (
+                "non_2xx_responses",
+                "none (the backend always succeeds)".to_owned(),
+            ),
         ]
     }
 }

@@ -7,11 +7,15 @@ use crate::time::SimDuration;
 /// Parses a humantime duration into simulated time (microsecond resolution).
 pub fn duration(text: &str) -> Result<SimDuration, String> {
     let d = humantime::parse_duration(text.trim()).map_err(|e| {
-        format!("expected a duration such as \"90s\", \"5m\", \"1h\" or \"250ms\", got \"{text}\" ({e})")
+        format!(
+            "expected a duration such as \"90s\", \"5m\", \"1h\" or \"250ms\", got \"{text}\" ({e})"
+        )
     })?;
     let micros = d.as_micros();
     if d.as_nanos() % 1_000 != 0 {
-        return Err(format!("\"{text}\" is finer than the simulator's one microsecond"));
+        return Err(format!(
+            "\"{text}\" is finer than the simulator's one microsecond"
+        ));
     }
     u64::try_from(micros)
         .map(SimDuration::from_micros)
@@ -35,7 +39,9 @@ pub fn rate_per_second(value: &toml::Value) -> Result<f64, String> {
                 n / per.as_secs_f64()
             }
             None => s.trim().parse().map_err(|_| {
-                format!("expected a rate per second or \"N/DURATION\" such as \"1/10m\", got \"{s}\"")
+                format!(
+                    "expected a rate per second or \"N/DURATION\" such as \"1/10m\", got \"{s}\""
+                )
             })?,
         },
         other => {
@@ -61,7 +67,11 @@ mod tests {
         assert_eq!(duration("5m"), Ok(SimDuration::from_secs(300)));
         assert_eq!(duration("250ms"), Ok(SimDuration::from_millis(250)));
         assert_eq!(duration("1h 30m"), Ok(SimDuration::from_secs(5_400)));
-        assert!(duration("5 minutes please").unwrap_err().contains("expected a duration"));
+        assert!(
+            duration("5 minutes please")
+                .unwrap_err()
+                .contains("expected a duration")
+        );
         assert!(duration("1ns").unwrap_err().contains("microsecond"));
     }
 
@@ -72,7 +82,11 @@ mod tests {
         assert_eq!(v("30/1s"), Ok(30.0));
         assert_eq!(rate_per_second(&toml::Value::Integer(500)), Ok(500.0));
         assert_eq!(rate_per_second(&toml::Value::Float(0.5)), Ok(0.5));
-        assert!(rate_per_second(&toml::Value::Integer(-1)).unwrap_err().contains("must be >= 0, got -1"));
+        assert!(
+            rate_per_second(&toml::Value::Integer(-1))
+                .unwrap_err()
+                .contains("must be >= 0, got -1")
+        );
         assert!(v("1/0s").is_err());
         assert!(v("fast").is_err());
     }

@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use super::error::{FieldPath, Problem, ScenarioError, Seg, at};
 use super::raw::{RawClient, RawEvent, RawParameter, RawResource, RawScenario};
 use super::{
-    Arrival, ClientModel, LatencyDist, Popularity, ResourceModel, Scenario, SizeDist,
-    StageAction, StageEvent, locate, units,
+    Arrival, ClientModel, LatencyDist, Popularity, ResourceModel, Scenario, SizeDist, StageAction,
+    StageEvent, locate, units,
 };
 use crate::cache::{CacheConfig, ClusterSize};
 use crate::gateway::{
@@ -83,14 +83,17 @@ pub(super) fn scenario(path: &Path, bytes: &[u8]) -> Result<Scenario, ScenarioEr
 
 /// TOML syntax and shape errors: one problem, located by the parser's span.
 fn parse(src: &str) -> Result<RawScenario, Problem> {
-    let de = toml::de::Deserializer::parse(src).map_err(|e| toml_problem(src, &e, FieldPath::default()))?;
+    let de = toml::de::Deserializer::parse(src)
+        .map_err(|e| toml_problem(src, &e, FieldPath::default()))?;
     serde_path_to_error::deserialize(de).map_err(|err| {
         let mut path = FieldPath::default();
         for seg in err.path().iter() {
             match seg {
                 serde_path_to_error::Segment::Seq { index } => path.0.push(Seg::Index(*index)),
                 serde_path_to_error::Segment::Map { key } => path.0.push(Seg::Key(key.clone())),
-                serde_path_to_error::Segment::Enum { variant } => path.0.push(Seg::Key(variant.clone())),
+                serde_path_to_error::Segment::Enum { variant } => {
+                    path.0.push(Seg::Key(variant.clone()))
+                }
                 serde_path_to_error::Segment::Unknown => {}
             }
         }
@@ -141,7 +144,10 @@ fn build(
         Some(w) => p.check(&at("warmup"), units::duration(w)),
         None => Some(SimDuration::ZERO),
     };
-    let window = p.check(&at("window"), units::duration(raw.window.as_deref().unwrap_or("10s")));
+    let window = p.check(
+        &at("window"),
+        units::duration(raw.window.as_deref().unwrap_or("10s")),
+    );
     if window.is_some_and(SimDuration::is_zero) {
         p.add(at("window"), "must be > 0");
     }
@@ -158,7 +164,10 @@ fn build(
         ("stage", &raw.api.stage),
     ] {
         if value.is_empty() || value.contains(['/', ':']) {
-            p.add(at("api").key(field), format!("expected a non-empty name without `/` or `:`, got \"{value}\""));
+            p.add(
+                at("api").key(field),
+                format!("expected a non-empty name without `/` or `:`, got \"{value}\""),
+            );
         }
     }
 
@@ -167,15 +176,30 @@ fn build(
     let cluster_size = match &raw.stage.cache_cluster_size {
         Some(s) => p.check(
             &stage_path.key("cache_cluster_size"),
-            ClusterSize::parse(s).ok_or_else(|| format!("unknown size \"{s}\"; expected one of {}", ClusterSize::expected())),
+            ClusterSize::parse(s).ok_or_else(|| {
+                format!(
+                    "unknown size \"{s}\"; expected one of {}",
+                    ClusterSize::expected()
+                )
+            }),
         ),
         None if raw.stage.cache_cluster_enabled => {
-            p.add(stage_path.key("cache_cluster_size"), format!("required when `cache_cluster_enabled = true`; one of {}", ClusterSize::expected()));
+            p.add(
+                stage_path.key("cache_cluster_size"),
+                format!(
+                    "required when `cache_cluster_enabled = true`; one of {}",
+                    ClusterSize::expected()
+                ),
+            );
             None
         }
         None => None,
     };
-    let capacity_bytes = raw.model.capacity_bytes.or(cluster_size.map(ClusterSize::bytes)).unwrap_or(0);
+    let capacity_bytes = raw
+        .model
+        .capacity_bytes
+        .or(cluster_size.map(ClusterSize::bytes))
+        .unwrap_or(0);
     let gateway_latency = match &raw.model.gateway_latency {
         Some(l) => p.check(&at("model").key("gateway_latency"), units::duration(l)),
         None => Some(SimDuration::ZERO),
@@ -197,7 +221,10 @@ fn build(
         }
     }
     if raw.resources.is_empty() {
-        p.add(at("resources"), "a scenario needs at least one `[[resources]]`");
+        p.add(
+            at("resources"),
+            "a scenario needs at least one `[[resources]]`",
+        );
     }
 
     // Method settings.
@@ -206,7 +233,10 @@ fn build(
         let kp = ms_path.key(key);
         if let Some(ttl) = setting.cache_ttl_in_seconds {
             if ttl > 3600 {
-                p.add(kp.key("cache_ttl_in_seconds"), format!("must be within 0..=3600 (API Gateway's maximum TTL), got {ttl}"));
+                p.add(
+                    kp.key("cache_ttl_in_seconds"),
+                    format!("must be within 0..=3600 (API Gateway's maximum TTL), got {ttl}"),
+                );
             }
         }
         if key == STAGE_WIDE {
@@ -223,9 +253,18 @@ fn build(
             let expected: Vec<String> = raw
                 .resources
                 .iter()
-                .filter_map(|r| Method::parse(&r.method).map(|m| format!("\"{}\"", method_setting_key(&r.path, m))))
+                .filter_map(|r| {
+                    Method::parse(&r.method)
+                        .map(|m| format!("\"{}\"", method_setting_key(&r.path, m)))
+                })
                 .collect();
-            p.add(kp, format!("names no declared resource method; expected \"*/*\" or one of {}", expected.join(", ")));
+            p.add(
+                kp,
+                format!(
+                    "names no declared resource method; expected \"*/*\" or one of {}",
+                    expected.join(", ")
+                ),
+            );
         }
     }
 
@@ -251,8 +290,16 @@ fn build(
     // Cache key parameters and path templates, checked by the gateway itself.
     if resource_models.len() == raw.resources.len() {
         if let Err(e) = Gateway::<()>::new(&gateway, &[]) {
-            let i = raw.resources.iter().position(|r| r.path == e.path && Method::parse(&r.method) == Some(e.method)).unwrap_or(0);
-            let field = if e.message.contains("cache key parameter") { "cache_key_parameters" } else { "path" };
+            let i = raw
+                .resources
+                .iter()
+                .position(|r| r.path == e.path && Method::parse(&r.method) == Some(e.method))
+                .unwrap_or(0);
+            let field = if e.message.contains("cache key parameter") {
+                "cache_key_parameters"
+            } else {
+                "path"
+            };
             p.add(at("resources").index(i).key(field), e.message.clone());
         }
     }
@@ -267,7 +314,10 @@ fn build(
             let full = dir.join(file);
             match crate::policy::PolicyDocument::load(&full) {
                 Ok(doc) => policies.add(file, &doc),
-                Err(e) => p.add(pp.key("policies").index(j), format!("policy does not load: {e}")),
+                Err(e) => p.add(
+                    pp.key("policies").index(j),
+                    format!("policy does not load: {e}"),
+                ),
             }
         }
         let mut context = Context::new();
@@ -282,11 +332,21 @@ fn build(
                     toml::Value::Integer(n) => context.insert(key, n.to_string()),
                     toml::Value::Float(x) => context.insert(key, x.to_string()),
                     toml::Value::Boolean(b) => context.insert(key, b.to_string()),
-                    other => p.add(pp.key("context").key(key), format!("expected a string, number or boolean (or an array of them), got {}", other.type_str())),
+                    other => p.add(
+                        pp.key("context").key(key),
+                        format!(
+                            "expected a string, number or boolean (or an array of them), got {}",
+                            other.type_str()
+                        ),
+                    ),
                 }
             }
         }
-        principals.push(Principal { name: name.clone(), policies, context });
+        principals.push(Principal {
+            name: name.clone(),
+            policies,
+            context,
+        });
     }
 
     // Clients.
@@ -316,7 +376,10 @@ fn build(
         name: raw.name.clone(),
         description: raw.description.clone(),
         source: path.to_owned(),
-        source_sha256: Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect(),
+        source_sha256: Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
         seed: raw.seed,
         duration: duration?,
         warmup: warmup?,
@@ -334,11 +397,22 @@ fn build(
     })
 }
 
-fn resource(r: &RawResource, rp: &FieldPath, label: String, p: &mut Problems) -> Option<(ResourceConfig, ResourceModel)> {
+fn resource(
+    r: &RawResource,
+    rp: &FieldPath,
+    label: String,
+    p: &mut Problems,
+) -> Option<(ResourceConfig, ResourceModel)> {
     let before = p.0.len();
     let method = Method::parse(&r.method);
     if method.is_none() {
-        p.add(rp.key("method"), format!("expected GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS, got \"{}\"", r.method));
+        p.add(
+            rp.key("method"),
+            format!(
+                "expected GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS, got \"{}\"",
+                r.method
+            ),
+        );
     }
     if r.keys == 0 {
         p.add(rp.key("keys"), "must be >= 1, got 0");
@@ -361,18 +435,29 @@ fn resource(r: &RawResource, rp: &FieldPath, label: String, p: &mut Problems) ->
         .map(|s| s.strip_suffix('+').unwrap_or(s))
         .collect();
     let mut params = Vec::new();
-    let mut path_values: BTreeMap<&str, Option<u64>> = path_names.iter().map(|n| (*n, None)).collect();
+    let mut path_values: BTreeMap<&str, Option<u64>> =
+        path_names.iter().map(|n| (*n, None)).collect();
     let mut other_values = Vec::new();
     let mut seen = BTreeSet::new();
     for (j, raw_param) in r.parameters.iter().enumerate() {
         let pp = rp.key("parameters").index(j);
         if let Some((param, values)) = parameter(raw_param, &pp, &path_names, p) {
             if !seen.insert((param.location.key_part(), param.name.clone())) {
-                p.add(pp.key("name"), format!("parameter `{}` is declared twice", param.name));
+                p.add(
+                    pp.key("name"),
+                    format!("parameter `{}` is declared twice", param.name),
+                );
                 continue;
             }
             if param.location == Location::Path {
-                path_values.insert(path_names.iter().copied().find(|n| *n == param.name).unwrap_or(""), values);
+                path_values.insert(
+                    path_names
+                        .iter()
+                        .copied()
+                        .find(|n| *n == param.name)
+                        .unwrap_or(""),
+                    values,
+                );
             } else {
                 params.push(param);
                 other_values.push(values);
@@ -382,12 +467,19 @@ fn resource(r: &RawResource, rp: &FieldPath, label: String, p: &mut Problems) ->
     // A query-string or header cache key parameter declares its parameter (AWS requires
     // it in the method's requestParameters; the scenario need not repeat it).
     for key in &r.cache_key_parameters {
-        let implicit = [("method.request.querystring.", Location::Query), ("method.request.header.", Location::Header)]
-            .into_iter()
-            .find_map(|(prefix, loc)| key.strip_prefix(prefix).map(|name| (name, loc)));
+        let implicit = [
+            ("method.request.querystring.", Location::Query),
+            ("method.request.header.", Location::Header),
+        ]
+        .into_iter()
+        .find_map(|(prefix, loc)| key.strip_prefix(prefix).map(|name| (name, loc)));
         if let Some((name, location)) = implicit {
             if !name.is_empty() && seen.insert((location.key_part(), name.to_owned())) {
-                params.push(Param { name: name.to_owned(), location, affects_response: true });
+                params.push(Param {
+                    name: name.to_owned(),
+                    location,
+                    affects_response: true,
+                });
                 other_values.push(None);
             }
         }
@@ -420,18 +512,29 @@ fn resource(r: &RawResource, rp: &FieldPath, label: String, p: &mut Problems) ->
     ))
 }
 
-fn parameter(raw: &RawParameter, pp: &FieldPath, path_names: &[&str], p: &mut Problems) -> Option<(Param, Option<u64>)> {
+fn parameter(
+    raw: &RawParameter,
+    pp: &FieldPath,
+    path_names: &[&str],
+    p: &mut Problems,
+) -> Option<(Param, Option<u64>)> {
     let location = match raw.location.as_str() {
         "path" => Location::Path,
         "query" | "querystring" => Location::Query,
         "header" => Location::Header,
         other => {
-            p.add(pp.key("in"), format!("expected \"path\", \"query\" or \"header\", got \"{other}\""));
+            p.add(
+                pp.key("in"),
+                format!("expected \"path\", \"query\" or \"header\", got \"{other}\""),
+            );
             return None;
         }
     };
     if location == Location::Path && !path_names.contains(&raw.name.as_str()) {
-        p.add(pp.key("name"), format!("`{}` is not a `{{parameter}}` of the path", raw.name));
+        p.add(
+            pp.key("name"),
+            format!("`{}` is not a `{{parameter}}` of the path", raw.name),
+        );
         return None;
     }
     if raw.values == Some(0) {
@@ -439,7 +542,10 @@ fn parameter(raw: &RawParameter, pp: &FieldPath, path_names: &[&str], p: &mut Pr
         return None;
     }
     if location == Location::Path && raw.affects_response == Some(false) {
-        p.add(pp.key("affects_response"), "a path parameter always affects the response");
+        p.add(
+            pp.key("affects_response"),
+            "a path parameter always affects the response",
+        );
         return None;
     }
     Some((
@@ -483,14 +589,21 @@ fn popularity(v: &toml::Value) -> Result<Popularity, String> {
 }
 
 fn lognormal_fields(v: &toml::Value) -> Result<(&toml::Value, f64), String> {
-    let t = v.as_table().ok_or("expected { median = ..., sigma = ... }")?;
+    let t = v
+        .as_table()
+        .ok_or("expected { median = ..., sigma = ... }")?;
     for k in t.keys() {
         if k != "median" && k != "sigma" {
-            return Err(format!("unknown field `{k}` in lognormal; expected `median` and `sigma`"));
+            return Err(format!(
+                "unknown field `{k}` in lognormal; expected `median` and `sigma`"
+            ));
         }
     }
     let median = t.get("median").ok_or("lognormal needs `median`")?;
-    let sigma = t.get("sigma").and_then(number).ok_or("lognormal needs a numeric `sigma`")?;
+    let sigma = t
+        .get("sigma")
+        .and_then(number)
+        .ok_or("lognormal needs a numeric `sigma`")?;
     if !(sigma >= 0.0 && sigma.is_finite()) {
         return Err(format!("lognormal sigma must be >= 0, got {sigma}"));
     }
@@ -500,24 +613,33 @@ fn lognormal_fields(v: &toml::Value) -> Result<(&toml::Value, f64), String> {
 fn size_dist(v: &toml::Value) -> Result<SizeDist, String> {
     const EXPECTED: &str = "expected a byte count or { lognormal = { median = BYTES, sigma = S } }";
     if let toml::Value::Integer(n) = v {
-        return u64::try_from(*n).map(SizeDist::Fixed).map_err(|_| format!("must be >= 0, got {n}"));
+        return u64::try_from(*n)
+            .map(SizeDist::Fixed)
+            .map_err(|_| format!("must be >= 0, got {n}"));
     }
     let (_, ln) = single(v, &["lognormal"]).ok_or_else(|| format!("{EXPECTED}, got {v}"))?;
     let (median, sigma) = lognormal_fields(ln)?;
     match number(median) {
         Some(m) if m > 0.0 && m.is_finite() => Ok(SizeDist::LogNormal { median: m, sigma }),
-        _ => Err(format!("lognormal median must be a byte count > 0, got {median}")),
+        _ => Err(format!(
+            "lognormal median must be a byte count > 0, got {median}"
+        )),
     }
 }
 
 fn latency_dist(v: &toml::Value) -> Result<LatencyDist, String> {
-    const EXPECTED: &str = "expected a duration such as \"80ms\" or { lognormal = { median = \"80ms\", sigma = S } }";
+    const EXPECTED: &str =
+        "expected a duration such as \"80ms\" or { lognormal = { median = \"80ms\", sigma = S } }";
     if let Some(s) = v.as_str() {
         return units::duration(s).map(LatencyDist::Fixed);
     }
     let (_, ln) = single(v, &["lognormal"]).ok_or_else(|| format!("{EXPECTED}, got {v}"))?;
     let (median, sigma) = lognormal_fields(ln)?;
-    let median = units::duration(median.as_str().ok_or("lognormal median must be a duration string such as \"80ms\"")?)?;
+    let median = units::duration(
+        median
+            .as_str()
+            .ok_or("lognormal median must be a duration string such as \"80ms\"")?,
+    )?;
     if median.is_zero() {
         return Err("lognormal median must be > 0".into());
     }
@@ -536,7 +658,18 @@ fn client(
     let principal = principals.iter().position(|n| **n == c.principal);
     if principal.is_none() {
         let known: Vec<String> = principals.iter().map(|n| format!("\"{n}\"")).collect();
-        p.add(cp.key("principal"), format!("no principal \"{}\"; declared: {}", c.principal, if known.is_empty() { "none".into() } else { known.join(", ") }));
+        p.add(
+            cp.key("principal"),
+            format!(
+                "no principal \"{}\"; declared: {}",
+                c.principal,
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        );
     }
     let rate = p.check(&cp.key("rate"), units::rate_per_second(&c.rate));
     if rate == Some(0.0) {
@@ -552,12 +685,18 @@ fn client(
         None | Some("poisson") => Some(Arrival::Poisson),
         Some("constant") => Some(Arrival::Constant),
         Some(other) => {
-            p.add(cp.key("arrival"), format!("expected \"poisson\" or \"constant\", got \"{other}\""));
+            p.add(
+                cp.key("arrival"),
+                format!("expected \"poisson\" or \"constant\", got \"{other}\""),
+            );
             None
         }
     };
     if !(0.0..=1.0).contains(&c.max_age_zero) {
-        p.add(cp.key("max_age_zero"), format!("must be a share within 0..=1, got {}", c.max_age_zero));
+        p.add(
+            cp.key("max_age_zero"),
+            format!("must be a share within 0..=1, got {}", c.max_age_zero),
+        );
     }
     let mut mix = Vec::new();
     let mut total = 0.0;
@@ -566,30 +705,50 @@ fn client(
             Some(&r) => mix.push((r, share)),
             None => {
                 let known: Vec<String> = labels.keys().map(|l| format!("\"{l}\"")).collect();
-                p.add(cp.key("mix").key(label), format!("no resource \"{label}\"; declared: {}", known.join(", ")));
+                p.add(
+                    cp.key("mix").key(label),
+                    format!("no resource \"{label}\"; declared: {}", known.join(", ")),
+                );
             }
         }
         if !(share >= 0.0 && share.is_finite()) {
-            p.add(cp.key("mix").key(label), format!("a share must be >= 0, got {share}"));
+            p.add(
+                cp.key("mix").key(label),
+                format!("a share must be >= 0, got {share}"),
+            );
         }
         total += share;
     }
     if c.mix.is_empty() {
-        p.add(cp.key("mix"), "expected at least one \"METHOD /path\" = share entry");
+        p.add(
+            cp.key("mix"),
+            "expected at least one \"METHOD /path\" = share entry",
+        );
     } else if (total - 1.0).abs() > 1e-9 {
         p.add(cp.key("mix"), format!("shares must sum to 1, got {total}"));
     }
     let start = match &c.start {
-        Some(s) => p.check(&cp.key("start"), units::duration(s)).map(|d| SimTime::ZERO + d),
+        Some(s) => p
+            .check(&cp.key("start"), units::duration(s))
+            .map(|d| SimTime::ZERO + d),
         None => Some(SimTime::ZERO),
     };
     let stop = match &c.stop {
-        Some(s) => p.check(&cp.key("stop"), units::duration(s)).map(|d| SimTime::ZERO + d),
+        Some(s) => p
+            .check(&cp.key("stop"), units::duration(s))
+            .map(|d| SimTime::ZERO + d),
         None => Some(end),
     };
     if let (Some(a), Some(b)) = (start, stop) {
         if a >= b {
-            p.add(cp.key("stop"), format!("must be after start ({}), got {}", a - SimTime::ZERO, b - SimTime::ZERO));
+            p.add(
+                cp.key("stop"),
+                format!(
+                    "must be after start ({}), got {}",
+                    a - SimTime::ZERO,
+                    b - SimTime::ZERO
+                ),
+            );
         }
     }
     if p.0.len() > before {
@@ -608,9 +767,18 @@ fn client(
 }
 
 fn event(e: &RawEvent, ep: &FieldPath, end: SimTime, p: &mut Problems) -> Option<StageEvent> {
-    let at_time = p.check(&ep.key("at"), units::duration(&e.at)).map(|d| SimTime::ZERO + d)?;
+    let at_time = p
+        .check(&ep.key("at"), units::duration(&e.at))
+        .map(|d| SimTime::ZERO + d)?;
     if at_time >= end {
-        p.add(ep.key("at"), format!("must be inside the run (before {}), got {}", end - SimTime::ZERO, e.at));
+        p.add(
+            ep.key("at"),
+            format!(
+                "must be inside the run (before {}), got {}",
+                end - SimTime::ZERO,
+                e.at
+            ),
+        );
         return None;
     }
     let action = match e.action.as_str() {
@@ -621,21 +789,40 @@ fn event(e: &RawEvent, ep: &FieldPath, end: SimTime, p: &mut Problems) -> Option
             }
             StageAction::Flush
         }
-        "set_capacity" => match (&e.cache_cluster_size, e.capacity_bytes) {
-            (Some(s), None) => {
-                let size = p.check(&ep.key("cache_cluster_size"), ClusterSize::parse(s).ok_or_else(|| format!("unknown size \"{s}\"; expected one of {}", ClusterSize::expected())))?;
-                StageAction::SetCapacity { bytes: size.bytes(), size: Some(size) }
+        "set_capacity" => {
+            match (&e.cache_cluster_size, e.capacity_bytes) {
+                (Some(s), None) => {
+                    let size = p.check(
+                        &ep.key("cache_cluster_size"),
+                        ClusterSize::parse(s).ok_or_else(|| {
+                            format!(
+                                "unknown size \"{s}\"; expected one of {}",
+                                ClusterSize::expected()
+                            )
+                        }),
+                    )?;
+                    StageAction::SetCapacity {
+                        bytes: size.bytes(),
+                        size: Some(size),
+                    }
+                }
+                (None, Some(bytes)) => StageAction::SetCapacity { bytes, size: None },
+                _ => {
+                    p.add(ep.key("action"), "`set_capacity` takes exactly one of `cache_cluster_size` or `capacity_bytes`");
+                    return None;
+                }
             }
-            (None, Some(bytes)) => StageAction::SetCapacity { bytes, size: None },
-            _ => {
-                p.add(ep.key("action"), "`set_capacity` takes exactly one of `cache_cluster_size` or `capacity_bytes`");
-                return None;
-            }
-        },
+        }
         other => {
-            p.add(ep.key("action"), format!("expected \"flush_stage_cache\" or \"set_capacity\", got \"{other}\""));
+            p.add(
+                ep.key("action"),
+                format!("expected \"flush_stage_cache\" or \"set_capacity\", got \"{other}\""),
+            );
             return None;
         }
     };
-    Some(StageEvent { at: at_time, action })
+    Some(StageEvent {
+        at: at_time,
+        action,
+    })
 }

@@ -1,0 +1,53 @@
+//! Report files: `summary.csv` (a row per configuration × replication),
+//! `timeseries.csv` (a row per window), `manifest.json` (what ran). Rows are
+//! `Serialize` structs, so the column order is the field order and units are in the
+//! column names; writers take `impl Write` so tests can check bytes; files are written
+//! to a temporary name and renamed into place, so a reader never sees a partial file.
+
+mod rows;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub use rows::{Manifest, SummaryRow, TimeseriesRow, summary_row, timeseries_rows};
+
+/// Writes CSV rows (with a header) to `out`.
+pub fn write_csv<R: serde::Serialize>(out: impl Write, rows: &[R]) -> Result<(), csv::Error> {
+    let mut w = csv::Writer::from_writer(out);
+    for row in rows {
+        w.serialize(row)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The CSV text of `rows`.
+pub fn csv_bytes<R: serde::Serialize>(rows: &[R]) -> Result<Vec<u8>, csv::Error> {
+    let mut buf = Vec::new();
+    write_csv(&mut buf, rows)?;
+    Ok(buf)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced,
+/// then renamed over `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

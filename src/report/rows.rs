@@ -1,0 +1,166 @@
+//! The rows of the report files and how a run's measurements become them.
+
+use serde::Serialize;
+
+use crate::metrics::WindowCounts;
+use crate::scenario::Scenario;
+use crate::sim::RunOutput;
+
+/// One row of `summary.csv`: a configuration × replication. Column names are a
+/// contract (see the README); units are in the names.
+// NOTE: each column is defined in the README's "Report files" section.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SummaryRow {
+    pub variant: String,
+    pub replication: u32,
+    pub seed: u64,
+    pub requests: u64,
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+    pub hit_rate: f64,
+    pub backend_requests: u64,
+    pub backend_rps_mean: f64,
+    pub backend_rps_peak: u64,
+    pub backend_inflight_peak: u64,
+    pub invalidations_honored: u64,
+    pub invalidations_rejected: u64,
+    pub invalidations_ignored: u64,
+    pub warning_headers: u64,
+    pub stale_responses: u64,
+    pub stale_fraction: f64,
+    pub staleness_p50_ms: f64,
+    pub staleness_p99_ms: f64,
+    pub staleness_max_ms: f64,
+    pub latency_p50_ms: f64,
+    pub latency_p99_ms: f64,
+    pub latency_p999_ms: f64,
+    pub evictions: u64,
+    pub expirations: u64,
+    pub wrong_key_responses: u64,
+    pub cost_per_hour_usd: f64,
+}
+
+/// One row of `timeseries.csv`.
+// NOTE: each column is defined in the README's "Report files" section.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimeseriesRow {
+    pub variant: String,
+    pub replication: u32,
+    pub seed: u64,
+    /// Start of the window, seconds after warm-up.
+    pub window_start_s: f64,
+    pub requests: u64,
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+    pub backend_requests: u64,
+    pub stale_responses: u64,
+    pub forbidden_403: u64,
+    pub backend_inflight_peak: u64,
+}
+
+/// `manifest.json`: what ran.
+// NOTE: each field is defined in the README's "Report files" section.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub scenario: String,
+    pub scenario_path: String,
+    pub scenario_sha256: String,
+    pub seed: u64,
+    pub replications: u32,
+    pub cachegate_version: String,
+    pub duration_s: f64,
+    pub warmup_s: f64,
+    pub window_s: f64,
+    pub assumptions: std::collections::BTreeMap<String, String>,
+    pub price_table: String,
+    pub wall_time_s: f64,
+    pub simulated_requests: u64,
+    pub simulated_requests_per_second: f64,
+}
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+/// Rounds to 6 significant decimals so CSVs stay readable (values are deterministic
+/// either way).
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// The summary row of one run.
+pub fn summary_row(scenario: &Scenario, variant: &str, run: &RunOutput) -> SummaryRow {
+    let r = &run.recorder;
+    let c = &r.counts;
+    let secs = scenario.duration.as_secs_f64();
+    let backend_rps_mean = if secs > 0.0 {
+        c.backend_requests as f64 / secs
+    } else {
+        0.0
+    };
+    let cache_price = if scenario.gateway.stage.cache_cluster_enabled {
+        scenario
+            .cluster_size
+            .map_or(0.0, |s| s.price_per_hour_usd())
+    } else {
+        0.0
+    };
+    let backend_price = scenario
+        .backend_usd_per_million
+        .map_or(0.0, |p| p * backend_rps_mean * 3_600.0 / 1e6);
+    SummaryRow {
+        variant: variant.to_owned(),
+        replication: run.replication,
+        seed: run.seed,
+        requests: c.requests,
+        cache_hits: c.cache_hits,
+        cache_misses: c.cache_misses,
+        hit_rate: round6(ratio(c.cache_hits, c.cache_hits + c.cache_misses)),
+        backend_requests: c.backend_requests,
+        backend_rps_mean: round6(backend_rps_mean),
+        backend_rps_peak: r.backend_peak_per_second(),
+        backend_inflight_peak: r.inflight_peak(),
+        invalidations_honored: c.invalidations_honored,
+        invalidations_rejected: c.invalidations_rejected,
+        invalidations_ignored: c.invalidations_ignored,
+        warning_headers: c.warning_headers,
+        stale_responses: c.stale_responses,
+        stale_fraction: round6(ratio(c.stale_responses, c.successful)),
+        staleness_p50_ms: r.staleness_ms(0.5),
+        staleness_p99_ms: r.staleness_ms(0.99),
+        staleness_max_ms: r.staleness_max_ms(),
+        latency_p50_ms: r.latency_ms(0.5),
+        latency_p99_ms: r.latency_ms(0.99),
+        latency_p999_ms: r.latency_ms(0.999),
+        evictions: run.evictions,
+        expirations: run.expirations,
+        wrong_key_responses: c.wrong_key_responses,
+        cost_per_hour_usd: round6(cache_price + backend_price),
+    }
+}
+
+/// The time-series rows of one run.
+pub fn timeseries_rows(scenario: &Scenario, variant: &str, run: &RunOutput) -> Vec<TimeseriesRow> {
+    let w = scenario.window.as_secs_f64();
+    run.recorder
+        .windows()
+        .iter()
+        .enumerate()
+        .map(|(i, c): (usize, &WindowCounts)| TimeseriesRow {
+            variant: variant.to_owned(),
+            replication: run.replication,
+            seed: run.seed,
+            window_start_s: round6(i as f64 * w),
+            requests: c.requests,
+            cache_hits: c.cache_hits,
+            cache_misses: c.cache_misses,
+            backend_requests: c.backend_requests,
+            stale_responses: c.stale_responses,
+            forbidden_403: c.forbidden,
+            backend_inflight_peak: c.inflight_peak,
+        })
+        .collect()
+}

@@ -1,0 +1,273 @@
+//! The discrete-event simulator: one run of one scenario configuration for one
+//! replication. Clients' arrivals, backend completions and stage events go through one
+//! [`queue::EventQueue`]; each request goes through the real [`Gateway`] decision; misses
+//! become backend fetches that store their response when they complete. A run is a pure
+//! function of (scenario, replication): no wall clock, no shared state, every random
+//! draw from a stream of its own ([`rng`]). Memory is bounded by live cache entries and
+//! in-flight fetches.
+
+pub mod queue;
+pub mod rng;
+pub mod workload;
+
+use hashbrown::HashMap;
+
+use crate::cache::{CacheKey, IdentityBuild};
+use crate::gateway::{CacheControl, Fetch, Gateway, GatewayError, Request, Route};
+use crate::metrics::Recorder;
+use crate::scenario::{Scenario, StageAction};
+use crate::time::{SimDuration, SimTime};
+use queue::{Event, EventQueue};
+use rng::{Component, Rng, unit_open0};
+use workload::{Arrivals, Backend, KeySampler, param_values};
+
+/// What a run measured.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// The replication's number.
+    pub replication: u32,
+    /// The replication's seed (derived from the scenario's).
+    pub seed: u64,
+    /// Everything recorded after warm-up.
+    pub recorder: Recorder,
+    /// Entries evicted for capacity after warm-up.
+    pub evictions: u64,
+    /// Entries found expired after warm-up.
+    pub expirations: u64,
+    /// Requests simulated, warm-up included.
+    pub simulated_requests: u64,
+}
+
+/// A client's streams and state.
+struct ClientState {
+    arrivals: Arrivals,
+    arrival_rng: Rng,
+    request_rng: Rng,
+    /// Cumulative mix shares with their resource index.
+    mix: Vec<(f64, usize)>,
+}
+
+/// One backend fetch in flight.
+#[derive(Default)]
+struct InFlight {
+    /// What to store on arrival; `None` for an uncached method.
+    fetch: Option<Fetch>,
+    resource: usize,
+    key_index: u64,
+    /// Arrival times of the measured requests waiting for it.
+    waiters: Vec<SimTime>,
+}
+
+/// Runs `scenario` for `replication`, calling `progress` with the simulated time now and
+/// then.
+pub fn run(
+    scenario: &Scenario,
+    replication: u32,
+    progress: &mut dyn FnMut(SimTime),
+) -> Result<RunOutput, GatewayError> {
+    let seed = rng::replication_seed(scenario.seed, replication);
+    let mut gateway: Gateway<SimTime> = Gateway::new(&scenario.gateway, &scenario.principals)?;
+    let warmup = SimTime::ZERO + scenario.warmup;
+    let end = scenario.end();
+    let mut rec = Recorder::new(warmup, end, scenario.window);
+    let mut queue = EventQueue::new();
+
+    let mut clients: Vec<ClientState> = Vec::with_capacity(scenario.clients.len());
+    for (i, c) in scenario.clients.iter().enumerate() {
+        let mut state = ClientState {
+            arrivals: Arrivals::new(c),
+            arrival_rng: rng::stream(seed, Component::Arrivals, i as u64),
+            request_rng: rng::stream(seed, Component::Requests, i as u64),
+            mix: c
+                .mix
+                .iter()
+                .scan(0.0, |acc, &(r, share)| {
+                    *acc += share;
+                    Some((*acc, r))
+                })
+                .collect(),
+        };
+        let first = c.start + state.arrivals.gap(&mut state.arrival_rng);
+        if first < c.stop && first < end {
+            queue.push(first, Event::Arrival(i as u32));
+        }
+        clients.push(state);
+    }
+    for (i, e) in scenario.events.iter().enumerate() {
+        queue.push(e.at, Event::Stage(i as u32));
+    }
+    let samplers: Vec<KeySampler> = scenario.resources.iter().map(KeySampler::new).collect();
+    let backends: Vec<Backend> = scenario
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Backend::new(r, i, seed))
+        .collect();
+    let mut latency_rng = rng::stream(seed, Component::Latency, 0);
+    let mut change_rng = rng::stream(seed, Component::Changes, 0);
+    let mut inflight: Vec<InFlight> = Vec::new();
+    let mut free: Vec<u32> = Vec::new();
+    let mut pending: HashMap<CacheKey, u32, IdentityBuild> = HashMap::default();
+    let mut params: Vec<u64> = Vec::with_capacity(8);
+    let mut removals_at_warmup = None;
+    let gateway_latency = scenario.gateway_latency;
+    let coalesce = scenario.coalesce_misses;
+    let mut simulated_requests = 0u64;
+    let mut steps = 0u64;
+
+    while let Some((t, event)) = queue.pop() {
+        if t >= end {
+            break;
+        }
+        if removals_at_warmup.is_none() && t >= warmup {
+            removals_at_warmup = Some(gateway.removals());
+        }
+        steps += 1;
+        if steps & 0xFFFF == 0 {
+            progress(t);
+        }
+        match event {
+            Event::Arrival(ci) => {
+                let c = &mut clients[ci as usize];
+                let model = &scenario.clients[ci as usize];
+                let next = t + c.arrivals.gap(&mut c.arrival_rng);
+                if next < model.stop && next < end {
+                    queue.push(next, Event::Arrival(ci));
+                }
+                // Always the same draws per request, whatever the configuration, so every
+                // configuration of a replication sees the same requests.
+                let u = unit_open0(&mut c.request_rng);
+                let resource = c
+                    .mix
+                    .iter()
+                    .find(|(cum, _)| u <= *cum)
+                    .or(c.mix.last())
+                    .map_or(0, |&(_, r)| r);
+                let k = samplers[resource].sample(&mut c.request_rng);
+                let max_age_zero = unit_open0(&mut c.request_rng) <= model.max_age_zero
+                    && model.max_age_zero > 0.0;
+                param_values(&scenario.resources[resource], k, &mut params);
+                simulated_requests += 1;
+                let measured = rec.measured(t);
+                if measured {
+                    rec.request(t);
+                }
+                let outcome = gateway.decide(&Request {
+                    now: t,
+                    principal: model.principal,
+                    resource,
+                    params: &params,
+                    max_age_zero,
+                });
+                if measured {
+                    match outcome.cache_control {
+                        CacheControl::Honored => rec.counts.invalidations_honored += 1,
+                        CacheControl::IgnoredWithWarning => {
+                            rec.counts.invalidations_ignored += 1;
+                            rec.counts.warning_headers += 1;
+                        }
+                        CacheControl::IgnoredSilently => rec.counts.invalidations_ignored += 1,
+                        CacheControl::Rejected | CacheControl::Absent | CacheControl::NotCached => {
+                        }
+                    }
+                }
+                let fetch = match outcome.route {
+                    Route::Hit {
+                        value: next_change,
+                        wrong_response,
+                    } => {
+                        if measured {
+                            let stale = (t >= next_change).then(|| t - next_change);
+                            rec.hit(t, stale, wrong_response);
+                            rec.latency(gateway_latency);
+                        }
+                        continue;
+                    }
+                    Route::Forbidden => {
+                        if measured {
+                            rec.forbidden(t);
+                            rec.latency(gateway_latency);
+                        }
+                        continue;
+                    }
+                    Route::Miss(f) => {
+                        if measured {
+                            rec.miss(t);
+                        }
+                        if coalesce {
+                            if let Some(&slot) = pending.get(&f.key) {
+                                if measured {
+                                    inflight[slot as usize].waiters.push(t);
+                                }
+                                continue;
+                            }
+                        }
+                        Some(f)
+                    }
+                    Route::Refresh(f) => {
+                        if measured {
+                            rec.miss(t);
+                        }
+                        Some(f)
+                    }
+                    Route::Uncached => None,
+                };
+                let slot = free.pop().unwrap_or_else(|| {
+                    inflight.push(InFlight::default());
+                    (inflight.len() - 1) as u32
+                });
+                let f = &mut inflight[slot as usize];
+                f.fetch = fetch;
+                f.resource = resource;
+                f.key_index = k;
+                f.waiters.clear();
+                if measured {
+                    f.waiters.push(t);
+                }
+                if let (true, Some(fetch)) = (coalesce, fetch) {
+                    pending.entry(fetch.key).or_insert(slot);
+                }
+                rec.fetch_started(t);
+                let latency = backends[resource].latency(&mut latency_rng);
+                queue.push(t + latency, Event::Done(slot));
+            }
+            Event::Done(slot) => {
+                rec.fetch_done();
+                let f = &mut inflight[slot as usize];
+                if let Some(fetch) = f.fetch {
+                    let backend = &backends[f.resource];
+                    let next_change = backend.next_change(t, &mut change_rng);
+                    gateway.complete(t, &fetch, backend.response_bytes(f.key_index), next_change);
+                    if coalesce && pending.get(&fetch.key) == Some(&slot) {
+                        pending.remove(&fetch.key);
+                    }
+                }
+                for &arrived in &f.waiters {
+                    rec.served(arrived, None);
+                    rec.latency((t - arrived) + gateway_latency);
+                }
+                free.push(slot);
+            }
+            Event::Stage(i) => match scenario.events[i as usize].action {
+                StageAction::Flush => gateway.flush(),
+                StageAction::SetCapacity { bytes, .. } => gateway.set_capacity(bytes),
+            },
+        }
+    }
+    progress(end);
+    let start = removals_at_warmup.unwrap_or_default();
+    let now = gateway.removals();
+    Ok(RunOutput {
+        replication,
+        seed,
+        recorder: rec,
+        evictions: now.evicted - start.evicted,
+        expirations: now.expired - start.expired,
+        simulated_requests,
+    })
+}
+
+/// Measured span in seconds, for rates.
+pub fn measured_seconds(scenario: &Scenario) -> f64 {
+    SimDuration::as_secs_f64(scenario.duration)
+}

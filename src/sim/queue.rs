@@ -1,0 +1,83 @@
+//! The event queue: a binary heap ordered by `(time, sequence)`, the sequence a counter
+//! that only grows, so events at equal times come out in the order they were scheduled
+//! (nexosim's `PriorityQueue` rule) and a run is a pure function of its inputs.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::time::SimTime;
+
+/// What happens at an instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Event {
+    /// The next request of client `0`.
+    Arrival(u32),
+    /// Backend fetch `0` (an in-flight slot) responds.
+    Done(u32),
+    /// Stage event `0` of the scenario.
+    Stage(u32),
+}
+
+/// A FIFO-at-ties priority queue of events.
+#[derive(Debug, Default)]
+pub struct EventQueue {
+    heap: BinaryHeap<Reverse<(SimTime, u64, Event)>>,
+    next_seq: u64,
+}
+
+impl EventQueue {
+    /// An empty queue.
+    pub fn new() -> EventQueue {
+        EventQueue::default()
+    }
+
+    /// Schedules `event` at `at`.
+    #[inline]
+    pub fn push(&mut self, at: SimTime, event: Event) {
+        self.heap.push(Reverse((at, self.next_seq, event)));
+        self.next_seq += 1;
+    }
+
+    /// The earliest event (the first scheduled among equal times).
+    #[inline]
+    pub fn pop(&mut self) -> Option<(SimTime, Event)> {
+        self.heap.pop().map(|Reverse((at, _, e))| (at, e))
+    }
+
+    /// Number of pending events.
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// Whether no event is pending.
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_times_come_out_in_scheduling_order() {
+        let mut q = EventQueue::new();
+        let t = |us| SimTime::from_micros(us);
+        q.push(t(5), Event::Done(9));
+        q.push(t(1), Event::Stage(3));
+        q.push(t(5), Event::Arrival(0));
+        q.push(t(5), Event::Stage(0));
+        q.push(t(2), Event::Arrival(7));
+        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        assert_eq!(
+            order,
+            vec![
+                (t(1), Event::Stage(3)),
+                (t(2), Event::Arrival(7)),
+                (t(5), Event::Done(9)),
+                (t(5), Event::Arrival(0)),
+                (t(5), Event::Stage(0)),
+            ]
+        );
+    }
+}

@@ -1,0 +1,195 @@
+//! What clients ask for and what the backend answers: arrival gaps, the choice of
+//! resource and key, parameter values, backend latency, response sizes and data
+//! changes. Each sampler is built once per run from the validated scenario.
+
+use rand_distr::{Distribution, LogNormal, Zipf};
+
+use super::rng::{Rng, unit_open0};
+use crate::cache::Fingerprint;
+use crate::scenario::{Arrival, ClientModel, LatencyDist, Popularity, ResourceModel, SizeDist};
+use crate::time::{SimDuration, SimTime};
+
+/// Draws a client's arrival gaps.
+#[derive(Debug, Clone)]
+pub struct Arrivals {
+    mean_gap_us: f64,
+    arrival: Arrival,
+}
+
+impl Arrivals {
+    /// For `client`.
+    pub fn new(client: &ClientModel) -> Arrivals {
+        Arrivals {
+            mean_gap_us: 1e6 / client.rate,
+            arrival: client.arrival,
+        }
+    }
+
+    /// The gap to the next arrival (at least 1 µs, so time always advances).
+    #[inline]
+    pub fn gap(&self, rng: &mut Rng) -> SimDuration {
+        let us = match self.arrival {
+            Arrival::Constant => self.mean_gap_us,
+            Arrival::Poisson => -unit_open0(rng).ln() * self.mean_gap_us,
+        };
+        SimDuration::from_micros((us.round() as u64).max(1))
+    }
+}
+
+/// Picks a key index of a resource by popularity.
+#[derive(Debug, Clone)]
+pub enum KeySampler {
+    /// Uniform over `0..n`.
+    Uniform(u64),
+    /// Zipf ranks 1..=n mapped to indices 0..n (index 0 most popular).
+    Zipf(Zipf<f64>),
+}
+
+impl KeySampler {
+    /// For `resource`.
+    pub fn new(resource: &ResourceModel) -> KeySampler {
+        match resource.popularity {
+            Popularity::Zipf(s) if s > 0.0 && resource.keys > 1 => {
+                match Zipf::new(resource.keys as f64, s) {
+                    Ok(z) => KeySampler::Zipf(z),
+                    Err(_) => KeySampler::Uniform(resource.keys),
+                }
+            }
+            _ => KeySampler::Uniform(resource.keys),
+        }
+    }
+
+    /// A key index.
+    #[inline]
+    pub fn sample(&self, rng: &mut Rng) -> u64 {
+        match self {
+            KeySampler::Uniform(n) => {
+                ((unit_open0(rng) * *n as f64).ceil() as u64).clamp(1, *n) - 1
+            }
+            KeySampler::Zipf(z) => (z.sample(rng) as u64).max(1) - 1,
+        }
+    }
+}
+
+/// Writes the parameter values of key `k` into `out`: a parameter with `n` values takes
+/// the next mixed-radix digit of `k`; one without takes `k` itself.
+#[inline]
+pub fn param_values(resource: &ResourceModel, k: u64, out: &mut Vec<u64>) {
+    out.clear();
+    let mut rest = k;
+    for spec in &resource.param_values {
+        match spec {
+            Some(n) => {
+                out.push(rest % n);
+                rest /= n;
+            }
+            None => out.push(k),
+        }
+    }
+}
+
+/// A resource's backend: latency, response sizes, data changes.
+#[derive(Debug, Clone)]
+pub struct Backend {
+    latency: LatencyDist,
+    latency_ln: Option<LogNormal<f64>>,
+    size: SizeDist,
+    size_ln: Option<LogNormal<f64>>,
+    change_rate_per_us: f64,
+    size_domain: u64,
+}
+
+impl Backend {
+    /// For resource `index` of a replication with seed `replication_seed`.
+    pub fn new(resource: &ResourceModel, index: usize, replication_seed: u64) -> Backend {
+        let ln = |median: f64, sigma: f64| LogNormal::new(median.ln(), sigma).ok();
+        Backend {
+            latency: resource.backend_latency,
+            latency_ln: match resource.backend_latency {
+                LatencyDist::LogNormal { median, sigma } => ln(median.as_micros() as f64, sigma),
+                LatencyDist::Fixed(_) => None,
+            },
+            size: resource.response_bytes,
+            size_ln: match resource.response_bytes {
+                SizeDist::LogNormal { median, sigma } => ln(median, sigma),
+                SizeDist::Fixed(_) => None,
+            },
+            change_rate_per_us: resource.change_rate / 1e6,
+            size_domain: Fingerprint::new(replication_seed)
+                .push(index as u64)
+                .finish(),
+        }
+    }
+
+    /// How long a fetch takes.
+    #[inline]
+    pub fn latency(&self, rng: &mut Rng) -> SimDuration {
+        match (&self.latency, &self.latency_ln) {
+            (_, Some(d)) => SimDuration::from_micros(d.sample(rng).round() as u64),
+            (LatencyDist::Fixed(l), None) => *l,
+            (LatencyDist::LogNormal { median, .. }, None) => *median,
+        }
+    }
+
+    /// The response size of key `k`: fixed per key for the whole run.
+    pub fn response_bytes(&self, k: u64) -> u64 {
+        match (&self.size, &self.size_ln) {
+            (SizeDist::Fixed(n), _) => *n,
+            (_, Some(d)) => {
+                let mut rng = <Rng as rand::SeedableRng>::seed_from_u64(
+                    Fingerprint::new(self.size_domain).push(k).finish(),
+                );
+                d.sample(&mut rng).round() as u64
+            }
+            (SizeDist::LogNormal { median, .. }, None) => *median as u64,
+        }
+    }
+
+    /// When data read at `read_at` next changes (Poisson changes are memoryless, so no
+    /// per-key state or event is needed); [`SimTime::MAX`] if it never does.
+    #[inline]
+    pub fn next_change(&self, read_at: SimTime, rng: &mut Rng) -> SimTime {
+        if self.change_rate_per_us <= 0.0 {
+            return SimTime::MAX;
+        }
+        let gap = -unit_open0(rng).ln() / self.change_rate_per_us;
+        read_at + SimDuration::from_micros(gap.min(u64::MAX as f64 / 2.0) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(param_values: Vec<Option<u64>>) -> ResourceModel {
+        ResourceModel {
+            label: "GET /x".into(),
+            keys: 100,
+            popularity: Popularity::Uniform,
+            response_bytes: SizeDist::Fixed(10),
+            backend_latency: LatencyDist::Fixed(SimDuration::from_millis(5)),
+            change_rate: 0.0,
+            param_values,
+        }
+    }
+
+    #[test]
+    fn parameter_values_are_mixed_radix_digits() {
+        let mut out = Vec::new();
+        param_values(&resource(vec![None, Some(10), Some(20)]), 57, &mut out);
+        assert_eq!(out, vec![57, 7, 5]);
+        param_values(&resource(vec![None]), 3, &mut out);
+        assert_eq!(out, vec![3]);
+    }
+
+    #[test]
+    fn uniform_keys_cover_the_range() {
+        let mut rng = super::super::rng::stream(1, super::super::rng::Component::Requests, 0);
+        let s = KeySampler::Uniform(4);
+        let mut seen = [0u32; 4];
+        for _ in 0..4_000 {
+            seen[s.sample(&mut rng) as usize] += 1;
+        }
+        assert!(seen.iter().all(|&c| (850..1150).contains(&c)), "{seen:?}");
+    }
+}
