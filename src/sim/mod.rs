@@ -271,3 +271,6 @@ pub fn run(
 pub fn measured_seconds(scenario: &Scenario) -> f64 {
     SimDuration::as_secs_f64(scenario.duration)
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,3 +2,4 @@
 //! driving the `cachegate` command line with assert_cmd.
 
 mod policy_cli;
+mod run_cli;

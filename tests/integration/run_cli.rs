@@ -1,0 +1,189 @@
+//! `cachegate run` and `cachegate validate` as a user runs them: report files and their
+//! columns, byte-identical reruns, refusing to overwrite, and every problem of a bad
+//! scenario listed with its location.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::contains;
+
+fn cachegate() -> Command {
+    Command::cargo_bin("cachegate").expect("binary builds")
+}
+
+fn run_pets(out: &Path) -> assert_cmd::assert::Assert {
+    cachegate()
+        .args([
+            "run",
+            "scenarios/pets.toml",
+            "--duration",
+            "1m",
+            "--replications",
+            "2",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out)
+        .assert()
+}
+
+const COLUMNS: &str = "variant,replication,seed,requests,cache_hits,cache_misses,hit_rate,backend_requests,backend_rps_mean,backend_rps_peak,backend_inflight_peak,invalidations_honored,invalidations_rejected,invalidations_ignored,warning_headers,stale_responses,stale_fraction,staleness_p50_ms,staleness_p99_ms,staleness_max_ms,latency_p50_ms,latency_p99_ms,latency_p999_ms,evictions,expirations,wrong_key_responses,cost_per_hour_usd";
+
+#[test]
+fn run_writes_the_report_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    run_pets(dir.path())
+        .code(0)
+        .stdout(contains("pets-cache-busting: 2 replication(s)"));
+    let report = dir.path().join("pets-cache-busting");
+    let summary = std::fs::read_to_string(report.join("summary.csv")).unwrap();
+    let mut lines = summary.lines();
+    assert_eq!(lines.next(), Some(COLUMNS));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0].starts_with("base,0,") && rows[1].starts_with("base,1,"));
+    let series = std::fs::read_to_string(report.join("timeseries.csv")).unwrap();
+    // 1 minute in 10 s windows, two replications.
+    assert_eq!(series.lines().count(), 1 + 2 * 6);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(report.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["scenario"], "pets-cache-busting");
+    assert_eq!(manifest["seed"], 42);
+    assert_eq!(manifest["assumptions"]["eviction"], "lru");
+    assert_eq!(manifest["scenario_sha256"].as_str().map(str::len), Some(64));
+    // No temporary files left behind.
+    let names: Vec<String> = std::fs::read_dir(&report)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+}
+
+#[test]
+fn reruns_are_byte_identical_and_need_force() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    run_pets(a.path()).code(0);
+    run_pets(b.path()).code(0);
+    for file in ["summary.csv", "timeseries.csv"] {
+        let read = |d: &Path| std::fs::read(d.join("pets-cache-busting").join(file)).unwrap();
+        assert_eq!(read(a.path()), read(b.path()), "{file}");
+    }
+    // An existing report is not overwritten without --force.
+    let before = std::fs::read(a.path().join("pets-cache-busting/summary.csv")).unwrap();
+    run_pets(a.path())
+        .code(2)
+        .stderr(contains("already exists; pass --force"));
+    assert_eq!(
+        std::fs::read(a.path().join("pets-cache-busting/summary.csv")).unwrap(),
+        before
+    );
+    cachegate()
+        .args([
+            "run",
+            "scenarios/pets.toml",
+            "--duration",
+            "1m",
+            "--replications",
+            "1",
+            "--seed",
+            "9",
+            "--quiet",
+            "--force",
+            "--out",
+        ])
+        .arg(a.path())
+        .assert()
+        .code(0);
+    let after = std::fs::read_to_string(a.path().join("pets-cache-busting/summary.csv")).unwrap();
+    assert_eq!(
+        after.lines().count(),
+        2,
+        "replaced by the one-replication run"
+    );
+}
+
+#[test]
+fn validate_lists_every_problem_with_its_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        r#"name = "bad"
+seed = 1
+duration = "10m"
+[api]
+region = "us-east-1"
+account = "1"
+api_id = "a"
+stage = "prod"
+[stage]
+cache_cluster_enabled = true
+cache_cluster_size = "0.7"
+[[resources]]
+path = "/pets"
+method = "GET"
+keys = 10
+response_bytes = 100
+backend_latency = "80ms"
+[[clients]]
+name = "a"
+principal = "nobody"
+rate = -1
+mix = { "GET /pets" = 0.5 }
+"#,
+    )
+    .unwrap();
+    cachegate()
+        .arg("validate")
+        .arg(&bad)
+        .arg("scenarios/pets.toml")
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "bad.toml:11:22: stage.cache_cluster_size: unknown size \"0.7\"",
+        ))
+        .stdout(contains(
+            "bad.toml:20:13: clients[0].principal: no principal \"nobody\"",
+        ))
+        .stdout(contains(
+            "bad.toml:21:8: clients[0].rate: must be > 0, got -1",
+        ))
+        .stdout(contains("clients[0].mix: shares must sum to 1, got 0.5"))
+        .stdout(contains("scenarios/pets.toml: ok"));
+    // A run refuses the file and writes nothing.
+    cachegate()
+        .arg("run")
+        .arg(&bad)
+        .arg("--out")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(contains("unknown size"));
+    assert!(!dir.path().join("bad").exists());
+    cachegate()
+        .args(["validate", "missing.toml"])
+        .assert()
+        .code(2)
+        .stderr(contains("missing.toml: cannot read scenario"));
+}
+
+#[test]
+fn unknown_fields_are_rejected_with_their_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("typo.toml");
+    let pets = std::fs::read_to_string("scenarios/pets.toml")
+        .unwrap()
+        .replace("max_age_zero = 0.0", "max_age_zer0 = 0.0");
+    std::fs::write(&bad, pets).unwrap();
+    cachegate()
+        .arg("validate")
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stdout(
+            contains("clients[0].max_age_zer0: unknown field `max_age_zer0`")
+                .and(predicate::str::is_match(r"typo.toml:\d+:\d+: ").unwrap()),
+        );
+}
