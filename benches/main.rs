@@ -7,6 +7,12 @@ use criterion::criterion_main;
 mod cache_ops;
 mod gateway;
 mod policy_eval;
+mod sim_throughput;
 mod workload;
 
-criterion_main!(policy_eval::benches, cache_ops::benches, gateway::benches);
+criterion_main!(
+    policy_eval::benches,
+    cache_ops::benches,
+    gateway::benches,
+    sim_throughput::benches
+);

@@ -69,6 +69,13 @@ pub struct Recorder {
     inflight: u64,
     inflight_peak: u64,
     windows: Vec<WindowCounts>,
+    /// The window last looked up: its start, end and index (events mostly arrive in
+    /// time order, so this saves a division per count).
+    current: (SimTime, SimTime, usize),
+    /// The latency of responses that take only the gateway's time (hits, 403s), and how
+    /// many there were: recorded into the histogram in one go when read.
+    fixed_latency: SimDuration,
+    fixed_latency_count: u64,
 }
 
 /// Largest value the histograms track exactly enough (one day, in µs); larger values
@@ -86,8 +93,14 @@ fn histogram() -> Histogram<u64> {
 }
 
 impl Recorder {
-    /// A recorder for a run measured from `warmup` to `end` in windows of `window`.
-    pub fn new(warmup: SimTime, end: SimTime, window: SimDuration) -> Recorder {
+    /// A recorder for a run measured from `warmup` to `end` in windows of `window`, whose
+    /// hits and 403s take `fixed_latency`.
+    pub fn new(
+        warmup: SimTime,
+        end: SimTime,
+        window: SimDuration,
+        fixed_latency: SimDuration,
+    ) -> Recorder {
         let measured = end - warmup;
         let n = measured.as_micros().div_ceil(window.as_micros().max(1)) as usize;
         Recorder {
@@ -102,6 +115,9 @@ impl Recorder {
             inflight: 0,
             inflight_peak: 0,
             windows: vec![WindowCounts::default(); n.max(1)],
+            current: (warmup, warmup + window, 0),
+            fixed_latency,
+            fixed_latency_count: 0,
         }
     }
 
@@ -113,9 +129,18 @@ impl Recorder {
 
     #[inline]
     fn window(&mut self, t: SimTime) -> &mut WindowCounts {
-        let i = ((t - self.warmup).as_micros() / self.window.as_micros().max(1)) as usize;
-        let last = self.windows.len() - 1;
-        &mut self.windows[i.min(last)]
+        let (start, end, index) = self.current;
+        let i = if t >= start && t < end {
+            index
+        } else {
+            let w = self.window.as_micros().max(1);
+            let i = (t - self.warmup).as_micros() / w;
+            let start = self.warmup + SimDuration::from_micros(i * w);
+            let i = (i as usize).min(self.windows.len() - 1);
+            self.current = (start, start + self.window, i);
+            i
+        };
+        &mut self.windows[i]
     }
 
     /// A request arrived at `t` (measured).
@@ -165,6 +190,12 @@ impl Recorder {
     pub fn latency(&mut self, latency: SimDuration) {
         self.latency_us
             .saturating_record(latency.as_micros().max(1));
+    }
+
+    /// A measured response that took only the gateway's fixed latency.
+    #[inline]
+    pub fn fixed_latency(&mut self) {
+        self.fixed_latency_count += 1;
     }
 
     /// A backend fetch starts at `t` (measured or not: in-flight counts always).
@@ -221,7 +252,12 @@ impl Recorder {
 
     /// Latency quantile (0..=1) in ms.
     pub fn latency_ms(&self, q: f64) -> f64 {
-        quantile_ms(&self.latency_us, q)
+        let mut h = self.latency_us.clone();
+        h.saturating_record_n(
+            self.fixed_latency.as_micros().max(1),
+            self.fixed_latency_count,
+        );
+        quantile_ms(&h, q)
     }
 
     /// The time series, one entry per window.

@@ -102,7 +102,7 @@ pub struct ClientModel {
     pub mix: Vec<(usize, f64)>,
     /// First arrival no earlier than this.
     pub start: SimTime,
-    /// No arrival at or after this.
+    /// No arrival at or after this ([`SimTime::MAX`] when not given: until the end).
     pub stop: SimTime,
 }
 

@@ -352,7 +352,7 @@ fn build(
     // Clients.
     let mut clients = Vec::new();
     for (i, c) in raw.clients.iter().enumerate() {
-        if let Some(client) = client(c, &at("clients").index(i), &names, &labels, end, p) {
+        if let Some(client) = client(c, &at("clients").index(i), &names, &labels, p) {
             clients.push(client);
         }
     }
@@ -651,7 +651,6 @@ fn client(
     cp: &FieldPath,
     principals: &[&String],
     labels: &BTreeMap<String, usize>,
-    end: SimTime,
     p: &mut Problems,
 ) -> Option<ClientModel> {
     let before = p.0.len();
@@ -737,7 +736,7 @@ fn client(
         Some(s) => p
             .check(&cp.key("stop"), units::duration(s))
             .map(|d| SimTime::ZERO + d),
-        None => Some(end),
+        None => Some(SimTime::MAX),
     };
     if let (Some(a), Some(b)) = (start, stop) {
         if a >= b {

@@ -6,6 +6,7 @@
 //! draw from a stream of its own ([`rng`]). Memory is bounded by live cache entries and
 //! in-flight fetches.
 
+pub mod alias;
 pub mod queue;
 pub mod rng;
 pub mod workload;
@@ -69,7 +70,7 @@ pub fn run(
     let mut gateway: Gateway<SimTime> = Gateway::new(&scenario.gateway, &scenario.principals)?;
     let warmup = SimTime::ZERO + scenario.warmup;
     let end = scenario.end();
-    let mut rec = Recorder::new(warmup, end, scenario.window);
+    let mut rec = Recorder::new(warmup, end, scenario.window, scenario.gateway_latency);
     let mut queue = EventQueue::new();
 
     let mut clients: Vec<ClientState> = Vec::with_capacity(scenario.clients.len());
@@ -115,9 +116,14 @@ pub fn run(
     let mut simulated_requests = 0u64;
     let mut steps = 0u64;
 
-    while let Some((t, event)) = queue.pop() {
+    while let Some((t, event)) = queue.peek() {
         if t >= end {
             break;
+        }
+        // An arrival replaces itself with the client's next one (or leaves); every other
+        // event leaves the queue now.
+        if !matches!(event, Event::Arrival(_)) {
+            queue.remove_top();
         }
         if removals_at_warmup.is_none() && t >= warmup {
             removals_at_warmup = Some(gateway.removals());
@@ -132,7 +138,9 @@ pub fn run(
                 let model = &scenario.clients[ci as usize];
                 let next = t + c.arrivals.gap(&mut c.arrival_rng);
                 if next < model.stop && next < end {
-                    queue.push(next, Event::Arrival(ci));
+                    queue.replace_top(next, Event::Arrival(ci));
+                } else {
+                    queue.remove_top();
                 }
                 // Always the same draws per request, whatever the configuration, so every
                 // configuration of a replication sees the same requests.
@@ -179,14 +187,14 @@ pub fn run(
                         if measured {
                             let stale = (t >= next_change).then(|| t - next_change);
                             rec.hit(t, stale, wrong_response);
-                            rec.latency(gateway_latency);
+                            rec.fixed_latency();
                         }
                         continue;
                     }
                     Route::Forbidden => {
                         if measured {
                             rec.forbidden(t);
-                            rec.latency(gateway_latency);
+                            rec.fixed_latency();
                         }
                         continue;
                     }

@@ -44,6 +44,30 @@ impl EventQueue {
         self.heap.pop().map(|Reverse((at, _, e))| (at, e))
     }
 
+    /// The earliest event, left in the queue.
+    #[inline]
+    pub fn peek(&self) -> Option<(SimTime, Event)> {
+        self.heap.peek().map(|&Reverse((at, _, e))| (at, e))
+    }
+
+    /// Replaces the earliest event with `event` at `at` (one sift instead of a pop and
+    /// a push: a client's arrival is followed by its next one). Ordered as if pushed now.
+    #[inline]
+    pub fn replace_top(&mut self, at: SimTime, event: Event) {
+        if let Some(mut top) = self.heap.peek_mut() {
+            *top = Reverse((at, self.next_seq, event));
+            self.next_seq += 1;
+        } else {
+            self.push(at, event);
+        }
+    }
+
+    /// Removes the earliest event.
+    #[inline]
+    pub fn remove_top(&mut self) {
+        self.heap.pop();
+    }
+
     /// Number of pending events.
     pub fn len(&self) -> usize {
         self.heap.len()
@@ -68,15 +92,18 @@ mod tests {
         q.push(t(5), Event::Arrival(0));
         q.push(t(5), Event::Stage(0));
         q.push(t(2), Event::Arrival(7));
+        // replace_top re-queues behind events already at its time.
+        assert_eq!(q.peek(), Some((t(1), Event::Stage(3))));
+        q.replace_top(t(5), Event::Stage(4));
         let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(
             order,
             vec![
-                (t(1), Event::Stage(3)),
                 (t(2), Event::Arrival(7)),
                 (t(5), Event::Done(9)),
                 (t(5), Event::Arrival(0)),
                 (t(5), Event::Stage(0)),
+                (t(5), Event::Stage(4)),
             ]
         );
     }

@@ -2,9 +2,10 @@
 //! resource and key, parameter values, backend latency, response sizes and data
 //! changes. Each sampler is built once per run from the validated scenario.
 
-use rand_distr::{Distribution, LogNormal, Zipf};
+use rand_distr::{Distribution, Exp1, LogNormal, Zipf};
 
-use super::rng::{Rng, unit_open0};
+use super::alias::AliasTable;
+use super::rng::Rng;
 use crate::cache::Fingerprint;
 use crate::scenario::{Arrival, ClientModel, LatencyDist, Popularity, ResourceModel, SizeDist};
 use crate::time::{SimDuration, SimTime};
@@ -30,32 +31,49 @@ impl Arrivals {
     pub fn gap(&self, rng: &mut Rng) -> SimDuration {
         let us = match self.arrival {
             Arrival::Constant => self.mean_gap_us,
-            Arrival::Poisson => -unit_open0(rng).ln() * self.mean_gap_us,
+            Arrival::Poisson => {
+                let e: f64 = Exp1.sample(rng);
+                e * self.mean_gap_us
+            }
         };
-        SimDuration::from_micros((us.round() as u64).max(1))
+        SimDuration::from_micros(((us + 0.5) as u64).max(1))
     }
 }
 
-/// Picks a key index of a resource by popularity.
+/// Largest key count sampled from an alias table (8 bytes a key); above it, Zipf keys
+/// are drawn by rejection-inversion, slower but with no table.
+const ALIAS_MAX_KEYS: u64 = 1 << 18;
+
+/// Picks a key index of a resource by popularity (index 0 the most popular).
 #[derive(Debug, Clone)]
 pub enum KeySampler {
     /// Uniform over `0..n`.
     Uniform(u64),
-    /// Zipf ranks 1..=n mapped to indices 0..n (index 0 most popular).
+    /// Zipf weights 1/(i+1)^s in an alias table.
+    Alias(AliasTable),
+    /// Zipf ranks 1..=n by rejection-inversion, for very large key counts.
     Zipf(Zipf<f64>),
 }
 
 impl KeySampler {
     /// For `resource`.
     pub fn new(resource: &ResourceModel) -> KeySampler {
+        let n = resource.keys;
         match resource.popularity {
-            Popularity::Zipf(s) if s > 0.0 && resource.keys > 1 => {
-                match Zipf::new(resource.keys as f64, s) {
-                    Ok(z) => KeySampler::Zipf(z),
-                    Err(_) => KeySampler::Uniform(resource.keys),
+            Popularity::Zipf(s) if s > 0.0 && n > 1 => {
+                let table = (n <= ALIAS_MAX_KEYS)
+                    .then(|| {
+                        let weights: Vec<f64> = (1..=n).map(|r| (r as f64).powf(-s)).collect();
+                        AliasTable::new(&weights)
+                    })
+                    .flatten();
+                match (table, Zipf::new(n as f64, s)) {
+                    (Some(t), _) => KeySampler::Alias(t),
+                    (None, Ok(z)) => KeySampler::Zipf(z),
+                    (None, Err(_)) => KeySampler::Uniform(n),
                 }
             }
-            _ => KeySampler::Uniform(resource.keys),
+            _ => KeySampler::Uniform(n),
         }
     }
 
@@ -64,8 +82,11 @@ impl KeySampler {
     pub fn sample(&self, rng: &mut Rng) -> u64 {
         match self {
             KeySampler::Uniform(n) => {
-                ((unit_open0(rng) * *n as f64).ceil() as u64).clamp(1, *n) - 1
+                use rand::Rng as _;
+                // Lemire's multiply-shift: uniform over 0..n for n < 2^32.
+                ((rng.next_u64() >> 32) * *n) >> 32
             }
+            KeySampler::Alias(t) => t.sample(rng),
             KeySampler::Zipf(z) => (z.sample(rng) as u64).max(1) - 1,
         }
     }
@@ -125,7 +146,7 @@ impl Backend {
     #[inline]
     pub fn latency(&self, rng: &mut Rng) -> SimDuration {
         match (&self.latency, &self.latency_ln) {
-            (_, Some(d)) => SimDuration::from_micros(d.sample(rng).round() as u64),
+            (_, Some(d)) => SimDuration::from_micros((d.sample(rng) + 0.5) as u64),
             (LatencyDist::Fixed(l), None) => *l,
             (LatencyDist::LogNormal { median, .. }, None) => *median,
         }
@@ -152,7 +173,8 @@ impl Backend {
         if self.change_rate_per_us <= 0.0 {
             return SimTime::MAX;
         }
-        let gap = -unit_open0(rng).ln() / self.change_rate_per_us;
+        let e: f64 = Exp1.sample(rng);
+        let gap = e / self.change_rate_per_us;
         read_at + SimDuration::from_micros(gap.min(u64::MAX as f64 / 2.0) as u64)
     }
 }
