@@ -18,7 +18,7 @@ impl AliasTable {
     pub fn new(weights: &[f64]) -> Option<AliasTable> {
         let n = weights.len();
         let total: f64 = weights.iter().sum();
-        if n == 0 || n > u32::MAX as usize || !(total > 0.0) || !total.is_finite() {
+        if n == 0 || n > u32::MAX as usize || total.is_nan() || total <= 0.0 || !total.is_finite() {
             return None;
         }
         let mut scaled: Vec<f64> = weights.iter().map(|w| w * n as f64 / total).collect();
