@@ -79,6 +79,10 @@ pub struct RunArgs {
     /// Replace an existing report folder.
     #[arg(long)]
     pub force: bool,
+    /// Worker threads for replications (default: all cores). Results are identical
+    /// whatever the number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,

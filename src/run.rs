@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
 
 use crate::cli::RunArgs;
 use crate::report::{self, Manifest, SummaryRow};
@@ -27,8 +28,13 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         apply_overrides(&mut s, args)?;
         scenarios.push(s);
     }
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = args.threads {
+        pool = pool.num_threads(usize::from(n));
+    }
+    let pool = pool.build().context("starting worker threads")?;
     for s in &scenarios {
-        run_one(s, args, out)?;
+        run_one(s, args, &pool, out)?;
     }
     Ok(0)
 }
@@ -51,24 +57,41 @@ fn apply_overrides(s: &mut Scenario, args: &RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn run_one(s: &Scenario, args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+fn run_one(
+    s: &Scenario,
+    args: &RunArgs,
+    pool: &rayon::ThreadPool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
     let dir = args.out.join(&s.name);
     prepare_dir(&dir, args.force)?;
     let started = Instant::now();
     let total = (s.end().as_micros() / 1_000_000).max(1) * u64::from(s.replications);
     let bar = progress_bar(total, args.quiet, &s.name);
+    // Replications run in parallel; `collect` keeps replication order, and each run owns
+    // its state, so the output does not depend on the number of threads.
+    let outputs = pool
+        .install(|| {
+            (0..s.replications)
+                .into_par_iter()
+                .map(|replication| {
+                    let mut shown = 0u64;
+                    sim::run(s, replication, &mut |t| {
+                        let now = t.as_micros() / 1_000_000;
+                        bar.inc(now.saturating_sub(shown));
+                        shown = shown.max(now);
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .with_context(|| format!("{}: setting up the gateway", s.source.display()))?;
     let mut summary: Vec<SummaryRow> = Vec::new();
     let mut series = Vec::new();
     let mut simulated = 0u64;
-    for replication in 0..s.replications {
-        let done_before = u64::from(replication) * (s.end().as_micros() / 1_000_000).max(1);
-        let output = sim::run(s, replication, &mut |t| {
-            bar.set_position(done_before + t.as_micros() / 1_000_000)
-        })
-        .with_context(|| format!("{}: setting up the gateway", s.source.display()))?;
+    for output in &outputs {
         simulated += output.simulated_requests;
-        summary.push(report::summary_row(s, BASE_VARIANT, &output));
-        series.extend(report::timeseries_rows(s, BASE_VARIANT, &output));
+        summary.push(report::summary_row(s, BASE_VARIANT, output));
+        series.extend(report::timeseries_rows(s, BASE_VARIANT, output));
     }
     bar.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();

@@ -209,12 +209,16 @@ impl CompiledResource {
     /// The cache key: namespace, method and the declared key parameters' values.
     #[inline]
     pub(crate) fn key(&self, values: &[u64]) -> CacheKey {
-        self.key_slots
-            .iter()
-            .fold(self.key_seed, |f, &s| {
-                f.push(values.get(s).copied().unwrap_or(0))
-            })
-            .key()
+        let value = |s: usize| values.get(s).copied().unwrap_or(0);
+        match *self.key_slots {
+            // The common shapes, without a loop.
+            [] => self.key_seed.key(),
+            [a] => self.key_seed.push(value(a)).key(),
+            ref slots => slots
+                .iter()
+                .fold(self.key_seed, |f, &s| f.push(value(s)))
+                .key(),
+        }
     }
 
     /// What the backend's response depends on (the resource and every parameter that

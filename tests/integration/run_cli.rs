@@ -41,11 +41,15 @@ fn run_writes_the_report_folder() {
     let mut lines = summary.lines();
     assert_eq!(lines.next(), Some(COLUMNS));
     let rows: Vec<&str> = lines.collect();
-    assert_eq!(rows.len(), 2);
-    assert!(rows[0].starts_with("base,0,") && rows[1].starts_with("base,1,"));
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows[0].starts_with("base,0,")
+            && rows[1].starts_with("base,1,")
+            && rows[2].starts_with("base,2,")
+    );
     let series = std::fs::read_to_string(report.join("timeseries.csv")).unwrap();
-    // 1 minute in 10 s windows, two replications.
-    assert_eq!(series.lines().count(), 1 + 2 * 6);
+    // 1 minute in 10 s windows, three replications.
+    assert_eq!(series.lines().count(), 1 + 3 * 6);
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(report.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["scenario"], "pets-cache-busting");
@@ -61,11 +65,12 @@ fn run_writes_the_report_folder() {
 }
 
 #[test]
-fn reruns_are_byte_identical_and_need_force() {
+fn reruns_are_byte_identical_whatever_the_threads_and_need_force() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
-    run_pets(a.path()).code(0);
-    run_pets(b.path()).code(0);
+    // One thread and two give the same bytes.
+    run_pets_threads(a.path(), "1").code(0);
+    run_pets_threads(b.path(), "2").code(0);
     for file in ["summary.csv", "timeseries.csv"] {
         let read = |d: &Path| std::fs::read(d.join("pets-cache-busting").join(file)).unwrap();
         assert_eq!(read(a.path()), read(b.path()), "{file}");
