@@ -12,7 +12,7 @@ fn cachegate() -> Command {
     Command::cargo_bin("cachegate").expect("binary builds")
 }
 
-fn run_pets(out: &Path) -> assert_cmd::assert::Assert {
+fn run_pets_threads(out: &Path, threads: &str) -> assert_cmd::assert::Assert {
     cachegate()
         .args([
             "run",
@@ -20,12 +20,16 @@ fn run_pets(out: &Path) -> assert_cmd::assert::Assert {
             "--duration",
             "1m",
             "--replications",
-            "2",
+            "3",
             "--quiet",
-            "--out",
         ])
+        .args(["--threads", threads, "--out"])
         .arg(out)
         .assert()
+}
+
+fn run_pets(out: &Path) -> assert_cmd::assert::Assert {
+    run_pets_threads(out, "2")
 }
 
 const COLUMNS: &str = "variant,replication,seed,requests,cache_hits,cache_misses,hit_rate,backend_requests,backend_rps_mean,backend_rps_peak,backend_inflight_peak,invalidations_honored,invalidations_rejected,invalidations_ignored,warning_headers,stale_responses,stale_fraction,staleness_p50_ms,staleness_p99_ms,staleness_max_ms,latency_p50_ms,latency_p99_ms,latency_p999_ms,evictions,expirations,wrong_key_responses,cost_per_hour_usd";
@@ -35,7 +39,7 @@ fn run_writes_the_report_folder() {
     let dir = tempfile::tempdir().unwrap();
     run_pets(dir.path())
         .code(0)
-        .stdout(contains("pets-cache-busting: 2 replication(s)"));
+        .stdout(contains("pets-cache-busting: 3 replication(s)"));
     let report = dir.path().join("pets-cache-busting");
     let summary = std::fs::read_to_string(report.join("summary.csv")).unwrap();
     let mut lines = summary.lines();
