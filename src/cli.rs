@@ -127,33 +127,55 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
     }
 }
 
-fn validate(files: &[PathBuf], out: &mut dyn Write) -> anyhow::Result<u8> {
+/// How checking one file ended.
+enum Checked {
+    /// Valid: a one-line description.
+    Valid(String),
+    /// Invalid: every problem, one per line (stdout, status 1).
+    Invalid(String),
+    /// Unreadable: the error (stderr, status 2).
+    Unreadable(String),
+}
+
+/// Checks each file, printing what it found; 0 all valid, 1 some invalid, 2 some
+/// unreadable.
+fn check_files(
+    files: &[PathBuf],
+    out: &mut dyn Write,
+    check: impl Fn(&PathBuf) -> Checked,
+) -> anyhow::Result<u8> {
     let mut status = 0u8;
     for file in files {
-        match Scenario::load(file) {
-            Ok(s) => writeln!(
-                out,
-                "{}: ok: \"{}\", {} resource(s), {} client(s), {} principal(s), {} replication(s) of {} after {} warm-up",
-                file.display(),
-                s.name,
-                s.resources.len(),
-                s.clients.len(),
-                s.principals.len(),
-                s.replications,
-                s.duration,
-                s.warmup
-            )?,
-            Err(e @ ScenarioError::Read { .. }) => {
+        match check(file) {
+            Checked::Valid(line) => writeln!(out, "{}: ok: {line}", file.display())?,
+            Checked::Invalid(problems) => {
+                writeln!(out, "{problems}")?;
+                status = status.max(1);
+            }
+            Checked::Unreadable(e) => {
                 eprintln!("cachegate: error: {e}");
                 status = 2;
-            }
-            Err(e) => {
-                writeln!(out, "{e}")?;
-                status = status.max(1);
             }
         }
     }
     Ok(status)
+}
+
+fn validate(files: &[PathBuf], out: &mut dyn Write) -> anyhow::Result<u8> {
+    check_files(files, out, |file| match Scenario::load(file) {
+        Ok(s) => Checked::Valid(format!(
+            "\"{}\", {} resource(s), {} client(s), {} principal(s), {} replication(s) of {} after {} warm-up",
+            s.name,
+            s.resources.len(),
+            s.clients.len(),
+            s.principals.len(),
+            s.replications,
+            s.duration,
+            s.warmup
+        )),
+        Err(e @ ScenarioError::Read { .. }) => Checked::Unreadable(e.to_string()),
+        Err(e) => Checked::Invalid(e.to_string()),
+    })
 }
 
 fn policy_eval(args: &EvalArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
@@ -189,25 +211,12 @@ fn write_explanation(out: &mut dyn Write, args: &EvalArgs, e: &Explanation) -> s
 }
 
 fn policy_check(files: &[PathBuf], out: &mut dyn Write) -> anyhow::Result<u8> {
-    let mut status = 0u8;
-    for file in files {
-        match PolicyDocument::load(file) {
-            Ok(doc) => writeln!(
-                out,
-                "{}: ok ({} statement{})",
-                file.display(),
-                doc.statements.len(),
-                if doc.statements.len() == 1 { "" } else { "s" }
-            )?,
-            Err(e @ PolicyError::Read { .. }) => {
-                eprintln!("cachegate: error: {e}");
-                status = 2;
-            }
-            Err(e) => {
-                writeln!(out, "{e}")?;
-                status = status.max(1);
-            }
+    check_files(files, out, |file| match PolicyDocument::load(file) {
+        Ok(doc) => {
+            let n = doc.statements.len();
+            Checked::Valid(format!("{n} statement{}", if n == 1 { "" } else { "s" }))
         }
-    }
-    Ok(status)
+        Err(e @ PolicyError::Read { .. }) => Checked::Unreadable(e.to_string()),
+        Err(e) => Checked::Invalid(e.to_string()),
+    })
 }

@@ -146,7 +146,7 @@ fn check_reports_every_file() {
         .arg(&b)
         .assert()
         .code(1)
-        .stdout(contains("ops-invalidate.json: ok (2 statements)"))
+        .stdout(contains("ops-invalidate.json: ok: 2 statements"))
         .stdout(contains("a.json:1:").and(contains("Statement.Action: invalid action `s3`")))
         .stdout(
             contains("b.json:1:").and(contains("unsupported condition operator `StringLikes`")),
