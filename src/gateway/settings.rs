@@ -74,6 +74,7 @@ impl fmt::Display for Method {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum UnauthorizedStrategy {
     /// Reject with 403; the backend is not called.
+    #[serde(rename = "FAIL_WITH_403")]
     FailWith403,
     /// Ignore the header (normal cache lookup) and add a `Warning` response header.
     #[default]
@@ -189,6 +190,19 @@ mod tests {
         StageSettings {
             cache_cluster_enabled: true,
             method_settings: entries.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+        }
+    }
+
+    #[test]
+    fn strategies_deserialize_from_their_aws_spelling() {
+        for s in [
+            UnauthorizedStrategy::FailWith403,
+            UnauthorizedStrategy::SucceedWithResponseHeader,
+            UnauthorizedStrategy::SucceedWithoutResponseHeader,
+        ] {
+            let parsed: UnauthorizedStrategy =
+                serde_json::from_str(&format!("\"{}\"", s.as_str())).unwrap();
+            assert_eq!(parsed, s);
         }
     }
 

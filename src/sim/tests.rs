@@ -173,3 +173,168 @@ fn a_run_is_a_pure_function_of_scenario_and_replication() {
         "replications draw different requests"
     );
 }
+
+/// The pets-like stage with one client; `extra_stage`, `extra_model` and `client` are
+/// spliced into their sections.
+fn pets(extra_stage: &str, extra_model: &str, clients: &str, events: &str) -> Scenario {
+    let policy = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/policies/ops-invalidate.json"
+    );
+    scenario(&format!(
+        r#"
+name = "behaviour"
+seed = 5
+duration = "60s"
+warmup = "10s"
+window = "5s"
+[api]
+region = "us-east-1"
+account = "123456789012"
+api_id = "a1b2c3d4e5"
+stage = "prod"
+[stage]
+cache_cluster_enabled = true
+cache_cluster_size = "0.5"
+[stage.method_settings."*/*"]
+cache_ttl_in_seconds = 300
+{extra_stage}
+[model]
+{extra_model}
+[[resources]]
+path = "/pets/{{petId}}"
+method = "GET"
+cache_key_parameters = ["method.request.path.petId"]
+keys = 20
+response_bytes = 100
+backend_latency = "100ms"
+[principals.ops]
+policies = ["{policy}"]
+[principals.public]
+{clients}
+{events}
+"#
+    ))
+}
+
+const PUBLIC_BUSTER: &str = r#"
+[[clients]]
+name = "buster"
+principal = "public"
+rate = 50
+max_age_zero = 1.0
+mix = { "GET /pets/{petId}" = 1.0 }
+"#;
+
+#[test]
+fn each_strategy_end_to_end() {
+    for (strategy, rejected, ignored, warnings) in [
+        ("FAIL_WITH_403", true, false, false),
+        ("SUCCEED_WITH_RESPONSE_HEADER", false, true, true),
+        ("SUCCEED_WITHOUT_RESPONSE_HEADER", false, true, false),
+    ] {
+        let stage = format!("unauthorized_cache_control_header_strategy = \"{strategy}\"");
+        let out = run0(&pets(&stage, "", PUBLIC_BUSTER, ""));
+        let c = out.recorder.counts;
+        assert!(c.requests > 2_000, "{strategy}");
+        assert_eq!(
+            c.invalidations_honored, 0,
+            "{strategy}: public may not invalidate"
+        );
+        assert_eq!(
+            c.invalidations_rejected == c.requests,
+            rejected,
+            "{strategy}"
+        );
+        assert_eq!(c.invalidations_ignored == c.requests, ignored, "{strategy}");
+        assert_eq!(c.warning_headers == c.requests, warnings, "{strategy}");
+        if rejected {
+            assert_eq!(
+                c.backend_requests, 0,
+                "{strategy}: a 403 never reaches the backend"
+            );
+            assert_eq!(c.successful, 0);
+        } else {
+            assert!(
+                c.cache_hits > c.cache_misses,
+                "{strategy}: served from the cache"
+            );
+        }
+    }
+    // Require authorization off: every max-age=0 is honoured and goes to the backend.
+    let out = run0(&pets(
+        "require_authorization_for_cache_control = false",
+        "",
+        PUBLIC_BUSTER,
+        "",
+    ));
+    let c = out.recorder.counts;
+    assert_eq!(c.invalidations_honored, c.requests);
+    assert_eq!(
+        (c.cache_hits, c.cache_misses, c.backend_requests),
+        (0, c.requests, c.requests)
+    );
+}
+
+#[test]
+fn coalescing_sends_concurrent_misses_to_the_backend_once() {
+    // 1,000 req/s over 20 keys with a 100 ms backend and a 1 s TTL: many misses for a
+    // key arrive while its fetch is in flight.
+    let client = r#"
+[[clients]]
+name = "app"
+principal = "public"
+rate = 1000
+mix = { "GET /pets/{petId}" = 1.0 }
+"#;
+    let stage = "[stage.method_settings.\"pets/{petId}/GET\"]\ncache_ttl_in_seconds = 1";
+    let plain = run0(&pets(stage, "", client, "")).recorder.counts;
+    let coalesced = run0(&pets(stage, "coalesce_misses = true", client, ""))
+        .recorder
+        .counts;
+    // The same requests either way (common random numbers). Without coalescing every
+    // miss is a fetch (and each fetch's response re-inserts the entry, restarting its TTL).
+    assert_eq!(plain.requests, coalesced.requests);
+    assert_eq!(plain.backend_requests, plain.cache_misses);
+    // With coalescing, at most one fetch per key per (TTL + latency) cycle.
+    let cycles = 20.0 * 60.0 / 1.1;
+    assert!(
+        coalesced.backend_requests as f64 <= cycles * 1.05,
+        "{} fetches",
+        coalesced.backend_requests
+    );
+    assert!(coalesced.backend_requests * 3 < plain.backend_requests);
+    assert_eq!(
+        coalesced.successful, coalesced.requests,
+        "waiters are answered too"
+    );
+}
+
+#[test]
+fn a_flush_makes_every_key_miss_again() {
+    let client = r#"
+[[clients]]
+name = "app"
+principal = "public"
+rate = 200
+mix = { "GET /pets/{petId}" = 1.0 }
+"#;
+    let flush = "[[events]]\nat = \"40s\"\naction = \"flush_stage_cache\"";
+    let resize =
+        "[[events]]\nat = \"40s\"\naction = \"set_capacity\"\ncache_cluster_size = \"1.6\"";
+    // With coalescing, each key costs exactly one fetch per refill.
+    let base = run0(&pets("", "coalesce_misses = true", client, ""));
+    for events in [flush, resize] {
+        let out = run0(&pets("", "coalesce_misses = true", client, events));
+        // Before the event the runs are identical; after it, all 20 keys are fetched again.
+        assert_eq!(
+            out.recorder.counts.backend_requests,
+            base.recorder.counts.backend_requests + 20,
+            "{events}"
+        );
+        let w = out.recorder.windows();
+        // 40 s is 30 s after warm-up: window 6 of 5 s.
+        assert_eq!(w[6].backend_requests, 20, "{events}");
+        assert_eq!(w[5].backend_requests, 0, "{events}");
+    }
+}
