@@ -69,7 +69,7 @@ mod tests {
     fn frequencies_match_the_weights() {
         let weights = [5.0, 1.0, 0.0, 3.0, 1.0];
         let table = AliasTable::new(&weights).unwrap();
-        let mut rng = stream(3, Component::Requests, 0);
+        let mut rng = stream(3, Component::Keys, 0);
         let n = 200_000;
         let mut counts = [0u64; 5];
         for _ in 0..n {

@@ -43,7 +43,9 @@ pub struct RunOutput {
 struct ClientState {
     arrivals: Arrivals,
     arrival_rng: Rng,
-    request_rng: Rng,
+    mix_rng: Rng,
+    key_rng: Rng,
+    max_age_rng: Rng,
     /// Cumulative mix shares with their resource index.
     mix: Vec<(f64, usize)>,
 }
@@ -78,7 +80,9 @@ pub fn run(
         let mut state = ClientState {
             arrivals: Arrivals::new(c),
             arrival_rng: rng::stream(seed, Component::Arrivals, i as u64),
-            request_rng: rng::stream(seed, Component::Requests, i as u64),
+            mix_rng: rng::stream(seed, Component::Mix, i as u64),
+            key_rng: rng::stream(seed, Component::Keys, i as u64),
+            max_age_rng: rng::stream(seed, Component::MaxAge, i as u64),
             mix: c
                 .mix
                 .iter()
@@ -142,24 +146,27 @@ pub fn run(
                 } else {
                     queue.remove_top();
                 }
-                // Always the same draws per request, whatever the configuration, so every
-                // configuration of a replication sees the same requests.
-                let u = unit_open0(&mut c.request_rng);
-                let resource = c
-                    .mix
-                    .iter()
-                    .find(|(cum, _)| u <= *cum)
-                    .or(c.mix.last())
-                    .map_or(0, |&(_, r)| r);
-                let k = samplers[resource].sample(&mut c.request_rng);
-                let max_age_zero = unit_open0(&mut c.request_rng) <= model.max_age_zero
-                    && model.max_age_zero > 0.0;
+                // Each choice draws from a stream of its own, and only when it is a
+                // choice, so every configuration of a replication sees the same requests.
+                let resource = match c.mix.as_slice() {
+                    [(_, only)] => *only,
+                    mix => {
+                        let u = unit_open0(&mut c.mix_rng);
+                        mix.iter()
+                            .find(|(cum, _)| u <= *cum)
+                            .or(mix.last())
+                            .map_or(0, |&(_, r)| r)
+                    }
+                };
+                let k = samplers[resource].sample(&mut c.key_rng);
+                let max_age_zero = match model.max_age_zero {
+                    p if p <= 0.0 => false,
+                    p if p >= 1.0 => true,
+                    p => unit_open0(&mut c.max_age_rng) < p,
+                };
                 param_values(&scenario.resources[resource], k, &mut params);
                 simulated_requests += 1;
                 let measured = rec.measured(t);
-                if measured {
-                    rec.request(t);
-                }
                 let outcome = gateway.decide(&Request {
                     now: t,
                     principal: model.principal,
@@ -168,6 +175,9 @@ pub fn run(
                     max_age_zero,
                 });
                 if measured {
+                    if !matches!(outcome.route, Route::Hit { .. }) {
+                        rec.request(t);
+                    }
                     match outcome.cache_control {
                         CacheControl::Honored => rec.counts.invalidations_honored += 1,
                         CacheControl::IgnoredWithWarning => {
@@ -186,7 +196,7 @@ pub fn run(
                     } => {
                         if measured {
                             let stale = (t >= next_change).then(|| t - next_change);
-                            rec.hit(t, stale, wrong_response);
+                            rec.request_hit(t, stale, wrong_response);
                             rec.fixed_latency();
                         }
                         continue;

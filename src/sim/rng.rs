@@ -18,12 +18,17 @@ pub type Rng = Xoshiro256PlusPlus;
 pub enum Component {
     /// A client's arrival times.
     Arrivals = 1,
-    /// A client's request choices (resource, key, `max-age=0`).
-    Requests = 2,
+    /// A client's choice of resource (drawn only when its mix has several).
+    Mix = 2,
     /// Backend latencies.
     Latency = 3,
     /// Per-key data changes.
     Changes = 4,
+    /// A client's choice of key.
+    Keys = 5,
+    /// Whether a client's request carries `max-age=0` (drawn only for shares strictly
+    /// between 0 and 1).
+    MaxAge = 6,
 }
 
 /// The seed of a replication.

@@ -304,10 +304,13 @@ mix = { "GET /pets/{petId}" = 1.0 }
         coalesced.backend_requests
     );
     assert!(coalesced.backend_requests * 3 < plain.backend_requests);
-    assert_eq!(
-        coalesced.successful, coalesced.requests,
-        "waiters are answered too"
+    // Waiters are answered too: only requests still waiting when the run ends (at most
+    // rate x backend latency = 100 of them) go unanswered.
+    assert!(
+        coalesced.requests - coalesced.successful <= 100,
+        "{coalesced:?}"
     );
+    assert!(plain.requests - plain.successful <= 100, "{plain:?}");
 }
 
 #[test]

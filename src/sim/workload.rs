@@ -206,7 +206,7 @@ mod tests {
 
     #[test]
     fn uniform_keys_cover_the_range() {
-        let mut rng = super::super::rng::stream(1, super::super::rng::Component::Requests, 0);
+        let mut rng = super::super::rng::stream(1, super::super::rng::Component::Keys, 0);
         let s = KeySampler::Uniform(4);
         let mut seen = [0u32; 4];
         for _ in 0..4_000 {
