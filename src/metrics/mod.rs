@@ -150,8 +150,8 @@ impl Recorder {
         self.window(t).requests += 1;
     }
 
-    /// A request arrived at `t` and was a cache hit (the common case, in one window
-    /// update): see [`Recorder::request`] and [`Recorder::hit`].
+    /// A request arrived at `t` and was a cache hit, stale by `staleness` if any, for
+    /// another request's response if `wrong` (the common case, in one window update).
     #[inline]
     pub fn request_hit(&mut self, t: SimTime, staleness: Option<SimDuration>, wrong: bool) {
         self.counts.requests += 1;
@@ -159,20 +159,6 @@ impl Recorder {
         let w = self.window(t);
         w.requests += 1;
         w.cache_hits += 1;
-        self.after_hit(t, staleness, wrong);
-    }
-
-    /// A cache hit at `t`, stale by `staleness` if any, for another request's response
-    /// if `wrong`.
-    #[inline]
-    pub fn hit(&mut self, t: SimTime, staleness: Option<SimDuration>, wrong: bool) {
-        self.counts.cache_hits += 1;
-        self.window(t).cache_hits += 1;
-        self.after_hit(t, staleness, wrong);
-    }
-
-    #[inline]
-    fn after_hit(&mut self, t: SimTime, staleness: Option<SimDuration>, wrong: bool) {
         self.counts.wrong_key_responses += u64::from(wrong);
         self.served(t, staleness);
     }
