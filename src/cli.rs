@@ -25,7 +25,7 @@ pub struct Cli {
 pub enum Command {
     /// Simulate scenarios and write their reports (CSV and manifest).
     ///
-    /// Exit status: 0 success, 2 error.
+    /// Exit status: 0 success, 1 some check failed, 2 error.
     Run(RunArgs),
     /// Check scenario files and report every problem found.
     ///

@@ -4,12 +4,14 @@
 //! column names; writers take `impl Write` so tests can check bytes; files are written
 //! to a temporary name and renamed into place, so a reader never sees a partial file.
 
+mod aggregate;
 mod rows;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use rows::{Manifest, SummaryRow, TimeseriesRow, summary_row, timeseries_rows};
+pub use aggregate::{AggregateRow, aggregate_rows, mean_ci, t975};
+pub use rows::{METRICS, Manifest, SummaryRow, TimeseriesRow, summary_row, timeseries_rows};
 
 /// Writes CSV rows (with a header) to `out`.
 pub fn write_csv<R: serde::Serialize>(out: impl Write, rows: &[R]) -> Result<(), csv::Error> {

@@ -41,6 +41,67 @@ pub struct SummaryRow {
     pub cost_per_hour_usd: f64,
 }
 
+/// The numeric columns of `summary.csv`, the metrics checks and `aggregate.csv` use.
+pub const METRICS: &[&str] = &[
+    "requests",
+    "cache_hits",
+    "cache_misses",
+    "hit_rate",
+    "backend_requests",
+    "backend_rps_mean",
+    "backend_rps_peak",
+    "backend_inflight_peak",
+    "invalidations_honored",
+    "invalidations_rejected",
+    "invalidations_ignored",
+    "warning_headers",
+    "stale_responses",
+    "stale_fraction",
+    "staleness_p50_ms",
+    "staleness_p99_ms",
+    "staleness_max_ms",
+    "latency_p50_ms",
+    "latency_p99_ms",
+    "latency_p999_ms",
+    "evictions",
+    "expirations",
+    "wrong_key_responses",
+    "cost_per_hour_usd",
+];
+
+impl SummaryRow {
+    /// The value of a metric named in [`METRICS`].
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        Some(match name {
+            "requests" => self.requests as f64,
+            "cache_hits" => self.cache_hits as f64,
+            "cache_misses" => self.cache_misses as f64,
+            "hit_rate" => self.hit_rate,
+            "backend_requests" => self.backend_requests as f64,
+            "backend_rps_mean" => self.backend_rps_mean,
+            "backend_rps_peak" => self.backend_rps_peak as f64,
+            "backend_inflight_peak" => self.backend_inflight_peak as f64,
+            "invalidations_honored" => self.invalidations_honored as f64,
+            "invalidations_rejected" => self.invalidations_rejected as f64,
+            "invalidations_ignored" => self.invalidations_ignored as f64,
+            "warning_headers" => self.warning_headers as f64,
+            "stale_responses" => self.stale_responses as f64,
+            "stale_fraction" => self.stale_fraction,
+            "staleness_p50_ms" => self.staleness_p50_ms,
+            "staleness_p99_ms" => self.staleness_p99_ms,
+            "staleness_max_ms" => self.staleness_max_ms,
+            "latency_p50_ms" => self.latency_p50_ms,
+            "latency_p99_ms" => self.latency_p99_ms,
+            "latency_p999_ms" => self.latency_p999_ms,
+            "evictions" => self.evictions as f64,
+            "expirations" => self.expirations as f64,
+            "wrong_key_responses" => self.wrong_key_responses as f64,
+            "cost_per_hour_usd" => self.cost_per_hour_usd,
+            _ => return None,
+        })
+    }
+}
+
 /// One row of `timeseries.csv`.
 // NOTE: each column is defined in the README's "Report files" section.
 #[allow(missing_docs)]
@@ -74,7 +135,10 @@ pub struct Manifest {
     pub duration_s: f64,
     pub warmup_s: f64,
     pub window_s: f64,
-    pub assumptions: std::collections::BTreeMap<String, String>,
+    pub configurations: Vec<String>,
+    pub baseline: String,
+    pub assumptions: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    pub checks: Vec<String>,
     pub price_table: String,
     pub wall_time_s: f64,
     pub simulated_requests: u64,
@@ -87,7 +151,7 @@ fn ratio(a: u64, b: u64) -> f64 {
 
 /// Rounds to 6 significant decimals so CSVs stay readable (values are deterministic
 /// either way).
-fn round6(x: f64) -> f64 {
+pub(super) fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
 

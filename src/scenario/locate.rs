@@ -39,6 +39,25 @@ pub fn locate(src: &str, path: &FieldPath) -> Option<(usize, usize)> {
     best.map(|offset| line_col(src, offset))
 }
 
+/// Whether `path` exists as written in `src` (not only a parent of it).
+pub fn locate_exact(src: &str, path: &FieldPath) -> bool {
+    let Ok(doc) = toml_edit::Document::parse(src) else {
+        return false;
+    };
+    let mut item: &toml_edit::Item = doc.as_item();
+    for seg in &path.0 {
+        let next = match seg {
+            Seg::Key(k) => item.get(k.as_str()),
+            Seg::Index(i) => item.get(*i),
+        };
+        match next {
+            Some(n) => item = n,
+            None => return false,
+        }
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,12 +7,14 @@
 mod error;
 mod locate;
 mod raw;
+mod study;
 mod units;
 mod validate;
 
 use std::path::{Path, PathBuf};
 
 pub use error::{FieldPath, Problem, ScenarioError, Seg};
+pub use study::{Check, CheckOp, Configuration, Study};
 pub use units::duration as parse_duration;
 
 use crate::cache::ClusterSize;
@@ -170,6 +172,17 @@ pub struct Scenario {
     pub events: Vec<StageEvent>,
 }
 
+impl Study {
+    /// Reads, parses and validates a scenario file with all its configurations.
+    pub fn load(path: &Path) -> Result<Study, ScenarioError> {
+        let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        validate::study(path, &bytes)
+    }
+}
+
 impl Scenario {
     /// Reads, parses and validates a scenario file; policies load relative to it.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
@@ -180,9 +193,11 @@ impl Scenario {
         Scenario::parse(path, &bytes)
     }
 
-    /// Parses and validates scenario text that came from `path`.
+    /// Parses and validates scenario text that came from `path` (its baseline
+    /// configuration, when it has variants).
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Scenario, ScenarioError> {
-        validate::scenario(path, bytes)
+        let mut study = validate::study(path, bytes)?;
+        Ok(study.configurations.swap_remove(study.baseline).scenario)
     }
 
     /// Total simulated time: warm-up plus the measured duration.

@@ -34,6 +34,12 @@ pub struct RawScenario {
     pub clients: Vec<RawClient>,
     #[serde(default)]
     pub events: Vec<RawEvent>,
+    /// `[[variants]]`: each a partial scenario merged over this one (see `study`).
+    #[serde(default)]
+    pub variants: Vec<toml::Table>,
+    /// `checks = ["hit_rate >= 0.9", ...]`.
+    #[serde(default)]
+    pub checks: Vec<String>,
 }
 
 /// `[api]`.

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::{FieldPath, Problem, ScenarioError, Seg, at};
 use super::raw::{RawClient, RawEvent, RawParameter, RawResource, RawScenario};
+use super::study::{Check, Configuration, Study, merge};
 use super::{
     Arrival, ClientModel, LatencyDist, Popularity, ResourceModel, Scenario, SizeDist, StageAction,
     StageEvent, locate, units,
@@ -37,7 +38,7 @@ impl Problems {
     }
 }
 
-pub(super) fn scenario(path: &Path, bytes: &[u8]) -> Result<Scenario, ScenarioError> {
+pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
     let file = path.display().to_string();
     let invalid = |problems| ScenarioError::Invalid {
         file: file.clone(),
@@ -58,11 +59,100 @@ pub(super) fn scenario(path: &Path, bytes: &[u8]) -> Result<Scenario, ScenarioEr
     let raw = parse(src).map_err(|p| invalid(vec![p]))?;
     let mut problems = Problems::default();
     let dir = path.parent().unwrap_or(Path::new("."));
-    let scenario = build(&raw, path, bytes, dir, &mut problems);
-    if problems.0.is_empty() {
-        if let Some(s) = scenario {
-            return Ok(s);
+    let checks: Vec<Check> = raw
+        .checks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            problems.check(
+                &at("checks").index(i),
+                Check::parse(c, crate::report::METRICS),
+            )
+        })
+        .collect();
+    let mut configurations = Vec::new();
+    let mut baseline = None;
+    if raw.variants.is_empty() {
+        if let Some(s) = build(&raw, path, bytes, dir, &mut problems) {
+            configurations.push(Configuration {
+                name: "base".into(),
+                scenario: s,
+            });
         }
+    } else {
+        // The parse above succeeded, so the text is a TOML table.
+        let mut base: toml::Table = toml::from_str(src).unwrap_or_default();
+        base.remove("variants");
+        base.remove("checks");
+        let mut names: Vec<String> = Vec::new();
+        for (i, variant) in raw.variants.iter().enumerate() {
+            let vp = at("variants").index(i);
+            let name = match variant.get("name").and_then(toml::Value::as_str) {
+                Some(n)
+                    if !n.is_empty()
+                        && n.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_.=,".contains(c)) =>
+                {
+                    n.to_owned()
+                }
+                _ => {
+                    problems.add(vp.key("name"), "every variant needs a `name` of letters, digits, `-`, `_`, `.`, `=` or `,`");
+                    continue;
+                }
+            };
+            if names.contains(&name) {
+                problems.add(
+                    vp.key("name"),
+                    format!("variant `{name}` is declared twice"),
+                );
+            }
+            match variant.get("baseline") {
+                None => {}
+                Some(toml::Value::Boolean(true)) if baseline.is_some() => {
+                    problems.add(vp.key("baseline"), "only one variant can be the baseline")
+                }
+                Some(toml::Value::Boolean(true)) => baseline = Some(i),
+                Some(toml::Value::Boolean(false)) => {}
+                Some(_) => problems.add(vp.key("baseline"), "expected true or false"),
+            }
+            let mut overlay = variant.clone();
+            overlay.remove("name");
+            overlay.remove("baseline");
+            let mut merged = base.clone();
+            merge(&mut merged, &overlay);
+            let mut variant_problems = Problems::default();
+            let scenario = match serde_path_to_error::deserialize::<_, RawScenario>(
+                toml::Value::Table(merged),
+            ) {
+                Ok(raw_v) => build(&raw_v, path, bytes, dir, &mut variant_problems),
+                Err(e) => {
+                    variant_problems
+                        .add(serde_path(e.path()), e.inner().message().trim().to_owned());
+                    None
+                }
+            };
+            // Point at the variant's own field when it set it, else at the file's.
+            for (p, message) in variant_problems.0 {
+                let mut in_variant = vp.clone();
+                in_variant.0.extend(p.0.iter().cloned());
+                if locate::locate_exact(src, &in_variant) {
+                    problems.add(in_variant, format!("variant `{name}`: {message}"));
+                } else if !problems.0.iter().any(|(q, m)| *q == p && *m == message) {
+                    problems.add(p, message);
+                }
+            }
+            names.push(name.clone());
+            if let Some(s) = scenario {
+                configurations.push(Configuration { name, scenario: s });
+            }
+        }
+    }
+    if problems.0.is_empty() && !configurations.is_empty() {
+        return Ok(Study {
+            configurations,
+            baseline: baseline.unwrap_or(0),
+            checks,
+        });
     }
     let mut located: Vec<Problem> = problems
         .0
@@ -81,24 +171,25 @@ pub(super) fn scenario(path: &Path, bytes: &[u8]) -> Result<Scenario, ScenarioEr
     Err(invalid(located))
 }
 
+fn serde_path(path: &serde_path_to_error::Path) -> FieldPath {
+    let mut out = FieldPath::default();
+    for seg in path.iter() {
+        match seg {
+            serde_path_to_error::Segment::Seq { index } => out.0.push(Seg::Index(*index)),
+            serde_path_to_error::Segment::Map { key } => out.0.push(Seg::Key(key.clone())),
+            serde_path_to_error::Segment::Enum { variant } => out.0.push(Seg::Key(variant.clone())),
+            serde_path_to_error::Segment::Unknown => {}
+        }
+    }
+    out
+}
+
 /// TOML syntax and shape errors: one problem, located by the parser's span.
 fn parse(src: &str) -> Result<RawScenario, Problem> {
     let de = toml::de::Deserializer::parse(src)
         .map_err(|e| toml_problem(src, &e, FieldPath::default()))?;
-    serde_path_to_error::deserialize(de).map_err(|err| {
-        let mut path = FieldPath::default();
-        for seg in err.path().iter() {
-            match seg {
-                serde_path_to_error::Segment::Seq { index } => path.0.push(Seg::Index(*index)),
-                serde_path_to_error::Segment::Map { key } => path.0.push(Seg::Key(key.clone())),
-                serde_path_to_error::Segment::Enum { variant } => {
-                    path.0.push(Seg::Key(variant.clone()))
-                }
-                serde_path_to_error::Segment::Unknown => {}
-            }
-        }
-        toml_problem(src, err.inner(), path)
-    })
+    serde_path_to_error::deserialize(de)
+        .map_err(|err| toml_problem(src, err.inner(), serde_path(err.path())))
 }
 
 fn toml_problem(src: &str, e: &toml::de::Error, path: FieldPath) -> Problem {

@@ -37,9 +37,9 @@ const COLUMNS: &str = "variant,replication,seed,requests,cache_hits,cache_misses
 #[test]
 fn run_writes_the_report_folder() {
     let dir = tempfile::tempdir().unwrap();
-    run_pets(dir.path())
-        .code(0)
-        .stdout(contains("pets-cache-busting: 3 replication(s)"));
+    run_pets(dir.path()).code(0).stdout(contains(
+        "pets-cache-busting: 1 configuration(s) x 3 replication(s)",
+    ));
     let report = dir.path().join("pets-cache-busting");
     let summary = std::fs::read_to_string(report.join("summary.csv")).unwrap();
     let mut lines = summary.lines();
@@ -58,14 +58,18 @@ fn run_writes_the_report_folder() {
         serde_json::from_slice(&std::fs::read(report.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["scenario"], "pets-cache-busting");
     assert_eq!(manifest["seed"], 42);
-    assert_eq!(manifest["assumptions"]["eviction"], "lru");
+    assert_eq!(manifest["assumptions"]["base"]["eviction"], "lru");
+    assert_eq!(manifest["baseline"], "base");
     assert_eq!(manifest["scenario_sha256"].as_str().map(str::len), Some(64));
     // No temporary files left behind.
     let names: Vec<String> = std::fs::read_dir(&report)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names.len(), 4, "{names:?}");
+    let aggregate = std::fs::read_to_string(report.join("aggregate.csv")).unwrap();
+    assert!(aggregate.starts_with("variant,metric,replications,mean,sd,ci95_low,ci95_high,baseline,diff_mean,diff_ci95_low,diff_ci95_high,significant\n"));
+    assert_eq!(aggregate.lines().count(), 1 + 24, "one row per metric");
 }
 
 #[test]
@@ -195,4 +199,106 @@ fn unknown_fields_are_rejected_with_their_path() {
             contains("clients[0].max_age_zer0: unknown field `max_age_zer0`")
                 .and(predicate::str::is_match(r"typo.toml:\d+:\d+: ").unwrap()),
         );
+}
+
+#[test]
+fn variants_share_requests_and_checks_gate_the_exit_status() {
+    let dir = tempfile::tempdir().unwrap();
+    cachegate()
+        .args([
+            "run",
+            "scenarios/strategies.toml",
+            "--duration",
+            "4m",
+            "--replications",
+            "2",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        // The no-authorization variant breaks `backend_rps_peak <= 300`.
+        .code(1)
+        .stdout(contains("FAIL no-authorization: backend_rps_peak <= 300"))
+        .stdout(contains("PASS fail-403: backend_rps_peak <= 300"));
+    let report = dir.path().join("strategies");
+    let summary = std::fs::read_to_string(report.join("summary.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = summary
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 4 * 2);
+    let names: Vec<&str> = rows.iter().map(|r| r[0]).collect();
+    assert_eq!(
+        names,
+        [
+            "warning-header",
+            "warning-header",
+            "fail-403",
+            "fail-403",
+            "silent",
+            "silent",
+            "no-authorization",
+            "no-authorization"
+        ]
+    );
+    // Common random numbers: every configuration of a replication sees the same requests.
+    for r in 0..2 {
+        let requests: Vec<&str> = rows
+            .iter()
+            .filter(|row| row[1] == r.to_string())
+            .map(|row| row[3])
+            .collect();
+        assert!(requests.windows(2).all(|w| w[0] == w[1]), "{requests:?}");
+    }
+    let aggregate = std::fs::read_to_string(report.join("aggregate.csv")).unwrap();
+    let row = |variant: &str, metric: &str| -> Vec<String> {
+        aggregate
+            .lines()
+            .find(|l| l.starts_with(&format!("{variant},{metric},")))
+            .unwrap()
+            .split(',')
+            .map(str::to_owned)
+            .collect()
+    };
+    // The baseline's difference from itself is exactly zero; 403s only under FAIL_WITH_403.
+    assert_eq!(row("warning-header", "hit_rate")[8], "0.0");
+    assert_eq!(
+        row("silent", "backend_requests")[8],
+        "0.0",
+        "the Warning header changes nothing else"
+    );
+    assert_eq!(row("fail-403", "invalidations_rejected")[11], "true");
+    assert_eq!(row("no-authorization", "invalidations_honored")[11], "true");
+}
+
+#[test]
+fn a_bad_variant_is_reported_at_its_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("v.toml");
+    let text = std::fs::read_to_string("scenarios/strategies.toml")
+        .unwrap()
+        .replace(
+            "policies/ops-invalidate.json",
+            "../../work-policy-missing.json",
+        )
+        .replace(
+            "unauthorized_cache_control_header_strategy = \"FAIL_WITH_403\"",
+            "unauthorized_cache_control_header_strategy = \"FAIL\"",
+        )
+        .replace(
+            "checks = [\"backend_rps_peak <= 300\"",
+            "checks = [\"backend_rps_peak =< 300\"",
+        );
+    std::fs::write(&bad, &text).unwrap();
+    let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    cachegate()
+        .arg("validate")
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stdout(contains(format!("v.toml:{}:", line_of("= \"FAIL\""))).and(contains("variants[1].stage.method_settings.\"*/*\".unauthorized_cache_control_header_strategy: variant `fail-403`: unknown variant `FAIL`")))
+        .stdout(contains("checks[0]: unknown operator `=<`"))
+        .stdout(contains(format!("v.toml:{}:", line_of("work-policy-missing"))).and(contains("principals.ops.policies[0]: policy does not load")));
 }

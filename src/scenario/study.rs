@@ -1,0 +1,273 @@
+//! A study: the configurations a scenario file compares and the checks they must pass.
+//!
+//! Without `[[variants]]` a file is one configuration, `base`. With them, each variant is
+//! a partial scenario merged over the file's own fields: tables merge key by key,
+//! arrays of tables merge element by element when their elements are named (`clients` by
+//! `name`, `resources` by `method` and `path`; an unmatched element is appended), other
+//! values are replaced. The variant marked `baseline = true` (else the first) is the one
+//! differences are measured against. `checks` are `"metric op number"` strings over
+//! `summary.csv` columns, judged on the mean across replications.
+
+use std::fmt;
+
+use super::Scenario;
+
+/// One configuration to simulate.
+#[derive(Debug, Clone)]
+pub struct Configuration {
+    /// Its name (`base`, or the variant's), used in every output.
+    pub name: String,
+    /// The validated scenario it runs.
+    pub scenario: Scenario,
+}
+
+/// A comparison operator of a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckOp {
+    /// `<=`
+    Le,
+    /// `<`
+    Lt,
+    /// `>=`
+    Ge,
+    /// `>`
+    Gt,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+}
+
+impl CheckOp {
+    fn parse(s: &str) -> Option<CheckOp> {
+        Some(match s {
+            "<=" => CheckOp::Le,
+            "<" => CheckOp::Lt,
+            ">=" => CheckOp::Ge,
+            ">" => CheckOp::Gt,
+            "==" => CheckOp::Eq,
+            "!=" => CheckOp::Ne,
+            _ => return None,
+        })
+    }
+
+    /// Whether `x op value` holds.
+    pub fn holds(self, x: f64, value: f64) -> bool {
+        match self {
+            CheckOp::Le => x <= value,
+            CheckOp::Lt => x < value,
+            CheckOp::Ge => x >= value,
+            CheckOp::Gt => x > value,
+            CheckOp::Eq => x == value,
+            CheckOp::Ne => x != value,
+        }
+    }
+}
+
+/// A pass/fail condition on a metric's mean.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// As written, e.g. `backend_rps_peak <= 300`.
+    pub text: String,
+    /// A numeric `summary.csv` column.
+    pub metric: String,
+    /// The comparison.
+    pub op: CheckOp,
+    /// The bound.
+    pub value: f64,
+}
+
+impl Check {
+    /// Parses `"metric op number"`; `metrics` are the accepted metric names.
+    pub fn parse(text: &str, metrics: &[&str]) -> Result<Check, String> {
+        let parts: Vec<&str> = text.split_whitespace().collect();
+        let [metric, op, value] = parts.as_slice() else {
+            return Err(format!(
+                "expected \"METRIC OP NUMBER\" such as \"hit_rate >= 0.9\", got \"{text}\""
+            ));
+        };
+        if !metrics.contains(metric) {
+            return Err(format!(
+                "unknown metric `{metric}`; expected one of {}",
+                metrics.join(", ")
+            ));
+        }
+        let op = CheckOp::parse(op)
+            .ok_or_else(|| format!("unknown operator `{op}`; expected <=, <, >=, >, == or !="))?;
+        let value: f64 = value
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| format!("expected a number after `{op:?}`, got `{value}`"))?;
+        Ok(Check {
+            text: parts.join(" "),
+            metric: (*metric).to_owned(),
+            op,
+            value,
+        })
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Every configuration of a scenario file, and its checks.
+#[derive(Debug, Clone)]
+pub struct Study {
+    /// The configurations, in file order.
+    pub configurations: Vec<Configuration>,
+    /// Index of the baseline configuration.
+    pub baseline: usize,
+    /// The checks.
+    pub checks: Vec<Check>,
+}
+
+impl Study {
+    /// The scenario file's name (the report folder).
+    pub fn name(&self) -> &str {
+        &self.configurations[self.baseline].scenario.name
+    }
+
+    /// The baseline configuration.
+    pub fn base(&self) -> &Scenario {
+        &self.configurations[self.baseline].scenario
+    }
+}
+
+/// Merges `overlay` into `base` (see the module doc).
+pub(super) fn merge(base: &mut toml::Table, overlay: &toml::Table) {
+    for (k, v) in overlay {
+        match (base.get_mut(k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (Some(toml::Value::Array(b)), toml::Value::Array(o)) if keyed(b) && keyed(o) => {
+                for item in o {
+                    let key = element_key(item);
+                    match b.iter_mut().find(|e| element_key(e) == key) {
+                        Some(toml::Value::Table(target)) => {
+                            if let toml::Value::Table(src) = item {
+                                merge(target, src);
+                            }
+                        }
+                        _ => b.push(item.clone()),
+                    }
+                }
+            }
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+fn element_key(v: &toml::Value) -> Option<String> {
+    let t = v.as_table()?;
+    if let Some(name) = t.get("name").and_then(toml::Value::as_str) {
+        return Some(format!("name={name}"));
+    }
+    let method = t.get("method").and_then(toml::Value::as_str)?;
+    let path = t.get("path").and_then(toml::Value::as_str)?;
+    Some(format!("{method} {path}"))
+}
+
+fn keyed(a: &[toml::Value]) -> bool {
+    !a.is_empty() && a.iter().all(|v| element_key(v).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_recurses_into_tables_and_named_arrays() {
+        let mut base: toml::Table = toml::from_str(
+            r#"
+a = 1
+[stage.method_settings."*/*"]
+cache_ttl_in_seconds = 300
+require_authorization_for_cache_control = true
+[[clients]]
+name = "app"
+rate = 5
+[[clients]]
+name = "bot"
+rate = 1
+[[events]]
+at = "1m"
+"#,
+        )
+        .unwrap();
+        let overlay: toml::Table = toml::from_str(
+            r#"
+a = 2
+[stage.method_settings."*/*"]
+cache_ttl_in_seconds = 60
+[[clients]]
+name = "bot"
+max_age_zero = 1.0
+[[clients]]
+name = "new"
+rate = 9
+[[events]]
+at = "2m"
+"#,
+        )
+        .unwrap();
+        merge(&mut base, &overlay);
+        assert_eq!(base["a"].as_integer(), Some(2));
+        let ms = &base["stage"]["method_settings"]["*/*"];
+        assert_eq!(ms["cache_ttl_in_seconds"].as_integer(), Some(60));
+        assert_eq!(
+            ms["require_authorization_for_cache_control"].as_bool(),
+            Some(true)
+        );
+        let clients = base["clients"].as_array().unwrap();
+        assert_eq!(clients.len(), 3);
+        assert_eq!(clients[1]["rate"].as_integer(), Some(1), "kept");
+        assert_eq!(clients[1]["max_age_zero"].as_float(), Some(1.0), "merged");
+        assert_eq!(
+            base["events"].as_array().unwrap().len(),
+            1,
+            "unnamed arrays are replaced"
+        );
+        assert_eq!(base["events"][0]["at"].as_str(), Some("2m"));
+    }
+
+    #[test]
+    fn checks_parse_or_say_why_not() {
+        let metrics = ["hit_rate", "backend_rps_peak"];
+        let c = Check::parse("backend_rps_peak  <=  300", &metrics).unwrap();
+        assert_eq!(
+            (c.metric.as_str(), c.op, c.value, c.text.as_str()),
+            (
+                "backend_rps_peak",
+                CheckOp::Le,
+                300.0,
+                "backend_rps_peak <= 300"
+            )
+        );
+        assert!(c.op.holds(300.0, c.value) && !c.op.holds(301.0, c.value));
+        assert!(
+            Check::parse("hit_ratio >= 0.9", &metrics)
+                .unwrap_err()
+                .contains("unknown metric `hit_ratio`")
+        );
+        assert!(
+            Check::parse("hit_rate => 0.9", &metrics)
+                .unwrap_err()
+                .contains("unknown operator")
+        );
+        assert!(
+            Check::parse("hit_rate >= high", &metrics)
+                .unwrap_err()
+                .contains("expected a number")
+        );
+        assert!(
+            Check::parse("hit_rate>=0.9", &metrics)
+                .unwrap_err()
+                .contains("METRIC OP NUMBER")
+        );
+    }
+}
