@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
 use crate::policy::{Context, Decision, Explanation, PolicyDocument, PolicyError, PolicySet};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{ScenarioError, Study};
 
 /// Decide how an API Gateway stage cache should be configured before it goes live.
 #[derive(Debug, Parser)]
@@ -162,17 +162,33 @@ fn check_files(
 }
 
 fn validate(files: &[PathBuf], out: &mut dyn Write) -> anyhow::Result<u8> {
-    check_files(files, out, |file| match Scenario::load(file) {
-        Ok(s) => Checked::Valid(format!(
-            "\"{}\", {} resource(s), {} client(s), {} principal(s), {} replication(s) of {} after {} warm-up",
-            s.name,
-            s.resources.len(),
-            s.clients.len(),
-            s.principals.len(),
-            s.replications,
-            s.duration,
-            s.warmup
-        )),
+    check_files(files, out, |file| match Study::load(file) {
+        Ok(study) => {
+            let s = study.base();
+            let mut line = format!(
+                "\"{}\", {} resource(s), {} client(s), {} principal(s), {} replication(s) of {} after {} warm-up, {} configuration(s):",
+                s.name,
+                s.resources.len(),
+                s.clients.len(),
+                s.principals.len(),
+                s.replications,
+                s.duration,
+                s.warmup,
+                study.configurations.len()
+            );
+            for (i, c) in study.configurations.iter().enumerate() {
+                let marker = if i == study.baseline {
+                    " (baseline)"
+                } else {
+                    ""
+                };
+                line.push_str(&format!("\n  {}{marker}", c.name));
+            }
+            for check in &study.checks {
+                line.push_str(&format!("\n  check: {check}"));
+            }
+            Checked::Valid(line)
+        }
         Err(e @ ScenarioError::Read { .. }) => Checked::Unreadable(e.to_string()),
         Err(e) => Checked::Invalid(e.to_string()),
     })

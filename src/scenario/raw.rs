@@ -40,6 +40,9 @@ pub struct RawScenario {
     /// `checks = ["hit_rate >= 0.9", ...]`.
     #[serde(default)]
     pub checks: Vec<String>,
+    /// `[sweep]`: dotted field path -> values, expanded as a cartesian product.
+    #[serde(default)]
+    pub sweep: toml::Table,
 }
 
 /// `[api]`.

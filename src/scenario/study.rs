@@ -5,8 +5,10 @@
 //! arrays of tables merge element by element when their elements are named (`clients` by
 //! `name`, `resources` by `method` and `path`; an unmatched element is appended), other
 //! values are replaced. The variant marked `baseline = true` (else the first) is the one
-//! differences are measured against. `checks` are `"metric op number"` strings over
-//! `summary.csv` columns, judged on the mean across replications.
+//! differences are measured against. `[sweep]` maps dotted field paths to lists of
+//! values; every variant is expanded over their cartesian product, each combination a
+//! configuration named `variant/label=value,...`. `checks` are `"metric op number"`
+//! strings over `summary.csv` columns, judged on the mean across replications.
 
 use std::fmt;
 
@@ -137,6 +139,80 @@ impl Study {
     }
 }
 
+/// One sweep axis: a field path and the values it takes.
+#[derive(Debug, Clone)]
+pub(super) struct Axis {
+    /// The path's segments (table keys, or names of `clients`/`resources` elements).
+    pub path: Vec<String>,
+    /// A short label: the last segment.
+    pub label: String,
+    pub values: Vec<toml::Value>,
+}
+
+impl Axis {
+    /// Parses `key = [values]` of a `[sweep]` table.
+    pub(super) fn parse(key: &str, values: &toml::Value) -> Result<Axis, String> {
+        let path: Vec<String> = toml_edit::Key::parse(key)
+            .map_err(|_| {
+                format!("`{key}` is not a dotted field path such as \"stage.cache_cluster_size\"")
+            })?
+            .iter()
+            .map(|k| k.get().to_owned())
+            .collect();
+        let values = match values {
+            toml::Value::Array(a) if !a.is_empty() => a.clone(),
+            _ => return Err(format!("`{key}` needs a non-empty array of values")),
+        };
+        let label = path.last().cloned().unwrap_or_default();
+        if ["variants", "sweep", "checks", "name", "seed"].contains(&path[0].as_str()) {
+            return Err(format!("`{}` cannot be swept", path[0]));
+        }
+        Ok(Axis {
+            path,
+            label,
+            values,
+        })
+    }
+}
+
+/// Sets `path` to `value` in `table`, creating tables on the way; a segment met on an
+/// array selects the element with that `name` (clients) or `METHOD /path` (resources).
+pub(super) fn set_path(
+    table: &mut toml::Table,
+    path: &[String],
+    value: toml::Value,
+) -> Result<(), String> {
+    let Some((first, rest)) = path.split_first() else {
+        return Err("empty field path".into());
+    };
+    if rest.is_empty() {
+        table.insert(first.clone(), value);
+        return Ok(());
+    }
+    let entry = table
+        .entry(first.clone())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    match entry {
+        toml::Value::Table(t) => set_path(t, rest, value),
+        toml::Value::Array(items) => {
+            let (selector, rest) = rest.split_first().ok_or("a path ending at an array")?;
+            let item = items
+                .iter_mut()
+                .find(|e| {
+                    let key = element_key(e);
+                    key.as_deref() == Some(&format!("name={selector}"))
+                        || key.as_deref() == Some(selector.as_str())
+                })
+                .ok_or_else(|| format!("`{first}` has no element named `{selector}`"))?;
+            match item {
+                toml::Value::Table(t) if !rest.is_empty() => set_path(t, rest, value),
+                _ => Err(format!("`{first}.{selector}` must be followed by a field")),
+            }
+        }
+        _ => Err(format!("`{first}` is not a table")),
+    }
+}
+
 /// Merges `overlay` into `base` (see the module doc).
 pub(super) fn merge(base: &mut toml::Table, overlay: &toml::Table) {
     for (k, v) in overlay {
@@ -233,6 +309,60 @@ at = "2m"
             "unnamed arrays are replaced"
         );
         assert_eq!(base["events"][0]["at"].as_str(), Some("2m"));
+    }
+
+    #[test]
+    fn sweep_paths_reach_tables_and_named_elements() {
+        let mut t: toml::Table = toml::from_str(
+            "[[clients]]\nname = \"bot\"\nrate = 1\n[[resources]]\nmethod = \"GET\"\npath = \"/p\"\nkeys = 5\n",
+        )
+        .unwrap();
+        let axis = Axis::parse(
+            "stage.method_settings.\"*/*\".cache_ttl_in_seconds",
+            &toml::Value::Array(vec![60.into()]),
+        )
+        .unwrap();
+        assert_eq!(
+            axis.path,
+            ["stage", "method_settings", "*/*", "cache_ttl_in_seconds"]
+        );
+        assert_eq!(axis.label, "cache_ttl_in_seconds");
+        set_path(&mut t, &axis.path, 60.into()).unwrap();
+        assert_eq!(
+            t["stage"]["method_settings"]["*/*"]["cache_ttl_in_seconds"].as_integer(),
+            Some(60)
+        );
+        set_path(
+            &mut t,
+            &["clients".into(), "bot".into(), "rate".into()],
+            7.into(),
+        )
+        .unwrap();
+        assert_eq!(t["clients"][0]["rate"].as_integer(), Some(7));
+        set_path(
+            &mut t,
+            &["resources".into(), "GET /p".into(), "keys".into()],
+            9.into(),
+        )
+        .unwrap();
+        assert_eq!(t["resources"][0]["keys"].as_integer(), Some(9));
+        let e = set_path(
+            &mut t,
+            &["clients".into(), "nobody".into(), "rate".into()],
+            1.into(),
+        )
+        .unwrap_err();
+        assert!(e.contains("no element named `nobody`"), "{e}");
+        assert!(
+            Axis::parse("seed", &toml::Value::Array(vec![1.into()]))
+                .unwrap_err()
+                .contains("cannot be swept")
+        );
+        assert!(
+            Axis::parse("stage.cache_cluster_size", &toml::Value::Array(vec![]))
+                .unwrap_err()
+                .contains("non-empty array")
+        );
     }
 
     #[test]

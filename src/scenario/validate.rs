@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::{FieldPath, Problem, ScenarioError, Seg, at};
 use super::raw::{RawClient, RawEvent, RawParameter, RawResource, RawScenario};
-use super::study::{Check, Configuration, Study, merge};
+use super::study::{Axis, Check, Configuration, Study, merge, set_path};
 use super::{
     Arrival, ClientModel, LatencyDist, Popularity, ResourceModel, Scenario, SizeDist, StageAction,
     StageEvent, locate, units,
@@ -72,78 +72,137 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
         .collect();
     let mut configurations = Vec::new();
     let mut baseline = None;
-    if raw.variants.is_empty() {
-        if let Some(s) = build(&raw, path, bytes, dir, &mut problems) {
-            configurations.push(Configuration {
-                name: "base".into(),
-                scenario: s,
-            });
+    let mut axes = Vec::new();
+    for (key, values) in &raw.sweep {
+        if let Some(axis) = problems.check(&at("sweep").key(key), Axis::parse(key, values)) {
+            axes.push((key.clone(), axis));
         }
+    }
+    // The parse above succeeded, so the text is a TOML table.
+    let mut base: toml::Table = toml::from_str(src).unwrap_or_default();
+    for k in ["variants", "checks", "sweep"] {
+        base.remove(k);
+    }
+    // No variants: the file itself is the one variant, `base`.
+    let implicit = [toml::Table::from_iter([(
+        "name".to_owned(),
+        toml::Value::String("base".into()),
+    )])];
+    let variants: &[toml::Table] = if raw.variants.is_empty() {
+        &implicit
     } else {
-        // The parse above succeeded, so the text is a TOML table.
-        let mut base: toml::Table = toml::from_str(src).unwrap_or_default();
-        base.remove("variants");
-        base.remove("checks");
-        let mut names: Vec<String> = Vec::new();
-        for (i, variant) in raw.variants.iter().enumerate() {
-            let vp = at("variants").index(i);
-            let name = match variant.get("name").and_then(toml::Value::as_str) {
-                Some(n)
-                    if !n.is_empty()
-                        && n.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "-_.=,".contains(c)) =>
-                {
-                    n.to_owned()
-                }
-                _ => {
-                    problems.add(vp.key("name"), "every variant needs a `name` of letters, digits, `-`, `_`, `.`, `=` or `,`");
-                    continue;
-                }
-            };
-            if names.contains(&name) {
+        &raw.variants
+    };
+    let mut names: Vec<String> = Vec::new();
+    for (i, variant) in variants.iter().enumerate() {
+        let vp = at("variants").index(i);
+        let name = match variant.get("name").and_then(toml::Value::as_str) {
+            Some(n)
+                if !n.is_empty()
+                    && n.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) =>
+            {
+                n.to_owned()
+            }
+            _ => {
                 problems.add(
                     vp.key("name"),
-                    format!("variant `{name}` is declared twice"),
+                    "every variant needs a `name` of letters, digits, `-`, `_` or `.`",
                 );
+                continue;
             }
-            match variant.get("baseline") {
-                None => {}
-                Some(toml::Value::Boolean(true)) if baseline.is_some() => {
-                    problems.add(vp.key("baseline"), "only one variant can be the baseline")
+        };
+        if names.contains(&name) {
+            problems.add(
+                vp.key("name"),
+                format!("variant `{name}` is declared twice"),
+            );
+        }
+        names.push(name.clone());
+        match variant.get("baseline") {
+            None | Some(toml::Value::Boolean(false)) => {}
+            Some(toml::Value::Boolean(true)) if baseline.is_some() => {
+                problems.add(vp.key("baseline"), "only one variant can be the baseline")
+            }
+            Some(toml::Value::Boolean(true)) => baseline = Some(configurations.len()),
+            Some(_) => problems.add(vp.key("baseline"), "expected true or false"),
+        }
+        let mut overlay = variant.clone();
+        overlay.remove("name");
+        overlay.remove("baseline");
+        let mut merged = base.clone();
+        merge(&mut merged, &overlay);
+        // Every combination of the sweep's values, first axis slowest.
+        let combinations: usize = axes.iter().map(|(_, a)| a.values.len()).product();
+        for combo in 0..combinations {
+            let mut config = merged.clone();
+            let mut labels = Vec::new();
+            let mut rest = combo;
+            let mut picks = vec![0; axes.len()];
+            for (j, (_, axis)) in axes.iter().enumerate().rev() {
+                picks[j] = rest % axis.values.len();
+                rest /= axis.values.len();
+            }
+            for ((key, axis), &pick) in axes.iter().zip(&picks) {
+                let value = axis.values[pick].clone();
+                let shown = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned);
+                labels.push(format!("{}={shown}", axis.label));
+                if let Err(e) = set_path(&mut config, &axis.path, value) {
+                    problems.add(at("sweep").key(key), e);
                 }
-                Some(toml::Value::Boolean(true)) => baseline = Some(i),
-                Some(toml::Value::Boolean(false)) => {}
-                Some(_) => problems.add(vp.key("baseline"), "expected true or false"),
             }
-            let mut overlay = variant.clone();
-            overlay.remove("name");
-            overlay.remove("baseline");
-            let mut merged = base.clone();
-            merge(&mut merged, &overlay);
-            let mut variant_problems = Problems::default();
+            let config_name = match (labels.is_empty(), raw.variants.is_empty()) {
+                (true, _) => name.clone(),
+                (false, true) => labels.join(","),
+                (false, false) => format!("{name}/{}", labels.join(",")),
+            };
+            let mut config_problems = Problems::default();
             let scenario = match serde_path_to_error::deserialize::<_, RawScenario>(
-                toml::Value::Table(merged),
+                toml::Value::Table(config),
             ) {
-                Ok(raw_v) => build(&raw_v, path, bytes, dir, &mut variant_problems),
+                Ok(raw_c) => build(&raw_c, path, bytes, dir, &mut config_problems),
                 Err(e) => {
-                    variant_problems
+                    config_problems
                         .add(serde_path(e.path()), e.inner().message().trim().to_owned());
                     None
                 }
             };
-            // Point at the variant's own field when it set it, else at the file's.
-            for (p, message) in variant_problems.0 {
+            for (p, message) in config_problems.0 {
+                // Point at the sweep axis, the variant's own field, or the file's field.
+                let swept = axes.iter().find(|(_, a)| {
+                    p.0.len() >= a.path.len()
+                        && p.0
+                            .iter()
+                            .zip(&a.path)
+                            .all(|(s, k)| matches!(s, Seg::Key(x) if x == k))
+                });
                 let mut in_variant = vp.clone();
                 in_variant.0.extend(p.0.iter().cloned());
-                if locate::locate_exact(src, &in_variant) {
-                    problems.add(in_variant, format!("variant `{name}`: {message}"));
-                } else if !problems.0.iter().any(|(q, m)| *q == p && *m == message) {
-                    problems.add(p, message);
+                let (at_path, message) = if let Some((key, _)) = swept {
+                    (
+                        at("sweep").key(key),
+                        format!("configuration `{config_name}`: {p}: {message}"),
+                    )
+                } else if !raw.variants.is_empty() && locate::locate_exact(src, &in_variant) {
+                    (in_variant, format!("variant `{name}`: {message}"))
+                } else {
+                    (p, message)
+                };
+                if !problems
+                    .0
+                    .iter()
+                    .any(|(q, m)| *q == at_path && *m == message)
+                {
+                    problems.add(at_path, message);
                 }
             }
-            names.push(name.clone());
             if let Some(s) = scenario {
-                configurations.push(Configuration { name, scenario: s });
+                configurations.push(Configuration {
+                    name: config_name,
+                    scenario: s,
+                });
             }
         }
     }

@@ -302,3 +302,38 @@ fn a_bad_variant_is_reported_at_its_own_line() {
         .stdout(contains("checks[0]: unknown operator `=<`"))
         .stdout(contains(format!("v.toml:{}:", line_of("work-policy-missing"))).and(contains("principals.ops.policies[0]: policy does not load")));
 }
+
+#[test]
+fn a_sweep_expands_every_combination_and_reports_bad_values_at_the_axis() {
+    let dir = tempfile::tempdir().unwrap();
+    cachegate()
+        .args([
+            "run",
+            "scenarios/ttl-capacity.toml",
+            "--duration",
+            "1m",
+            "--replications",
+            "1",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .stdout(contains("9 configuration(s) x 1 replication(s)"))
+        .stdout(contains("cache_ttl_in_seconds=3600,cache_cluster_size=6.1"));
+    let summary = std::fs::read_to_string(dir.path().join("ttl-capacity/summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 1 + 9);
+    let bad = dir.path().join("bad-sweep.toml");
+    let text = std::fs::read_to_string("scenarios/ttl-capacity.toml")
+        .unwrap()
+        .replace("[\"0.5\", \"1.6\", \"6.1\"]", "[\"0.5\", \"2.0\"]");
+    std::fs::write(&bad, &text).unwrap();
+    let line = text.lines().position(|l| l.contains("\"2.0\"")).unwrap() + 1;
+    cachegate()
+        .arg("validate")
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stdout(contains(format!("bad-sweep.toml:{line}:")))
+        .stdout(contains("configuration `cache_ttl_in_seconds=60,cache_cluster_size=2.0`: stage.cache_cluster_size: unknown size \"2.0\""));
+}
