@@ -77,8 +77,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "DURATION")]
     pub duration: Option<String>,
     /// Replace an existing report folder.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub force: bool,
+    /// Continue an interrupted run in an existing report folder: configurations whose
+    /// results were already written (for the same scenario, seed and settings) are not
+    /// simulated again.
+    #[arg(long)]
+    pub resume: bool,
     /// Worker threads for replications (default: all cores). Results are identical
     /// whatever the number.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]

@@ -13,8 +13,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::cli::RunArgs;
-use crate::report::{self, AggregateRow, Manifest, SummaryRow};
-use crate::scenario::{Scenario, Study};
+use crate::report::{self, AggregateRow, Manifest, SummaryRow, TimeseriesRow};
+use crate::scenario::{Configuration, Scenario, Study};
 use crate::sim;
 
 /// Runs every scenario in `args`; returns the exit status: 0, or 1 when a check failed.
@@ -66,45 +66,70 @@ fn run_study(
 ) -> anyhow::Result<u8> {
     let base = study.base();
     let dir = args.out.join(study.name());
-    prepare_dir(&dir, args.force)?;
+    prepare_dir(&dir, args.force, args.resume)?;
+    let parts = dir.join("parts");
+    std::fs::create_dir_all(&parts).with_context(|| format!("creating {}", parts.display()))?;
     let started = Instant::now();
-    let jobs: Vec<(usize, u32)> = study
-        .configurations
-        .iter()
-        .enumerate()
-        .flat_map(|(i, c)| (0..c.scenario.replications).map(move |r| (i, r)))
-        .collect();
-    let total: u64 = jobs
-        .iter()
-        .map(|&(i, _)| (study.configurations[i].scenario.end().as_micros() / 1_000_000).max(1))
-        .sum();
+    let seconds = |c: &Configuration| {
+        (c.scenario.end().as_micros() / 1_000_000).max(1) * u64::from(c.scenario.replications)
+    };
+    let total: u64 = study.configurations.iter().map(seconds).sum();
     let bar = progress_bar(total, args.quiet, study.name());
-    // Configurations x replications run in parallel; `collect` keeps their order, and
-    // each run owns its state, so the output does not depend on the number of threads.
-    let outputs = pool
-        .install(|| {
-            jobs.par_iter()
-                .map(|&(i, replication)| {
-                    let mut shown = 0u64;
-                    sim::run(&study.configurations[i].scenario, replication, &mut |t| {
-                        let now = t.as_micros() / 1_000_000;
-                        bar.inc(now.saturating_sub(shown));
-                        shown = shown.max(now);
+    // Configurations (and within each, replications) run in parallel; each
+    // configuration's rows are written under parts/ as soon as it finishes, so an
+    // interrupted run keeps them and `--resume` reuses them. `collect` keeps the order,
+    // and each run owns its state, so the output does not depend on the thread count.
+    let results = pool.install(|| {
+        study
+            .configurations
+            .par_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let stem = parts.join(format!("{i:03}-{}", fingerprint(c)));
+                if args.resume {
+                    if let Some(done) = read_part(&stem)? {
+                        bar.inc(seconds(c));
+                        return Ok(done);
+                    }
+                }
+                let outputs = (0..c.scenario.replications)
+                    .into_par_iter()
+                    .map(|replication| {
+                        let mut shown = 0u64;
+                        sim::run(&c.scenario, replication, &mut |t| {
+                            let now = t.as_micros() / 1_000_000;
+                            bar.inc(now.saturating_sub(shown));
+                            shown = shown.max(now);
+                        })
                     })
-                })
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .with_context(|| format!("{}: setting up the gateway", base.source.display()))?;
+                    .collect::<Result<Vec<_>, _>>()
+                    .with_context(|| {
+                        format!("{}: setting up the gateway", c.scenario.source.display())
+                    })?;
+                let part = Part {
+                    summary: outputs
+                        .iter()
+                        .map(|o| report::summary_row(&c.scenario, &c.name, o))
+                        .collect(),
+                    series: outputs
+                        .iter()
+                        .flat_map(|o| report::timeseries_rows(&c.scenario, &c.name, o))
+                        .collect(),
+                    simulated: outputs.iter().map(|o| o.simulated_requests).sum(),
+                };
+                write_part(&stem, &part)?;
+                Ok(part)
+            })
+            .collect::<anyhow::Result<Vec<Part>>>()
+    })?;
     bar.finish_and_clear();
-    let mut summary: Vec<SummaryRow> = Vec::new();
-    let mut series = Vec::new();
-    let mut simulated = 0u64;
-    for (&(i, _), output) in jobs.iter().zip(&outputs) {
-        let c = &study.configurations[i];
-        simulated += output.simulated_requests;
-        summary.push(report::summary_row(&c.scenario, &c.name, output));
-        series.extend(report::timeseries_rows(&c.scenario, &c.name, output));
-    }
+    let resumed = results.iter().filter(|p| p.simulated == 0).count();
+    let simulated: u64 = results.iter().map(|p| p.simulated).sum();
+    let summary: Vec<SummaryRow> = results
+        .iter()
+        .flat_map(|p| p.summary.iter().cloned())
+        .collect();
+    let series: Vec<TimeseriesRow> = results.into_iter().flat_map(|p| p.series).collect();
     let names: Vec<String> = study
         .configurations
         .iter()
@@ -147,6 +172,14 @@ fn run_study(
     write("aggregate.csv", &report::csv_bytes(&aggregate)?)?;
     write("timeseries.csv", &report::csv_bytes(&series)?)?;
     write("manifest.json", &serde_json::to_vec_pretty(&manifest)?)?;
+    if resumed > 0 {
+        writeln!(
+            out,
+            "{}: {resumed} configuration(s) resumed from {}",
+            study.name(),
+            parts.display()
+        )?;
+    }
     print_summary(out, study, &dir, &aggregate, &verdicts, simulated, wall)?;
     Ok(if verdicts.iter().any(|v| !v.pass) {
         1
@@ -194,20 +227,99 @@ fn judge(study: &Study, aggregate: &[AggregateRow]) -> Vec<Verdict> {
     out
 }
 
-fn prepare_dir(dir: &Path, force: bool) -> anyhow::Result<()> {
+fn prepare_dir(dir: &Path, force: bool, resume: bool) -> anyhow::Result<()> {
     if dir.exists() {
         let nonempty = std::fs::read_dir(dir)
             .with_context(|| format!("reading {}", dir.display()))?
             .next()
             .is_some();
-        if nonempty && !force {
+        if nonempty && !force && !resume {
             bail!(
-                "{} already exists; pass --force to replace its reports, or --out to write elsewhere",
+                "{} already exists; pass --resume to continue it, --force to replace its reports, or --out to write elsewhere",
                 dir.display()
             );
         }
+        if force {
+            let parts = dir.join("parts");
+            if parts.exists() {
+                std::fs::remove_dir_all(&parts)
+                    .with_context(|| format!("removing {}", parts.display()))?;
+            }
+        }
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+}
+
+/// One configuration's finished rows.
+struct Part {
+    summary: Vec<SummaryRow>,
+    series: Vec<TimeseriesRow>,
+    /// Requests simulated now; 0 when resumed from disk.
+    simulated: u64,
+}
+
+/// What a configuration's results depend on: a part written for another scenario text,
+/// seed, length or version is not reused.
+fn fingerprint(c: &Configuration) -> String {
+    use sha2::{Digest, Sha256};
+    let s = &c.scenario;
+    let key = format!(
+        "{}|{}|{}|{}|{}|{}|{}|{}",
+        s.source_sha256,
+        c.name,
+        s.seed,
+        s.replications,
+        s.duration.as_micros(),
+        s.warmup.as_micros(),
+        s.window.as_micros(),
+        env!("CARGO_PKG_VERSION")
+    );
+    Sha256::digest(key.as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn write_part(stem: &Path, part: &Part) -> anyhow::Result<()> {
+    // The summary goes last: its presence marks the part complete.
+    let series = stem.with_extension("timeseries.csv");
+    report::write_atomic(&series, &report::csv_bytes(&part.series)?)
+        .with_context(|| format!("writing {}", series.display()))?;
+    let summary = stem.with_extension("summary.csv");
+    report::write_atomic(&summary, &report::csv_bytes(&part.summary)?)
+        .with_context(|| format!("writing {}", summary.display()))
+}
+
+fn read_part(stem: &Path) -> anyhow::Result<Option<Part>> {
+    let (summary, series) = (
+        stem.with_extension("summary.csv"),
+        stem.with_extension("timeseries.csv"),
+    );
+    if !summary.exists() || !series.exists() {
+        return Ok(None);
+    }
+    let read = |path: &Path| -> anyhow::Result<csv::Reader<std::fs::File>> {
+        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))
+    };
+    let summary_rows = read(&summary)?
+        .deserialize()
+        .collect::<Result<Vec<SummaryRow>, _>>()
+        .with_context(|| format!("{}: not a summary written by cachegate", summary.display()))?;
+    let series_rows = read(&series)?
+        .deserialize()
+        .collect::<Result<Vec<TimeseriesRow>, _>>()
+        .with_context(|| {
+            format!(
+                "{}: not a time series written by cachegate",
+                series.display()
+            )
+        })?;
+    Ok(Some(Part {
+        summary: summary_rows,
+        series: series_rows,
+        simulated: 0,
+    }))
 }
 
 fn progress_bar(total: u64, quiet: bool, name: &str) -> ProgressBar {

@@ -10,7 +10,7 @@ use crate::sim::RunOutput;
 /// contract (see the README); units are in the names.
 // NOTE: each column is defined in the README's "Report files" section.
 #[allow(missing_docs)]
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct SummaryRow {
     pub variant: String,
     pub replication: u32,
@@ -105,7 +105,7 @@ impl SummaryRow {
 /// One row of `timeseries.csv`.
 // NOTE: each column is defined in the README's "Report files" section.
 #[allow(missing_docs)]
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct TimeseriesRow {
     pub variant: String,
     pub replication: u32,

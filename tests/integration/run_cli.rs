@@ -66,7 +66,8 @@ fn run_writes_the_report_folder() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 4, "{names:?}");
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert!(names.contains(&"parts".to_owned()));
     let aggregate = std::fs::read_to_string(report.join("aggregate.csv")).unwrap();
     assert!(aggregate.starts_with("variant,metric,replications,mean,sd,ci95_low,ci95_high,baseline,diff_mean,diff_ci95_low,diff_ci95_high,significant\n"));
     assert_eq!(aggregate.lines().count(), 1 + 24, "one row per metric");
@@ -85,9 +86,9 @@ fn reruns_are_byte_identical_whatever_the_threads_and_need_force() {
     }
     // An existing report is not overwritten without --force.
     let before = std::fs::read(a.path().join("pets-cache-busting/summary.csv")).unwrap();
-    run_pets(a.path())
-        .code(2)
-        .stderr(contains("already exists; pass --force"));
+    run_pets(a.path()).code(2).stderr(contains(
+        "already exists; pass --resume to continue it, --force",
+    ));
     assert_eq!(
         std::fs::read(a.path().join("pets-cache-busting/summary.csv")).unwrap(),
         before
@@ -336,4 +337,58 @@ fn a_sweep_expands_every_combination_and_reports_bad_values_at_the_axis() {
         .code(1)
         .stdout(contains(format!("bad-sweep.toml:{line}:")))
         .stdout(contains("configuration `cache_ttl_in_seconds=60,cache_cluster_size=2.0`: stage.cache_cluster_size: unknown size \"2.0\""));
+}
+
+#[test]
+fn resume_reuses_finished_configurations_and_gives_the_same_bytes() {
+    let fresh = tempfile::tempdir().unwrap();
+    let resumed = tempfile::tempdir().unwrap();
+    let run = |out: &Path, extra: &[&str]| {
+        cachegate()
+            .args([
+                "run",
+                "scenarios/strategies.toml",
+                "--duration",
+                "1m",
+                "--replications",
+                "2",
+                "--quiet",
+                "--out",
+            ])
+            .arg(out)
+            .args(extra)
+            .assert()
+    };
+    run(fresh.path(), &[]).code(0);
+    run(resumed.path(), &[]).code(0);
+    // Simulate an interruption: the final files and one configuration's part are gone.
+    let report = resumed.path().join("strategies");
+    for f in [
+        "summary.csv",
+        "aggregate.csv",
+        "timeseries.csv",
+        "manifest.json",
+    ] {
+        std::fs::remove_file(report.join(f)).unwrap();
+    }
+    let part = std::fs::read_dir(report.join("parts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name().unwrap().to_string_lossy().starts_with("002-")
+                && p.to_string_lossy().ends_with(".summary.csv")
+        })
+        .unwrap();
+    std::fs::remove_file(part).unwrap();
+    run(resumed.path(), &["--resume"])
+        .code(0)
+        .stdout(contains("3 configuration(s) resumed"));
+    for f in ["summary.csv", "aggregate.csv", "timeseries.csv"] {
+        let read = |d: &Path| std::fs::read(d.join("strategies").join(f)).unwrap();
+        assert_eq!(read(fresh.path()), read(resumed.path()), "{f}");
+    }
+    // A changed setting (here the seed) is not mistaken for finished work.
+    run(resumed.path(), &["--resume", "--seed", "5"])
+        .code(0)
+        .stdout(contains("resumed").not());
 }
