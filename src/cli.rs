@@ -81,9 +81,14 @@ pub struct RunArgs {
     pub force: bool,
     /// Continue an interrupted run in an existing report folder: configurations whose
     /// results were already written (for the same scenario, seed and settings) are not
-    /// simulated again.
+    /// simulated again. Also combines the parts written by `--shard` runs.
     #[arg(long)]
     pub resume: bool,
+    /// Run only shard K of N (configurations i with i mod N = K-1, K from 1), writing
+    /// their parts to the report folder (which may exist); a final run with `--resume`
+    /// and the same other arguments combines all shards without simulating again.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard, conflicts_with = "force")]
+    pub shard: Option<(u32, u32)>,
     /// Worker threads for replications (default: all cores). Results are identical
     /// whatever the number.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -111,6 +116,19 @@ pub struct EvalArgs {
     /// Print the decision as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_shard(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("expected K/N with 1 <= K <= N, e.g. 2/8, got `{text}`");
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let (k, n): (u32, u32) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if k == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
 }
 
 fn parse_context_pair(text: &str) -> Result<(String, String), String> {

@@ -66,14 +66,25 @@ fn run_study(
 ) -> anyhow::Result<u8> {
     let base = study.base();
     let dir = args.out.join(study.name());
-    prepare_dir(&dir, args.force, args.resume)?;
+    // A shard adds its parts to a folder other shards may be writing too.
+    prepare_dir(&dir, args.force, args.resume || args.shard.is_some())?;
     let parts = dir.join("parts");
     std::fs::create_dir_all(&parts).with_context(|| format!("creating {}", parts.display()))?;
     let started = Instant::now();
     let seconds = |c: &Configuration| {
         (c.scenario.end().as_micros() / 1_000_000).max(1) * u64::from(c.scenario.replications)
     };
-    let total: u64 = study.configurations.iter().map(seconds).sum();
+    let in_shard = |i: usize| {
+        args.shard
+            .is_none_or(|(k, n)| i as u64 % u64::from(n) == u64::from(k - 1))
+    };
+    let total: u64 = study
+        .configurations
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| in_shard(i))
+        .map(|(_, c)| seconds(c))
+        .sum();
     let bar = progress_bar(total, args.quiet, study.name());
     // Configurations (and within each, replications) run in parallel; each
     // configuration's rows are written under parts/ as soon as it finishes, so an
@@ -84,9 +95,10 @@ fn run_study(
             .configurations
             .par_iter()
             .enumerate()
+            .filter(|&(i, _)| in_shard(i))
             .map(|(i, c)| {
                 let stem = parts.join(format!("{i:03}-{}", fingerprint(c)));
-                if args.resume {
+                if args.resume || args.shard.is_some() {
                     if let Some(done) = read_part(&stem)? {
                         bar.inc(seconds(c));
                         return Ok(done);
@@ -123,6 +135,17 @@ fn run_study(
             .collect::<anyhow::Result<Vec<Part>>>()
     })?;
     bar.finish_and_clear();
+    if let Some((k, n)) = args.shard {
+        writeln!(
+            out,
+            "{}: shard {k}/{n}: {} of {} configuration(s) written to {}; when every shard is done, run again with --resume (same arguments, no --shard) to combine them",
+            study.name(),
+            results.len(),
+            study.configurations.len(),
+            parts.display()
+        )?;
+        return Ok(0);
+    }
     let resumed = results.iter().filter(|p| p.simulated == 0).count();
     let simulated: u64 = results.iter().map(|p| p.simulated).sum();
     let summary: Vec<SummaryRow> = results

@@ -392,3 +392,50 @@ fn resume_reuses_finished_configurations_and_gives_the_same_bytes() {
         .code(0)
         .stdout(contains("resumed").not());
 }
+
+#[test]
+fn shards_combine_into_the_unsharded_report() {
+    let whole = tempfile::tempdir().unwrap();
+    let shared = tempfile::tempdir().unwrap();
+    let run = |out: &Path, extra: &[&str]| {
+        cachegate()
+            .args([
+                "run",
+                "scenarios/strategies.toml",
+                "--duration",
+                "1m",
+                "--replications",
+                "2",
+                "--quiet",
+                "--out",
+            ])
+            .arg(out)
+            .args(extra)
+            .assert()
+    };
+    run(whole.path(), &[]).code(0);
+    // As a batch system would: every shard writes into one shared folder.
+    run(shared.path(), &["--shard", "1/3"])
+        .code(0)
+        .stdout(contains("shard 1/3: 2 of 4 configuration(s)"));
+    run(shared.path(), &["--shard", "3/3"])
+        .code(0)
+        .stdout(contains("shard 3/3: 1 of 4"));
+    run(shared.path(), &["--shard", "2/3"])
+        .code(0)
+        .stdout(contains("shard 2/3: 1 of 4"));
+    assert!(
+        !shared.path().join("strategies/summary.csv").exists(),
+        "a shard writes parts only"
+    );
+    run(shared.path(), &["--resume"])
+        .code(0)
+        .stdout(contains("4 configuration(s) resumed"));
+    for f in ["summary.csv", "aggregate.csv", "timeseries.csv"] {
+        let read = |d: &Path| std::fs::read(d.join("strategies").join(f)).unwrap();
+        assert_eq!(read(whole.path()), read(shared.path()), "{f}");
+    }
+    run(shared.path(), &["--shard", "4/3"])
+        .code(2)
+        .stderr(contains("expected K/N with 1 <= K <= N"));
+}
