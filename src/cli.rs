@@ -27,6 +27,18 @@ pub enum Command {
     ///
     /// Exit status: 0 success, 1 some check failed, 2 error.
     Run(RunArgs),
+    /// Compare the metrics of two earlier runs (report folders): differences B - A per
+    /// configuration with 95% intervals, as CSV on stdout.
+    ///
+    /// Exit status: 0 compared, 2 error.
+    Compare {
+        /// The first report folder (A).
+        #[arg(value_name = "REPORT_A")]
+        a: PathBuf,
+        /// The second report folder (B).
+        #[arg(value_name = "REPORT_B")]
+        b: PathBuf,
+    },
     /// Check scenario files and report every problem found.
     ///
     /// Exit status: 0 all valid, 1 some invalid, 2 some unreadable.
@@ -147,6 +159,15 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Policy(PolicyCommand::Check { files }) => policy_check(&files, out),
         Command::Validate { files } => validate(&files, out),
         Command::Run(args) => crate::run::run(&args, out),
+        Command::Compare { a, b } => {
+            let (ra, rb) = (
+                crate::report::read_summary(&a).map_err(anyhow::Error::msg)?,
+                crate::report::read_summary(&b).map_err(anyhow::Error::msg)?,
+            );
+            let rows = crate::report::compare(&ra, &rb).map_err(anyhow::Error::msg)?;
+            out.write_all(&crate::report::csv_bytes(&rows)?)?;
+            Ok(0)
+        }
     }
 }
 

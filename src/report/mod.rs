@@ -5,12 +5,14 @@
 //! to a temporary name and renamed into place, so a reader never sees a partial file.
 
 mod aggregate;
+mod compare;
 mod rows;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use aggregate::{AggregateRow, aggregate_rows, mean_ci, t975};
+pub use compare::{CompareRow, compare, read_summary};
 pub use rows::{METRICS, Manifest, SummaryRow, TimeseriesRow, summary_row, timeseries_rows};
 
 /// Writes CSV rows (with a header) to `out`.

@@ -439,3 +439,63 @@ fn shards_combine_into_the_unsharded_report() {
         .code(2)
         .stderr(contains("expected K/N with 1 <= K <= N"));
 }
+
+#[test]
+fn compare_two_runs() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let run = |out: &Path, extra: &[&str]| {
+        cachegate()
+            .args([
+                "run",
+                "scenarios/pets.toml",
+                "--duration",
+                "1m",
+                "--replications",
+                "3",
+                "--quiet",
+                "--out",
+            ])
+            .arg(out)
+            .args(extra)
+            .assert()
+            .code(0);
+    };
+    run(a.path(), &[]);
+    run(b.path(), &[]);
+    let same = cachegate()
+        .arg("compare")
+        .arg(a.path().join("pets-cache-busting"))
+        .arg(b.path().join("pets-cache-busting"))
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(same).unwrap();
+    assert!(text.starts_with("variant_a,variant_b,metric,a_mean,b_mean,diff_mean,diff_ci95_low,diff_ci95_high,paired,significant\n"));
+    // Same scenario, same seeds: paired, and every difference exactly zero.
+    for line in text.lines().skip(1) {
+        let cols: Vec<&str> = line.split(',').collect();
+        assert_eq!(
+            (cols[5], cols[8], cols[9]),
+            ("0.0", "true", "false"),
+            "{line}"
+        );
+    }
+    // Different seeds: unpaired (Welch) intervals.
+    let c = tempfile::tempdir().unwrap();
+    run(c.path(), &["--seed", "7"]);
+    cachegate()
+        .arg("compare")
+        .arg(a.path().join("pets-cache-busting"))
+        .arg(c.path().join("pets-cache-busting"))
+        .assert()
+        .code(0)
+        .stdout(contains("base,base,hit_rate,").and(contains(",false,")));
+    cachegate()
+        .args(["compare", "nope", "nope"])
+        .assert()
+        .code(2)
+        .stderr(contains("summary.csv"));
+}
