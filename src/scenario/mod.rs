@@ -5,8 +5,10 @@
 //! simulation, warm-up included.
 
 mod error;
+mod load;
 mod locate;
 mod raw;
+mod shapes;
 mod study;
 mod units;
 mod validate;
@@ -179,7 +181,7 @@ impl Study {
             path: path.to_owned(),
             source,
         })?;
-        validate::study(path, &bytes)
+        load::study(path, &bytes)
     }
 }
 
@@ -196,7 +198,7 @@ impl Scenario {
     /// Parses and validates scenario text that came from `path` (its baseline
     /// configuration, when it has variants).
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Scenario, ScenarioError> {
-        let mut study = validate::study(path, bytes)?;
+        let mut study = load::study(path, bytes)?;
         Ok(study.configurations.swap_remove(study.baseline).scenario)
     }
 

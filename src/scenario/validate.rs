@@ -1,4 +1,4 @@
-//! From the raw file to a [`Scenario`]: interpret multi-shape fields, cross-check
+//! From a raw configuration to a [`Scenario`]: interpret fields, cross-check
 //! references (principals, mix entries, method-setting keys, cache key parameters),
 //! load policies, and collect every problem with its field path rather than stopping
 //! at the first.
@@ -8,12 +8,11 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::error::{FieldPath, Problem, ScenarioError, Seg, at};
+use super::error::{FieldPath, at};
 use super::raw::{RawClient, RawEvent, RawParameter, RawResource, RawScenario};
-use super::study::{Axis, Check, Configuration, Study, merge, set_path};
+use super::shapes::{latency_dist, popularity, size_dist};
 use super::{
-    Arrival, ClientModel, LatencyDist, Popularity, ResourceModel, Scenario, SizeDist, StageAction,
-    StageEvent, locate, units,
+    Arrival, ClientModel, Popularity, ResourceModel, Scenario, StageAction, StageEvent, units,
 };
 use crate::cache::{CacheConfig, ClusterSize};
 use crate::gateway::{
@@ -25,246 +24,20 @@ use crate::time::{SimDuration, SimTime};
 
 /// Problems found so far, by field path.
 #[derive(Default)]
-struct Problems(Vec<(FieldPath, String)>);
+pub(super) struct Problems(pub(super) Vec<(FieldPath, String)>);
 
 impl Problems {
-    fn add(&mut self, path: FieldPath, message: impl Into<String>) {
+    pub(super) fn add(&mut self, path: FieldPath, message: impl Into<String>) {
         self.0.push((path, message.into()));
     }
 
     /// The value, or records the problem and gives `None`.
-    fn check<T>(&mut self, path: &FieldPath, r: Result<T, String>) -> Option<T> {
+    pub(super) fn check<T>(&mut self, path: &FieldPath, r: Result<T, String>) -> Option<T> {
         r.map_err(|m| self.add(path.clone(), m)).ok()
     }
 }
 
-pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
-    let file = path.display().to_string();
-    let invalid = |problems| ScenarioError::Invalid {
-        file: file.clone(),
-        problems,
-    };
-    let src = std::str::from_utf8(bytes).map_err(|e| {
-        let (line, column) = locate::line_col(
-            &String::from_utf8_lossy(&bytes[..e.valid_up_to()]),
-            e.valid_up_to(),
-        );
-        invalid(vec![Problem {
-            line,
-            column,
-            path: FieldPath::default(),
-            message: "the file is not UTF-8 text".into(),
-        }])
-    })?;
-    let raw = parse(src).map_err(|p| invalid(vec![p]))?;
-    let mut problems = Problems::default();
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let checks: Vec<Check> = raw
-        .checks
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| {
-            problems.check(
-                &at("checks").index(i),
-                Check::parse(c, crate::report::METRICS),
-            )
-        })
-        .collect();
-    let mut configurations = Vec::new();
-    let mut baseline = None;
-    let mut axes = Vec::new();
-    for (key, values) in &raw.sweep {
-        if let Some(axis) = problems.check(&at("sweep").key(key), Axis::parse(key, values)) {
-            axes.push((key.clone(), axis));
-        }
-    }
-    // The parse above succeeded, so the text is a TOML table.
-    let mut base: toml::Table = toml::from_str(src).unwrap_or_default();
-    for k in ["variants", "checks", "sweep"] {
-        base.remove(k);
-    }
-    // No variants: the file itself is the one variant, `base`.
-    let implicit = [toml::Table::from_iter([(
-        "name".to_owned(),
-        toml::Value::String("base".into()),
-    )])];
-    let variants: &[toml::Table] = if raw.variants.is_empty() {
-        &implicit
-    } else {
-        &raw.variants
-    };
-    let mut names: Vec<String> = Vec::new();
-    for (i, variant) in variants.iter().enumerate() {
-        let vp = at("variants").index(i);
-        let name = match variant.get("name").and_then(toml::Value::as_str) {
-            Some(n)
-                if !n.is_empty()
-                    && n.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) =>
-            {
-                n.to_owned()
-            }
-            _ => {
-                problems.add(
-                    vp.key("name"),
-                    "every variant needs a `name` of letters, digits, `-`, `_` or `.`",
-                );
-                continue;
-            }
-        };
-        if names.contains(&name) {
-            problems.add(
-                vp.key("name"),
-                format!("variant `{name}` is declared twice"),
-            );
-        }
-        names.push(name.clone());
-        match variant.get("baseline") {
-            None | Some(toml::Value::Boolean(false)) => {}
-            Some(toml::Value::Boolean(true)) if baseline.is_some() => {
-                problems.add(vp.key("baseline"), "only one variant can be the baseline")
-            }
-            Some(toml::Value::Boolean(true)) => baseline = Some(configurations.len()),
-            Some(_) => problems.add(vp.key("baseline"), "expected true or false"),
-        }
-        let mut overlay = variant.clone();
-        overlay.remove("name");
-        overlay.remove("baseline");
-        let mut merged = base.clone();
-        merge(&mut merged, &overlay);
-        // Every combination of the sweep's values, first axis slowest.
-        let combinations: usize = axes.iter().map(|(_, a)| a.values.len()).product();
-        for combo in 0..combinations {
-            let mut config = merged.clone();
-            let mut labels = Vec::new();
-            let mut rest = combo;
-            let mut picks = vec![0; axes.len()];
-            for (j, (_, axis)) in axes.iter().enumerate().rev() {
-                picks[j] = rest % axis.values.len();
-                rest /= axis.values.len();
-            }
-            for ((key, axis), &pick) in axes.iter().zip(&picks) {
-                let value = axis.values[pick].clone();
-                let shown = value
-                    .as_str()
-                    .map_or_else(|| value.to_string(), str::to_owned);
-                labels.push(format!("{}={shown}", axis.label));
-                if let Err(e) = set_path(&mut config, &axis.path, value) {
-                    problems.add(at("sweep").key(key), e);
-                }
-            }
-            let config_name = match (labels.is_empty(), raw.variants.is_empty()) {
-                (true, _) => name.clone(),
-                (false, true) => labels.join(","),
-                (false, false) => format!("{name}/{}", labels.join(",")),
-            };
-            let mut config_problems = Problems::default();
-            let scenario = match serde_path_to_error::deserialize::<_, RawScenario>(
-                toml::Value::Table(config),
-            ) {
-                Ok(raw_c) => build(&raw_c, path, bytes, dir, &mut config_problems),
-                Err(e) => {
-                    config_problems
-                        .add(serde_path(e.path()), e.inner().message().trim().to_owned());
-                    None
-                }
-            };
-            for (p, message) in config_problems.0 {
-                // Point at the sweep axis, the variant's own field, or the file's field.
-                let swept = axes.iter().find(|(_, a)| {
-                    p.0.len() >= a.path.len()
-                        && p.0
-                            .iter()
-                            .zip(&a.path)
-                            .all(|(s, k)| matches!(s, Seg::Key(x) if x == k))
-                });
-                let mut in_variant = vp.clone();
-                in_variant.0.extend(p.0.iter().cloned());
-                let (at_path, message) = if let Some((key, _)) = swept {
-                    (
-                        at("sweep").key(key),
-                        format!("configuration `{config_name}`: {p}: {message}"),
-                    )
-                } else if !raw.variants.is_empty() && locate::locate_exact(src, &in_variant) {
-                    (in_variant, format!("variant `{name}`: {message}"))
-                } else {
-                    (p, message)
-                };
-                if !problems
-                    .0
-                    .iter()
-                    .any(|(q, m)| *q == at_path && *m == message)
-                {
-                    problems.add(at_path, message);
-                }
-            }
-            if let Some(s) = scenario {
-                configurations.push(Configuration {
-                    name: config_name,
-                    scenario: s,
-                });
-            }
-        }
-    }
-    if problems.0.is_empty() && !configurations.is_empty() {
-        return Ok(Study {
-            configurations,
-            baseline: baseline.unwrap_or(0),
-            checks,
-        });
-    }
-    let mut located: Vec<Problem> = problems
-        .0
-        .into_iter()
-        .map(|(path, message)| {
-            let (line, column) = locate::locate(src, &path).unwrap_or((0, 0));
-            Problem {
-                line,
-                column,
-                path,
-                message,
-            }
-        })
-        .collect();
-    located.sort_by_key(|p| (p.line, p.column));
-    Err(invalid(located))
-}
-
-fn serde_path(path: &serde_path_to_error::Path) -> FieldPath {
-    let mut out = FieldPath::default();
-    for seg in path.iter() {
-        match seg {
-            serde_path_to_error::Segment::Seq { index } => out.0.push(Seg::Index(*index)),
-            serde_path_to_error::Segment::Map { key } => out.0.push(Seg::Key(key.clone())),
-            serde_path_to_error::Segment::Enum { variant } => out.0.push(Seg::Key(variant.clone())),
-            serde_path_to_error::Segment::Unknown => {}
-        }
-    }
-    out
-}
-
-/// TOML syntax and shape errors: one problem, located by the parser's span.
-fn parse(src: &str) -> Result<RawScenario, Problem> {
-    let de = toml::de::Deserializer::parse(src)
-        .map_err(|e| toml_problem(src, &e, FieldPath::default()))?;
-    serde_path_to_error::deserialize(de)
-        .map_err(|err| toml_problem(src, err.inner(), serde_path(err.path())))
-}
-
-fn toml_problem(src: &str, e: &toml::de::Error, path: FieldPath) -> Problem {
-    let (line, column) = match e.span() {
-        Some(span) => locate::line_col(src, span.start),
-        None => locate::locate(src, &path).unwrap_or((0, 0)),
-    };
-    Problem {
-        line,
-        column,
-        path,
-        message: e.message().trim().to_owned(),
-    }
-}
-
-fn build(
+pub(super) fn build(
     raw: &RawScenario,
     path: &Path,
     bytes: &[u8],
@@ -706,94 +479,6 @@ fn parameter(
         },
         raw.values,
     ))
-}
-
-fn number(v: &toml::Value) -> Option<f64> {
-    match v {
-        toml::Value::Integer(n) => Some(*n as f64),
-        toml::Value::Float(x) => Some(*x),
-        _ => None,
-    }
-}
-
-/// The single `{ name = value }` entry of an inline table.
-fn single<'a>(v: &'a toml::Value, names: &[&str]) -> Option<(&'a str, &'a toml::Value)> {
-    let t = v.as_table()?;
-    if t.len() != 1 {
-        return None;
-    }
-    let (k, v) = t.iter().next()?;
-    names.contains(&k.as_str()).then_some((k.as_str(), v))
-}
-
-fn popularity(v: &toml::Value) -> Result<Popularity, String> {
-    const EXPECTED: &str = "expected \"uniform\" or { zipf = S } with S >= 0";
-    if v.as_str() == Some("uniform") {
-        return Ok(Popularity::Uniform);
-    }
-    match single(v, &["zipf"]).and_then(|(_, s)| number(s)) {
-        Some(s) if s >= 0.0 && s.is_finite() => Ok(Popularity::Zipf(s)),
-        Some(s) => Err(format!("{EXPECTED}, got zipf = {s}")),
-        None => Err(format!("{EXPECTED}, got {v}")),
-    }
-}
-
-fn lognormal_fields(v: &toml::Value) -> Result<(&toml::Value, f64), String> {
-    let t = v
-        .as_table()
-        .ok_or("expected { median = ..., sigma = ... }")?;
-    for k in t.keys() {
-        if k != "median" && k != "sigma" {
-            return Err(format!(
-                "unknown field `{k}` in lognormal; expected `median` and `sigma`"
-            ));
-        }
-    }
-    let median = t.get("median").ok_or("lognormal needs `median`")?;
-    let sigma = t
-        .get("sigma")
-        .and_then(number)
-        .ok_or("lognormal needs a numeric `sigma`")?;
-    if !(sigma >= 0.0 && sigma.is_finite()) {
-        return Err(format!("lognormal sigma must be >= 0, got {sigma}"));
-    }
-    Ok((median, sigma))
-}
-
-fn size_dist(v: &toml::Value) -> Result<SizeDist, String> {
-    const EXPECTED: &str = "expected a byte count or { lognormal = { median = BYTES, sigma = S } }";
-    if let toml::Value::Integer(n) = v {
-        return u64::try_from(*n)
-            .map(SizeDist::Fixed)
-            .map_err(|_| format!("must be >= 0, got {n}"));
-    }
-    let (_, ln) = single(v, &["lognormal"]).ok_or_else(|| format!("{EXPECTED}, got {v}"))?;
-    let (median, sigma) = lognormal_fields(ln)?;
-    match number(median) {
-        Some(m) if m > 0.0 && m.is_finite() => Ok(SizeDist::LogNormal { median: m, sigma }),
-        _ => Err(format!(
-            "lognormal median must be a byte count > 0, got {median}"
-        )),
-    }
-}
-
-fn latency_dist(v: &toml::Value) -> Result<LatencyDist, String> {
-    const EXPECTED: &str =
-        "expected a duration such as \"80ms\" or { lognormal = { median = \"80ms\", sigma = S } }";
-    if let Some(s) = v.as_str() {
-        return units::duration(s).map(LatencyDist::Fixed);
-    }
-    let (_, ln) = single(v, &["lognormal"]).ok_or_else(|| format!("{EXPECTED}, got {v}"))?;
-    let (median, sigma) = lognormal_fields(ln)?;
-    let median = units::duration(
-        median
-            .as_str()
-            .ok_or("lognormal median must be a duration string such as \"80ms\"")?,
-    )?;
-    if median.is_zero() {
-        return Err("lognormal median must be > 0".into());
-    }
-    Ok(LatencyDist::LogNormal { median, sigma })
 }
 
 fn client(

@@ -1,0 +1,93 @@
+//! The fields that take several shapes: key popularity, response sizes and backend
+//! latencies (a plain value or `{ lognormal = { median, sigma } }`).
+
+use super::units;
+use super::{LatencyDist, Popularity, SizeDist};
+
+pub(super) fn number(v: &toml::Value) -> Option<f64> {
+    match v {
+        toml::Value::Integer(n) => Some(*n as f64),
+        toml::Value::Float(x) => Some(*x),
+        _ => None,
+    }
+}
+
+/// The single `{ name = value }` entry of an inline table.
+fn single<'a>(v: &'a toml::Value, names: &[&str]) -> Option<(&'a str, &'a toml::Value)> {
+    let t = v.as_table()?;
+    if t.len() != 1 {
+        return None;
+    }
+    let (k, v) = t.iter().next()?;
+    names.contains(&k.as_str()).then_some((k.as_str(), v))
+}
+
+pub(super) fn popularity(v: &toml::Value) -> Result<Popularity, String> {
+    const EXPECTED: &str = "expected \"uniform\" or { zipf = S } with S >= 0";
+    if v.as_str() == Some("uniform") {
+        return Ok(Popularity::Uniform);
+    }
+    match single(v, &["zipf"]).and_then(|(_, s)| number(s)) {
+        Some(s) if s >= 0.0 && s.is_finite() => Ok(Popularity::Zipf(s)),
+        Some(s) => Err(format!("{EXPECTED}, got zipf = {s}")),
+        None => Err(format!("{EXPECTED}, got {v}")),
+    }
+}
+
+fn lognormal_fields(v: &toml::Value) -> Result<(&toml::Value, f64), String> {
+    let t = v
+        .as_table()
+        .ok_or("expected { median = ..., sigma = ... }")?;
+    for k in t.keys() {
+        if k != "median" && k != "sigma" {
+            return Err(format!(
+                "unknown field `{k}` in lognormal; expected `median` and `sigma`"
+            ));
+        }
+    }
+    let median = t.get("median").ok_or("lognormal needs `median`")?;
+    let sigma = t
+        .get("sigma")
+        .and_then(number)
+        .ok_or("lognormal needs a numeric `sigma`")?;
+    if !(sigma >= 0.0 && sigma.is_finite()) {
+        return Err(format!("lognormal sigma must be >= 0, got {sigma}"));
+    }
+    Ok((median, sigma))
+}
+
+pub(super) fn size_dist(v: &toml::Value) -> Result<SizeDist, String> {
+    const EXPECTED: &str = "expected a byte count or { lognormal = { median = BYTES, sigma = S } }";
+    if let toml::Value::Integer(n) = v {
+        return u64::try_from(*n)
+            .map(SizeDist::Fixed)
+            .map_err(|_| format!("must be >= 0, got {n}"));
+    }
+    let (_, ln) = single(v, &["lognormal"]).ok_or_else(|| format!("{EXPECTED}, got {v}"))?;
+    let (median, sigma) = lognormal_fields(ln)?;
+    match number(median) {
+        Some(m) if m > 0.0 && m.is_finite() => Ok(SizeDist::LogNormal { median: m, sigma }),
+        _ => Err(format!(
+            "lognormal median must be a byte count > 0, got {median}"
+        )),
+    }
+}
+
+pub(super) fn latency_dist(v: &toml::Value) -> Result<LatencyDist, String> {
+    const EXPECTED: &str =
+        "expected a duration such as \"80ms\" or { lognormal = { median = \"80ms\", sigma = S } }";
+    if let Some(s) = v.as_str() {
+        return units::duration(s).map(LatencyDist::Fixed);
+    }
+    let (_, ln) = single(v, &["lognormal"]).ok_or_else(|| format!("{EXPECTED}, got {v}"))?;
+    let (median, sigma) = lognormal_fields(ln)?;
+    let median = units::duration(
+        median
+            .as_str()
+            .ok_or("lognormal median must be a duration string such as \"80ms\"")?,
+    )?;
+    if median.is_zero() {
+        return Err("lognormal median must be > 0".into());
+    }
+    Ok(LatencyDist::LogNormal { median, sigma })
+}
