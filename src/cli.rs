@@ -75,7 +75,7 @@ pub struct RunArgs {
     /// Scenario files (TOML).
     #[arg(required = true, value_name = "SCENARIO")]
     pub scenarios: Vec<PathBuf>,
-    /// Folder the reports go in: each scenario writes to OUT/<name>/.
+    /// Folder the reports go in: each scenario writes to `OUT/<name>/`.
     #[arg(long, value_name = "OUT", default_value = "reports")]
     pub out: PathBuf,
     /// Override the scenario's seed.

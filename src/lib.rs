@@ -1,13 +1,13 @@
 //! cachegate: decide how an Amazon API Gateway (REST) stage cache should be configured
 //! before it goes live.
 //!
-//! The pipeline: scenario files and IAM policy documents are parsed once into validated,
-//! compiled types; a deterministic discrete-event simulator drives synthetic clients
-//! through the per-request gateway decision (method settings, cache key, `max-age=0`,
-//! IAM `execute-api:InvalidateCache`, the unauthorized-handling strategy) against the stage
-//! cache; metrics stream into summaries written as CSV, plots and a report.
-//!
-//! Modules: [`policy`] (IAM evaluation), [`cli`] (the `cachegate` command line).
+//! The pipeline: scenario files ([`scenario`]) and IAM policy documents ([`policy`]) are
+//! parsed once into validated, compiled types; the discrete-event simulator ([`sim`])
+//! drives synthetic clients through the per-request [`gateway`] decision (method
+//! settings, cache key, `max-age=0`, IAM `execute-api:InvalidateCache`, the
+//! unauthorized-handling strategy) against the stage [`cache`]; [`metrics`] stream into
+//! the [`report`] files; [`run`] ties them together for `cachegate run`, and [`cli`] is
+//! the command line. Simulated [`time`] is integer microseconds.
 
 pub mod cache;
 pub mod cli;

@@ -3,7 +3,7 @@
 //! [`PolicyDocument`] mirrors the JSON and reports bad input with file, line, column and
 //! element path; [`PolicySet`] compiles documents into matchers that pick the cheapest
 //! strategy per pattern and decides requests without allocating; [`PolicySet::explain`]
-//! names the deciding statement; [`reference`] is a plain evaluator that tests and
+//! names the deciding statement; [`mod@reference`] is a plain evaluator that tests and
 //! benches hold the compiled one against.
 
 mod condition;

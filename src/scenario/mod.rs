@@ -1,6 +1,8 @@
-//! Scenario files: TOML in, a validated [`Scenario`] out. [`raw`] mirrors the file
-//! (unknown fields rejected), [`validate`] interprets and cross-checks it, collecting
-//! every problem with its field path, and [`locate`] turns paths into lines and columns.
+//! Scenario files: TOML in, a validated [`Scenario`] (or a [`Study`] of several
+//! configurations) out. `raw` mirrors the file (unknown fields rejected), `load` expands
+//! variants and sweeps, `validate` interprets and cross-checks each configuration,
+//! collecting every problem with its field path, and `locate` turns paths into lines and
+//! columns.
 //! Times in a scenario (client `start`/`stop`, event `at`) count from the start of the
 //! simulation, warm-up included.
 
