@@ -7,7 +7,7 @@ use std::path::Path;
 use super::error::{FieldPath, Problem, ScenarioError, Seg, at};
 use super::locate;
 use super::raw::RawScenario;
-use super::study::{Axis, Check, Configuration, Study, merge, set_path};
+use super::study::{Axis, Check, Configuration, SHARED, Study, merge, set_path};
 use super::validate::{Problems, build};
 
 pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
@@ -102,6 +102,14 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
         let mut overlay = variant.clone();
         overlay.remove("name");
         overlay.remove("baseline");
+        for shared in SHARED {
+            if overlay.contains_key(*shared) {
+                problems.add(
+                    vp.key(shared),
+                    format!("`{shared}` is shared by every configuration (so they pair up); set it at the top of the file"),
+                );
+            }
+        }
         let mut merged = base.clone();
         merge(&mut merged, &overlay);
         // Every combination of the sweep's values, first axis slowest.

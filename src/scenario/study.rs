@@ -139,6 +139,18 @@ impl Study {
     }
 }
 
+/// Fields every configuration shares, so that configurations run on the same traffic
+/// for the same time and their replications pair up.
+pub(super) const SHARED: &[&str] = &[
+    "name",
+    "description",
+    "seed",
+    "duration",
+    "warmup",
+    "window",
+    "replications",
+];
+
 /// One sweep axis: a field path and the values it takes.
 #[derive(Debug, Clone)]
 pub(super) struct Axis {
@@ -164,8 +176,13 @@ impl Axis {
             _ => return Err(format!("`{key}` needs a non-empty array of values")),
         };
         let label = path.last().cloned().unwrap_or_default();
-        if ["variants", "sweep", "checks", "name", "seed"].contains(&path[0].as_str()) {
-            return Err(format!("`{}` cannot be swept", path[0]));
+        if ["variants", "sweep", "checks"].contains(&path[0].as_str())
+            || SHARED.contains(&path[0].as_str())
+        {
+            return Err(format!(
+                "`{}` cannot be swept: every configuration shares it",
+                path[0]
+            ));
         }
         Ok(Axis {
             path,

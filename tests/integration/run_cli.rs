@@ -499,3 +499,28 @@ fn compare_two_runs() {
         .code(2)
         .stderr(contains("summary.csv"));
 }
+
+#[test]
+fn variants_cannot_change_what_configurations_share() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("shared.toml");
+    let text = std::fs::read_to_string("scenarios/strategies.toml")
+        .unwrap()
+        .replace(
+            "policies/ops-invalidate.json",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/scenarios/policies/ops-invalidate.json"
+            ),
+        )
+        .replace("name = \"silent\"", "name = \"silent\"\nseed = 5");
+    std::fs::write(&bad, &text).unwrap();
+    cachegate()
+        .arg("validate")
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "variants[2].seed: `seed` is shared by every configuration",
+        ));
+}
