@@ -27,6 +27,21 @@ pub enum Command {
     ///
     /// Exit status: 0 success, 1 some check failed, 2 error.
     Run(RunArgs),
+    /// Finish one report from the parts of several report folders (e.g. shards run on
+    /// different machines), without the scenario file.
+    ///
+    /// Exit status: 0 success, 1 some check failed, 2 error.
+    Merge {
+        /// Report folders (each `.../<name>/` with a `parts/` folder).
+        #[arg(required = true, value_name = "REPORT_DIR")]
+        folders: Vec<PathBuf>,
+        /// Folder the merged report goes in, as `OUT/<name>/`.
+        #[arg(long, value_name = "OUT", default_value = "reports")]
+        out: PathBuf,
+        /// Replace an existing report folder.
+        #[arg(long)]
+        force: bool,
+    },
     /// Compare the metrics of two earlier runs (report folders): differences B - A per
     /// configuration with 95% intervals, as CSV on stdout.
     ///
@@ -159,6 +174,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Policy(PolicyCommand::Check { files }) => policy_check(&files, out),
         Command::Validate { files } => validate(&files, out),
         Command::Run(args) => crate::run::run(&args, out),
+        Command::Merge {
+            folders,
+            out: to,
+            force,
+        } => crate::run::merge(&folders, &to, force, out),
         Command::Compare { a, b } => {
             let (ra, rb) = (
                 crate::report::read_summary(&a).map_err(anyhow::Error::msg)?,

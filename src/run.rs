@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::cli::RunArgs;
 use crate::report::{self, AggregateRow, Manifest, SummaryRow, TimeseriesRow};
-use crate::scenario::{Configuration, Scenario, Study};
+use crate::scenario::{Check, Configuration, Scenario, Study};
 use crate::sim;
 
 /// Runs every scenario in `args`; returns the exit status: 0, or 1 when a check failed.
@@ -64,12 +64,17 @@ fn run_study(
     pool: &rayon::ThreadPool,
     out: &mut dyn Write,
 ) -> anyhow::Result<u8> {
-    let base = study.base();
     let dir = args.out.join(study.name());
     // A shard adds its parts to a folder other shards may be writing too.
     prepare_dir(&dir, args.force, args.resume || args.shard.is_some())?;
     let parts = dir.join("parts");
     std::fs::create_dir_all(&parts).with_context(|| format!("creating {}", parts.display()))?;
+    let record = StudyRecord::of(study);
+    report::write_atomic(
+        &parts.join("study.json"),
+        &serde_json::to_vec_pretty(&record)?,
+    )
+    .with_context(|| format!("writing {}", parts.join("study.json").display()))?;
     let started = Instant::now();
     let seconds = |c: &Configuration| {
         (c.scenario.end().as_micros() / 1_000_000).max(1) * u64::from(c.scenario.replications)
@@ -97,7 +102,7 @@ fn run_study(
             .enumerate()
             .filter(|&(i, _)| in_shard(i))
             .map(|(i, c)| {
-                let stem = parts.join(format!("{i:03}-{}", fingerprint(c)));
+                let stem = parts.join(&record.stems[i]);
                 if args.resume || args.shard.is_some() {
                     if let Some(done) = read_part(&stem)? {
                         bar.inc(seconds(c));
@@ -147,45 +152,113 @@ fn run_study(
         return Ok(0);
     }
     let resumed = results.iter().filter(|p| p.simulated == 0).count();
-    let simulated: u64 = results.iter().map(|p| p.simulated).sum();
-    let summary: Vec<SummaryRow> = results
+    if resumed > 0 {
+        writeln!(
+            out,
+            "{}: {resumed} configuration(s) resumed from {}",
+            study.name(),
+            parts.display()
+        )?;
+    }
+    finish(&record, results, &dir, started.elapsed().as_secs_f64(), out)
+}
+
+/// What a report folder's parts belong to (`parts/study.json`): enough to finish the
+/// report from the parts alone, without the scenario file (`cachegate merge`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct StudyRecord {
+    /// The manifest, but for what only finishing knows (checks' verdicts, wall time).
+    manifest: Manifest,
+    /// Each configuration's part file stem, `NNN-<fingerprint>`.
+    stems: Vec<String>,
+    /// The checks as written.
+    checks: Vec<String>,
+}
+
+impl StudyRecord {
+    fn of(study: &Study) -> StudyRecord {
+        let base = study.base();
+        let names: Vec<String> = study
+            .configurations
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        StudyRecord {
+            manifest: Manifest {
+                scenario: study.name().to_owned(),
+                scenario_path: base.source.display().to_string(),
+                scenario_sha256: base.source_sha256.clone(),
+                seed: base.seed,
+                replications: base.replications,
+                cachegate_version: env!("CARGO_PKG_VERSION").to_owned(),
+                duration_s: base.duration.as_secs_f64(),
+                warmup_s: base.warmup.as_secs_f64(),
+                window_s: base.window.as_secs_f64(),
+                configurations: names.clone(),
+                baseline: names[study.baseline].clone(),
+                assumptions: study
+                    .configurations
+                    .iter()
+                    .map(|c| {
+                        let a: BTreeMap<String, String> =
+                            c.scenario.assumptions().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+                        (c.name.clone(), a)
+                    })
+                    .collect(),
+                checks: Vec::new(),
+                price_table: "USD/hour, us-east-1: 0.5 GB $0.020 (third-party source); 1.6 $0.038, 6.1 $0.200, 13.5 $0.250, 28.4 $0.500, 58.2 $1.000, 118 $1.900, 237 $3.800 (recalled list prices, unconfirmed)".to_owned(),
+                wall_time_s: 0.0,
+                simulated_requests: 0,
+                simulated_requests_per_second: 0.0,
+            },
+            stems: study
+                .configurations
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{i:03}-{}", fingerprint(c)))
+                .collect(),
+            checks: study.checks.iter().map(|c| c.text.clone()).collect(),
+        }
+    }
+}
+
+/// Writes the report files from every configuration's part; returns the exit status
+/// (1 when a check failed).
+fn finish(
+    record: &StudyRecord,
+    parts: Vec<Part>,
+    dir: &Path,
+    wall: f64,
+    out: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let names = &record.manifest.configurations;
+    let baseline = names
+        .iter()
+        .position(|n| *n == record.manifest.baseline)
+        .unwrap_or(0);
+    let simulated: u64 = parts.iter().map(|p| p.simulated).sum();
+    let summary: Vec<SummaryRow> = parts
         .iter()
         .flat_map(|p| p.summary.iter().cloned())
         .collect();
-    let series: Vec<TimeseriesRow> = results.into_iter().flat_map(|p| p.series).collect();
-    let names: Vec<String> = study
-        .configurations
+    let series: Vec<TimeseriesRow> = parts.into_iter().flat_map(|p| p.series).collect();
+    let aggregate = report::aggregate_rows(names, baseline, &summary);
+    let checks = record
+        .checks
         .iter()
-        .map(|c| c.name.clone())
-        .collect();
-    let aggregate = report::aggregate_rows(&names, study.baseline, &summary);
-    let verdicts = judge(study, &aggregate);
-    let wall = started.elapsed().as_secs_f64();
+        .map(|c| Check::parse(c, report::METRICS).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<Check>>>()?;
+    let verdicts = judge(names, &checks, &aggregate);
     let manifest = Manifest {
-        scenario: study.name().to_owned(),
-        scenario_path: base.source.display().to_string(),
-        scenario_sha256: base.source_sha256.clone(),
-        seed: base.seed,
-        replications: base.replications,
-        cachegate_version: env!("CARGO_PKG_VERSION").to_owned(),
-        duration_s: base.duration.as_secs_f64(),
-        warmup_s: base.warmup.as_secs_f64(),
-        window_s: base.window.as_secs_f64(),
-        configurations: names.clone(),
-        baseline: names[study.baseline].clone(),
-        assumptions: study
-            .configurations
-            .iter()
-            .map(|c| {
-                let a: BTreeMap<String, String> = c.scenario.assumptions().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-                (c.name.clone(), a)
-            })
-            .collect(),
-        checks: verdicts.iter().map(|v| v.line()).collect(),
-        price_table: "USD/hour, us-east-1: 0.5 GB $0.020 (third-party source); 1.6 $0.038, 6.1 $0.200, 13.5 $0.250, 28.4 $0.500, 58.2 $1.000, 118 $1.900, 237 $3.800 (recalled list prices, unconfirmed)".to_owned(),
+        checks: verdicts.iter().map(Verdict::line).collect(),
         wall_time_s: wall,
         simulated_requests: simulated,
-        simulated_requests_per_second: if wall > 0.0 { simulated as f64 / wall } else { 0.0 },
+        simulated_requests_per_second: if wall > 0.0 {
+            simulated as f64 / wall
+        } else {
+            0.0
+        },
+        ..record.manifest.clone()
     };
     let write = |name: &str, bytes: &[u8]| {
         report::write_atomic(&dir.join(name), bytes)
@@ -195,20 +268,85 @@ fn run_study(
     write("aggregate.csv", &report::csv_bytes(&aggregate)?)?;
     write("timeseries.csv", &report::csv_bytes(&series)?)?;
     write("manifest.json", &serde_json::to_vec_pretty(&manifest)?)?;
-    if resumed > 0 {
-        writeln!(
-            out,
-            "{}: {resumed} configuration(s) resumed from {}",
-            study.name(),
-            parts.display()
-        )?;
-    }
-    print_summary(out, study, &dir, &aggregate, &verdicts, simulated, wall)?;
+    print_summary(out, &manifest, dir, &aggregate, &verdicts, simulated, wall)?;
     Ok(if verdicts.iter().any(|v| !v.pass) {
         1
     } else {
         0
     })
+}
+
+/// `cachegate merge`: finishes one report from the parts of several report folders
+/// (e.g. shards run on different machines); returns the exit status.
+pub fn merge(
+    folders: &[std::path::PathBuf],
+    out_dir: &Path,
+    force: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<u8> {
+    let read_record = |folder: &Path| -> anyhow::Result<StudyRecord> {
+        let path = folder.join("parts").join("study.json");
+        let bytes = std::fs::read(&path).with_context(|| {
+            format!(
+                "{}: not a cachegate report folder (no parts/study.json)",
+                folder.display()
+            )
+        })?;
+        serde_json::from_slice(&bytes).with_context(|| {
+            format!(
+                "{}: not a study.json written by this cachegate",
+                path.display()
+            )
+        })
+    };
+    let Some((first, rest)) = folders.split_first() else {
+        bail!("name at least one report folder");
+    };
+    let record = read_record(first)?;
+    for folder in rest {
+        let other = read_record(folder)?;
+        if other.stems != record.stems
+            || other.manifest.scenario_sha256 != record.manifest.scenario_sha256
+        {
+            bail!(
+                "{} and {} are reports of different runs (scenario, seed or settings differ)",
+                first.display(),
+                folder.display()
+            );
+        }
+    }
+    let dir = out_dir.join(&record.manifest.scenario);
+    prepare_dir(&dir, force, false)?;
+    let parts_dir = dir.join("parts");
+    std::fs::create_dir_all(&parts_dir)
+        .with_context(|| format!("creating {}", parts_dir.display()))?;
+    let mut parts = Vec::new();
+    let mut missing = Vec::new();
+    for (stem, name) in record.stems.iter().zip(&record.manifest.configurations) {
+        let found = folders
+            .iter()
+            .map(|f| read_part(&f.join("parts").join(stem)))
+            .find_map(|r| r.transpose());
+        match found {
+            Some(part) => {
+                let part = part?;
+                write_part(&parts_dir.join(stem), &part)?;
+                parts.push(part);
+            }
+            None => missing.push(format!("`{name}` ({stem})")),
+        }
+    }
+    if !missing.is_empty() {
+        bail!(
+            "no folder holds the results of {}: did every shard finish?",
+            missing.join(", ")
+        );
+    }
+    report::write_atomic(
+        &parts_dir.join("study.json"),
+        &serde_json::to_vec_pretty(&record)?,
+    )?;
+    finish(&record, parts, &dir, 0.0, out)
 }
 
 /// A check judged for one configuration.
@@ -231,16 +369,16 @@ impl Verdict {
     }
 }
 
-fn judge(study: &Study, aggregate: &[AggregateRow]) -> Vec<Verdict> {
+fn judge(names: &[String], checks: &[Check], aggregate: &[AggregateRow]) -> Vec<Verdict> {
     let mut out = Vec::new();
-    for c in &study.configurations {
-        for check in &study.checks {
+    for name in names {
+        for check in checks {
             let mean = aggregate
                 .iter()
-                .find(|r| r.variant == c.name && r.metric == check.metric)
+                .find(|r| r.variant == *name && r.metric == check.metric)
                 .map_or(f64::NAN, |r| r.mean);
             out.push(Verdict {
-                configuration: c.name.clone(),
+                configuration: name.clone(),
                 check: check.text.clone(),
                 mean,
                 pass: check.op.holds(mean, check.value),
@@ -361,34 +499,33 @@ fn progress_bar(total: u64, quiet: bool, name: &str) -> ProgressBar {
 
 fn print_summary(
     out: &mut dyn Write,
-    study: &Study,
+    manifest: &Manifest,
     dir: &Path,
     aggregate: &[AggregateRow],
     verdicts: &[Verdict],
     simulated: u64,
     wall: f64,
 ) -> std::io::Result<()> {
-    let base = study.base();
     writeln!(
         out,
-        "{}: {} configuration(s) x {} replication(s) of {} -> {}",
-        study.name(),
-        study.configurations.len(),
-        base.replications,
-        base.duration,
+        "{}: {} configuration(s) x {} replication(s) of {}s -> {}",
+        manifest.scenario,
+        manifest.configurations.len(),
+        manifest.replications,
+        manifest.duration_s,
         dir.display()
     )?;
-    for c in &study.configurations {
+    for name in &manifest.configurations {
         let mean = |metric: &str| {
             aggregate
                 .iter()
-                .find(|r| r.variant == c.name && r.metric == metric)
+                .find(|r| r.variant == *name && r.metric == metric)
                 .map_or(f64::NAN, |r| r.mean)
         };
         writeln!(
             out,
             "  {:<16} hit rate {:.4}  backend {:.1} rps mean, {:.0} peak  stale {:.4}  403s {:.0}  ignored max-age=0 {:.0}  wrong responses {:.0}",
-            c.name,
+            name,
             mean("hit_rate"),
             mean("backend_rps_mean"),
             mean("backend_rps_peak"),

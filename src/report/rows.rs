@@ -124,7 +124,7 @@ pub struct TimeseriesRow {
 /// `manifest.json`: what ran.
 // NOTE: each field is defined in the README's "Report files" section.
 #[allow(missing_docs)]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Manifest {
     pub scenario: String,
     pub scenario_path: String,

@@ -524,3 +524,64 @@ fn variants_cannot_change_what_configurations_share() {
             "variants[2].seed: `seed` is shared by every configuration",
         ));
 }
+
+#[test]
+fn merge_finishes_a_report_from_shards_in_separate_folders() {
+    let whole = tempfile::tempdir().unwrap();
+    let (a, b, merged) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let run = |out: &Path, extra: &[&str]| {
+        cachegate()
+            .args([
+                "run",
+                "scenarios/strategies.toml",
+                "--duration",
+                "1m",
+                "--replications",
+                "2",
+                "--quiet",
+                "--out",
+            ])
+            .arg(out)
+            .args(extra)
+            .assert()
+    };
+    run(whole.path(), &[]).code(0);
+    // Two machines, two folders.
+    run(a.path(), &["--shard", "1/2"]).code(0);
+    run(b.path(), &["--shard", "2/2"]).code(0);
+    let shard = |d: &Path| d.join("strategies");
+    // One shard alone is not enough.
+    cachegate()
+        .arg("merge")
+        .arg(shard(a.path()))
+        .arg("--out")
+        .arg(merged.path())
+        .assert()
+        .code(2)
+        .stderr(contains("no folder holds the results of `fail-403`"));
+    cachegate()
+        .arg("merge")
+        .arg(shard(a.path()))
+        .arg(shard(b.path()))
+        .arg("--out")
+        .arg(merged.path())
+        .arg("--force")
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "strategies: 4 configuration(s) x 2 replication(s)",
+        ));
+    for f in ["summary.csv", "aggregate.csv", "timeseries.csv"] {
+        let read = |d: &Path| std::fs::read(d.join("strategies").join(f)).unwrap();
+        assert_eq!(read(whole.path()), read(merged.path()), "{f}");
+    }
+    cachegate()
+        .args(["merge", "nowhere"])
+        .assert()
+        .code(2)
+        .stderr(contains("not a cachegate report folder"));
+}
