@@ -28,6 +28,24 @@ fn run_pets_threads(out: &Path, threads: &str) -> assert_cmd::assert::Assert {
         .assert()
 }
 
+/// One minute, two replications of `scenarios/strategies.toml` into `out`.
+fn run_strategies(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    cachegate()
+        .args([
+            "run",
+            "scenarios/strategies.toml",
+            "--duration",
+            "1m",
+            "--replications",
+            "2",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out)
+        .args(extra)
+        .assert()
+}
+
 fn run_pets(out: &Path) -> assert_cmd::assert::Assert {
     run_pets_threads(out, "2")
 }
@@ -343,22 +361,7 @@ fn a_sweep_expands_every_combination_and_reports_bad_values_at_the_axis() {
 fn resume_reuses_finished_configurations_and_gives_the_same_bytes() {
     let fresh = tempfile::tempdir().unwrap();
     let resumed = tempfile::tempdir().unwrap();
-    let run = |out: &Path, extra: &[&str]| {
-        cachegate()
-            .args([
-                "run",
-                "scenarios/strategies.toml",
-                "--duration",
-                "1m",
-                "--replications",
-                "2",
-                "--quiet",
-                "--out",
-            ])
-            .arg(out)
-            .args(extra)
-            .assert()
-    };
+    let run = run_strategies;
     run(fresh.path(), &[]).code(0);
     run(resumed.path(), &[]).code(0);
     // Simulate an interruption: the final files and one configuration's part are gone.
@@ -397,22 +400,7 @@ fn resume_reuses_finished_configurations_and_gives_the_same_bytes() {
 fn shards_combine_into_the_unsharded_report() {
     let whole = tempfile::tempdir().unwrap();
     let shared = tempfile::tempdir().unwrap();
-    let run = |out: &Path, extra: &[&str]| {
-        cachegate()
-            .args([
-                "run",
-                "scenarios/strategies.toml",
-                "--duration",
-                "1m",
-                "--replications",
-                "2",
-                "--quiet",
-                "--out",
-            ])
-            .arg(out)
-            .args(extra)
-            .assert()
-    };
+    let run = run_strategies;
     run(whole.path(), &[]).code(0);
     // As a batch system would: every shard writes into one shared folder.
     run(shared.path(), &["--shard", "1/3"])
@@ -533,22 +521,7 @@ fn merge_finishes_a_report_from_shards_in_separate_folders() {
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
     );
-    let run = |out: &Path, extra: &[&str]| {
-        cachegate()
-            .args([
-                "run",
-                "scenarios/strategies.toml",
-                "--duration",
-                "1m",
-                "--replications",
-                "2",
-                "--quiet",
-                "--out",
-            ])
-            .arg(out)
-            .args(extra)
-            .assert()
-    };
+    let run = run_strategies;
     run(whole.path(), &[]).code(0);
     // Two machines, two folders.
     run(a.path(), &["--shard", "1/2"]).code(0);
