@@ -200,13 +200,17 @@ impl StudyRecord {
                     .configurations
                     .iter()
                     .map(|c| {
-                        let a: BTreeMap<String, String> =
-                            c.scenario.assumptions().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+                        let a: BTreeMap<String, String> = c
+                            .scenario
+                            .assumptions()
+                            .into_iter()
+                            .map(|(k, v)| (k.to_owned(), v))
+                            .collect();
                         (c.name.clone(), a)
                     })
                     .collect(),
                 checks: Vec::new(),
-                price_table: "USD/hour, us-east-1: 0.5 GB $0.020 (third-party source); 1.6 $0.038, 6.1 $0.200, 13.5 $0.250, 28.4 $0.500, 58.2 $1.000, 118 $1.900, 237 $3.800 (recalled list prices, unconfirmed)".to_owned(),
+                price_table: crate::cache::ClusterSize::price_table(),
                 wall_time_s: 0.0,
                 simulated_requests: 0,
                 simulated_requests_per_second: 0.0,

@@ -58,6 +58,24 @@ impl ClusterSize {
         SIZES[self.0].3
     }
 
+    /// The price table as reports print it, with which prices are confirmed.
+    pub fn price_table() -> String {
+        let row = |c: ClusterSize| format!("{} GB ${:.3}", c.as_str(), c.price_per_hour_usd());
+        let confirmed: Vec<String> = ClusterSize::all()
+            .filter(|c| c.price_confirmed())
+            .map(row)
+            .collect();
+        let recalled: Vec<String> = ClusterSize::all()
+            .filter(|c| !c.price_confirmed())
+            .map(row)
+            .collect();
+        format!(
+            "USD/hour, us-east-1: {} (third-party source); {} (recalled list prices, unconfirmed)",
+            confirmed.join(", "),
+            recalled.join(", ")
+        )
+    }
+
     /// The accepted spellings, for error messages.
     pub fn expected() -> String {
         let names: Vec<String> = SIZES.iter().map(|s| format!("\"{}\"", s.0)).collect();
@@ -80,6 +98,17 @@ mod tests {
         let half = ClusterSize::parse("0.5").unwrap();
         assert_eq!(half.bytes(), 500_000_000);
         assert!(half.price_confirmed());
+        let table = ClusterSize::price_table();
+        assert!(
+            table.starts_with(
+                "USD/hour, us-east-1: 0.5 GB $0.020 (third-party source); 1.6 GB $0.038"
+            ),
+            "{table}"
+        );
+        assert!(
+            table.ends_with("237 GB $3.800 (recalled list prices, unconfirmed)"),
+            "{table}"
+        );
         assert_eq!(ClusterSize::parse("237").unwrap().bytes(), 237_000_000_000);
         assert_eq!(ClusterSize::parse("0.50"), None);
         assert_eq!(ClusterSize::all().count(), 8);

@@ -17,7 +17,7 @@ use crate::cache::{CacheKey, IdentityBuild};
 use crate::gateway::{CacheControl, Fetch, Gateway, GatewayError, Request, Route};
 use crate::metrics::Recorder;
 use crate::scenario::{Scenario, StageAction};
-use crate::time::{SimDuration, SimTime};
+use crate::time::SimTime;
 use queue::{Event, EventQueue};
 use rng::{Component, Rng, unit_open0};
 use workload::{Arrivals, Backend, KeySampler, param_values};
@@ -283,11 +283,6 @@ pub fn run(
         expirations: now.expired - start.expired,
         simulated_requests,
     })
-}
-
-/// Measured span in seconds, for rates.
-pub fn measured_seconds(scenario: &Scenario) -> f64 {
-    SimDuration::as_secs_f64(scenario.duration)
 }
 
 #[cfg(test)]
