@@ -2,7 +2,7 @@
 //! columns, byte-identical reruns, refusing to overwrite, and every problem of a bad
 //! scenario listed with its location.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
@@ -44,6 +44,19 @@ fn run_strategies(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
         .arg(out)
         .args(extra)
         .assert()
+}
+
+/// Writes `dir/file`: a copy of `scenario` with each `(from, to)` edit applied (every
+/// edit must apply); returns its path and text.
+fn edited(dir: &Path, file: &str, scenario: &str, edits: &[(&str, &str)]) -> (PathBuf, String) {
+    let mut text = std::fs::read_to_string(scenario).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{scenario} has no `{from}`");
+        text = text.replace(from, to);
+    }
+    let path = dir.join(file);
+    std::fs::write(&path, &text).unwrap();
+    (path, text)
 }
 
 fn run_pets(out: &Path) -> assert_cmd::assert::Assert {
@@ -204,11 +217,12 @@ mix = { "GET /pets" = 0.5 }
 #[test]
 fn unknown_fields_are_rejected_with_their_path() {
     let dir = tempfile::tempdir().unwrap();
-    let bad = dir.path().join("typo.toml");
-    let pets = std::fs::read_to_string("scenarios/pets.toml")
-        .unwrap()
-        .replace("max_age_zero = 0.0", "max_age_zer0 = 0.0");
-    std::fs::write(&bad, pets).unwrap();
+    let (bad, _) = edited(
+        dir.path(),
+        "typo.toml",
+        "scenarios/pets.toml",
+        &[("max_age_zero = 0.0", "max_age_zer0 = 0.0")],
+    );
     cachegate()
         .arg("validate")
         .arg(&bad)
@@ -295,22 +309,25 @@ fn variants_share_requests_and_checks_gate_the_exit_status() {
 #[test]
 fn a_bad_variant_is_reported_at_its_own_line() {
     let dir = tempfile::tempdir().unwrap();
-    let bad = dir.path().join("v.toml");
-    let text = std::fs::read_to_string("scenarios/strategies.toml")
-        .unwrap()
-        .replace(
-            "policies/ops-invalidate.json",
-            "../../work-policy-missing.json",
-        )
-        .replace(
-            "unauthorized_cache_control_header_strategy = \"FAIL_WITH_403\"",
-            "unauthorized_cache_control_header_strategy = \"FAIL\"",
-        )
-        .replace(
-            "checks = [\"backend_rps_peak <= 300\"",
-            "checks = [\"backend_rps_peak =< 300\"",
-        );
-    std::fs::write(&bad, &text).unwrap();
+    let (bad, text) = edited(
+        dir.path(),
+        "v.toml",
+        "scenarios/strategies.toml",
+        &[
+            (
+                "policies/ops-invalidate.json",
+                "../../work-policy-missing.json",
+            ),
+            (
+                "unauthorized_cache_control_header_strategy = \"FAIL_WITH_403\"",
+                "unauthorized_cache_control_header_strategy = \"FAIL\"",
+            ),
+            (
+                "checks = [\"backend_rps_peak <= 300\"",
+                "checks = [\"backend_rps_peak =< 300\"",
+            ),
+        ],
+    );
     let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
     cachegate()
         .arg("validate")
@@ -342,11 +359,12 @@ fn a_sweep_expands_every_combination_and_reports_bad_values_at_the_axis() {
         .stdout(contains("cache_ttl_in_seconds=3600,cache_cluster_size=6.1"));
     let summary = std::fs::read_to_string(dir.path().join("ttl-capacity/summary.csv")).unwrap();
     assert_eq!(summary.lines().count(), 1 + 9);
-    let bad = dir.path().join("bad-sweep.toml");
-    let text = std::fs::read_to_string("scenarios/ttl-capacity.toml")
-        .unwrap()
-        .replace("[\"0.5\", \"1.6\", \"6.1\"]", "[\"0.5\", \"2.0\"]");
-    std::fs::write(&bad, &text).unwrap();
+    let (bad, text) = edited(
+        dir.path(),
+        "bad-sweep.toml",
+        "scenarios/ttl-capacity.toml",
+        &[("[\"0.5\", \"1.6\", \"6.1\"]", "[\"0.5\", \"2.0\"]")],
+    );
     let line = text.lines().position(|l| l.contains("\"2.0\"")).unwrap() + 1;
     cachegate()
         .arg("validate")
@@ -491,18 +509,19 @@ fn compare_two_runs() {
 #[test]
 fn variants_cannot_change_what_configurations_share() {
     let dir = tempfile::tempdir().unwrap();
-    let bad = dir.path().join("shared.toml");
-    let text = std::fs::read_to_string("scenarios/strategies.toml")
-        .unwrap()
-        .replace(
-            "policies/ops-invalidate.json",
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/scenarios/policies/ops-invalidate.json"
-            ),
-        )
-        .replace("name = \"silent\"", "name = \"silent\"\nseed = 5");
-    std::fs::write(&bad, &text).unwrap();
+    let policy = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/policies/ops-invalidate.json"
+    );
+    let (bad, _) = edited(
+        dir.path(),
+        "shared.toml",
+        "scenarios/strategies.toml",
+        &[
+            ("policies/ops-invalidate.json", policy),
+            ("name = \"silent\"", "name = \"silent\"\nseed = 5"),
+        ],
+    );
     cachegate()
         .arg("validate")
         .arg(&bad)
