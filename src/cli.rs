@@ -247,10 +247,15 @@ fn validate(files: &[PathBuf], out: &mut dyn Write) -> anyhow::Result<u8> {
                     ""
                 };
                 line.push_str(&format!("\n  {}{marker}", c.name));
+                for change in &c.changes {
+                    line.push_str(&format!("\n      {change}"));
+                }
             }
             for check in &study.checks {
                 line.push_str(&format!("\n  check: {check}"));
             }
+            let order: Vec<String> = study.rank_by.iter().map(ToString::to_string).collect();
+            line.push_str(&format!("\n  verdict order: {}", order.join(", then ")));
             Checked::Valid(line)
         }
         Err(e @ ScenarioError::Read { .. }) => Checked::Unreadable(e.to_string()),

@@ -13,8 +13,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::cli::RunArgs;
-use crate::report::{self, AggregateRow, Manifest, SummaryRow, TimeseriesRow};
-use crate::scenario::{Check, Configuration, Scenario, Study};
+use crate::report::{
+    self, AggregateRow, Manifest, StalenessRow, SummaryRow, TimeseriesRow, Verdict,
+};
+use crate::scenario::{Check, Configuration, Rank, Scenario, Study};
 use crate::sim;
 
 /// Runs every scenario in `args`; returns the exit status: 0, or 1 when a check failed.
@@ -132,6 +134,10 @@ fn run_study(
                         .iter()
                         .flat_map(|o| report::timeseries_rows(&c.scenario, &c.name, o))
                         .collect(),
+                    staleness: outputs
+                        .iter()
+                        .flat_map(|o| report::staleness_rows(&c.name, o))
+                        .collect(),
                     simulated: outputs.iter().map(|o| o.simulated_requests).sum(),
                 };
                 write_part(&stem, &part)?;
@@ -173,6 +179,15 @@ struct StudyRecord {
     stems: Vec<String>,
     /// The checks as written.
     checks: Vec<String>,
+    /// The scenario's description.
+    #[serde(default)]
+    description: String,
+    /// Per configuration, what it sets over the scenario file.
+    #[serde(default)]
+    changes: Vec<Vec<String>>,
+    /// The verdict's order, as written.
+    #[serde(default)]
+    rank_by: Vec<String>,
 }
 
 impl StudyRecord {
@@ -222,6 +237,13 @@ impl StudyRecord {
                 .map(|(i, c)| format!("{i:03}-{}", fingerprint(c)))
                 .collect(),
             checks: study.checks.iter().map(|c| c.text.clone()).collect(),
+            description: base.description.clone(),
+            changes: study
+                .configurations
+                .iter()
+                .map(|c| c.changes.clone())
+                .collect(),
+            rank_by: study.rank_by.iter().map(ToString::to_string).collect(),
         }
     }
 }
@@ -245,6 +267,10 @@ fn finish(
         .iter()
         .flat_map(|p| p.summary.iter().cloned())
         .collect();
+    let staleness: Vec<StalenessRow> = parts
+        .iter()
+        .flat_map(|p| p.staleness.iter().cloned())
+        .collect();
     let series: Vec<TimeseriesRow> = parts.into_iter().flat_map(|p| p.series).collect();
     let aggregate = report::aggregate_rows(names, baseline, &summary);
     let checks = record
@@ -252,7 +278,17 @@ fn finish(
         .iter()
         .map(|c| Check::parse(c, report::METRICS).map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<Check>>>()?;
-    let verdicts = judge(names, &checks, &aggregate);
+    let written: Vec<&str> = record.rank_by.iter().map(String::as_str).collect();
+    let rank_by = if written.is_empty() {
+        Rank::DEFAULT
+    } else {
+        &written
+    }
+    .iter()
+    .map(|r| Rank::parse(r, report::METRICS).map_err(anyhow::Error::msg))
+    .collect::<anyhow::Result<Vec<Rank>>>()?;
+    let verdicts = report::judge(names, &checks, &aggregate);
+    let ranking = report::ranking(names, &verdicts, &aggregate, &rank_by);
     let manifest = Manifest {
         checks: verdicts.iter().map(Verdict::line).collect(),
         wall_time_s: wall,
@@ -268,9 +304,46 @@ fn finish(
         report::write_atomic(&dir.join(name), bytes)
             .with_context(|| format!("writing {}", dir.join(name).display()))
     };
+    // The metrics the table and the comparison plots show: the key ones, then any a
+    // check or the verdict's order names.
+    let mut shown: Vec<String> = KEY_METRICS.iter().map(|m| (*m).to_owned()).collect();
+    for m in checks
+        .iter()
+        .map(|c| &c.metric)
+        .chain(rank_by.iter().map(|r| &r.metric))
+    {
+        if !shown.contains(m) {
+            shown.push(m.clone());
+        }
+    }
+    let charts = report::charts(&report::PlotData {
+        names,
+        baseline,
+        window_s: manifest.window_s,
+        duration_s: manifest.duration_s,
+        series: &series,
+        staleness: &staleness,
+        aggregate: &aggregate,
+        compare: &shown,
+    })?;
     write("summary.csv", &report::csv_bytes(&summary)?)?;
     write("aggregate.csv", &report::csv_bytes(&aggregate)?)?;
     write("timeseries.csv", &report::csv_bytes(&series)?)?;
+    write("staleness.csv", &report::csv_bytes(&staleness)?)?;
+    write_plots(dir, &charts)?;
+    let html = report::render_html(&report::HtmlReport {
+        manifest: &manifest,
+        description: &record.description,
+        changes: &record.changes,
+        aggregate: &aggregate,
+        checks: &record.checks,
+        verdicts: &verdicts,
+        rank_by: &rank_by,
+        ranking: &ranking,
+        metrics: &shown,
+        charts: &charts,
+    });
+    write("report.html", html.as_bytes())?;
     write("manifest.json", &serde_json::to_vec_pretty(&manifest)?)?;
     print_summary(out, &manifest, dir, &aggregate, &verdicts, simulated, wall)?;
     Ok(if verdicts.iter().any(|v| !v.pass) {
@@ -278,6 +351,52 @@ fn finish(
     } else {
         0
     })
+}
+
+/// The metrics every report's table and comparison plots show.
+const KEY_METRICS: &[&str] = &[
+    "hit_rate",
+    "backend_rps_mean",
+    "backend_rps_peak",
+    "backend_inflight_peak",
+    "stale_fraction",
+    "staleness_p99_ms",
+    "latency_p99_ms",
+    "invalidations_rejected",
+    "invalidations_ignored",
+    "wrong_key_responses",
+    "cost_per_hour_usd",
+];
+
+/// Writes each chart as `plots/<stem>.svg` and `.png`, and removes plots an earlier run
+/// of the folder left that this one did not draw.
+fn write_plots(dir: &Path, charts: &[report::Chart]) -> anyhow::Result<()> {
+    let plots = dir.join("plots");
+    std::fs::create_dir_all(&plots).with_context(|| format!("creating {}", plots.display()))?;
+    let mut written = Vec::new();
+    for c in charts {
+        for (ext, bytes) in [("svg", c.svg.as_bytes()), ("png", &c.png[..])] {
+            let name = format!("{}.{ext}", c.stem);
+            let path = plots.join(&name);
+            report::write_atomic(&path, bytes)
+                .with_context(|| format!("writing {}", path.display()))?;
+            written.push(std::ffi::OsString::from(name));
+        }
+    }
+    for entry in
+        std::fs::read_dir(&plots).with_context(|| format!("reading {}", plots.display()))?
+    {
+        let entry = entry?;
+        let name = entry.file_name();
+        let ours = [".svg", ".png"]
+            .iter()
+            .any(|e| name.to_string_lossy().ends_with(e));
+        if ours && !written.contains(&name) {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("removing {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// `cachegate merge`: finishes one report from the parts of several report folders
@@ -353,45 +472,6 @@ pub fn merge(
     finish(&record, parts, &dir, 0.0, out)
 }
 
-/// A check judged for one configuration.
-struct Verdict {
-    configuration: String,
-    check: String,
-    mean: f64,
-    pass: bool,
-}
-
-impl Verdict {
-    fn line(&self) -> String {
-        format!(
-            "{} {}: {} (mean {})",
-            if self.pass { "PASS" } else { "FAIL" },
-            self.configuration,
-            self.check,
-            self.mean
-        )
-    }
-}
-
-fn judge(names: &[String], checks: &[Check], aggregate: &[AggregateRow]) -> Vec<Verdict> {
-    let mut out = Vec::new();
-    for name in names {
-        for check in checks {
-            let mean = aggregate
-                .iter()
-                .find(|r| r.variant == *name && r.metric == check.metric)
-                .map_or(f64::NAN, |r| r.mean);
-            out.push(Verdict {
-                configuration: name.clone(),
-                check: check.text.clone(),
-                mean,
-                pass: check.op.holds(mean, check.value),
-            });
-        }
-    }
-    out
-}
-
 fn prepare_dir(dir: &Path, force: bool, resume: bool) -> anyhow::Result<()> {
     if dir.exists() {
         let nonempty = std::fs::read_dir(dir)
@@ -419,6 +499,7 @@ fn prepare_dir(dir: &Path, force: bool, resume: bool) -> anyhow::Result<()> {
 struct Part {
     summary: Vec<SummaryRow>,
     series: Vec<TimeseriesRow>,
+    staleness: Vec<StalenessRow>,
     /// Requests simulated now; 0 when resumed from disk.
     simulated: u64,
 }
@@ -451,17 +532,21 @@ fn write_part(stem: &Path, part: &Part) -> anyhow::Result<()> {
     let series = stem.with_extension("timeseries.csv");
     report::write_atomic(&series, &report::csv_bytes(&part.series)?)
         .with_context(|| format!("writing {}", series.display()))?;
+    let staleness = stem.with_extension("staleness.csv");
+    report::write_atomic(&staleness, &report::csv_bytes(&part.staleness)?)
+        .with_context(|| format!("writing {}", staleness.display()))?;
     let summary = stem.with_extension("summary.csv");
     report::write_atomic(&summary, &report::csv_bytes(&part.summary)?)
         .with_context(|| format!("writing {}", summary.display()))
 }
 
 fn read_part(stem: &Path) -> anyhow::Result<Option<Part>> {
-    let (summary, series) = (
+    let (summary, series, staleness) = (
         stem.with_extension("summary.csv"),
         stem.with_extension("timeseries.csv"),
+        stem.with_extension("staleness.csv"),
     );
-    if !summary.exists() || !series.exists() {
+    if !summary.exists() || !series.exists() || !staleness.exists() {
         return Ok(None);
     }
     let read = |path: &Path| -> anyhow::Result<csv::Reader<std::fs::File>> {
@@ -480,9 +565,19 @@ fn read_part(stem: &Path) -> anyhow::Result<Option<Part>> {
                 series.display()
             )
         })?;
+    let staleness_rows = read(&staleness)?
+        .deserialize()
+        .collect::<Result<Vec<StalenessRow>, _>>()
+        .with_context(|| {
+            format!(
+                "{}: not a staleness distribution written by cachegate",
+                staleness.display()
+            )
+        })?;
     Ok(Some(Part {
         summary: summary_rows,
         series: series_rows,
+        staleness: staleness_rows,
         simulated: 0,
     }))
 }

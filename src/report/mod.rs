@@ -6,14 +6,23 @@
 
 mod aggregate;
 mod compare;
+mod html;
+mod plot;
 mod rows;
+mod verdict;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use aggregate::{AggregateRow, aggregate_rows, mean_ci, t975};
 pub use compare::{CompareRow, compare, read_summary};
-pub use rows::{METRICS, Manifest, SummaryRow, TimeseriesRow, summary_row, timeseries_rows};
+pub use html::{HtmlReport, render_html};
+pub use plot::{Chart, PlotData, charts};
+pub use rows::{
+    METRICS, Manifest, StalenessRow, SummaryRow, TimeseriesRow, metric_label, staleness_rows,
+    summary_row, timeseries_rows,
+};
+pub use verdict::{Verdict, judge, mean_of, ranking};
 
 /// Writes CSV rows (with a header) to `out`.
 pub fn write_csv<R: serde::Serialize>(out: impl Write, rows: &[R]) -> Result<(), csv::Error> {

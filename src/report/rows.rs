@@ -69,6 +69,37 @@ pub const METRICS: &[&str] = &[
     "cost_per_hour_usd",
 ];
 
+/// A metric's name for people, with its unit.
+pub fn metric_label(name: &str) -> &'static str {
+    match name {
+        "requests" => "requests",
+        "cache_hits" => "cache hits",
+        "cache_misses" => "cache misses",
+        "hit_rate" => "hit rate",
+        "backend_requests" => "backend requests",
+        "backend_rps_mean" => "backend load, mean (requests/s)",
+        "backend_rps_peak" => "backend load, busiest second (requests/s)",
+        "backend_inflight_peak" => "backend requests in flight, peak",
+        "invalidations_honored" => "invalidations honoured",
+        "invalidations_rejected" => "invalidations rejected (403s)",
+        "invalidations_ignored" => "max-age=0 ignored",
+        "warning_headers" => "responses with a Warning header",
+        "stale_responses" => "stale responses",
+        "stale_fraction" => "stale fraction of responses",
+        "staleness_p50_ms" => "staleness p50 (ms)",
+        "staleness_p99_ms" => "staleness p99 (ms)",
+        "staleness_max_ms" => "staleness max (ms)",
+        "latency_p50_ms" => "latency p50 (ms)",
+        "latency_p99_ms" => "latency p99 (ms)",
+        "latency_p999_ms" => "latency p99.9 (ms)",
+        "evictions" => "evictions",
+        "expirations" => "expirations",
+        "wrong_key_responses" => "wrong-key responses",
+        "cost_per_hour_usd" => "cost (USD/hour)",
+        _ => "value",
+    }
+}
+
 impl SummaryRow {
     /// The value of a metric named in [`METRICS`].
     pub fn metric(&self, name: &str) -> Option<f64> {
@@ -119,6 +150,28 @@ pub struct TimeseriesRow {
     pub stale_responses: u64,
     pub forbidden_403: u64,
     pub backend_inflight_peak: u64,
+}
+
+/// One row of `staleness.csv`: a point of the staleness distribution of one run's stale
+/// responses (the CDF the report plots).
+// NOTE: each column is defined in the README's "Report files" section.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct StalenessRow {
+    pub variant: String,
+    pub replication: u32,
+    pub seed: u64,
+    /// Stale responses the distribution is over.
+    pub stale_responses: u64,
+    /// The fraction of those responses at most `staleness_ms` stale.
+    pub quantile: f64,
+    pub staleness_ms: f64,
+}
+
+/// The quantiles `staleness.csv` gives: every percent from 0 to 99, the 99.9th and the
+/// maximum.
+fn staleness_quantiles() -> impl Iterator<Item = f64> {
+    (0..100).map(|i| f64::from(i) / 100.0).chain([0.999, 1.0])
 }
 
 /// `manifest.json`: what ran.
@@ -204,6 +257,29 @@ pub fn summary_row(scenario: &Scenario, variant: &str, run: &RunOutput) -> Summa
         wrong_key_responses: c.wrong_key_responses,
         cost_per_hour_usd: round6(cache_price + backend_price),
     }
+}
+
+/// The staleness distribution of one run; none when nothing was stale.
+pub fn staleness_rows(variant: &str, run: &RunOutput) -> Vec<StalenessRow> {
+    let r = &run.recorder;
+    let n = r.counts.stale_responses;
+    if n == 0 {
+        return Vec::new();
+    }
+    staleness_quantiles()
+        .map(|quantile| StalenessRow {
+            variant: variant.to_owned(),
+            replication: run.replication,
+            seed: run.seed,
+            stale_responses: n,
+            quantile,
+            staleness_ms: if quantile < 1.0 {
+                r.staleness_ms(quantile)
+            } else {
+                r.staleness_max_ms()
+            },
+        })
+        .collect()
 }
 
 /// The time-series rows of one run.

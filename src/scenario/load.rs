@@ -7,7 +7,7 @@ use std::path::Path;
 use super::error::{FieldPath, Problem, ScenarioError, Seg, at};
 use super::locate;
 use super::raw::RawScenario;
-use super::study::{Axis, Check, Configuration, SHARED, Study, merge, set_path};
+use super::study::{Axis, Check, Configuration, Rank, SHARED, Study, changes, merge, set_path};
 use super::validate::{Problems, build};
 
 pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
@@ -42,6 +42,23 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
             )
         })
         .collect();
+    let rank_by: Vec<Rank> = if raw.rank_by.is_empty() {
+        Rank::DEFAULT
+            .iter()
+            .filter_map(|r| Rank::parse(r, crate::report::METRICS).ok())
+            .collect()
+    } else {
+        raw.rank_by
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                problems.check(
+                    &at("rank_by").index(i),
+                    Rank::parse(r, crate::report::METRICS),
+                )
+            })
+            .collect()
+    };
     let mut configurations = Vec::new();
     let mut baseline = None;
     let mut axes = Vec::new();
@@ -52,7 +69,7 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
     }
     // The parse above succeeded, so the text is a TOML table.
     let mut base: toml::Table = toml::from_str(src).unwrap_or_default();
-    for k in ["variants", "checks", "sweep"] {
+    for k in ["variants", "checks", "sweep", "rank_by"] {
         base.remove(k);
     }
     // No variants: the file itself is the one variant, `base`.
@@ -110,6 +127,7 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
                 );
             }
         }
+        let overlay_changes = changes(&overlay);
         let mut merged = base.clone();
         merge(&mut merged, &overlay);
         // Every combination of the sweep's values, first axis slowest.
@@ -117,6 +135,7 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
         for combo in 0..combinations {
             let mut config = merged.clone();
             let mut labels = Vec::new();
+            let mut config_changes = overlay_changes.clone();
             let mut rest = combo;
             let mut picks = vec![0; axes.len()];
             for (j, (_, axis)) in axes.iter().enumerate().rev() {
@@ -129,6 +148,7 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
                     .as_str()
                     .map_or_else(|| value.to_string(), str::to_owned);
                 labels.push(format!("{}={shown}", axis.label));
+                config_changes.push(format!("{key} = {value}"));
                 if let Err(e) = set_path(&mut config, &axis.path, value) {
                     problems.add(at("sweep").key(key), e);
                 }
@@ -181,6 +201,7 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
             if let Some(s) = scenario {
                 configurations.push(Configuration {
                     name: config_name,
+                    changes: config_changes,
                     scenario: s,
                 });
             }
@@ -191,6 +212,7 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
             configurations,
             baseline: baseline.unwrap_or(0),
             checks,
+            rank_by,
         });
     }
     let mut located: Vec<Problem> = problems

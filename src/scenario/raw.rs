@@ -40,6 +40,10 @@ pub struct RawScenario {
     /// `checks = ["hit_rate >= 0.9", ...]`.
     #[serde(default)]
     pub checks: Vec<String>,
+    /// `rank_by = ["lowest backend_rps_peak", "highest hit_rate", ...]`: the report's
+    /// verdict order.
+    #[serde(default)]
+    pub rank_by: Vec<String>,
     /// `[sweep]`: dotted field path -> values, expanded as a cartesian product.
     #[serde(default)]
     pub sweep: toml::Table,

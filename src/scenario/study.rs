@@ -19,6 +19,9 @@ use super::Scenario;
 pub struct Configuration {
     /// Its name (`base`, or the variant's), used in every output.
     pub name: String,
+    /// What it sets over the file, one `field.path = value` line each (the variant's
+    /// fields, then the sweep's), for the report.
+    pub changes: Vec<String>,
     /// The validated scenario it runs.
     pub scenario: Scenario,
 }
@@ -116,6 +119,107 @@ impl fmt::Display for Check {
     }
 }
 
+/// One key of the verdict's order: a metric and which way is better.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rank {
+    /// A numeric `summary.csv` column.
+    pub metric: String,
+    /// `highest` (true) or `lowest` (false) is better.
+    pub highest: bool,
+}
+
+impl Rank {
+    /// The order used when a scenario states none: protect the backend first, then
+    /// freshness, then the hit rate, then money.
+    pub const DEFAULT: &[&str] = &[
+        "lowest backend_rps_peak",
+        "lowest stale_fraction",
+        "highest hit_rate",
+        "lowest cost_per_hour_usd",
+    ];
+
+    /// Parses `"lowest METRIC"` or `"highest METRIC"`; `metrics` are the accepted names.
+    pub fn parse(text: &str, metrics: &[&str]) -> Result<Rank, String> {
+        let parts: Vec<&str> = text.split_whitespace().collect();
+        let (highest, metric) = match parts.as_slice() {
+            ["lowest", m] => (false, *m),
+            ["highest", m] => (true, *m),
+            _ => {
+                return Err(format!(
+                    "expected \"lowest METRIC\" or \"highest METRIC\" such as \"lowest backend_rps_peak\", got \"{text}\""
+                ));
+            }
+        };
+        if !metrics.contains(&metric) {
+            return Err(format!(
+                "unknown metric `{metric}`; expected one of {}",
+                metrics.join(", ")
+            ));
+        }
+        Ok(Rank {
+            metric: metric.to_owned(),
+            highest,
+        })
+    }
+}
+
+impl fmt::Display for Rank {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let way = if self.highest { "highest" } else { "lowest" };
+        write!(f, "{way} {}", self.metric)
+    }
+}
+
+/// `key` as TOML writes it: bare when it can be, quoted otherwise.
+fn toml_key(key: &str) -> String {
+    if !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        key.to_owned()
+    } else {
+        toml::Value::String(key.to_owned()).to_string()
+    }
+}
+
+/// The fields `overlay` sets, one `dotted.path = value` line each, in file order.
+pub(super) fn changes(overlay: &toml::Table) -> Vec<String> {
+    fn walk(prefix: &str, table: &toml::Table, out: &mut Vec<String>) {
+        for (k, v) in table {
+            let key = toml_key(k);
+            let path = if prefix.is_empty() {
+                key
+            } else {
+                format!("{prefix}.{key}")
+            };
+            match v {
+                toml::Value::Table(t) => walk(&path, t, out),
+                toml::Value::Array(a) if a.iter().all(toml::Value::is_table) && !a.is_empty() => {
+                    for (i, t) in a.iter().enumerate() {
+                        let Some(t) = t.as_table() else { continue };
+                        let id = t
+                            .get("name")
+                            .and_then(toml::Value::as_str)
+                            .map(toml_key)
+                            .or_else(|| {
+                                let m = t.get("method").and_then(toml::Value::as_str)?;
+                                let p = t.get("path").and_then(toml::Value::as_str)?;
+                                Some(toml_key(&format!("{m} {p}")))
+                            })
+                            .unwrap_or_else(|| format!("[{i}]"));
+                        walk(&format!("{path}.{id}"), t, out);
+                    }
+                }
+                _ => out.push(format!("{path} = {v}")),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk("", overlay, &mut out);
+    out
+}
+
 /// Every configuration of a scenario file, and its checks.
 #[derive(Debug, Clone)]
 pub struct Study {
@@ -125,6 +229,8 @@ pub struct Study {
     pub baseline: usize,
     /// The checks.
     pub checks: Vec<Check>,
+    /// The verdict's order, best first.
+    pub rank_by: Vec<Rank>,
 }
 
 impl Study {
@@ -176,7 +282,7 @@ impl Axis {
             _ => return Err(format!("`{key}` needs a non-empty array of values")),
         };
         let label = path.last().cloned().unwrap_or_default();
-        if ["variants", "sweep", "checks"].contains(&path[0].as_str())
+        if ["variants", "sweep", "checks", "rank_by"].contains(&path[0].as_str())
             || SHARED.contains(&path[0].as_str())
         {
             return Err(format!(

@@ -2,4 +2,5 @@
 //! driving the `cachegate` command line with assert_cmd.
 
 mod policy_cli;
+mod report_cli;
 mod run_cli;

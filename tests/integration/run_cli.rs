@@ -8,7 +8,7 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use predicates::str::contains;
 
-fn cachegate() -> Command {
+pub(crate) fn cachegate() -> Command {
     Command::cargo_bin("cachegate").expect("binary builds")
 }
 
@@ -29,7 +29,7 @@ fn run_pets_threads(out: &Path, threads: &str) -> assert_cmd::assert::Assert {
 }
 
 /// One minute, two replications of `scenarios/strategies.toml` into `out`.
-fn run_strategies(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+pub(crate) fn run_strategies(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
     cachegate()
         .args([
             "run",
@@ -46,9 +46,54 @@ fn run_strategies(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
         .assert()
 }
 
+/// Every file of a finished report folder but `manifest.json` (it holds the wall time)
+/// and `parts/`, by path relative to the folder.
+pub(crate) fn report_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if rel == "parts" || rel == "manifest.json" {
+                continue;
+            }
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.insert(rel, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Asserts two report folders hold the same files with the same bytes.
+pub(crate) fn assert_same_report(a: &Path, b: &Path) {
+    let (a, b) = (report_files(a), report_files(b));
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "the same files"
+    );
+    assert!(a.len() >= 10, "a whole report: {:?}", a.keys());
+    for (name, bytes) in &a {
+        assert!(b[name] == *bytes, "{name} differs");
+    }
+}
+
 /// Writes `dir/file`: a copy of `scenario` with each `(from, to)` edit applied (every
 /// edit must apply); returns its path and text.
-fn edited(dir: &Path, file: &str, scenario: &str, edits: &[(&str, &str)]) -> (PathBuf, String) {
+pub(crate) fn edited(
+    dir: &Path,
+    file: &str,
+    scenario: &str,
+    edits: &[(&str, &str)],
+) -> (PathBuf, String) {
     let mut text = std::fs::read_to_string(scenario).unwrap();
     for (from, to) in edits {
         assert!(text.contains(from), "{scenario} has no `{from}`");
@@ -97,8 +142,21 @@ fn run_writes_the_report_folder() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 5, "{names:?}");
-    assert!(names.contains(&"parts".to_owned()));
+    let mut names = names;
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "aggregate.csv",
+            "manifest.json",
+            "parts",
+            "plots",
+            "report.html",
+            "staleness.csv",
+            "summary.csv",
+            "timeseries.csv"
+        ]
+    );
     let aggregate = std::fs::read_to_string(report.join("aggregate.csv")).unwrap();
     assert!(aggregate.starts_with("variant,metric,replications,mean,sd,ci95_low,ci95_high,baseline,diff_mean,diff_ci95_low,diff_ci95_high,significant\n"));
     assert_eq!(aggregate.lines().count(), 1 + 24, "one row per metric");
@@ -111,10 +169,10 @@ fn reruns_are_byte_identical_whatever_the_threads_and_need_force() {
     // One thread and two give the same bytes.
     run_pets_threads(a.path(), "1").code(0);
     run_pets_threads(b.path(), "2").code(0);
-    for file in ["summary.csv", "timeseries.csv"] {
-        let read = |d: &Path| std::fs::read(d.join("pets-cache-busting").join(file)).unwrap();
-        assert_eq!(read(a.path()), read(b.path()), "{file}");
-    }
+    assert_same_report(
+        &a.path().join("pets-cache-busting"),
+        &b.path().join("pets-cache-busting"),
+    );
     // An existing report is not overwritten without --force.
     let before = std::fs::read(a.path().join("pets-cache-busting/summary.csv")).unwrap();
     run_pets(a.path()).code(2).stderr(contains(
@@ -388,10 +446,13 @@ fn resume_reuses_finished_configurations_and_gives_the_same_bytes() {
         "summary.csv",
         "aggregate.csv",
         "timeseries.csv",
+        "staleness.csv",
+        "report.html",
         "manifest.json",
     ] {
         std::fs::remove_file(report.join(f)).unwrap();
     }
+    std::fs::remove_dir_all(report.join("plots")).unwrap();
     let part = std::fs::read_dir(report.join("parts"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -404,10 +465,10 @@ fn resume_reuses_finished_configurations_and_gives_the_same_bytes() {
     run(resumed.path(), &["--resume"])
         .code(0)
         .stdout(contains("3 configuration(s) resumed"));
-    for f in ["summary.csv", "aggregate.csv", "timeseries.csv"] {
-        let read = |d: &Path| std::fs::read(d.join("strategies").join(f)).unwrap();
-        assert_eq!(read(fresh.path()), read(resumed.path()), "{f}");
-    }
+    assert_same_report(
+        &fresh.path().join("strategies"),
+        &resumed.path().join("strategies"),
+    );
     // A changed setting (here the seed) is not mistaken for finished work.
     run(resumed.path(), &["--resume", "--seed", "5"])
         .code(0)
@@ -437,10 +498,10 @@ fn shards_combine_into_the_unsharded_report() {
     run(shared.path(), &["--resume"])
         .code(0)
         .stdout(contains("4 configuration(s) resumed"));
-    for f in ["summary.csv", "aggregate.csv", "timeseries.csv"] {
-        let read = |d: &Path| std::fs::read(d.join("strategies").join(f)).unwrap();
-        assert_eq!(read(whole.path()), read(shared.path()), "{f}");
-    }
+    assert_same_report(
+        &whole.path().join("strategies"),
+        &shared.path().join("strategies"),
+    );
     run(shared.path(), &["--shard", "4/3"])
         .code(2)
         .stderr(contains("expected K/N with 1 <= K <= N"));
@@ -567,10 +628,10 @@ fn merge_finishes_a_report_from_shards_in_separate_folders() {
         .stdout(contains(
             "strategies: 4 configuration(s) x 2 replication(s)",
         ));
-    for f in ["summary.csv", "aggregate.csv", "timeseries.csv"] {
-        let read = |d: &Path| std::fs::read(d.join("strategies").join(f)).unwrap();
-        assert_eq!(read(whole.path()), read(merged.path()), "{f}");
-    }
+    assert_same_report(
+        &whole.path().join("strategies"),
+        &merged.path().join("strategies"),
+    );
     cachegate()
         .args(["merge", "nowhere"])
         .assert()

@@ -1,0 +1,133 @@
+use super::lines::bands;
+use super::*;
+use crate::report::TimeseriesRow;
+
+fn window(variant: &str, replication: u32, t: f64, hits: u64, misses: u64) -> TimeseriesRow {
+    TimeseriesRow {
+        variant: variant.into(),
+        replication,
+        seed: u64::from(replication),
+        window_start_s: t,
+        requests: hits + misses,
+        cache_hits: hits,
+        cache_misses: misses,
+        backend_requests: misses,
+        stale_responses: 0,
+        forbidden_403: 0,
+        backend_inflight_peak: 0,
+    }
+}
+
+#[test]
+fn bands_are_the_mean_and_t_interval_across_replications_per_window() {
+    let rows = [
+        window("a", 0, 0.0, 8, 2),
+        window("a", 1, 0.0, 6, 4),
+        window("a", 0, 10.0, 0, 0),
+        window("a", 1, 10.0, 5, 5),
+        window("b", 0, 0.0, 1, 0),
+    ];
+    let hit_rate = |r: &TimeseriesRow| {
+        let n = r.cache_hits + r.cache_misses;
+        (n > 0).then(|| r.cache_hits as f64 / n as f64)
+    };
+    let b = bands(&rows, "a", hit_rate);
+    assert_eq!(b.len(), 2);
+    // Window 0: 0.8 and 0.6: mean 0.7, sd 0.1414, half-width t(1) * sd / sqrt(2) = 1.2706.
+    let (t, mean, lo, hi) = b[0];
+    assert_eq!(t, 0.0);
+    assert!((mean - 0.7).abs() < 1e-12);
+    assert!((hi - mean - 12.706 * 0.1 * 2f64.sqrt() / 2f64.sqrt()).abs() < 1e-9);
+    assert!((mean - lo - (hi - mean)).abs() < 1e-12);
+    // Window 10 s: one replication had no requests, so only the other counts.
+    assert_eq!(b[1], (10.0, 0.5, 0.5, 0.5));
+    assert_eq!(bands(&rows, "b", hit_rate), [(0.0, 1.0, 1.0, 1.0)]);
+    assert!(bands(&rows, "c", hit_rate).is_empty());
+}
+
+fn agg(variant: &str, metric: &str, mean: f64, ci: Option<(f64, f64)>) -> AggregateRow {
+    AggregateRow {
+        variant: variant.into(),
+        metric: metric.into(),
+        replications: 2,
+        mean,
+        sd: None,
+        ci95_low: ci.map(|c| c.0),
+        ci95_high: ci.map(|c| c.1),
+        baseline: "a".into(),
+        diff_mean: 0.0,
+        diff_ci95_low: None,
+        diff_ci95_high: None,
+        significant: false,
+    }
+}
+
+fn data<'a>(names: &'a [String], aggregate: &'a [AggregateRow]) -> PlotData<'a> {
+    PlotData {
+        names,
+        baseline: 0,
+        window_s: 10.0,
+        duration_s: 60.0,
+        series: &[],
+        staleness: &[],
+        aggregate,
+        compare: &[],
+    }
+}
+
+#[test]
+fn comparison_charts_skip_metrics_with_nothing_to_compare() {
+    let names = vec!["a".to_owned(), "b".to_owned()];
+    let aggregate = [
+        agg("a", "hit_rate", 0.9, Some((0.88, 0.92))),
+        agg("b", "hit_rate", 0.7, Some((0.69, 0.71))),
+        agg("a", "evictions", 0.0, Some((0.0, 0.0))),
+        agg("b", "evictions", 0.0, Some((0.0, 0.0))),
+        agg("a", "cost_per_hour_usd", 0.02, None),
+        agg("b", "cost_per_hour_usd", 0.02, None),
+    ];
+    let d = data(&names, &aggregate);
+    let w = comparison(&d, "hit_rate").unwrap();
+    assert_eq!(w.rows.len(), 2);
+    assert_eq!(w.rows[1].ci, Some((0.69, 0.71)));
+    assert_eq!(w.title, "Hit rate, by configuration");
+    assert!(comparison(&d, "evictions").is_none());
+    assert!(comparison(&d, "cost_per_hour_usd").is_none());
+    // A metric a configuration lacks is not drawn half.
+    assert!(comparison(&d, "latency_p99_ms").is_none());
+}
+
+#[test]
+fn charts_without_data_still_render() {
+    let names = vec!["a".to_owned()];
+    let aggregate = [agg("a", "hit_rate", 0.9, None)];
+    let charts = charts(&PlotData {
+        compare: &["hit_rate".to_owned()],
+        ..data(&names, &aggregate)
+    })
+    .unwrap();
+    let stems: Vec<&str> = charts.iter().map(|c| c.stem.as_str()).collect();
+    // One configuration with one value: nothing to compare.
+    assert_eq!(stems, ["hit-rate", "backend-load", "staleness-cdf"]);
+    for c in &charts {
+        assert!(c.svg.contains("no data"), "{}", c.stem);
+        assert!(c.png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    }
+}
+
+#[test]
+fn ticks_are_short() {
+    assert_eq!(tick(0.0), "0");
+    assert_eq!(tick(0.25), "0.25");
+    assert_eq!(tick(2.5), "2.5");
+    assert_eq!(tick(350.0), "350");
+    assert_eq!(tick(25_000.0), "25k");
+    assert_eq!(tick(2_500_000.0), "2.5M");
+}
+
+#[test]
+fn long_names_keep_both_ends() {
+    assert_eq!(shorten("short", 10), "short");
+    assert_eq!(shorten("ttl=3600,size=6.1", 11), "ttl=3…e=6.1");
+    assert_eq!(shorten("ttl=3600,size=6.1", 11).chars().count(), 11);
+}
