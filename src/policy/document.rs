@@ -96,8 +96,49 @@ impl PolicyDocument {
         PolicyDocument::parse(&path.display().to_string(), &bytes).map_err(PolicyError::Invalid)
     }
 
-    /// Parses a policy document from `text`; `source_name` names it in errors.
+    /// Parses a policy document from `text`, plain or as the AWS CLI prints it
+    /// (`PolicyVersion.Document`, `PolicyDocument`, either possibly URL-encoded);
+    /// `source_name` names it in errors.
     pub fn parse(source_name: &str, text: &[u8]) -> Result<PolicyDocument, InvalidPolicy> {
+        use super::envelope::{Found, find, line_col};
+        match find(text) {
+            Found::Plain => PolicyDocument::parse_plain(source_name, text),
+            Found::Inline { offset, len, path } => {
+                PolicyDocument::parse_plain(source_name, &text[offset..offset + len]).map_err(
+                    |mut e| {
+                        // Back to the file's own lines and columns.
+                        let (line, column) = line_col(text, offset);
+                        if e.line == 1 {
+                            e.column += column - 1;
+                        }
+                        if e.line > 0 {
+                            e.line += line - 1;
+                        }
+                        e.path = join(path, &e.path);
+                        e
+                    },
+                )
+            }
+            Found::Text { text: inner, path } => {
+                let name = format!("{source_name} ({path}, decoded)");
+                PolicyDocument::parse_plain(&name, inner.as_bytes()).map_err(|mut e| {
+                    e.path = join(path, &e.path);
+                    e
+                })
+            }
+            Found::Malformed { path } => Err(InvalidPolicy {
+                source_name: source_name.to_owned(),
+                line: 0,
+                column: 0,
+                path: path.to_owned(),
+                message: "expected the policy document: a JSON object, or a string holding \
+                          one (URL-encoded, as the IAM API returns it)"
+                    .to_owned(),
+            }),
+        }
+    }
+
+    fn parse_plain(source_name: &str, text: &[u8]) -> Result<PolicyDocument, InvalidPolicy> {
         let invalid = |line, column, path: String, message: String| InvalidPolicy {
             source_name: source_name.to_owned(),
             line,
@@ -130,6 +171,15 @@ impl PolicyDocument {
         de.end()
             .map_err(|e| invalid(e.line(), e.column(), String::new(), message_of(&e)))?;
         Ok(doc)
+    }
+}
+
+/// `outer.inner`, or `outer` alone.
+fn join(outer: &str, inner: &str) -> String {
+    if inner.is_empty() {
+        outer.to_owned()
+    } else {
+        format!("{outer}.{inner}")
     }
 }
 

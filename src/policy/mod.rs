@@ -9,6 +9,7 @@
 mod condition;
 mod context;
 mod document;
+mod envelope;
 mod error;
 mod eval;
 pub mod operator;

@@ -1,8 +1,10 @@
 //! Policy engine tests: examples from the AWS documentation (each with its source,
 //! `aws_examples`), load-time errors with their locations (`errors`), and property tests
-//! holding the compiled engine to the reference evaluator (`differential`). Shared
+//! holding the compiled engine to the reference evaluator (`differential`), policies as
+//! the AWS CLI prints them (`aws_cli`). Shared
 //! helpers live here.
 
+mod aws_cli;
 mod aws_examples;
 mod differential;
 mod errors;
