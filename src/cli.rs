@@ -65,6 +65,27 @@ pub enum Command {
     /// Work with IAM policy documents.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Turn deployed configuration into scenario text.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+/// `cachegate import ...`
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Print the scenario `[stage]` section equivalent to a deployed stage: the JSON
+    /// `aws apigateway get-stage` prints, or an `AWS::ApiGateway::Stage` resource of a
+    /// CloudFormation template (JSON or YAML).
+    ///
+    /// Exit status: 0 imported, 2 error.
+    Stage {
+        /// The stage file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The stage resource's logical id, when the template has several.
+        #[arg(long, value_name = "LOGICAL_ID")]
+        resource: Option<String>,
+    },
 }
 
 /// `cachegate policy ...`
@@ -173,6 +194,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Policy(PolicyCommand::Eval(args)) => policy_eval(&args, out),
         Command::Policy(PolicyCommand::Check { files }) => policy_check(&files, out),
         Command::Validate { files } => validate(&files, out),
+        Command::Import(ImportCommand::Stage { file, resource }) => {
+            let stage = crate::import::load_stage(&file, resource.as_deref())?;
+            out.write_all(stage.to_toml(&file).as_bytes())?;
+            Ok(0)
+        }
         Command::Run(args) => crate::run::run(&args, out),
         Command::Merge {
             folders,

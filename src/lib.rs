@@ -7,11 +7,13 @@
 //! settings, cache key, `max-age=0`, IAM `execute-api:InvalidateCache`, the
 //! unauthorized-handling strategy) against the stage [`cache`]; [`metrics`] stream into
 //! the [`report`] files; [`run`] ties them together for `cachegate run`, and [`cli`] is
-//! the command line. Simulated [`time`] is integer microseconds.
+//! the command line. [`import`] reads the deployed stage (get-stage JSON, CloudFormation)
+//! into scenario form. Simulated [`time`] is integer microseconds.
 
 pub mod cache;
 pub mod cli;
 pub mod gateway;
+pub mod import;
 pub mod metrics;
 pub mod policy;
 pub mod report;

@@ -95,7 +95,10 @@ mod tests {
 
     #[test]
     fn plain_documents_are_not_envelopes() {
-        assert_eq!(find(br#"{"Version":"2012-10-17","Statement":[]}"#), Found::Plain);
+        assert_eq!(
+            find(br#"{"Version":"2012-10-17","Statement":[]}"#),
+            Found::Plain
+        );
         assert_eq!(find(b"not json"), Found::Plain);
     }
 

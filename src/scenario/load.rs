@@ -72,6 +72,9 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
     for k in ["variants", "checks", "sweep", "rank_by"] {
         base.remove(k);
     }
+    if let Err(e) = resolve_stage_file(&mut base, dir) {
+        problems.add(at("stage_file"), e);
+    }
     // No variants: the file itself is the one variant, `base`.
     let implicit = [toml::Table::from_iter([(
         "name".to_owned(),
@@ -128,8 +131,21 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
             }
         }
         let overlay_changes = changes(&overlay);
+        // A variant with its own `stage_file` runs exactly that stage (plus its own
+        // `[stage]` fields), not the file's stage with changes.
+        let own_stage = if overlay.contains_key("stage_file") {
+            if let Err(e) = resolve_stage_file(&mut overlay, dir) {
+                problems.add(vp.key("stage_file"), format!("variant `{name}`: {e}"));
+            }
+            overlay.get("stage").cloned()
+        } else {
+            None
+        };
         let mut merged = base.clone();
         merge(&mut merged, &overlay);
+        if let Some(stage) = own_stage {
+            merged.insert("stage".into(), stage);
+        }
         // Every combination of the sweep's values, first axis slowest.
         let combinations: usize = axes.iter().map(|(_, a)| a.values.len()).product();
         for combo in 0..combinations {
@@ -230,6 +246,39 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
         .collect();
     located.sort_by_key(|p| (p.line, p.column));
     Err(invalid(located))
+}
+
+/// Replaces `stage_file` in `table` by the `[stage]` it imports, with the table's own
+/// `[stage]` fields merged over it. On error the stage is left as the table has it (or
+/// empty), so the one problem is not echoed as a missing `[stage]`.
+fn resolve_stage_file(table: &mut toml::Table, dir: &Path) -> Result<(), String> {
+    let Some(file) = table.remove("stage_file") else {
+        return Ok(());
+    };
+    let result = import_stage_file(table, &file, dir);
+    if result.is_err() {
+        table
+            .entry("stage")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    }
+    result
+}
+
+fn import_stage_file(
+    table: &mut toml::Table,
+    file: &toml::Value,
+    dir: &Path,
+) -> Result<(), String> {
+    let file = file
+        .as_str()
+        .ok_or("expected the path of a stage file (get-stage JSON or a CloudFormation template)")?;
+    let imported = crate::import::load_stage(&dir.join(file), None).map_err(|e| e.to_string())?;
+    let mut stage = imported.to_table();
+    if let Some(toml::Value::Table(own)) = table.get("stage") {
+        merge(&mut stage, own);
+    }
+    table.insert("stage".into(), toml::Value::Table(stage));
+    Ok(())
 }
 
 fn serde_path(path: &serde_path_to_error::Path) -> FieldPath {

@@ -23,7 +23,15 @@ pub struct RawScenario {
     pub window: Option<String>,
     pub replications: Option<u32>,
     pub api: RawApi,
-    pub stage: RawStage,
+    /// `[stage]`; with `stage_file`, merged over the imported stage (see `load`).
+    #[serde(default)]
+    pub stage: Option<RawStage>,
+    /// `stage_file = "..."`: the stage as deployed (get-stage JSON or a CloudFormation
+    /// template), resolved into `[stage]` before each configuration is validated.
+    #[serde(default)]
+    #[allow(dead_code)]
+    // Read from the TOML table by `load`; here so the shape check accepts it.
+    pub stage_file: Option<String>,
     #[serde(default)]
     pub model: RawModel,
     #[serde(default)]
@@ -63,6 +71,8 @@ pub struct RawApi {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStage {
+    /// Off unless set, as in API Gateway.
+    #[serde(default)]
     pub cache_cluster_enabled: bool,
     pub cache_cluster_size: Option<String>,
     #[serde(default)]

@@ -9,7 +9,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use super::error::{FieldPath, at};
-use super::raw::{RawClient, RawEvent, RawParameter, RawResource, RawScenario};
+use super::raw::{RawClient, RawEvent, RawParameter, RawResource, RawScenario, RawStage};
 use super::shapes::{latency_dist, popularity, size_dist};
 use super::{
     Arrival, ClientModel, Popularity, ResourceModel, Scenario, StageAction, StageEvent, units,
@@ -96,7 +96,22 @@ pub(super) fn build(
 
     // The cache.
     let stage_path = at("stage");
-    let cluster_size = match &raw.stage.cache_cluster_size {
+    let missing_stage = RawStage {
+        cache_cluster_enabled: false,
+        cache_cluster_size: None,
+        method_settings: Default::default(),
+    };
+    let stage = match &raw.stage {
+        Some(s) => s,
+        None => {
+            p.add(
+                stage_path.clone(),
+                "missing: give a `[stage]` table, or `stage_file = \"...\"` naming the stage as deployed",
+            );
+            &missing_stage
+        }
+    };
+    let cluster_size = match &stage.cache_cluster_size {
         Some(s) => p.check(
             &stage_path.key("cache_cluster_size"),
             ClusterSize::parse(s).ok_or_else(|| {
@@ -106,7 +121,7 @@ pub(super) fn build(
                 )
             }),
         ),
-        None if raw.stage.cache_cluster_enabled => {
+        None if stage.cache_cluster_enabled => {
             p.add(
                 stage_path.key("cache_cluster_size"),
                 format!(
@@ -152,7 +167,7 @@ pub(super) fn build(
 
     // Method settings.
     let ms_path = stage_path.key("method_settings");
-    for (key, setting) in &raw.stage.method_settings {
+    for (key, setting) in &stage.method_settings {
         let kp = ms_path.key(key);
         if let Some(ttl) = setting.cache_ttl_in_seconds {
             if ttl > 3600 {
@@ -199,8 +214,8 @@ pub(super) fn build(
             stage: raw.api.stage.clone(),
         },
         stage: StageSettings {
-            cache_cluster_enabled: raw.stage.cache_cluster_enabled,
-            method_settings: raw.stage.method_settings.clone(),
+            cache_cluster_enabled: stage.cache_cluster_enabled,
+            method_settings: stage.method_settings.clone(),
         },
         cache: CacheConfig {
             capacity_bytes,

@@ -83,8 +83,8 @@ fn errors_point_into_the_file_as_written() {
             .starts_with("r.json (PolicyDocument, decoded):1:"),
         "{err}"
     );
-    let missing = PolicyDocument::parse("m.json", br#"{"PolicyVersion": {"VersionId": "v1"}}"#)
-        .unwrap_err();
+    let missing =
+        PolicyDocument::parse("m.json", br#"{"PolicyVersion": {"VersionId": "v1"}}"#).unwrap_err();
     assert_eq!(
         missing.to_string(),
         "m.json: PolicyVersion.Document: expected the policy document: a JSON object, or a string holding one (URL-encoded, as the IAM API returns it)"

@@ -1,0 +1,291 @@
+//! CloudFormation: an `AWS::ApiGateway::Stage` resource's `CacheClusterEnabled`,
+//! `CacheClusterSize` and `MethodSettings` (`ResourcePath` with `~1` for `/`,
+//! `HttpMethod`, `CachingEnabled`, `CacheTtlInSeconds`), from a JSON or YAML template.
+//! YAML's short-form intrinsics (`!Ref`, `!Sub`, `!GetAtt`...) read as their long form;
+//! a `Ref` to a template parameter takes the parameter's `Default`; other intrinsics
+//! cannot be evaluated offline and are reported with their field path.
+
+use serde_json::{Map, Value};
+
+use super::get_stage::expected;
+use super::{ImportedStage, Source, check_size, check_ttl, settings_key};
+use crate::gateway::MethodSetting;
+
+type Problem = (String, String);
+
+const STAGE: &str = "AWS::ApiGateway::Stage";
+
+/// A YAML template as the JSON one it stands for.
+pub(super) fn from_yaml(y: yaml_serde::Value) -> Value {
+    use yaml_serde::Value as Y;
+    match y {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or(Value::Null, Value::Number)
+            }
+        }
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(from_yaml).collect()),
+        Y::Mapping(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Y::String(s) => s,
+                        other => yaml_serde::to_string(&other)
+                            .unwrap_or_default()
+                            .trim()
+                            .to_owned(),
+                    };
+                    (key, from_yaml(v))
+                })
+                .collect(),
+        ),
+        Y::Tagged(t) => {
+            let name = t.tag.to_string();
+            let name = name.trim_start_matches('!');
+            let value = from_yaml(t.value);
+            let (key, value) = match (name, value) {
+                ("Ref", v) => ("Ref".to_owned(), v),
+                ("GetAtt", Value::String(s)) => (
+                    "Fn::GetAtt".to_owned(),
+                    Value::Array(s.splitn(2, '.').map(|p| Value::String(p.into())).collect()),
+                ),
+                (other, v) => (format!("Fn::{other}"), v),
+            };
+            Value::Object(Map::from_iter([(key, value)]))
+        }
+    }
+}
+
+/// The stage resource of a template (or a lone resource), picked by `logical_id` when
+/// there are several.
+pub(super) fn stage(template: &Value, logical_id: Option<&str>) -> Result<ImportedStage, Problem> {
+    let empty = Map::new();
+    let params = template
+        .get("Parameters")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty);
+    let (id, resource, base) = match template.get("Resources") {
+        None => ("(the resource)".to_owned(), template, String::new()),
+        Some(Value::Object(resources)) => {
+            let stages: Vec<(&String, &Value)> = resources
+                .iter()
+                .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some(STAGE))
+                .collect();
+            let picked = match (logical_id, stages.as_slice()) {
+                (Some(want), _) => stages.iter().find(|(id, _)| *id == want).ok_or_else(|| {
+                    (
+                        "Resources".to_owned(),
+                        format!(
+                            "no {STAGE} resource named `{want}`; the template has {}",
+                            names(&stages)
+                        ),
+                    )
+                })?,
+                (None, [one]) => one,
+                (None, []) => {
+                    return Err((
+                        "Resources".into(),
+                        format!("the template has no {STAGE} resource"),
+                    ));
+                }
+                (None, _) => {
+                    return Err((
+                        "Resources".into(),
+                        format!(
+                            "the template has several {STAGE} resources ({}); pick one with --resource",
+                            names(&stages)
+                        ),
+                    ));
+                }
+            };
+            (
+                picked.0.clone(),
+                picked.1,
+                format!("Resources.{}.", picked.0),
+            )
+        }
+        Some(v) => return Err(("Resources".into(), expected("an object", v))),
+    };
+    if resource.get("Type").and_then(Value::as_str) != Some(STAGE) {
+        return Err((
+            format!("{base}Type"),
+            format!(
+                "expected \"{STAGE}\", got {}",
+                resource
+                    .get("Type")
+                    .map_or("nothing".into(), |t| t.to_string())
+            ),
+        ));
+    }
+    let props = match resource.get("Properties") {
+        Some(Value::Object(p)) => p,
+        None => &empty,
+        Some(v) => return Err((format!("{base}Properties"), expected("an object", v))),
+    };
+    let at = |field: &str| format!("{base}Properties.{field}");
+    let get = |field: &str| -> Result<Option<Value>, Problem> {
+        props
+            .get(field)
+            .map(|v| resolve(v, params).map_err(|m| (at(field), m)))
+            .transpose()
+    };
+    let cache_cluster_enabled = match get("CacheClusterEnabled")? {
+        None => false,
+        Some(v) => {
+            boolean(&v).ok_or_else(|| (at("CacheClusterEnabled"), expected("true or false", &v)))?
+        }
+    };
+    let cache_cluster_size = match get("CacheClusterSize")? {
+        None => None,
+        Some(v) => {
+            let s = scalar_text(&v).ok_or_else(|| {
+                (
+                    at("CacheClusterSize"),
+                    expected("a size such as \"0.5\"", &v),
+                )
+            })?;
+            check_size(&s).map_err(|m| (at("CacheClusterSize"), m))?;
+            Some(s)
+        }
+    };
+    let mut method_settings = std::collections::BTreeMap::new();
+    match get("MethodSettings")? {
+        None => {}
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let at_i = |field: &str| at(&format!("MethodSettings[{i}].{field}"));
+                let item =
+                    resolve(item, params).map_err(|m| (at(&format!("MethodSettings[{i}]")), m))?;
+                let Value::Object(fields) = &item else {
+                    return Err((
+                        at(&format!("MethodSettings[{i}]")),
+                        expected("an object", &item),
+                    ));
+                };
+                let field = |name: &str| -> Result<Option<Value>, Problem> {
+                    fields
+                        .get(name)
+                        .map(|v| resolve(v, params).map_err(|m| (at_i(name), m)))
+                        .transpose()
+                };
+                let text = |name: &str| -> Result<String, Problem> {
+                    match field(name)? {
+                        None => Ok("*".to_owned()),
+                        Some(v) => {
+                            scalar_text(&v).ok_or_else(|| (at_i(name), expected("a string", &v)))
+                        }
+                    }
+                };
+                let key = settings_key(&text("ResourcePath")?, &text("HttpMethod")?);
+                let caching_enabled =
+                    match field("CachingEnabled")? {
+                        None => None,
+                        Some(v) => Some(boolean(&v).ok_or_else(|| {
+                            (at_i("CachingEnabled"), expected("true or false", &v))
+                        })?),
+                    };
+                let cache_ttl_in_seconds = match field("CacheTtlInSeconds")? {
+                    None => None,
+                    Some(v) => {
+                        let n = integer(&v).ok_or_else(|| {
+                            (at_i("CacheTtlInSeconds"), expected("whole seconds", &v))
+                        })?;
+                        Some(check_ttl(n).map_err(|m| (at_i("CacheTtlInSeconds"), m))?)
+                    }
+                };
+                method_settings.insert(
+                    key,
+                    MethodSetting {
+                        caching_enabled,
+                        cache_ttl_in_seconds,
+                        ..MethodSetting::default()
+                    },
+                );
+            }
+        }
+        Some(v) => return Err((at("MethodSettings"), expected("a list", &v))),
+    }
+    Ok(ImportedStage {
+        source: Source::CloudFormation(id),
+        cache_cluster_enabled,
+        cache_cluster_size,
+        method_settings,
+    })
+}
+
+fn names(stages: &[(&String, &Value)]) -> String {
+    if stages.is_empty() {
+        return "none".into();
+    }
+    stages
+        .iter()
+        .map(|(id, _)| format!("`{id}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `v` with a `Ref` to a template parameter replaced by its `Default`.
+fn resolve(v: &Value, params: &Map<String, Value>) -> Result<Value, String> {
+    let Value::Object(m) = v else {
+        return Ok(v.clone());
+    };
+    if m.len() != 1 {
+        return Ok(v.clone());
+    }
+    let (k, arg) = m
+        .iter()
+        .next()
+        .map(|(k, a)| (k.as_str(), a))
+        .unwrap_or(("", v));
+    match k {
+        "Ref" => {
+            let name = arg.as_str().unwrap_or_default();
+            match params.get(name).and_then(|p| p.get("Default")) {
+                Some(d) => Ok(d.clone()),
+                None => Err(format!(
+                    "`Ref: {name}` has no parameter Default to take; write the value, or give the parameter a Default"
+                )),
+            }
+        }
+        k if k.starts_with("Fn::") => Err(format!(
+            "`{k}` cannot be evaluated without deploying the template; write the value"
+        )),
+        _ => Ok(v.clone()),
+    }
+}
+
+/// CloudFormation takes `true`, `"true"` and `"True"` alike.
+fn boolean(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+fn integer(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A string, or a number written as YAML/JSON reads it (`CacheClusterSize: 0.5`).
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}

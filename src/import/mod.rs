@@ -1,0 +1,256 @@
+//! Importing the live stage configuration: the JSON `aws apigateway get-stage` prints,
+//! or an `AWS::ApiGateway::Stage` resource of a CloudFormation template (JSON or YAML),
+//! turned into the scenario's `[stage]` section (`cachegate import stage`, or
+//! `stage_file = "..."` in a scenario). Only the cache settings are read; everything else
+//! in the file (logging, throttling, tags...) is ignored. Method-setting keys are
+//! normalised to the scenario's spelling: `~1` decoded to `/`, the leading `/` trimmed
+//! (`/~1pets~1{petId}` + `GET` -> `pets/{petId}/GET`).
+
+mod cloudformation;
+mod get_stage;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::cache::ClusterSize;
+use crate::gateway::{MethodSetting, UnauthorizedStrategy};
+
+/// Why a stage file could not be imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file could not be read.
+    #[error("{}: cannot read the file: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not what it should be.
+    #[error("{}: {path}{}{message}", file.display(), if path.is_empty() { "" } else { ": " })]
+    Invalid {
+        /// The file.
+        file: PathBuf,
+        /// The field path, e.g. `methodSettings."*/*".cacheTtlInSeconds`.
+        path: String,
+        /// What was expected.
+        message: String,
+    },
+}
+
+/// Where an imported stage came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// `aws apigateway get-stage` output, with the stage's name when it has one.
+    GetStage(Option<String>),
+    /// A CloudFormation template's stage resource, by logical id.
+    CloudFormation(String),
+}
+
+/// The cache settings of a deployed stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedStage {
+    /// What the file was.
+    pub source: Source,
+    /// `cacheClusterEnabled`.
+    pub cache_cluster_enabled: bool,
+    /// `cacheClusterSize`.
+    pub cache_cluster_size: Option<String>,
+    /// `methodSettings`, keyed as the scenario spells them.
+    pub method_settings: BTreeMap<String, MethodSetting>,
+}
+
+impl ImportedStage {
+    /// The `[stage]` table, as a scenario has it.
+    pub fn to_table(&self) -> toml::Table {
+        let mut stage = toml::Table::new();
+        stage.insert(
+            "cache_cluster_enabled".into(),
+            self.cache_cluster_enabled.into(),
+        );
+        if let Some(size) = &self.cache_cluster_size {
+            stage.insert("cache_cluster_size".into(), size.clone().into());
+        }
+        let mut settings = toml::Table::new();
+        for (key, s) in &self.method_settings {
+            let mut t = toml::Table::new();
+            if let Some(v) = s.caching_enabled {
+                t.insert("caching_enabled".into(), v.into());
+            }
+            if let Some(v) = s.cache_ttl_in_seconds {
+                t.insert("cache_ttl_in_seconds".into(), i64::from(v).into());
+            }
+            if let Some(v) = s.require_authorization_for_cache_control {
+                t.insert("require_authorization_for_cache_control".into(), v.into());
+            }
+            if let Some(v) = s.unauthorized_cache_control_header_strategy {
+                t.insert(
+                    "unauthorized_cache_control_header_strategy".into(),
+                    v.as_str().into(),
+                );
+            }
+            settings.insert(key.clone(), t.into());
+        }
+        if !settings.is_empty() {
+            stage.insert("method_settings".into(), settings.into());
+        }
+        stage
+    }
+
+    /// The `[stage]` section as TOML text, with a comment saying where it came from.
+    pub fn to_toml(&self, file: &Path) -> String {
+        let from = match &self.source {
+            Source::GetStage(Some(name)) => {
+                format!("`aws apigateway get-stage` output for stage \"{name}\"")
+            }
+            Source::GetStage(None) => "`aws apigateway get-stage` output".to_owned(),
+            Source::CloudFormation(id) => {
+                format!("the AWS::ApiGateway::Stage resource `{id}` of a CloudFormation template")
+            }
+        };
+        let mut out = format!("# Imported from {} ({from}).\n", file.display());
+        if matches!(self.source, Source::CloudFormation(_)) {
+            out.push_str(
+                "# CloudFormation's MethodSetting has no RequireAuthorizationForCacheControl or\n\
+                 # UnauthorizedCacheControlHeaderStrategy: API Gateway's defaults (true and\n\
+                 # SUCCEED_WITH_RESPONSE_HEADER) apply unless you set them below.\n",
+            );
+        }
+        let mut root = toml::Table::new();
+        root.insert("stage".into(), self.to_table().into());
+        // A table of tables and plain values always serialises.
+        out.push_str(&toml::to_string(&root).unwrap_or_default());
+        out
+    }
+}
+
+/// Reads a stage file: get-stage JSON, or a CloudFormation template (JSON or YAML) or a
+/// single stage resource of one. `logical_id` picks the stage resource when a template
+/// has several.
+pub fn load_stage(path: &Path, logical_id: Option<&str>) -> Result<ImportedStage, ImportError> {
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_stage(path, &bytes, logical_id)
+}
+
+/// [`load_stage`] on text already read; `path` names it in errors.
+pub fn parse_stage(
+    path: &Path,
+    bytes: &[u8],
+    logical_id: Option<&str>,
+) -> Result<ImportedStage, ImportError> {
+    let invalid = |p: &str, m: String| ImportError::Invalid {
+        file: path.to_owned(),
+        path: p.to_owned(),
+        message: m,
+    };
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| invalid("", "the file is not UTF-8 text".into()))?;
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(json_error) => {
+            // Not JSON: CloudFormation YAML, with its short-form intrinsic tags.
+            if text.trim_start().starts_with('{') {
+                return Err(invalid(
+                    "",
+                    format!(
+                        "not valid JSON: {json_error} (expected `aws apigateway get-stage` output or a CloudFormation template)"
+                    ),
+                ));
+            }
+            match yaml_serde::from_str::<yaml_serde::Value>(text) {
+                Ok(y) => cloudformation::from_yaml(y),
+                Err(e) => {
+                    return Err(invalid(
+                        "",
+                        format!(
+                            "neither JSON nor YAML: {e} (expected `aws apigateway get-stage` output or a CloudFormation template)"
+                        ),
+                    ));
+                }
+            }
+        }
+    };
+    let serde_json::Value::Object(map) = &value else {
+        return Err(invalid(
+            "",
+            "expected an object: `aws apigateway get-stage` output or a CloudFormation template"
+                .into(),
+        ));
+    };
+    if map.contains_key("Resources") || map.get("Type").is_some_and(|t| t.is_string()) {
+        cloudformation::stage(&value, logical_id).map_err(|(p, m)| invalid(&p, m))
+    } else if [
+        "cacheClusterEnabled",
+        "methodSettings",
+        "stageName",
+        "deploymentId",
+    ]
+    .iter()
+    .any(|k| map.contains_key(*k))
+    {
+        get_stage::stage(map).map_err(|(p, m)| invalid(&p, m))
+    } else {
+        Err(invalid(
+            "",
+            "neither `aws apigateway get-stage` output (no cacheClusterEnabled, methodSettings or stageName) nor a CloudFormation template (no Resources)".into(),
+        ))
+    }
+}
+
+/// A method-settings key as the scenario spells it: `~1` decoded to `/` (and `~0` to
+/// `~`), the leading `/` of the resource path trimmed; `*/*` stays.
+pub(crate) fn settings_key(resource_path: &str, method: &str) -> String {
+    // CloudFormation writes `/` then the escaped path (`/~1pets~1{petId}`); get-stage
+    // keys are the escaped path alone (`~1pets~1{petId}`) or plain (`pets/{petId}`).
+    let path = resource_path.strip_prefix('/').unwrap_or(resource_path);
+    let path = path.replace("~1", "/").replace("~0", "~");
+    let path = path.strip_prefix('/').unwrap_or(&path);
+    if path == "*" && method == "*" {
+        "*/*".to_owned()
+    } else {
+        format!("{path}/{}", method.to_ascii_uppercase())
+    }
+}
+
+/// A get-stage map key (`*/*`, `pets/{petId}/GET`, `~1pets~1{petId}/GET`) normalised.
+pub(crate) fn normalise_key(key: &str) -> String {
+    match key.rsplit_once('/') {
+        Some((path, method)) => settings_key(path, method),
+        None => key.to_owned(),
+    }
+}
+
+/// Checks a cluster size's spelling.
+pub(crate) fn check_size(size: &str) -> Result<(), String> {
+    ClusterSize::parse(size).map(|_| ()).ok_or_else(|| {
+        format!(
+            "unknown cache cluster size \"{size}\"; expected one of 0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237"
+        )
+    })
+}
+
+/// Checks a TTL.
+pub(crate) fn check_ttl(ttl: i64) -> Result<u32, String> {
+    u32::try_from(ttl)
+        .ok()
+        .filter(|t| *t <= 3_600)
+        .ok_or_else(|| format!("must be within 0..=3600 seconds, got {ttl}"))
+}
+
+/// Parses a strategy's AWS spelling.
+pub(crate) fn strategy(s: &str) -> Result<UnauthorizedStrategy, String> {
+    match s {
+        "FAIL_WITH_403" => Ok(UnauthorizedStrategy::FailWith403),
+        "SUCCEED_WITH_RESPONSE_HEADER" => Ok(UnauthorizedStrategy::SucceedWithResponseHeader),
+        "SUCCEED_WITHOUT_RESPONSE_HEADER" => Ok(UnauthorizedStrategy::SucceedWithoutResponseHeader),
+        other => Err(format!(
+            "unknown strategy \"{other}\"; expected FAIL_WITH_403, SUCCEED_WITH_RESPONSE_HEADER or SUCCEED_WITHOUT_RESPONSE_HEADER"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests;

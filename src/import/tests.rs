@@ -1,0 +1,227 @@
+//! Importers on files shaped as AWS prints and documents them: the `aws apigateway
+//! get-stage` example of the AWS CLI reference (with cache settings added as a cached
+//! stage prints them), the `AWS::ApiGateway::Stage` examples of the CloudFormation
+//! user guide (YAML and JSON), and files that are not what they claim to be.
+
+use std::path::Path;
+
+use super::*;
+
+fn parse(text: &str, id: Option<&str>) -> Result<ImportedStage, String> {
+    parse_stage(Path::new("stage.file"), text.as_bytes(), id).map_err(|e| e.to_string())
+}
+
+const GET_STAGE: &str = r#"{
+    "stageName": "prod",
+    "cacheClusterSize": "1.6",
+    "lastUpdatedDate": 1466802961,
+    "cacheClusterEnabled": true,
+    "cacheClusterStatus": "AVAILABLE",
+    "deploymentId": "rbh1fj",
+    "createdDate": 1466802961,
+    "tracingEnabled": false,
+    "methodSettings": {
+        "*/*": {
+            "metricsEnabled": false,
+            "dataTraceEnabled": false,
+            "throttlingBurstLimit": 5000,
+            "throttlingRateLimit": 10000.0,
+            "cachingEnabled": true,
+            "cacheTtlInSeconds": 300,
+            "cacheDataEncrypted": false,
+            "requireAuthorizationForCacheControl": true,
+            "unauthorizedCacheControlHeaderStrategy": "SUCCEED_WITH_RESPONSE_HEADER"
+        },
+        "~1pets~1{petId}/GET": {
+            "metricsEnabled": true,
+            "loggingLevel": "INFO",
+            "cachingEnabled": true,
+            "cacheTtlInSeconds": 60,
+            "requireAuthorizationForCacheControl": true,
+            "unauthorizedCacheControlHeaderStrategy": "FAIL_WITH_403"
+        }
+    },
+    "variables": {"env": "prod"}
+}"#;
+
+#[test]
+fn get_stage_output_imports_the_cache_settings() {
+    let s = parse(GET_STAGE, None).unwrap();
+    assert_eq!(s.source, Source::GetStage(Some("prod".into())));
+    assert!(s.cache_cluster_enabled);
+    assert_eq!(s.cache_cluster_size.as_deref(), Some("1.6"));
+    let all = s.method_settings["*/*"];
+    assert_eq!(all.cache_ttl_in_seconds, Some(300));
+    assert_eq!(all.caching_enabled, Some(true));
+    let pets = s.method_settings["pets/{petId}/GET"];
+    assert_eq!(pets.cache_ttl_in_seconds, Some(60));
+    assert_eq!(
+        pets.unauthorized_cache_control_header_strategy,
+        Some(UnauthorizedStrategy::FailWith403)
+    );
+    // The printed section is a scenario's [stage], and reads back the same.
+    let text = s.to_toml(Path::new("prod.json"));
+    assert!(text.starts_with("# Imported from prod.json (`aws apigateway get-stage` output for stage \"prod\").\n[stage]\n"));
+    let back: toml::Table = toml::from_str(&text).unwrap();
+    assert_eq!(back["stage"], toml::Value::Table(s.to_table()));
+    assert!(text.contains("[stage.method_settings.\"pets/{petId}/GET\"]\n"));
+}
+
+#[test]
+fn the_cli_reference_example_without_cache_imports_as_disabled() {
+    let s = parse(
+        r#"{"stageName": "dev", "cacheClusterSize": "0.5", "cacheClusterEnabled": false,
+            "cacheClusterStatus": "NOT_AVAILABLE", "deploymentId": "rbh1fj", "methodSettings": {}}"#,
+        None,
+    )
+    .unwrap();
+    assert!(!s.cache_cluster_enabled);
+    assert!(s.method_settings.is_empty());
+}
+
+const TEMPLATE_YAML: &str = r#"AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  CacheSize:
+    Type: String
+    Default: '6.1'
+Resources:
+  MyRestApi:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Name: pets
+  Prod:
+    Type: AWS::ApiGateway::Stage
+    Properties:
+      StageName: Prod
+      Description: Prod Stage
+      RestApiId: !Ref MyRestApi
+      DeploymentId: !Ref TestDeployment
+      CacheClusterEnabled: true
+      CacheClusterSize: !Ref CacheSize
+      Variables:
+        Stack: Prod
+      MethodSettings:
+        - ResourcePath: /*
+          HttpMethod: '*'
+          CachingEnabled: true
+          CacheTtlInSeconds: 300
+        - ResourcePath: /
+          HttpMethod: GET
+          MetricsEnabled: 'true'
+          DataTraceEnabled: 'false'
+        - ResourcePath: /~1pets~1{petId}
+          HttpMethod: GET
+          CachingEnabled: 'true'
+          CacheTtlInSeconds: '120'
+          ThrottlingBurstLimit: '555'
+"#;
+
+#[test]
+fn a_cloudformation_yaml_stage_imports_with_parameters_resolved() {
+    let s = parse(TEMPLATE_YAML, None).unwrap();
+    assert_eq!(s.source, Source::CloudFormation("Prod".into()));
+    assert!(s.cache_cluster_enabled);
+    assert_eq!(
+        s.cache_cluster_size.as_deref(),
+        Some("6.1"),
+        "Ref to a parameter's Default"
+    );
+    assert_eq!(
+        s.method_settings.keys().collect::<Vec<_>>(),
+        ["*/*", "/GET", "pets/{petId}/GET"]
+    );
+    assert_eq!(
+        s.method_settings["pets/{petId}/GET"].cache_ttl_in_seconds,
+        Some(120)
+    );
+    assert_eq!(s.method_settings["/GET"], MethodSetting::default());
+    let text = s.to_toml(Path::new("t.yaml"));
+    assert!(
+        text.contains("CloudFormation's MethodSetting has no RequireAuthorizationForCacheControl")
+    );
+}
+
+#[test]
+fn a_cloudformation_json_stage_imports() {
+    let json = r#"{"Resources": {"Stage": {"Type": "AWS::ApiGateway::Stage", "Properties": {
+        "StageName": "v1", "RestApiId": {"Ref": "Api"}, "CacheClusterEnabled": "true", "CacheClusterSize": "0.5",
+        "MethodSettings": [{"ResourcePath": "/~1orders~1{id}", "HttpMethod": "GET", "CachingEnabled": false}]}}}}"#;
+    let s = parse(json, None).unwrap();
+    assert!(s.cache_cluster_enabled);
+    assert_eq!(
+        s.method_settings["orders/{id}/GET"].caching_enabled,
+        Some(false)
+    );
+}
+
+#[test]
+fn files_that_are_not_stages_are_refused_with_the_reason() {
+    let policy = r#"{"Version": "2012-10-17", "Statement": []}"#;
+    assert!(parse(policy, None).unwrap_err().starts_with(
+        "stage.file: neither `aws apigateway get-stage` output (no cacheClusterEnabled, methodSettings or stageName) nor a CloudFormation template (no Resources)"
+    ));
+    assert!(
+        parse("{\"stageName\": ", None)
+            .unwrap_err()
+            .starts_with("stage.file: not valid JSON: ")
+    );
+    assert!(
+        parse("a: [b", None)
+            .unwrap_err()
+            .starts_with("stage.file: neither JSON nor YAML: ")
+    );
+    let no_stage = "Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n";
+    assert_eq!(
+        parse(no_stage, None).unwrap_err(),
+        "stage.file: Resources: the template has no AWS::ApiGateway::Stage resource"
+    );
+    let two = TEMPLATE_YAML.replace(
+        "  MyRestApi:\n    Type: AWS::ApiGateway::RestApi",
+        "  Beta:\n    Type: AWS::ApiGateway::Stage",
+    );
+    assert_eq!(
+        parse(&two, None).unwrap_err(),
+        "stage.file: Resources: the template has several AWS::ApiGateway::Stage resources (`Beta`, `Prod`); pick one with --resource"
+    );
+    assert_eq!(
+        parse(&two, Some("Prod")).unwrap().source,
+        Source::CloudFormation("Prod".into())
+    );
+    assert_eq!(
+        parse(&two, Some("Gamma")).unwrap_err(),
+        "stage.file: Resources: no AWS::ApiGateway::Stage resource named `Gamma`; the template has `Beta`, `Prod`"
+    );
+}
+
+#[test]
+fn bad_values_name_their_field() {
+    let ttl = GET_STAGE.replace("\"cacheTtlInSeconds\": 60", "\"cacheTtlInSeconds\": 7200");
+    assert_eq!(
+        parse(&ttl, None).unwrap_err(),
+        "stage.file: methodSettings.\"~1pets~1{petId}/GET\".cacheTtlInSeconds: must be within 0..=3600 seconds, got 7200"
+    );
+    let size = GET_STAGE.replace("\"1.6\"", "\"2.0\"");
+    assert!(
+        parse(&size, None)
+            .unwrap_err()
+            .starts_with("stage.file: cacheClusterSize: unknown cache cluster size \"2.0\"")
+    );
+    let strategy = GET_STAGE.replace("\"FAIL_WITH_403\"", "\"FAIL\"");
+    assert!(
+        parse(&strategy, None)
+            .unwrap_err()
+            .contains("unauthorizedCacheControlHeaderStrategy: unknown strategy \"FAIL\"")
+    );
+    let cond = TEMPLATE_YAML.replace(
+        "CacheClusterEnabled: true",
+        "CacheClusterEnabled: !If [IsProd, true, false]",
+    );
+    assert_eq!(
+        parse(&cond, None).unwrap_err(),
+        "stage.file: Resources.Prod.Properties.CacheClusterEnabled: `Fn::If` cannot be evaluated without deploying the template; write the value"
+    );
+    let no_default = TEMPLATE_YAML.replace("    Default: '6.1'\n", "");
+    assert!(parse(&no_default, None).unwrap_err().ends_with(
+        "Resources.Prod.Properties.CacheClusterSize: `Ref: CacheSize` has no parameter Default to take; write the value, or give the parameter a Default"
+    ));
+}
