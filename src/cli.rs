@@ -127,12 +127,14 @@ pub struct RunArgs {
     /// Replace an existing report folder.
     #[arg(long, conflicts_with = "resume")]
     pub force: bool,
-    /// Continue an interrupted run in an existing report folder: configurations whose
-    /// results were already written (for the same scenario, seed and settings) are not
-    /// simulated again. Also combines the parts written by `--shard` runs.
+    /// Continue an interrupted run in an existing report folder: configuration x
+    /// replication runs whose results were already written (for the same scenario, seed
+    /// and settings) are not simulated again. Also combines the parts written by
+    /// `--shard` runs.
     #[arg(long)]
     pub resume: bool,
-    /// Run only shard K of N (configurations i with i mod N = K-1, K from 1), writing
+    /// Run only shard K of N (configuration x replication runs u with u mod N = K-1,
+    /// numbered configuration-major, K from 1), writing
     /// their parts to the report folder (which may exist); a final run with `--resume`
     /// and the same other arguments combines all shards without simulating again.
     #[arg(long, value_name = "K/N", value_parser = parse_shard, conflicts_with = "force")]

@@ -78,67 +78,54 @@ fn run_study(
     )
     .with_context(|| format!("writing {}", parts.join("study.json").display()))?;
     let started = Instant::now();
-    let seconds = |c: &Configuration| {
-        (c.scenario.end().as_micros() / 1_000_000).max(1) * u64::from(c.scenario.replications)
-    };
-    let in_shard = |i: usize| {
-        args.shard
-            .is_none_or(|(k, n)| i as u64 % u64::from(n) == u64::from(k - 1))
-    };
-    let total: u64 = study
-        .configurations
-        .iter()
+    // The unit of work, of resuming and of sharding is one configuration x replication,
+    // numbered configuration-major: unit u is replication u mod R of configuration u / R.
+    let replications = u64::from(study.base().replications);
+    let units: Vec<(usize, u32)> = (0..study.configurations.len())
+        .flat_map(|i| (0..study.base().replications).map(move |r| (i, r)))
         .enumerate()
-        .filter(|&(i, _)| in_shard(i))
-        .map(|(_, c)| seconds(c))
+        .filter(|&(u, _)| {
+            args.shard
+                .is_none_or(|(k, n)| u as u64 % u64::from(n) == u64::from(k - 1))
+        })
+        .map(|(_, unit)| unit)
+        .collect();
+    let seconds = |c: &Configuration| (c.scenario.end().as_micros() / 1_000_000).max(1);
+    let total: u64 = units
+        .iter()
+        .map(|&(i, _)| seconds(&study.configurations[i]))
         .sum();
     let bar = progress_bar(total, args.quiet, study.name());
-    // Configurations (and within each, replications) run in parallel; each
-    // configuration's rows are written under parts/ as soon as it finishes, so an
-    // interrupted run keeps them and `--resume` reuses them. `collect` keeps the order,
-    // and each run owns its state, so the output does not depend on the thread count.
+    // Units run in parallel; each one's rows are written under parts/ as soon as it
+    // finishes, so an interrupted run keeps them and `--resume` reuses them. `collect`
+    // keeps the order, and each run owns its state, so the output does not depend on
+    // the thread count.
     let results = pool.install(|| {
-        study
-            .configurations
+        units
             .par_iter()
-            .enumerate()
-            .filter(|&(i, _)| in_shard(i))
-            .map(|(i, c)| {
-                let stem = parts.join(&record.stems[i]);
+            .map(|&(i, replication)| {
+                let c = &study.configurations[i];
+                let stem = parts.join(unit_stem(&record.stems[i], replication));
                 if args.resume || args.shard.is_some() {
                     if let Some(done) = read_part(&stem)? {
                         bar.inc(seconds(c));
                         return Ok(done);
                     }
                 }
-                let outputs = (0..c.scenario.replications)
-                    .into_par_iter()
-                    .map(|replication| {
-                        let mut shown = 0u64;
-                        sim::run(&c.scenario, replication, &mut |t| {
-                            let now = t.as_micros() / 1_000_000;
-                            bar.inc(now.saturating_sub(shown));
-                            shown = shown.max(now);
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .with_context(|| {
-                        format!("{}: setting up the gateway", c.scenario.source.display())
-                    })?;
+                let mut shown = 0u64;
+                let output = sim::run(&c.scenario, replication, &mut |t| {
+                    let now = t.as_micros() / 1_000_000;
+                    bar.inc(now.saturating_sub(shown));
+                    shown = shown.max(now);
+                })
+                .with_context(|| {
+                    format!("{}: setting up the gateway", c.scenario.source.display())
+                })?;
                 let part = Part {
-                    summary: outputs
-                        .iter()
-                        .map(|o| report::summary_row(&c.scenario, &c.name, o))
-                        .collect(),
-                    series: outputs
-                        .iter()
-                        .flat_map(|o| report::timeseries_rows(&c.scenario, &c.name, o))
-                        .collect(),
-                    staleness: outputs
-                        .iter()
-                        .flat_map(|o| report::staleness_rows(&c.name, o))
-                        .collect(),
-                    simulated: outputs.iter().map(|o| o.simulated_requests).sum(),
+                    summary: vec![report::summary_row(&c.scenario, &c.name, &output)],
+                    series: report::timeseries_rows(&c.scenario, &c.name, &output),
+                    staleness: report::staleness_rows(&c.name, &output),
+                    simulated: output.simulated_requests,
                 };
                 write_part(&stem, &part)?;
                 Ok(part)
@@ -149,10 +136,10 @@ fn run_study(
     if let Some((k, n)) = args.shard {
         writeln!(
             out,
-            "{}: shard {k}/{n}: {} of {} configuration(s) written to {}; when every shard is done, run again with --resume (same arguments, no --shard) to combine them",
+            "{}: shard {k}/{n}: {} of {} configuration x replication run(s) written to {}; when every shard is done, run again with --resume (same arguments, no --shard) to combine them",
             study.name(),
             results.len(),
-            study.configurations.len(),
+            study.configurations.len() as u64 * replications,
             parts.display()
         )?;
         return Ok(0);
@@ -161,7 +148,7 @@ fn run_study(
     if resumed > 0 {
         writeln!(
             out,
-            "{}: {resumed} configuration(s) resumed from {}",
+            "{}: {resumed} configuration x replication run(s) resumed from {}",
             study.name(),
             parts.display()
         )?;
@@ -175,7 +162,7 @@ fn run_study(
 struct StudyRecord {
     /// The manifest, but for what only finishing knows (checks' verdicts, wall time).
     manifest: Manifest,
-    /// Each configuration's part file stem, `NNN-<fingerprint>`.
+    /// Each configuration's part file stem, `NNN-<fingerprint>`; a replication's parts add `-rRRR`.
     stems: Vec<String>,
     /// The checks as written.
     checks: Vec<String>,
@@ -446,17 +433,20 @@ pub fn merge(
     let mut parts = Vec::new();
     let mut missing = Vec::new();
     for (stem, name) in record.stems.iter().zip(&record.manifest.configurations) {
-        let found = folders
-            .iter()
-            .map(|f| read_part(&f.join("parts").join(stem)))
-            .find_map(|r| r.transpose());
-        match found {
-            Some(part) => {
-                let part = part?;
-                write_part(&parts_dir.join(stem), &part)?;
-                parts.push(part);
+        for replication in 0..record.manifest.replications {
+            let stem = unit_stem(stem, replication);
+            let found = folders
+                .iter()
+                .map(|f| read_part(&f.join("parts").join(&stem)))
+                .find_map(|r| r.transpose());
+            match found {
+                Some(part) => {
+                    let part = part?;
+                    write_part(&parts_dir.join(&stem), &part)?;
+                    parts.push(part);
+                }
+                None => missing.push(format!("`{name}` replication {replication} ({stem})")),
             }
-            None => missing.push(format!("`{name}` ({stem})")),
         }
     }
     if !missing.is_empty() {
@@ -495,7 +485,12 @@ fn prepare_dir(dir: &Path, force: bool, resume: bool) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
 }
 
-/// One configuration's finished rows.
+/// The part file stem of one replication of the configuration whose stem is `stem`.
+fn unit_stem(stem: &str, replication: u32) -> String {
+    format!("{stem}-r{replication:03}")
+}
+
+/// One configuration x replication's finished rows.
 struct Part {
     summary: Vec<SummaryRow>,
     series: Vec<TimeseriesRow>,

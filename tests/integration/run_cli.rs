@@ -464,7 +464,7 @@ fn resume_reuses_finished_configurations_and_gives_the_same_bytes() {
     std::fs::remove_file(part).unwrap();
     run(resumed.path(), &["--resume"])
         .code(0)
-        .stdout(contains("3 configuration(s) resumed"));
+        .stdout(contains("7 configuration x replication run(s) resumed"));
     assert_same_report(
         &fresh.path().join("strategies"),
         &resumed.path().join("strategies"),
@@ -484,20 +484,22 @@ fn shards_combine_into_the_unsharded_report() {
     // As a batch system would: every shard writes into one shared folder.
     run(shared.path(), &["--shard", "1/3"])
         .code(0)
-        .stdout(contains("shard 1/3: 2 of 4 configuration(s)"));
+        .stdout(contains(
+            "shard 1/3: 3 of 8 configuration x replication run(s)",
+        ));
     run(shared.path(), &["--shard", "3/3"])
         .code(0)
-        .stdout(contains("shard 3/3: 1 of 4"));
+        .stdout(contains("shard 3/3: 2 of 8"));
     run(shared.path(), &["--shard", "2/3"])
         .code(0)
-        .stdout(contains("shard 2/3: 1 of 4"));
+        .stdout(contains("shard 2/3: 3 of 8"));
     assert!(
         !shared.path().join("strategies/summary.csv").exists(),
         "a shard writes parts only"
     );
     run(shared.path(), &["--resume"])
         .code(0)
-        .stdout(contains("4 configuration(s) resumed"));
+        .stdout(contains("8 configuration x replication run(s) resumed"));
     assert_same_report(
         &whole.path().join("strategies"),
         &shared.path().join("strategies"),
@@ -505,6 +507,42 @@ fn shards_combine_into_the_unsharded_report() {
     run(shared.path(), &["--shard", "4/3"])
         .code(2)
         .stderr(contains("expected K/N with 1 <= K <= N"));
+}
+
+#[test]
+fn shards_split_the_replications_of_a_single_configuration() {
+    let whole = tempfile::tempdir().unwrap();
+    let shared = tempfile::tempdir().unwrap();
+    let run = |out: &Path, extra: &[&str]| {
+        cachegate()
+            .args([
+                "run",
+                "scenarios/pets.toml",
+                "--duration",
+                "1m",
+                "--replications",
+                "3",
+                "--quiet",
+                "--out",
+            ])
+            .arg(out)
+            .args(extra)
+            .assert()
+    };
+    run(whole.path(), &[]).code(0);
+    run(shared.path(), &["--shard", "1/2"])
+        .code(0)
+        .stdout(contains("shard 1/2: 2 of 3"));
+    run(shared.path(), &["--shard", "2/2"])
+        .code(0)
+        .stdout(contains("shard 2/2: 1 of 3"));
+    run(shared.path(), &["--resume"])
+        .code(0)
+        .stdout(contains("3 configuration x replication run(s) resumed"));
+    assert_same_report(
+        &whole.path().join("pets-cache-busting"),
+        &shared.path().join("pets-cache-busting"),
+    );
 }
 
 #[test]
@@ -615,7 +653,7 @@ fn merge_finishes_a_report_from_shards_in_separate_folders() {
         .arg(merged.path())
         .assert()
         .code(2)
-        .stderr(contains("no folder holds the results of `fail-403`"));
+        .stderr(contains("no folder holds the results of `").and(contains("` replication 1 (")));
     cachegate()
         .arg("merge")
         .arg(shard(a.path()))
