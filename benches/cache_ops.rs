@@ -24,6 +24,7 @@ fn filled(n: u64, eviction: EvictionPolicy) -> StageCache<u64> {
         entry_overhead_bytes: 0,
         ttl_mode: TtlMode::Fixed,
         eviction,
+        capacity_unit: Default::default(),
     });
     for i in 0..n {
         c.insert(

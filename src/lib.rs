@@ -21,3 +21,4 @@ pub mod run;
 pub mod scenario;
 pub mod sim;
 pub mod time;
+pub mod trace;

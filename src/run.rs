@@ -119,7 +119,11 @@ fn run_study(
                     shown = shown.max(now);
                 })
                 .with_context(|| {
-                    format!("{}: setting up the gateway", c.scenario.source.display())
+                    format!(
+                        "{}: configuration `{}`",
+                        c.scenario.source.display(),
+                        c.name
+                    )
                 })?;
                 let part = Part {
                     summary: vec![report::summary_row(&c.scenario, &c.name, &output)],

@@ -36,6 +36,10 @@ pub enum TtlMode {
     Fixed,
     /// Each hit extends validity to `now + TTL`.
     Sliding,
+    /// Entries never expire (the TTL only decides whether a method is cached). API
+    /// Gateway has no such mode; it is for replaying traces against cache-simulator
+    /// results, which usually have no TTL.
+    Never,
 }
 
 impl TtlMode {
@@ -44,6 +48,7 @@ impl TtlMode {
         match self {
             TtlMode::Fixed => "fixed",
             TtlMode::Sliding => "sliding",
+            TtlMode::Never => "never",
         }
     }
 }
@@ -59,6 +64,19 @@ pub struct CacheConfig {
     pub ttl_mode: TtlMode,
     /// What is evicted to make room. Defaults to: lru.
     pub eviction: EvictionPolicy,
+    /// What `capacity_bytes` counts. Defaults to: bytes.
+    pub capacity_unit: CapacityUnit,
+}
+
+/// What a cache's capacity counts (`model.capacity_entries` sets `Entries`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CapacityUnit {
+    /// Bytes: each entry takes its response size plus the per-entry overhead.
+    #[default]
+    Bytes,
+    /// Entries: each entry takes 1, whatever its size (object-count capacity, as cache
+    /// simulators count it).
+    Entries,
 }
 
 /// Why an entry left the cache.
@@ -323,7 +341,10 @@ impl<V: Copy> StageCache<V> {
         if response_bytes > MAX_RESPONSE_BYTES {
             return Insert::Rejected(Rejection::OverMaxResponse);
         }
-        let bytes = response_bytes.saturating_add(self.config.entry_overhead_bytes);
+        let bytes = match self.config.capacity_unit {
+            CapacityUnit::Bytes => response_bytes.saturating_add(self.config.entry_overhead_bytes),
+            CapacityUnit::Entries => 1,
+        };
         if bytes > self.config.capacity_bytes {
             return Insert::Rejected(Rejection::OverCapacity);
         }
@@ -373,7 +394,11 @@ impl<V: Copy> StageCache<V> {
             key,
             Hot {
                 slot,
-                expires_at: now + ttl,
+                expires_at: if self.config.ttl_mode == TtlMode::Never {
+                    SimTime::MAX
+                } else {
+                    now + ttl
+                },
                 rank,
                 value,
             },

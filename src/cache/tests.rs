@@ -12,6 +12,7 @@ fn cache(capacity: u64, ttl_mode: TtlMode, eviction: EvictionPolicy) -> StageCac
         entry_overhead_bytes: 0,
         ttl_mode,
         eviction,
+        capacity_unit: Default::default(),
     })
 }
 
@@ -79,6 +80,7 @@ fn overhead_counts_against_capacity() {
         entry_overhead_bytes: 20,
         ttl_mode: TtlMode::Fixed,
         eviction: EvictionPolicy::Lru,
+        capacity_unit: Default::default(),
     });
     c.insert(t(0), K1, 30, TTL, 1);
     c.insert(t(0), K2, 30, TTL, 2);
@@ -330,6 +332,7 @@ proptest! {
             entry_overhead_bytes: overhead,
             ttl_mode: if sliding { TtlMode::Sliding } else { TtlMode::Fixed },
             eviction: if fifo { EvictionPolicy::Fifo } else { EvictionPolicy::Lru },
+            capacity_unit: Default::default(),
         };
         run_ops(config, &ops)?;
     }

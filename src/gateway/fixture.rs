@@ -76,6 +76,7 @@ pub fn pets_config(strategy: UnauthorizedStrategy, require_authorization: bool) 
             entry_overhead_bytes: 0,
             ttl_mode: TtlMode::Fixed,
             eviction: EvictionPolicy::Lru,
+            capacity_unit: Default::default(),
         },
         resources: vec![
             resource(

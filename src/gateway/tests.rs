@@ -334,6 +334,7 @@ fn unknown_cache_key_parameter_is_an_error() {
             entry_overhead_bytes: 0,
             ttl_mode: TtlMode::Fixed,
             eviction: EvictionPolicy::Lru,
+            capacity_unit: Default::default(),
         },
         resources: vec![ResourceConfig {
             path: "/pets/{petId}".into(),

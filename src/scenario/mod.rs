@@ -12,6 +12,7 @@ mod locate;
 mod raw;
 mod shapes;
 mod study;
+mod trace;
 mod units;
 mod validate;
 
@@ -172,6 +173,8 @@ pub struct Scenario {
     pub principals: Vec<Principal>,
     /// Client populations.
     pub clients: Vec<ClientModel>,
+    /// Recorded traces replayed beside the clients.
+    pub traces: Vec<crate::trace::TraceModel>,
     /// Stage events, in time order.
     pub events: Vec<StageEvent>,
 }
@@ -216,7 +219,14 @@ impl Scenario {
             ("ttl_mode", c.ttl_mode.as_str().to_owned()),
             ("eviction", c.eviction.as_str().to_owned()),
             ("coalesce_misses", self.coalesce_misses.to_string()),
-            ("capacity_bytes", c.capacity_bytes.to_string()),
+            match c.capacity_unit {
+                crate::cache::CapacityUnit::Bytes => {
+                    ("capacity_bytes", c.capacity_bytes.to_string())
+                }
+                crate::cache::CapacityUnit::Entries => {
+                    ("capacity_entries", c.capacity_bytes.to_string())
+                }
+            },
             ("entry_overhead_bytes", c.entry_overhead_bytes.to_string()),
             ("gateway_latency", self.gateway_latency.to_string()),
             (

@@ -39,7 +39,11 @@ pub struct RawScenario {
     pub resources: Vec<RawResource>,
     #[serde(default)]
     pub principals: BTreeMap<String, RawPrincipal>,
+    #[serde(default)]
     pub clients: Vec<RawClient>,
+    /// `[[traces]]`: recorded requests replayed beside (or instead of) the clients.
+    #[serde(default)]
+    pub traces: Vec<RawTrace>,
     #[serde(default)]
     pub events: Vec<RawEvent>,
     /// `[[variants]]`: each a partial scenario merged over this one (see `study`).
@@ -90,6 +94,9 @@ pub struct RawModel {
     #[serde(default)]
     pub coalesce_misses: bool,
     pub capacity_bytes: Option<u64>,
+    /// Capacity as a number of entries, whatever their size (for trace replay against
+    /// cache-simulator results).
+    pub capacity_entries: Option<u64>,
     #[serde(default)]
     pub entry_overhead_bytes: u64,
     pub gateway_latency: Option<String>,
@@ -113,7 +120,8 @@ pub struct RawResource {
     pub cache_namespace: Option<String>,
     #[serde(default)]
     pub parameters: Vec<RawParameter>,
-    pub keys: u64,
+    /// Required when a client requests the resource; traces bring their own keys.
+    pub keys: Option<u64>,
     pub popularity: Option<toml::Value>,
     pub response_bytes: toml::Value,
     pub backend_latency: toml::Value,
@@ -164,4 +172,49 @@ pub struct RawEvent {
     pub action: String,
     pub cache_cluster_size: Option<String>,
     pub capacity_bytes: Option<u64>,
+}
+
+/// `[[traces]]`: a recorded trace and how its records map to the model.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrace {
+    pub name: String,
+    pub file: String,
+    pub format: String,
+    pub compression: Option<String>,
+    pub start: Option<String>,
+    pub max_bad_lines: Option<u64>,
+    pub principal: Option<String>,
+    /// A share of requests (number), or `{ field = "...", equals | contains = "..." }`.
+    pub max_age_zero: Option<toml::Value>,
+    /// Id formats: the resource (`"GET /objects/{id}"`) object ids are keys of.
+    pub resource: Option<String>,
+    /// Text, and CSV without a time column: requests per second.
+    pub rate: Option<toml::Value>,
+    /// CSV: columns by header name or 1-based position.
+    pub time_column: Option<toml::Value>,
+    pub id_column: Option<toml::Value>,
+    pub size_column: Option<toml::Value>,
+    /// CSV: `s`, `ms` or `us`.
+    pub time_unit: Option<String>,
+    pub header: Option<bool>,
+    pub delimiter: Option<String>,
+    /// Access logs: field paths.
+    #[serde(default)]
+    pub fields: RawTraceFields,
+    /// Access logs: caller value -> principal name.
+    #[serde(default)]
+    pub principals: BTreeMap<String, String>,
+}
+
+/// `[traces.fields]`: where an access-log line keeps what the model needs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTraceFields {
+    pub time: Option<String>,
+    pub method: Option<String>,
+    pub resource_path: Option<String>,
+    pub path: Option<String>,
+    pub principal: Option<String>,
+    pub response_length: Option<String>,
 }

@@ -14,7 +14,7 @@ use super::shapes::{latency_dist, popularity, size_dist};
 use super::{
     Arrival, ClientModel, Popularity, ResourceModel, Scenario, StageAction, StageEvent, units,
 };
-use crate::cache::{CacheConfig, ClusterSize};
+use crate::cache::{CacheConfig, CapacityUnit, ClusterSize};
 use crate::gateway::{
     ApiIdentity, Gateway, GatewayConfig, Location, Method, Param, Principal, ResourceConfig,
     STAGE_WIDE, StageSettings, method_setting_key,
@@ -133,9 +133,16 @@ pub(super) fn build(
         }
         None => None,
     };
+    if raw.model.capacity_entries.is_some() && raw.model.capacity_bytes.is_some() {
+        p.add(
+            at("model").key("capacity_entries"),
+            "give `capacity_bytes` or `capacity_entries`, not both",
+        );
+    }
     let capacity_bytes = raw
         .model
-        .capacity_bytes
+        .capacity_entries
+        .or(raw.model.capacity_bytes)
         .or(cluster_size.map(ClusterSize::bytes))
         .unwrap_or(0);
     let gateway_latency = match &raw.model.gateway_latency {
@@ -222,6 +229,11 @@ pub(super) fn build(
             entry_overhead_bytes: raw.model.entry_overhead_bytes,
             ttl_mode: raw.model.ttl_mode,
             eviction: raw.model.eviction,
+            capacity_unit: if raw.model.capacity_entries.is_some() {
+                CapacityUnit::Entries
+            } else {
+                CapacityUnit::Bytes
+            },
         },
         resources: resource_configs,
     };
@@ -291,11 +303,39 @@ pub(super) fn build(
     let mut clients = Vec::new();
     for (i, c) in raw.clients.iter().enumerate() {
         if let Some(client) = client(c, &at("clients").index(i), &names, &labels, p) {
+            for &(r, _) in &client.mix {
+                if raw.resources[r].keys.is_none() {
+                    p.add(
+                        at("resources").index(r).key("keys"),
+                        format!(
+                            "required: `clients[{i}]` requests this resource (how many distinct keys it asks for)"
+                        ),
+                    );
+                }
+            }
             clients.push(client);
         }
     }
-    if raw.clients.is_empty() {
-        p.add(at("clients"), "a scenario needs at least one `[[clients]]`");
+
+    // Traces.
+    let mut traces = Vec::new();
+    let trace_context = super::trace::Context {
+        dir,
+        principals: &names,
+        labels: &labels,
+        resources: &raw.resources,
+        gateway: &gateway,
+    };
+    for (i, t) in raw.traces.iter().enumerate() {
+        if let Some(trace) = trace_context.trace(t, &at("traces").index(i), p) {
+            traces.push(trace);
+        }
+    }
+    if raw.clients.is_empty() && raw.traces.is_empty() {
+        p.add(
+            at("clients"),
+            "a scenario needs at least one `[[clients]]` or `[[traces]]`",
+        );
     }
 
     // Events.
@@ -331,6 +371,7 @@ pub(super) fn build(
         resources: resource_models,
         principals,
         clients,
+        traces,
         events,
     })
 }
@@ -352,7 +393,7 @@ fn resource(
             ),
         );
     }
-    if r.keys == 0 {
+    if r.keys == Some(0) {
         p.add(rp.key("keys"), "must be >= 1, got 0");
     }
     let popularity = match &r.popularity {
@@ -440,7 +481,7 @@ fn resource(
         },
         ResourceModel {
             label,
-            keys: r.keys,
+            keys: r.keys.unwrap_or(0),
             popularity: popularity?,
             response_bytes: response_bytes?,
             backend_latency: backend_latency?,

@@ -17,7 +17,8 @@ use crate::cache::{CacheKey, IdentityBuild};
 use crate::gateway::{CacheControl, Fetch, Gateway, GatewayError, Request, Route};
 use crate::metrics::Recorder;
 use crate::scenario::{Scenario, StageAction};
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
+use crate::trace::{MaxAgeZero, TraceError, TraceRequest, TraceSource};
 use queue::{Event, EventQueue};
 use rng::{Component, Rng, unit_open0};
 use workload::{Arrivals, Backend, KeySampler, param_values};
@@ -39,6 +40,47 @@ pub struct RunOutput {
     pub simulated_requests: u64,
 }
 
+/// Why a run could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The gateway could not be built from the scenario.
+    #[error("setting up the gateway: {0}")]
+    Gateway(#[from] GatewayError),
+    /// A trace could not be read, or had too many bad records.
+    #[error(transparent)]
+    Trace(#[from] TraceError),
+}
+
+/// A replayed trace: its reader, its next record, and its `max-age=0` share's stream.
+struct TraceState {
+    source: Box<dyn TraceSource>,
+    next: TraceRequest,
+    start: SimTime,
+    max_age_zero: f64,
+    max_age_rng: Rng,
+}
+
+impl TraceState {
+    /// Reads the next record; its arrival time, or `None` at the trace's end or past `end`.
+    fn advance(&mut self, end: SimTime) -> Result<Option<SimTime>, TraceError> {
+        if !self.source.next(&mut self.next)? {
+            return Ok(None);
+        }
+        let at = self.start + self.next.at;
+        Ok((at < end).then_some(at))
+    }
+}
+
+/// One request, whoever sent it.
+#[derive(Clone, Copy)]
+struct Incoming {
+    resource: usize,
+    key: u64,
+    principal: usize,
+    max_age_zero: bool,
+    size: Option<u64>,
+}
+
 /// A client's streams and state.
 struct ClientState {
     arrivals: Arrivals,
@@ -57,6 +99,8 @@ struct InFlight {
     fetch: Option<Fetch>,
     resource: usize,
     key_index: u64,
+    /// The response size a trace gave, else the backend's.
+    size: Option<u64>,
     /// Arrival times of the measured requests waiting for it.
     waiters: Vec<SimTime>,
 }
@@ -67,7 +111,7 @@ pub fn run(
     scenario: &Scenario,
     replication: u32,
     progress: &mut dyn FnMut(SimTime),
-) -> Result<RunOutput, GatewayError> {
+) -> Result<RunOutput, SimError> {
     let seed = rng::replication_seed(scenario.seed, replication);
     let mut gateway: Gateway<SimTime> = Gateway::new(&scenario.gateway, &scenario.principals)?;
     let warmup = SimTime::ZERO + scenario.warmup;
@@ -101,6 +145,23 @@ pub fn run(
     for (i, e) in scenario.events.iter().enumerate() {
         queue.push(e.at, Event::Stage(i as u32));
     }
+    let mut traces: Vec<TraceState> = Vec::with_capacity(scenario.traces.len());
+    for (i, model) in scenario.traces.iter().enumerate() {
+        let mut state = TraceState {
+            source: crate::trace::open(model)?,
+            next: TraceRequest::default(),
+            start: model.start,
+            max_age_zero: match model.max_age_zero {
+                MaxAgeZero::Share(p) => p,
+                MaxAgeZero::Field(_) => 0.0,
+            },
+            max_age_rng: rng::stream(seed, Component::TraceMaxAge, i as u64),
+        };
+        if let Some(at) = state.advance(end)? {
+            queue.push(at, Event::Trace(i as u32));
+        }
+        traces.push(state);
+    }
     let samplers: Vec<KeySampler> = scenario.resources.iter().map(KeySampler::new).collect();
     let backends: Vec<Backend> = scenario
         .resources
@@ -110,12 +171,15 @@ pub fn run(
         .collect();
     let mut latency_rng = rng::stream(seed, Component::Latency, 0);
     let mut change_rng = rng::stream(seed, Component::Changes, 0);
-    let mut inflight: Vec<InFlight> = Vec::new();
-    let mut free: Vec<u32> = Vec::new();
-    let mut pending: HashMap<CacheKey, u32, IdentityBuild> = HashMap::default();
+    let mut fetches = Fetches {
+        inflight: Vec::new(),
+        free: Vec::new(),
+        pending: HashMap::default(),
+        coalesce: scenario.coalesce_misses,
+        gateway_latency: scenario.gateway_latency,
+    };
     let mut params: Vec<u64> = Vec::with_capacity(8);
     let mut removals_at_warmup = None;
-    let gateway_latency = scenario.gateway_latency;
     let coalesce = scenario.coalesce_misses;
     let mut simulated_requests = 0u64;
     let mut steps = 0u64;
@@ -136,7 +200,7 @@ pub fn run(
         if steps & 0xFFFF == 0 {
             progress(t);
         }
-        match event {
+        let incoming = match event {
             Event::Arrival(ci) => {
                 let c = &mut clients[ci as usize];
                 let model = &scenario.clients[ci as usize];
@@ -158,118 +222,142 @@ pub fn run(
                             .map_or(0, |&(_, r)| r)
                     }
                 };
-                let k = samplers[resource].sample(&mut c.key_rng);
+                let key = samplers[resource].sample(&mut c.key_rng);
                 let max_age_zero = match model.max_age_zero {
                     p if p <= 0.0 => false,
                     p if p >= 1.0 => true,
                     p => unit_open0(&mut c.max_age_rng) < p,
                 };
-                param_values(&scenario.resources[resource], k, &mut params);
-                simulated_requests += 1;
-                let measured = rec.measured(t);
-                let outcome = gateway.decide(&Request {
-                    now: t,
-                    principal: model.principal,
+                param_values(&scenario.resources[resource], key, &mut params);
+                Incoming {
                     resource,
-                    params: &params,
+                    key,
+                    principal: model.principal,
                     max_age_zero,
+                    size: None,
+                }
+            }
+            Event::Trace(ti) => {
+                let tr = &mut traces[ti as usize];
+                let r = tr.next;
+                let max_age_zero = r.max_age_zero.unwrap_or_else(|| match tr.max_age_zero {
+                    p if p <= 0.0 => false,
+                    p if p >= 1.0 => true,
+                    p => unit_open0(&mut tr.max_age_rng) < p,
                 });
-                if measured {
-                    if !matches!(outcome.route, Route::Hit { .. }) {
-                        rec.request(t);
-                    }
-                    match outcome.cache_control {
-                        CacheControl::Honored => rec.counts.invalidations_honored += 1,
-                        CacheControl::IgnoredWithWarning => {
-                            rec.counts.invalidations_ignored += 1;
-                            rec.counts.warning_headers += 1;
-                        }
-                        CacheControl::IgnoredSilently => rec.counts.invalidations_ignored += 1,
-                        CacheControl::Rejected | CacheControl::Absent | CacheControl::NotCached => {
-                        }
-                    }
+                match tr.advance(end)? {
+                    Some(at) => queue.replace_top(at, Event::Trace(ti)),
+                    None => queue.remove_top(),
                 }
-                let fetch = match outcome.route {
-                    Route::Hit {
-                        value: next_change,
-                        wrong_response,
-                    } => {
-                        if measured {
-                            let stale = (t >= next_change).then(|| t - next_change);
-                            rec.request_hit(t, stale, wrong_response);
-                            rec.fixed_latency();
-                        }
-                        continue;
+                let resource = r.resource as usize;
+                match &r.params {
+                    Some(values) => {
+                        params.clear();
+                        let n = scenario.resources[resource].param_values.len();
+                        params.extend_from_slice(&values[..n.min(values.len())]);
                     }
-                    Route::Forbidden => {
-                        if measured {
-                            rec.forbidden(t);
-                            rec.fixed_latency();
-                        }
-                        continue;
-                    }
-                    Route::Miss(f) => {
-                        if measured {
-                            rec.miss(t);
-                        }
-                        if coalesce {
-                            if let Some(&slot) = pending.get(&f.key) {
-                                if measured {
-                                    inflight[slot as usize].waiters.push(t);
-                                }
-                                continue;
-                            }
-                        }
-                        Some(f)
-                    }
-                    Route::Refresh(f) => {
-                        if measured {
-                            rec.miss(t);
-                        }
-                        Some(f)
-                    }
-                    Route::Uncached => None,
-                };
-                let slot = free.pop().unwrap_or_else(|| {
-                    inflight.push(InFlight::default());
-                    (inflight.len() - 1) as u32
-                });
-                let f = &mut inflight[slot as usize];
-                f.fetch = fetch;
-                f.resource = resource;
-                f.key_index = k;
-                f.waiters.clear();
-                if measured {
-                    f.waiters.push(t);
+                    None => param_values(&scenario.resources[resource], r.key, &mut params),
                 }
-                if let (true, Some(fetch)) = (coalesce, fetch) {
-                    pending.entry(fetch.key).or_insert(slot);
+                Incoming {
+                    resource,
+                    key: r.key,
+                    principal: r.principal as usize,
+                    max_age_zero,
+                    size: r.size,
                 }
-                rec.fetch_started(t);
-                let latency = backends[resource].latency(&mut latency_rng);
-                queue.push(t + latency, Event::Done(slot));
             }
             Event::Done(slot) => {
-                rec.fetch_done();
-                let f = &mut inflight[slot as usize];
-                if let Some(fetch) = f.fetch {
-                    let backend = &backends[f.resource];
-                    let next_change = backend.next_change(t, &mut change_rng);
-                    gateway.complete(t, &fetch, backend.response_bytes(f.key_index), next_change);
-                    if coalesce && pending.get(&fetch.key) == Some(&slot) {
-                        pending.remove(&fetch.key);
+                fetches.done(slot, t, &mut gateway, &backends, &mut rec, &mut change_rng);
+                continue;
+            }
+            Event::Stage(i) => {
+                match scenario.events[i as usize].action {
+                    StageAction::Flush => gateway.flush(),
+                    StageAction::SetCapacity { bytes, .. } => gateway.set_capacity(bytes),
+                }
+                continue;
+            }
+        };
+        let Incoming {
+            resource,
+            key: k,
+            principal,
+            max_age_zero,
+            size,
+        } = incoming;
+        simulated_requests += 1;
+        let measured = rec.measured(t);
+        let outcome = gateway.decide(&Request {
+            now: t,
+            principal,
+            resource,
+            params: &params,
+            max_age_zero,
+        });
+        if measured {
+            if !matches!(outcome.route, Route::Hit { .. }) {
+                rec.request(t);
+            }
+            match outcome.cache_control {
+                CacheControl::Honored => rec.counts.invalidations_honored += 1,
+                CacheControl::IgnoredWithWarning => {
+                    rec.counts.invalidations_ignored += 1;
+                    rec.counts.warning_headers += 1;
+                }
+                CacheControl::IgnoredSilently => rec.counts.invalidations_ignored += 1,
+                CacheControl::Rejected | CacheControl::Absent | CacheControl::NotCached => {}
+            }
+        }
+        let fetch = match outcome.route {
+            Route::Hit {
+                value: next_change,
+                wrong_response,
+            } => {
+                if measured {
+                    let stale = (t >= next_change).then(|| t - next_change);
+                    rec.request_hit(t, stale, wrong_response);
+                    rec.fixed_latency();
+                }
+                continue;
+            }
+            Route::Forbidden => {
+                if measured {
+                    rec.forbidden(t);
+                    rec.fixed_latency();
+                }
+                continue;
+            }
+            Route::Miss(f) => {
+                if measured {
+                    rec.miss(t);
+                }
+                if coalesce {
+                    if let Some(&slot) = fetches.pending.get(&f.key) {
+                        if measured {
+                            fetches.inflight[slot as usize].waiters.push(t);
+                        }
+                        continue;
                     }
                 }
-                for &arrived in &f.waiters {
-                    rec.served(arrived, None);
-                    rec.latency((t - arrived) + gateway_latency);
-                }
-                free.push(slot);
+                Some(f)
             }
-            Event::Stage(i) => match scenario.events[i as usize].action {
-                StageAction::Flush => gateway.flush(),
-                StageAction::SetCapacity { bytes, .. } => gateway.set_capacity(bytes),
-            },
+            Route::Refresh(f) => {
+                if measured {
+                    rec.miss(t);
+                }
+                Some(f)
+            }
+            Route::Uncached => None,
+        };
+        let slot = fetches.start(fetch, resource, k, size, measured.then_some(t));
+        rec.fetch_started(t);
+        let latency = backends[resource].latency(&mut latency_rng);
+        if latency == SimDuration::ZERO {
+            // Answered at once: stored before any later request, even one at the same
+            // instant (what a trace replay against a cache simulator expects).
+            fetches.done(slot, t, &mut gateway, &backends, &mut rec, &mut change_rng);
+        } else {
+            queue.push(t + latency, Event::Done(slot));
         }
     }
     progress(end);
@@ -285,5 +373,77 @@ pub fn run(
     })
 }
 
+/// Backend fetches in flight.
+struct Fetches {
+    inflight: Vec<InFlight>,
+    free: Vec<u32>,
+    /// With coalescing: the fetch in flight for a key.
+    pending: HashMap<CacheKey, u32, IdentityBuild>,
+    coalesce: bool,
+    gateway_latency: SimDuration,
+}
+
+impl Fetches {
+    /// Starts a fetch for a request that arrived at `waiter` (when measured); its slot.
+    #[inline]
+    fn start(
+        &mut self,
+        fetch: Option<Fetch>,
+        resource: usize,
+        key_index: u64,
+        size: Option<u64>,
+        waiter: Option<SimTime>,
+    ) -> u32 {
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.inflight.push(InFlight::default());
+            (self.inflight.len() - 1) as u32
+        });
+        let f = &mut self.inflight[slot as usize];
+        f.fetch = fetch;
+        f.resource = resource;
+        f.key_index = key_index;
+        f.size = size;
+        f.waiters.clear();
+        f.waiters.extend(waiter);
+        if let (true, Some(fetch)) = (self.coalesce, fetch) {
+            self.pending.entry(fetch.key).or_insert(slot);
+        }
+        slot
+    }
+
+    /// Fetch `slot` responds at `t`: store the response, serve its waiters.
+    #[inline]
+    fn done(
+        &mut self,
+        slot: u32,
+        t: SimTime,
+        gateway: &mut Gateway<SimTime>,
+        backends: &[Backend],
+        rec: &mut Recorder,
+        change_rng: &mut Rng,
+    ) {
+        rec.fetch_done();
+        let f = &mut self.inflight[slot as usize];
+        if let Some(fetch) = f.fetch {
+            let backend = &backends[f.resource];
+            let next_change = backend.next_change(t, change_rng);
+            let bytes = f
+                .size
+                .unwrap_or_else(|| backend.response_bytes(f.key_index));
+            gateway.complete(t, &fetch, bytes, next_change);
+            if self.coalesce && self.pending.get(&fetch.key) == Some(&slot) {
+                self.pending.remove(&fetch.key);
+            }
+        }
+        for &arrived in &f.waiters {
+            rec.served(arrived, None);
+            rec.latency((t - arrived) + self.gateway_latency);
+        }
+        self.free.push(slot);
+    }
+}
+
+#[cfg(test)]
+mod replay_tests;
 #[cfg(test)]
 mod tests;

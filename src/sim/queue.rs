@@ -16,6 +16,8 @@ pub enum Event {
     Done(u32),
     /// Stage event `0` of the scenario.
     Stage(u32),
+    /// The next record of trace `0`.
+    Trace(u32),
 }
 
 /// A FIFO-at-ties priority queue of events.

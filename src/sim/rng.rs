@@ -29,6 +29,8 @@ pub enum Component {
     /// Whether a client's request carries `max-age=0` (drawn only for shares strictly
     /// between 0 and 1).
     MaxAge = 6,
+    /// Whether a replayed request carries `max-age=0`, for traces that give a share.
+    TraceMaxAge = 7,
 }
 
 /// The seed of a replication.

@@ -1,0 +1,473 @@
+//! `[[traces]]` entries checked against the rest of the scenario and turned into
+//! [`TraceModel`]s: the file (relative to the scenario), its format and compression,
+//! and how records map to the model (resource, principal, `max-age=0`, fields and
+//! columns). Every problem is reported with its field path.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::error::{FieldPath, at};
+use super::raw::{RawResource, RawTrace};
+use super::units;
+use super::validate::Problems;
+use crate::gateway::{GatewayConfig, Location, Method};
+use crate::time::SimTime;
+use crate::trace::{AccessLogSpec, Column, FieldRule, MAX_PARAMS, MaxAgeZero, TraceFormat};
+use crate::trace::{DEFAULT_MAX_BAD_LINES, TraceModel};
+
+/// What a trace is checked against.
+pub(super) struct Context<'a> {
+    /// The scenario's folder.
+    pub(super) dir: &'a Path,
+    /// Principal names, in index order.
+    pub(super) principals: &'a [&'a String],
+    /// `METHOD /path` -> resource index.
+    pub(super) labels: &'a BTreeMap<String, usize>,
+    pub(super) resources: &'a [RawResource],
+    pub(super) gateway: &'a GatewayConfig,
+}
+
+impl Context<'_> {
+    pub(super) fn trace(
+        &self,
+        t: &RawTrace,
+        tp: &FieldPath,
+        p: &mut Problems,
+    ) -> Option<TraceModel> {
+        let before = p.0.len();
+        if t.name.is_empty() {
+            p.add(tp.key("name"), "must not be empty");
+        }
+        let file = self.dir.join(&t.file);
+        if !file.is_file() {
+            p.add(
+                tp.key("file"),
+                format!(
+                    "no such file: {} (paths are relative to the scenario file)",
+                    file.display()
+                ),
+            );
+        }
+        let zstd = match t.compression.as_deref() {
+            None => t.file.ends_with(".zst") || t.file.ends_with(".zstd"),
+            Some("zstd") => true,
+            Some("none") => false,
+            Some(other) => {
+                p.add(
+                    tp.key("compression"),
+                    format!("expected \"zstd\" or \"none\", got \"{other}\""),
+                );
+                false
+            }
+        };
+        let start = match &t.start {
+            Some(s) => p
+                .check(&tp.key("start"), units::duration(s))
+                .map(|d| SimTime::ZERO + d),
+            None => Some(SimTime::ZERO),
+        };
+        let principal = match &t.principal {
+            Some(name) => self.principal(name, &tp.key("principal"), p),
+            None if self.principals.len() == 1 => Some(0),
+            None => {
+                p.add(
+                    tp.key("principal"),
+                    "required: name the `[principals.NAME]` the trace's requests come from (for access logs: callers not in `principals`)",
+                );
+                None
+            }
+        };
+        let max_age_zero = match &t.max_age_zero {
+            None => Some(MaxAgeZero::Share(0.0)),
+            Some(v) => max_age_zero(v, &tp.key("max_age_zero"), p),
+        };
+        let rate = || match &t.rate {
+            Some(v) => {
+                let r = p_rate(v);
+                r.map_err(|m| (tp.key("rate"), m))
+            }
+            None => Err((
+                tp.key("rate"),
+                "required: this format has no times, so give requests per second".to_owned(),
+            )),
+        };
+        let mut needs_resource = true;
+        let format = match t.format.as_str() {
+            "oracle_general" => Some(TraceFormat::OracleGeneral),
+            "text" => match rate() {
+                Ok(rate) => Some(TraceFormat::Text { rate }),
+                Err((path, m)) => {
+                    p.add(path, m);
+                    None
+                }
+            },
+            "csv" => self.csv(t, tp, p),
+            "access_log" => {
+                needs_resource = false;
+                self.access_log(t, tp, p)
+            }
+            other => {
+                p.add(
+                    tp.key("format"),
+                    format!(
+                        "expected \"access_log\", \"oracle_general\", \"text\" or \"csv\", got \"{other}\""
+                    ),
+                );
+                None
+            }
+        };
+        // Options that belong to other formats are mistakes, not silently ignored.
+        let only = |field: &str, set: bool, formats: &[&str], p: &mut Problems| {
+            if set && !formats.contains(&t.format.as_str()) {
+                p.add(
+                    tp.key(field),
+                    format!("only for format {}", formats.join(" or ")),
+                );
+            }
+        };
+        only("rate", t.rate.is_some(), &["text", "csv"], p);
+        for (field, set) in [
+            ("time_column", t.time_column.is_some()),
+            ("id_column", t.id_column.is_some()),
+            ("size_column", t.size_column.is_some()),
+            ("time_unit", t.time_unit.is_some()),
+            ("header", t.header.is_some()),
+            ("delimiter", t.delimiter.is_some()),
+        ] {
+            only(field, set, &["csv"], p);
+        }
+        let fields_set = [
+            &t.fields.time,
+            &t.fields.method,
+            &t.fields.resource_path,
+            &t.fields.path,
+            &t.fields.principal,
+            &t.fields.response_length,
+        ]
+        .iter()
+        .any(|f| f.is_some());
+        only("fields", fields_set, &["access_log"], p);
+        only("principals", !t.principals.is_empty(), &["access_log"], p);
+        if matches!(max_age_zero, Some(MaxAgeZero::Field(_))) {
+            only("max_age_zero", true, &["access_log"], p);
+        }
+        let resource = if needs_resource {
+            match &t.resource {
+                Some(label) => self.id_resource(label, &tp.key("resource"), p),
+                None => {
+                    let known: Vec<String> =
+                        self.labels.keys().map(|l| format!("\"{l}\"")).collect();
+                    p.add(
+                        tp.key("resource"),
+                        format!(
+                            "required: the resource whose keys the object ids are; one of {}",
+                            known.join(", ")
+                        ),
+                    );
+                    None
+                }
+            }
+        } else {
+            only(
+                "resource",
+                t.resource.is_some(),
+                &["oracle_general", "text", "csv"],
+                p,
+            );
+            Some(0)
+        };
+        if p.0.len() > before {
+            return None;
+        }
+        Some(TraceModel {
+            name: t.name.clone(),
+            file,
+            zstd,
+            format: format?,
+            start: start?,
+            max_bad_lines: t.max_bad_lines.unwrap_or(DEFAULT_MAX_BAD_LINES),
+            max_age_zero: max_age_zero?,
+            resource: resource?,
+            principal: principal?,
+        })
+    }
+
+    fn principal(&self, name: &str, path: &FieldPath, p: &mut Problems) -> Option<u32> {
+        let found = self.principals.iter().position(|n| *n == name);
+        if found.is_none() {
+            let known: Vec<String> = self.principals.iter().map(|n| format!("\"{n}\"")).collect();
+            p.add(
+                path.clone(),
+                format!(
+                    "no principal \"{name}\"; declared: {}",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            );
+        }
+        found.map(|i| i as u32)
+    }
+
+    /// The resource an id-based trace's object ids are keys of: it must vary its cache
+    /// key by a parameter, or every object would share one entry.
+    fn id_resource(&self, label: &str, path: &FieldPath, p: &mut Problems) -> Option<u32> {
+        let Some(&i) = self.labels.get(label) else {
+            let known: Vec<String> = self.labels.keys().map(|l| format!("\"{l}\"")).collect();
+            p.add(
+                path.clone(),
+                format!("no resource \"{label}\"; declared: {}", known.join(", ")),
+            );
+            return None;
+        };
+        if self.resources[i].cache_key_parameters.is_empty() {
+            p.add(
+                path.clone(),
+                format!(
+                    "`{label}` has no cache key parameters, so every object id would share one entry; declare the parameter the id is (e.g. `cache_key_parameters = [\"method.request.path.id\"]`)"
+                ),
+            );
+        }
+        Some(i as u32)
+    }
+
+    fn csv(&self, t: &RawTrace, tp: &FieldPath, p: &mut Problems) -> Option<TraceFormat> {
+        let header = t.header.unwrap_or(true);
+        let column = |field: &str, v: &toml::Value, p: &mut Problems| -> Option<Column> {
+            let path = tp.key(field);
+            match v {
+                toml::Value::String(name) if !name.is_empty() => {
+                    if !header {
+                        p.add(
+                            path,
+                            "a column by name needs `header = true`; give its 1-based position",
+                        );
+                        return None;
+                    }
+                    Some(Column::Name(name.clone()))
+                }
+                toml::Value::Integer(n) if *n >= 1 => Some(Column::Index(*n as usize - 1)),
+                other => {
+                    p.add(
+                        path,
+                        format!(
+                            "expected a header name or a 1-based column number, got {}",
+                            match other {
+                                toml::Value::Integer(n) => n.to_string(),
+                                o => o.to_string(),
+                            }
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+        let id = match &t.id_column {
+            Some(v) => column("id_column", v, p),
+            None => {
+                p.add(
+                    tp.key("id_column"),
+                    "required: the column holding the object id",
+                );
+                None
+            }
+        };
+        let time = match &t.time_column {
+            Some(v) => Some(column("time_column", v, p)?),
+            None => None,
+        };
+        let size = match &t.size_column {
+            Some(v) => Some(column("size_column", v, p)?),
+            None => None,
+        };
+        let time_unit_us = match t.time_unit.as_deref().unwrap_or("s") {
+            "s" => 1e6,
+            "ms" => 1e3,
+            "us" => 1.0,
+            other => {
+                p.add(
+                    tp.key("time_unit"),
+                    format!("expected \"s\", \"ms\" or \"us\", got \"{other}\""),
+                );
+                1e6
+            }
+        };
+        let rate = match (&time, &t.rate) {
+            (Some(_), Some(_)) => {
+                p.add(
+                    tp.key("rate"),
+                    "the time column times the requests; give one or the other",
+                );
+                None
+            }
+            (Some(_), None) => Some(1.0),
+            (None, Some(v)) => p.check(&tp.key("rate"), p_rate(v)),
+            (None, None) => {
+                p.add(
+                    tp.key("rate"),
+                    "required without `time_column`: requests per second",
+                );
+                None
+            }
+        };
+        let delimiter = match t.delimiter.as_deref() {
+            None => Some(b','),
+            Some("\\t" | "\t" | "tab") => Some(b'\t'),
+            Some(d) if d.len() == 1 && d.is_ascii() => Some(d.as_bytes()[0]),
+            Some(d) => {
+                p.add(
+                    tp.key("delimiter"),
+                    format!("expected one ASCII character (or \"tab\"), got \"{d}\""),
+                );
+                None
+            }
+        };
+        Some(TraceFormat::Csv {
+            time,
+            id: id?,
+            size,
+            time_unit_us,
+            rate: rate?,
+            header,
+            delimiter: delimiter?,
+        })
+    }
+
+    fn access_log(&self, t: &RawTrace, tp: &FieldPath, p: &mut Problems) -> Option<TraceFormat> {
+        let fp = tp.key("fields");
+        let field = |name: &str, given: &Option<String>, default: &str, p: &mut Problems| {
+            let text = given.as_deref().unwrap_or(default);
+            let parts: Vec<String> = text.split('.').map(str::to_owned).collect();
+            if parts.iter().any(String::is_empty) {
+                p.add(
+                    fp.key(name),
+                    format!("expected a field name or dotted path such as `identity.userArn`, got \"{text}\""),
+                );
+            }
+            parts
+        };
+        let f = &t.fields;
+        let time = field("time", &f.time, "requestTimeEpoch", p);
+        let method = field("method", &f.method, "httpMethod", p);
+        let resource_path = field("resource_path", &f.resource_path, "resourcePath", p);
+        let path = field("path", &f.path, "path", p);
+        let principal = f
+            .principal
+            .as_ref()
+            .map(|_| field("principal", &f.principal, "", p));
+        let response_length = f
+            .response_length
+            .as_ref()
+            .map(|_| field("response_length", &f.response_length, "", p));
+        let mut routes = Vec::new();
+        for (i, r) in self.gateway.resources.iter().enumerate() {
+            let Some(label) = self.labels.iter().find(|&(_, &j)| j == i).map(|(l, _)| l) else {
+                continue;
+            };
+            let path_params = r.path.matches('{').count();
+            let others = r
+                .params
+                .iter()
+                .filter(|q| q.location != Location::Path)
+                .count();
+            if path_params + others > MAX_PARAMS {
+                p.add(
+                    at("resources").index(i),
+                    format!("`{label}` has more than {MAX_PARAMS} parameters, more than trace replay supports"),
+                );
+            }
+            if Method::parse(&self.resources[i].method).is_some() {
+                routes.push((
+                    self.resources[i].method.to_ascii_uppercase(),
+                    r.path.clone(),
+                    i as u32,
+                ));
+            }
+        }
+        let mut principals = Vec::new();
+        for (caller, name) in &t.principals {
+            if let Some(i) = self.principal(name, &tp.key("principals").key(caller), p) {
+                principals.push((caller.clone(), i));
+            }
+        }
+        Some(TraceFormat::AccessLog(AccessLogSpec {
+            time,
+            method,
+            resource_path,
+            path,
+            principal,
+            response_length,
+            routes,
+            principals,
+        }))
+    }
+}
+
+fn p_rate(v: &toml::Value) -> Result<f64, String> {
+    let r = units::rate_per_second(v)?;
+    if r > 0.0 {
+        Ok(r)
+    } else {
+        Err(format!("must be > 0, got {r}"))
+    }
+}
+
+/// `max_age_zero`: a share, or a rule on an access-log field.
+fn max_age_zero(v: &toml::Value, path: &FieldPath, p: &mut Problems) -> Option<MaxAgeZero> {
+    let expected =
+        "expected a share within 0..=1, or { field = \"...\", equals = \"...\" } (or `contains`)";
+    match v {
+        toml::Value::Integer(_) | toml::Value::Float(_) => {
+            let x = v
+                .as_float()
+                .or(v.as_integer().map(|n| n as f64))
+                .unwrap_or(-1.0);
+            if (0.0..=1.0).contains(&x) {
+                Some(MaxAgeZero::Share(x))
+            } else {
+                p.add(
+                    path.clone(),
+                    format!("must be a share within 0..=1, got {x}"),
+                );
+                None
+            }
+        }
+        toml::Value::Table(t) => {
+            let text = |k: &str| t.get(k).and_then(toml::Value::as_str).map(str::to_owned);
+            let unknown: Vec<&String> = t
+                .keys()
+                .filter(|k| !["field", "equals", "contains"].contains(&k.as_str()))
+                .collect();
+            if let Some(k) = unknown.first() {
+                p.add(path.key(k), format!("unknown key; {expected}"));
+                return None;
+            }
+            let Some(field) = text("field").filter(|f| !f.is_empty()) else {
+                p.add(
+                    path.key("field"),
+                    "required: the log field that shows the header",
+                );
+                return None;
+            };
+            let (equals, contains) = (text("equals"), text("contains"));
+            if equals.is_some() == contains.is_some() {
+                p.add(path.clone(), "give exactly one of `equals` and `contains`");
+                return None;
+            }
+            Some(MaxAgeZero::Field(FieldRule {
+                field: field.split('.').map(str::to_owned).collect(),
+                equals,
+                contains,
+            }))
+        }
+        other => {
+            p.add(
+                path.clone(),
+                format!("{expected}, got {}", other.type_str()),
+            );
+            None
+        }
+    }
+}

@@ -1,0 +1,308 @@
+//! API Gateway access logs in JSON, one object per line; a line may also start with
+//! the timestamp CloudWatch Logs puts before each message when it exports to S3
+//! (`2026-11-24T06:06:45.000Z {...}`). The scenario maps fields to what the model needs
+//! (dotted paths reach into nested objects); a request is matched to a scenario resource
+//! by method and resource path template, and its path parameters are read from the
+//! concrete path, so distinct values are distinct keys.
+
+use std::io::BufRead;
+
+use serde_json::Value;
+
+use super::spec::{AccessLogSpec, MaxAgeZero, TraceFormat, TraceModel};
+use super::{
+    Clock, MAX_PARAMS, Tally, TraceError, TraceRequest, TraceSource, hash_text, read_line,
+};
+
+/// A rule on a log field deciding whether `max-age=0` was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldRule {
+    /// The field's path.
+    pub field: Vec<String>,
+    /// True when the field's text equals this...
+    pub equals: Option<String>,
+    /// ...or contains this.
+    pub contains: Option<String>,
+}
+
+impl FieldRule {
+    fn holds(&self, line: &Value) -> bool {
+        let Some(v) = lookup(line, &self.field) else {
+            return false;
+        };
+        let text = match v {
+            Value::String(s) => s.clone(),
+            Value::Null => return false,
+            other => other.to_string(),
+        };
+        self.equals.as_ref().is_some_and(|e| text == *e)
+            || self
+                .contains
+                .as_ref()
+                .is_some_and(|c| text.contains(c.as_str()))
+    }
+}
+
+/// A resource's path template, split for matching.
+struct Route {
+    method: String,
+    template: String,
+    segments: Vec<String>,
+    resource: u32,
+}
+
+pub(super) struct AccessLog<R> {
+    reader: R,
+    path: std::path::PathBuf,
+    limit: u64,
+    spec: AccessLogSpec,
+    routes: Vec<Route>,
+    default_principal: u32,
+    rule: Option<FieldRule>,
+    clock: Clock,
+    tally: Tally,
+    line: u64,
+    buf: Vec<u8>,
+}
+
+impl<R: BufRead> AccessLog<R> {
+    pub(super) fn new(model: &TraceModel, reader: R) -> Self {
+        let TraceFormat::AccessLog(spec) = &model.format else {
+            unreachable!("AccessLog reads access logs only")
+        };
+        AccessLog {
+            reader,
+            path: model.file.clone(),
+            limit: model.max_bad_lines,
+            routes: spec
+                .routes
+                .iter()
+                .map(|(method, template, resource)| Route {
+                    method: method.clone(),
+                    template: template.clone(),
+                    segments: template
+                        .split('/')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    resource: *resource,
+                })
+                .collect(),
+            spec: spec.clone(),
+            default_principal: model.principal,
+            rule: match &model.max_age_zero {
+                MaxAgeZero::Field(rule) => Some(rule.clone()),
+                MaxAgeZero::Share(_) => None,
+            },
+            clock: Clock::default(),
+            tally: Tally::default(),
+            line: 0,
+            buf: Vec::with_capacity(1024),
+        }
+    }
+
+    /// Reads one parsed line into `out`; Err(why) for a line to count as bad, Ok(false)
+    /// for a request of a resource the scenario does not model.
+    fn parse(&mut self, out: &mut TraceRequest) -> Result<bool, String> {
+        let start = self
+            .buf
+            .iter()
+            .position(|&b| b == b'{')
+            .ok_or("no JSON object on the line")?;
+        let line: Value =
+            serde_json::from_slice(&self.buf[start..]).map_err(|e| format!("not JSON: {e}"))?;
+        let text = |path: &[String], what: &str| -> Result<String, String> {
+            match lookup(&line, path) {
+                Some(Value::String(s)) if !s.is_empty() && s != "-" => Ok(s.clone()),
+                Some(Value::Number(n)) => Ok(n.to_string()),
+                _ => Err(format!("no {what} in `{}`", path.join("."))),
+            }
+        };
+        let micros = time_micros(&text(&self.spec.time, "time")?)?;
+        let method = text(&self.spec.method, "method")?.to_ascii_uppercase();
+        let template = text(&self.spec.resource_path, "resource path")?;
+        let Some(route) = self
+            .routes
+            .iter()
+            .find(|r| r.method == method && r.template == template)
+        else {
+            self.tally.unmodelled(&format!("{method} {template}"));
+            return Ok(false);
+        };
+        let concrete = text(&self.spec.path, "request path")?;
+        let mut params = [0u64; MAX_PARAMS];
+        capture(&route.segments, &concrete, &mut params)
+            .ok_or_else(|| format!("path `{concrete}` does not fit `{}`", route.template))?;
+        let principal = match &self.spec.principal {
+            Some(p) => match lookup(&line, p) {
+                Some(Value::String(who)) => self
+                    .spec
+                    .principals
+                    .iter()
+                    .find(|(k, _)| k == who)
+                    .map_or(self.default_principal, |(_, i)| *i),
+                _ => self.default_principal,
+            },
+            None => self.default_principal,
+        };
+        let size = match &self.spec.response_length {
+            Some(p) => match lookup(&line, p) {
+                Some(Value::Number(n)) => n.as_u64(),
+                Some(Value::String(s)) => s.trim().parse().ok(),
+                _ => None,
+            },
+            None => None,
+        };
+        out.at = self.clock.at(micros, &mut self.tally);
+        out.resource = route.resource;
+        out.principal = principal;
+        out.max_age_zero = self.rule.as_ref().map(|r| r.holds(&line));
+        out.key = params.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, v| {
+            (h ^ v).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+        out.params = Some(params);
+        out.size = size;
+        Ok(true)
+    }
+}
+
+impl<R: BufRead> TraceSource for AccessLog<R> {
+    fn next(&mut self, out: &mut TraceRequest) -> Result<bool, TraceError> {
+        loop {
+            let more =
+                read_line(&mut self.reader, &mut self.buf).map_err(|source| TraceError::Read {
+                    path: self.path.clone(),
+                    source,
+                })?;
+            if !more {
+                return Ok(false);
+            }
+            self.line += 1;
+            if self.buf.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            match self.parse(out) {
+                Ok(true) => {
+                    self.tally.requests += 1;
+                    return Ok(true);
+                }
+                Ok(false) => {}
+                Err(why) => {
+                    let (path, line, limit) = (self.path.clone(), self.line, self.limit);
+                    self.tally.bad(&path, line, &why, limit)?;
+                }
+            }
+        }
+    }
+
+    fn tally(&self) -> &Tally {
+        &self.tally
+    }
+}
+
+/// The value at `path`: the whole dotted name as one key first (access-log formats often
+/// use flat keys such as `"identity.userArn"`), then nested objects.
+fn lookup<'a>(line: &'a Value, path: &[String]) -> Option<&'a Value> {
+    if let Some(v) = line.get(path.join(".")) {
+        return Some(v);
+    }
+    path.iter().try_fold(line, |v, k| v.get(k))
+}
+
+/// Epoch milliseconds (`requestTimeEpoch`), CLF (`requestTime`,
+/// `24/Nov/2026:06:06:45 +0000`) or RFC 3339, as epoch microseconds.
+fn time_micros(text: &str) -> Result<u64, String> {
+    if let Ok(ms) = text.parse::<f64>() {
+        if ms.is_finite() && ms >= 0.0 {
+            return Ok((ms * 1_000.0) as u64);
+        }
+    }
+    let ts = jiff::fmt::strtime::parse("%d/%b/%Y:%H:%M:%S %z", text)
+        .and_then(|t| t.to_timestamp())
+        .or_else(|_| text.parse::<jiff::Timestamp>())
+        .map_err(|_| {
+            format!("time `{text}` is not epoch milliseconds, a CLF time or an RFC 3339 time")
+        })?;
+    u64::try_from(ts.as_microsecond()).map_err(|_| format!("time `{text}` is before 1970"))
+}
+
+/// Reads path parameters from `concrete` by `template`'s segments into `out` (hashes of
+/// their text, in template order). The template is matched against the end of the
+/// path, so a stage prefix (`/prod/pets/42`) does not matter; a greedy `{name+}` takes
+/// the rest of the path. None when the path does not fit.
+fn capture(template: &[String], concrete: &str, out: &mut [u64; MAX_PARAMS]) -> Option<()> {
+    let path = concrete.split('?').next().unwrap_or(concrete);
+    let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let greedy = template.iter().position(|s| s.ends_with("+}"));
+    let start = match greedy {
+        // Find where the literal prefix before the greedy parameter starts.
+        Some(g) => (0..=parts.len().saturating_sub(g)).rev().find(|&at| {
+            template[..g]
+                .iter()
+                .zip(&parts[at..])
+                .all(|(t, p)| t.starts_with('{') || t == p)
+                && parts.len() > at + g
+        })?,
+        None => parts.len().checked_sub(template.len())?,
+    };
+    let mut slot = 0;
+    for (i, t) in template.iter().enumerate() {
+        if Some(i) == greedy {
+            let rest = parts[start + i..].join("/");
+            *out.get_mut(slot)? = hash_text(rest.as_bytes());
+            return Some(());
+        }
+        let p = parts.get(start + i)?;
+        if t.starts_with('{') {
+            *out.get_mut(slot)? = hash_text(p.as_bytes());
+            slot += 1;
+        } else if t != p {
+            return None;
+        }
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segs(t: &str) -> Vec<String> {
+        t.split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn paths_are_matched_from_the_end_and_parameters_hashed() {
+        let mut out = [0; MAX_PARAMS];
+        capture(&segs("/pets/{petId}"), "/prod/pets/42", &mut out).unwrap();
+        assert_eq!(out[0], hash_text(b"42"));
+        capture(&segs("/pets/{petId}"), "/pets/7?x=1", &mut out).unwrap();
+        assert_eq!(out[0], hash_text(b"7"));
+        assert!(capture(&segs("/pets/{petId}"), "/owners/42", &mut out).is_none());
+        assert!(capture(&segs("/pets/{petId}"), "/", &mut out).is_none());
+        let mut out = [0; MAX_PARAMS];
+        capture(&segs("/files/{proxy+}"), "/prod/files/a/b/c.txt", &mut out).unwrap();
+        assert_eq!(out[0], hash_text(b"a/b/c.txt"));
+    }
+
+    #[test]
+    fn times_in_every_shape_access_logs_use() {
+        assert_eq!(time_micros("1732428405000").unwrap(), 1_732_428_405_000_000);
+        assert_eq!(
+            time_micros("24/Nov/2024:06:06:45 +0000").unwrap(),
+            1_732_428_405_000_000
+        );
+        assert_eq!(
+            time_micros("2024-11-24T06:06:45Z").unwrap(),
+            1_732_428_405_000_000
+        );
+        assert!(
+            time_micros("yesterday")
+                .unwrap_err()
+                .contains("`yesterday`")
+        );
+    }
+}

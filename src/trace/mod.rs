@@ -1,0 +1,253 @@
+//! Recorded traffic replayed through the simulator with its own timestamps: API Gateway
+//! access logs (JSON lines, as CloudWatch Logs exports them) mapped field by field, and
+//! the formats of the cache-simulation field so public trace corpora work: plain text
+//! (one object id per line), CSV with chosen columns, and libCacheSim's `oracleGeneral`
+//! binary records, each optionally zstd-compressed. Every reader streams: one pass,
+//! memory bounded by a read buffer, one reused [`TraceRequest`], no allocation per
+//! record. Lines that do not parse are counted with their line numbers, never dropped
+//! silently; past the scenario's `max_bad_lines` the replay stops with an error.
+
+mod access_log;
+mod binary;
+mod delimited;
+mod spec;
+mod text;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+pub use access_log::FieldRule;
+pub use spec::{AccessLogSpec, Column, MaxAgeZero, TraceFormat, TraceModel};
+
+use crate::time::SimDuration;
+
+/// Bad records tolerated when the scenario does not say (`max_bad_lines`).
+pub const DEFAULT_MAX_BAD_LINES: u64 = 100;
+
+/// Most parameter slots a resource replayed from access logs may have.
+pub const MAX_PARAMS: usize = 8;
+
+/// One replayed request, filled in place by [`TraceSource::next`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TraceRequest {
+    /// When it arrives, after the trace's first request.
+    pub at: SimDuration,
+    /// The scenario resource it is for.
+    pub resource: u32,
+    /// Its principal.
+    pub principal: u32,
+    /// Whether it carries `Cache-Control: max-age=0`, when the trace says (else the
+    /// trace's `max_age_zero` share decides).
+    pub max_age_zero: Option<bool>,
+    /// The object id (id formats: the key index) or a hash of the parameter values.
+    pub key: u64,
+    /// Parameter values per slot, when the trace gives them (access logs).
+    pub params: Option<[u64; MAX_PARAMS]>,
+    /// The response size, when the trace gives it.
+    pub size: Option<u64>,
+}
+
+/// Why a trace could not be replayed.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    /// The file could not be opened or read.
+    #[error("{}: cannot read the trace: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The trace cannot be read as configured (e.g. a named CSV column is missing).
+    #[error("{}: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Too many lines did not parse.
+    #[error("{}: {count} records did not parse, more than max_bad_lines = {limit} ({})", path.display(), .first.join("; "))]
+    TooManyBad {
+        /// The file.
+        path: PathBuf,
+        /// How many so far.
+        count: u64,
+        /// The limit.
+        limit: u64,
+        /// The first few, `line N: why`.
+        first: Vec<String>,
+    },
+}
+
+/// What reading a trace found besides requests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Records read and replayed.
+    pub requests: u64,
+    /// Records that did not parse.
+    pub bad: u64,
+    /// The first few bad ones, `line N: why` (record N for binary traces).
+    pub first_bad: Vec<String>,
+    /// Requests for resources the scenario does not model, skipped, by `METHOD /path`.
+    pub unmodelled: Vec<(String, u64)>,
+    /// Records whose time went backwards, replayed at the previous record's time.
+    pub reordered: u64,
+    /// The time from the first record to the last.
+    pub span: SimDuration,
+}
+
+/// How many bad records a tally lists.
+const LISTED: usize = 5;
+
+impl Tally {
+    fn bad(&mut self, path: &Path, line: u64, why: &str, limit: u64) -> Result<(), TraceError> {
+        self.bad += 1;
+        if self.first_bad.len() < LISTED {
+            self.first_bad.push(format!("line {line}: {why}"));
+        }
+        if self.bad > limit {
+            return Err(TraceError::TooManyBad {
+                path: path.to_owned(),
+                count: self.bad,
+                limit,
+                first: self.first_bad.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    fn unmodelled(&mut self, label: &str) {
+        if let Some((_, n)) = self.unmodelled.iter_mut().find(|(l, _)| l == label) {
+            *n += 1;
+        } else if self.unmodelled.len() < 20 {
+            self.unmodelled.push((label.to_owned(), 1));
+        }
+    }
+
+    /// One line per thing worth telling the user, empty when the trace was clean.
+    pub fn notes(&self, name: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.bad > 0 {
+            out.push(format!(
+                "trace `{name}`: {} record(s) did not parse and were skipped ({}{})",
+                self.bad,
+                self.first_bad.join("; "),
+                if self.bad as usize > self.first_bad.len() {
+                    "; ..."
+                } else {
+                    ""
+                }
+            ));
+        }
+        if !self.unmodelled.is_empty() {
+            let total: u64 = self.unmodelled.iter().map(|(_, n)| n).sum();
+            let list: Vec<String> = self
+                .unmodelled
+                .iter()
+                .map(|(l, n)| format!("{l} x{n}"))
+                .collect();
+            out.push(format!(
+                "trace `{name}`: {total} request(s) for resources the scenario does not model were skipped ({})",
+                list.join(", ")
+            ));
+        }
+        if self.reordered > 0 {
+            out.push(format!(
+                "trace `{name}`: {} record(s) were earlier than the one before and were replayed at its time",
+                self.reordered
+            ));
+        }
+        out
+    }
+}
+
+/// A stream of replayed requests.
+pub trait TraceSource {
+    /// Reads the next request into `out`; false at the end of the trace.
+    fn next(&mut self, out: &mut TraceRequest) -> Result<bool, TraceError>;
+    /// What was found so far.
+    fn tally(&self) -> &Tally;
+}
+
+/// Opens `model`'s trace for reading from the start; `resources` are the scenario's
+/// resources as `(METHOD /path)` labels with their path templates, for access logs.
+pub fn open(model: &TraceModel) -> Result<Box<dyn TraceSource>, TraceError> {
+    let read_err = |source| TraceError::Read {
+        path: model.file.clone(),
+        source,
+    };
+    let file = std::fs::File::open(&model.file).map_err(read_err)?;
+    let reader: Box<dyn Read> = if model.zstd {
+        Box::new(zstd::Decoder::new(file).map_err(read_err)?)
+    } else {
+        Box::new(file)
+    };
+    let reader = BufReader::with_capacity(1 << 18, reader);
+    Ok(match &model.format {
+        TraceFormat::OracleGeneral => Box::new(binary::OracleGeneral::new(model, reader)),
+        TraceFormat::Text { .. } => Box::new(text::Text::new(model, reader)),
+        TraceFormat::Csv { .. } => Box::new(delimited::Delimited::new(model, reader)),
+        TraceFormat::AccessLog(_) => Box::new(access_log::AccessLog::new(model, reader)),
+    })
+}
+
+/// Reads the whole trace once: how many requests, what was wrong, how long it spans.
+pub fn scan(model: &TraceModel) -> Result<Tally, TraceError> {
+    let mut source = open(model)?;
+    let mut request = TraceRequest::default();
+    while source.next(&mut request)? {}
+    Ok(source.tally().clone())
+}
+
+/// Keeps replay time monotone: a record earlier than the previous one is replayed at the
+/// previous one's time. Times are microseconds since an arbitrary epoch; the first
+/// record's time is the trace's zero.
+#[derive(Debug, Clone, Copy, Default)]
+struct Clock {
+    first: Option<u64>,
+    last: u64,
+}
+
+impl Clock {
+    #[inline]
+    fn at(&mut self, micros: u64, tally: &mut Tally) -> SimDuration {
+        let first = *self.first.get_or_insert(micros);
+        let rel = micros.saturating_sub(first);
+        let rel = if rel < self.last {
+            tally.reordered += 1;
+            self.last
+        } else {
+            rel
+        };
+        self.last = rel;
+        tally.span = SimDuration::from_micros(rel);
+        SimDuration::from_micros(rel)
+    }
+}
+
+/// Reads one line (without its end) into `buf`; false at the end.
+fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+    buf.clear();
+    if reader.read_until(b'\n', buf)? == 0 {
+        return Ok(false);
+    }
+    while matches!(buf.last(), Some(b'\n' | b'\r')) {
+        buf.pop();
+    }
+    Ok(true)
+}
+
+/// A stable 64-bit hash of a parameter value or an object name (FNV-1a): the same
+/// text always maps to the same key, on every machine and version.
+pub fn hash_text(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests;

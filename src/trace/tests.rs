@@ -1,0 +1,286 @@
+//! Each trace reader on small files written the way the real formats are: what it
+//! yields, what it counts as bad (with line numbers), where it stops.
+
+use std::io::{BufReader, Write};
+use std::path::Path;
+
+use super::*;
+use crate::time::SimTime;
+
+fn model(file: &Path, format: TraceFormat) -> TraceModel {
+    TraceModel {
+        name: "t".into(),
+        file: file.to_owned(),
+        zstd: false,
+        format,
+        start: SimTime::ZERO,
+        max_bad_lines: 100,
+        max_age_zero: MaxAgeZero::Share(0.0),
+        resource: 3,
+        principal: 1,
+    }
+}
+
+fn all(model: &TraceModel) -> Result<(Vec<TraceRequest>, Tally), TraceError> {
+    let mut source = open(model)?;
+    let mut out = Vec::new();
+    let mut r = TraceRequest::default();
+    while source.next(&mut r)? {
+        out.push(r);
+    }
+    Ok((out, source.tally().clone()))
+}
+
+fn oracle_record(t: u32, id: u64, size: u32) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend(t.to_le_bytes());
+    v.extend(id.to_le_bytes());
+    v.extend(size.to_le_bytes());
+    v.extend((-1i64).to_le_bytes());
+    v
+}
+
+#[test]
+fn oracle_general_records_decode_across_buffer_fills_and_a_partial_tail_is_bad() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.bin");
+    let mut bytes: Vec<u8> = (0..50u32)
+        .flat_map(|i| oracle_record(1_000 + i / 10, u64::from(i % 7) << 40, i * 3))
+        .collect();
+    bytes.extend([1, 2, 3]);
+    std::fs::write(&path, &bytes).unwrap();
+    let m = model(&path, TraceFormat::OracleGeneral);
+    // A 7-byte buffer splits almost every record.
+    let mut source = binary::OracleGeneral::new(
+        &m,
+        BufReader::with_capacity(7, std::fs::File::open(&path).unwrap()),
+    );
+    let mut r = TraceRequest::default();
+    let mut got = Vec::new();
+    while source.next(&mut r).unwrap() {
+        got.push(r);
+    }
+    assert_eq!(got.len(), 50);
+    for (i, r) in got.iter().enumerate() {
+        let i = i as u32;
+        assert_eq!(r.key, u64::from(i % 7) << 40);
+        assert_eq!(
+            r.at,
+            SimDuration::from_secs(u64::from(i / 10)),
+            "relative to the first"
+        );
+        assert_eq!(
+            r.size,
+            (i > 0).then_some(u64::from(i * 3)),
+            "size 0 means unknown"
+        );
+        assert_eq!((r.resource, r.principal), (3, 1));
+    }
+    assert_eq!(source.tally().bad, 1);
+    assert_eq!(
+        source.tally().first_bad,
+        ["line 51: a partial record at the end of the file"]
+    );
+    assert_eq!(source.tally().span, SimDuration::from_secs(4));
+}
+
+#[test]
+fn zstd_compressed_traces_read_the_same_as_plain_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes: Vec<u8> = (0..1_000u32)
+        .flat_map(|i| oracle_record(i / 100, u64::from(i * 31 % 97), 100))
+        .collect();
+    let plain = dir.path().join("t.bin");
+    let packed = dir.path().join("t.bin.zst");
+    std::fs::write(&plain, &bytes).unwrap();
+    std::fs::write(&packed, zstd::encode_all(&bytes[..], 3).unwrap()).unwrap();
+    let a = all(&model(&plain, TraceFormat::OracleGeneral)).unwrap();
+    let mut m = model(&packed, TraceFormat::OracleGeneral);
+    m.zstd = true;
+    let b = all(&m).unwrap();
+    assert_eq!(a.0.len(), 1_000);
+    assert_eq!(a, b);
+    // A plain file read as zstd is an error, not garbage.
+    let mut wrong = model(&plain, TraceFormat::OracleGeneral);
+    wrong.zstd = true;
+    let e = all(&wrong).unwrap_err().to_string();
+    assert!(
+        e.starts_with(&format!("{}: cannot read the trace", plain.display())),
+        "{e}"
+    );
+}
+
+#[test]
+fn text_ids_are_numbers_or_hashed_names_spaced_at_the_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.txt");
+    std::fs::write(
+        &path,
+        "42\r\n\n  7 \nobject-a\nobject-a\n18446744073709551615\n",
+    )
+    .unwrap();
+    let (got, tally) = all(&model(&path, TraceFormat::Text { rate: 4.0 })).unwrap();
+    let keys: Vec<u64> = got.iter().map(|r| r.key).collect();
+    assert_eq!(
+        keys,
+        [
+            42,
+            7,
+            hash_text(b"object-a"),
+            hash_text(b"object-a"),
+            hash_text(b"18446744073709551615")
+        ]
+    );
+    let times: Vec<u64> = got.iter().map(|r| r.at.as_micros()).collect();
+    assert_eq!(times, [0, 250_000, 500_000, 750_000, 1_000_000]);
+    assert_eq!(tally.bad, 0, "blank lines are not records");
+}
+
+#[test]
+fn csv_columns_by_name_or_number_and_bad_rows_are_counted_with_line_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.csv");
+    std::fs::write(
+        &path,
+        "ts,key,bytes\n100.5,a,10\n101,b,20\nsoon,c,30\n102,,40\n103,a,-1\n104,d,50\n",
+    )
+    .unwrap();
+    let csv = |time, id, size| TraceFormat::Csv {
+        time,
+        id,
+        size,
+        time_unit_us: 1e6,
+        rate: 1.0,
+        header: true,
+        delimiter: b',',
+    };
+    let (got, tally) = all(&model(
+        &path,
+        csv(
+            Some(Column::Name("ts".into())),
+            Column::Name("key".into()),
+            Some(Column::Index(2)),
+        ),
+    ))
+    .unwrap();
+    let rows: Vec<(u64, u64, Option<u64>)> = got
+        .iter()
+        .map(|r| (r.at.as_micros(), r.key, r.size))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (0, hash_text(b"a"), Some(10)),
+            (500_000, hash_text(b"b"), Some(20)),
+            (3_500_000, hash_text(b"d"), Some(50)),
+        ]
+    );
+    assert_eq!(tally.bad, 3);
+    assert_eq!(
+        tally.first_bad,
+        [
+            "line 4: the time is not a non-negative number",
+            "line 5: no object id",
+            "line 6: the size is not a non-negative number",
+        ]
+    );
+    // Past the limit the replay stops, naming the file and the first bad lines.
+    let mut strict = model(&path, csv(Some(Column::Index(0)), Column::Index(1), None));
+    strict.max_bad_lines = 1;
+    let e = all(&strict).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "{}: 2 records did not parse, more than max_bad_lines = 1 (line 4: the time is not a non-negative number; line 5: no object id)",
+            path.display()
+        )
+    );
+    let missing = model(&path, csv(None, Column::Name("object".into()), None));
+    assert_eq!(
+        all(&missing).unwrap_err().to_string(),
+        format!("{}: the header has no column `object`", path.display())
+    );
+}
+
+fn access_spec() -> TraceFormat {
+    let path = |s: &str| s.split('.').map(str::to_owned).collect::<Vec<_>>();
+    TraceFormat::AccessLog(AccessLogSpec {
+        time: path("requestTimeEpoch"),
+        method: path("httpMethod"),
+        resource_path: path("resourcePath"),
+        path: path("path"),
+        principal: Some(path("identity.userArn")),
+        response_length: Some(path("responseLength")),
+        routes: vec![
+            ("GET".into(), "/pets/{petId}".into(), 0),
+            ("GET".into(), "/pets".into(), 1),
+        ],
+        principals: vec![("arn:aws:iam::123456789012:user/ops".into(), 2)],
+    })
+}
+
+#[test]
+fn access_logs_map_fields_principals_and_the_max_age_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    let mut f = std::fs::File::create(&path).unwrap();
+    // As CloudWatch Logs exports them: a timestamp, then the JSON message.
+    for line in [
+        r#"2026-11-24T06:06:45.000Z {"requestId":"1","requestTimeEpoch":1764000000000,"httpMethod":"GET","resourcePath":"/pets/{petId}","path":"/prod/pets/42","status":200,"responseLength":"512","identity":{"userArn":"-"},"cacheControl":"-"}"#,
+        r#"{"requestTimeEpoch":"1764000000250","httpMethod":"get","resourcePath":"/pets/{petId}","path":"/pets/43","status":200,"responseLength":600,"identity.userArn":"arn:aws:iam::123456789012:user/ops","cacheControl":"max-age=0"}"#,
+        r#"{"requestTimeEpoch":1764000001000,"httpMethod":"POST","resourcePath":"/pets","path":"/prod/pets","status":201}"#,
+        r#"not json at all"#,
+        "",
+        r#"{"requestTimeEpoch":1764000002000,"httpMethod":"GET","resourcePath":"/pets","path":"/prod/pets","responseLength":"-"}"#,
+    ] {
+        writeln!(f, "{line}").unwrap();
+    }
+    drop(f);
+    let mut m = model(&path, access_spec());
+    m.max_age_zero = MaxAgeZero::Field(FieldRule {
+        field: vec!["cacheControl".into()],
+        equals: None,
+        contains: Some("max-age=0".into()),
+    });
+    let (got, tally) = all(&m).unwrap();
+    assert_eq!(got.len(), 3);
+    let (a, b, c) = (got[0], got[1], got[2]);
+    assert_eq!(
+        (a.resource, a.principal, a.size),
+        (0, 1, Some(512)),
+        "unmapped caller: the trace's principal"
+    );
+    assert_eq!((b.resource, b.principal, b.size), (0, 2, Some(600)));
+    assert_eq!((a.max_age_zero, b.max_age_zero), (Some(false), Some(true)));
+    assert_eq!(a.params.unwrap()[0], hash_text(b"42"));
+    assert_eq!(b.params.unwrap()[0], hash_text(b"43"));
+    assert_ne!(a.key, b.key);
+    assert_eq!(b.at.as_micros(), 250_000);
+    assert_eq!((c.resource, c.at.as_micros(), c.size), (1, 2_000_000, None));
+    assert_eq!(tally.unmodelled, [("POST /pets".to_owned(), 1)]);
+    assert_eq!(tally.bad, 1);
+    assert_eq!(tally.first_bad.len(), 1);
+    assert!(
+        tally.first_bad[0].starts_with("line 4: no JSON object on the line"),
+        "{:?}",
+        tally.first_bad
+    );
+    let notes = tally.notes("prod");
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(notes[1].contains("POST /pets x1"), "{notes:?}");
+}
+
+#[test]
+fn records_out_of_order_are_replayed_at_the_time_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.bin");
+    let bytes: Vec<u8> = [(10, 1), (12, 2), (11, 3), (13, 4)]
+        .iter()
+        .flat_map(|&(t, id)| oracle_record(t, id, 1))
+        .collect();
+    std::fs::write(&path, bytes).unwrap();
+    let (got, tally) = all(&model(&path, TraceFormat::OracleGeneral)).unwrap();
+    let times: Vec<u64> = got.iter().map(|r| r.at.as_micros() / 1_000_000).collect();
+    assert_eq!(times, [0, 2, 2, 3]);
+    assert_eq!(tally.reordered, 1);
+}
