@@ -7,6 +7,7 @@ use criterion::criterion_main;
 mod cache_ops;
 mod gateway;
 mod policy_eval;
+mod replay;
 mod sim_throughput;
 mod workload;
 
@@ -14,5 +15,6 @@ criterion_main!(
     policy_eval::benches,
     cache_ops::benches,
     gateway::benches,
-    sim_throughput::benches
+    sim_throughput::benches,
+    replay::benches
 );

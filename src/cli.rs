@@ -258,10 +258,11 @@ fn validate(files: &[PathBuf], out: &mut dyn Write) -> anyhow::Result<u8> {
         Ok(study) => {
             let s = study.base();
             let mut line = format!(
-                "\"{}\", {} resource(s), {} client(s), {} principal(s), {} replication(s) of {} after {} warm-up, {} configuration(s):",
+                "\"{}\", {} resource(s), {} client(s), {} trace(s), {} principal(s), {} replication(s) of {} after {} warm-up, {} configuration(s):",
                 s.name,
                 s.resources.len(),
                 s.clients.len(),
+                s.traces.len(),
                 s.principals.len(),
                 s.replications,
                 s.duration,

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::cli::RunArgs;
 use crate::report::{
-    self, AggregateRow, Manifest, StalenessRow, SummaryRow, TimeseriesRow, Verdict,
+    self, AggregateRow, Manifest, StalenessRow, SummaryRow, TimeseriesRow, TraceSummary, Verdict,
 };
 use crate::scenario::{Check, Configuration, Rank, Scenario, Study};
 use crate::sim;
@@ -69,9 +69,17 @@ fn run_study(
     let dir = args.out.join(study.name());
     // A shard adds its parts to a folder other shards may be writing too.
     prepare_dir(&dir, args.force, args.resume || args.shard.is_some())?;
+    // Traces are read once before anything runs: too many bad lines stop here, and what
+    // they contain goes into the manifest and the fingerprints.
+    let traces = read_traces(study, pool)?;
+    for t in &traces {
+        for note in &t.notes {
+            eprintln!("warning: {}: {note}", study.name());
+        }
+    }
     let parts = dir.join("parts");
     std::fs::create_dir_all(&parts).with_context(|| format!("creating {}", parts.display()))?;
-    let record = StudyRecord::of(study);
+    let record = StudyRecord::of(study, &traces);
     report::write_atomic(
         &parts.join("study.json"),
         &serde_json::to_vec_pretty(&record)?,
@@ -182,7 +190,7 @@ struct StudyRecord {
 }
 
 impl StudyRecord {
-    fn of(study: &Study) -> StudyRecord {
+    fn of(study: &Study, traces: &[TraceRead]) -> StudyRecord {
         let base = study.base();
         let names: Vec<String> = study
             .configurations
@@ -220,12 +228,13 @@ impl StudyRecord {
                 wall_time_s: 0.0,
                 simulated_requests: 0,
                 simulated_requests_per_second: 0.0,
+                traces: traces.iter().map(|t| t.summary.clone()).collect(),
             },
             stems: study
                 .configurations
                 .iter()
                 .enumerate()
-                .map(|(i, c)| format!("{i:03}-{}", fingerprint(c)))
+                .map(|(i, c)| format!("{i:03}-{}", fingerprint(c, traces)))
                 .collect(),
             checks: study.checks.iter().map(|c| c.text.clone()).collect(),
             description: base.description.clone(),
@@ -503,13 +512,67 @@ struct Part {
     simulated: u64,
 }
 
+/// A trace file as read before the run.
+struct TraceRead {
+    file: std::path::PathBuf,
+    summary: TraceSummary,
+    notes: Vec<String>,
+}
+
+/// Reads every distinct trace file of the study once (in parallel), with its SHA-256.
+fn read_traces(study: &Study, pool: &rayon::ThreadPool) -> anyhow::Result<Vec<TraceRead>> {
+    let mut distinct: Vec<(&crate::trace::TraceModel, crate::time::SimTime)> = Vec::new();
+    for c in &study.configurations {
+        for t in &c.scenario.traces {
+            if !distinct.iter().any(|(d, _)| **d == *t) {
+                distinct.push((t, c.scenario.end()));
+            }
+        }
+    }
+    pool.install(|| {
+        distinct
+            .par_iter()
+            .map(|&(t, end)| -> anyhow::Result<TraceRead> {
+                let tally = crate::trace::scan(t, end)?;
+                let sha256 = crate::trace::file_sha256(t)?;
+                Ok(TraceRead {
+                    file: t.file.clone(),
+                    notes: tally.notes(&t.name),
+                    summary: TraceSummary {
+                        name: t.name.clone(),
+                        file: t.file.display().to_string(),
+                        sha256,
+                        requests: tally.requests,
+                        bad_records: tally.bad,
+                        bad_examples: tally.first_bad.clone(),
+                        unmodelled: tally
+                            .unmodelled
+                            .iter()
+                            .map(|(l, n)| format!("{l} x{n}"))
+                            .collect(),
+                        reordered: tally.reordered,
+                        span_s: tally.span.as_secs_f64(),
+                        after_end: tally.after_end,
+                    },
+                })
+            })
+            .collect()
+    })
+}
+
 /// What a configuration's results depend on: a part written for another scenario text,
-/// seed, length or version is not reused.
-fn fingerprint(c: &Configuration) -> String {
+/// trace contents, seed, length or version is not reused.
+fn fingerprint(c: &Configuration, traces: &[TraceRead]) -> String {
     use sha2::{Digest, Sha256};
     let s = &c.scenario;
+    let trace_hashes: Vec<&str> = s
+        .traces
+        .iter()
+        .filter_map(|t| traces.iter().find(|r| r.file == t.file))
+        .map(|r| r.summary.sha256.as_str())
+        .collect();
     let key = format!(
-        "{}|{}|{}|{}|{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}|{}|{}|{}|{}",
         s.source_sha256,
         c.name,
         s.seed,
@@ -517,7 +580,8 @@ fn fingerprint(c: &Configuration) -> String {
         s.duration.as_micros(),
         s.warmup.as_micros(),
         s.window.as_micros(),
-        env!("CARGO_PKG_VERSION")
+        env!("CARGO_PKG_VERSION"),
+        trace_hashes.join(",")
     );
     Sha256::digest(key.as_bytes())
         .iter()

@@ -46,71 +46,71 @@ impl EvictionPolicy {
     }
 }
 
-const NONE: u64 = u64::MAX;
-
-/// A lazy monotone priority queue over entry ranks, by slot.
+/// A lazy monotone priority queue of entries by rank.
+///
+/// Each live entry has one current record `(rank, key)`; the entry itself remembers the
+/// rank of its current record (its "queued" rank), so a record that surfaces is checked
+/// with one lookup of its entry: gone or re-queued since (queued rank differs) means
+/// stale; a rank that grew since (hits) means re-queue at the current rank.
 ///
 /// Victims come out in non-decreasing rank order and every record pushed ranks at least
-/// as high as the last victim (new entries take the newest stamp; a superseded record is
-/// re-queued with its entry's current, higher rank), so a radix heap fits: 65 buckets by
-/// the highest bit in which a rank differs from the last minimum, O(1) amortized per
+/// as high as the last victim (new entries take the newest stamp; a re-queued record
+/// takes its entry's current, higher rank), so a radix heap fits: 65 buckets by the
+/// highest bit in which a rank differs from the last minimum, O(1) amortized per
 /// operation with sequential memory access (a binary heap made an evicting insert 3x
 /// slower at 10⁶ entries).
 #[derive(Debug, Clone)]
-pub struct RankHeap {
-    buckets: Vec<Vec<(u64, u32)>>,
+pub struct RankHeap<K> {
+    buckets: Vec<Vec<(u64, K)>>,
     /// The last minimum found; every record ranks at least this.
     floor: u64,
-    /// Per slot: the rank in its entry's one current record, or `NONE`.
-    queued: Vec<u64>,
     live: usize,
     records: usize,
 }
 
-impl Default for RankHeap {
+impl<K> Default for RankHeap<K> {
     fn default() -> Self {
         RankHeap {
-            buckets: vec![Vec::new(); 65],
+            buckets: (0..65).map(|_| Vec::new()).collect(),
             floor: 0,
-            queued: Vec::new(),
             live: 0,
             records: 0,
         }
     }
 }
 
-impl RankHeap {
+impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
     #[inline]
     fn bucket(&self, rank: u64) -> usize {
         (64 - (rank ^ self.floor).leading_zeros()) as usize
     }
 
     #[inline]
-    fn push(&mut self, rank: u64, slot: u32) {
+    fn push(&mut self, rank: u64, key: K) {
         debug_assert!(
             rank >= self.floor,
             "ranks pushed must not be below the last minimum"
         );
         let b = self.bucket(rank);
-        self.buckets[b].push((rank, slot));
+        self.buckets[b].push((rank, key));
         self.records += 1;
     }
 
     /// The lowest record, moved into bucket 0 (which then holds only records equal to
     /// the floor).
-    fn min(&mut self) -> Option<(u64, u32)> {
+    #[inline]
+    fn min(&mut self) -> Option<(u64, K)> {
         if let Some(&r) = self.buckets[0].last() {
             return Some(r);
         }
         let i = (1..65).find(|&i| !self.buckets[i].is_empty())?;
-        let moved = std::mem::take(&mut self.buckets[i]);
+        let mut moved = std::mem::take(&mut self.buckets[i]);
         self.floor = moved.iter().map(|r| r.0).min().unwrap_or(self.floor);
-        for &(rank, slot) in &moved {
+        for &(rank, key) in &moved {
             let b = self.bucket(rank);
-            self.buckets[b].push((rank, slot));
+            self.buckets[b].push((rank, key));
         }
         // Hand the emptied allocation back so buckets do not reallocate in steady state.
-        let mut moved = moved;
         moved.clear();
         if self.buckets[i].is_empty() {
             self.buckets[i] = moved;
@@ -118,56 +118,50 @@ impl RankHeap {
         self.buckets[0].last().copied()
     }
 
-    fn pop_min(&mut self) {
-        if self.buckets[0].pop().is_some() {
-            self.records -= 1;
-        }
-    }
-
-    /// A new entry with `rank` occupies `slot`.
-    pub fn inserted(&mut self, slot: u32, rank: u64) {
-        let i = slot as usize;
-        if i >= self.queued.len() {
-            self.queued.resize(i + 1, NONE);
-        }
-        self.queued[i] = rank;
-        self.push(rank, slot);
+    /// A new entry `key` with `rank`, which becomes its queued rank.
+    #[inline]
+    pub fn inserted(&mut self, key: K, rank: u64) {
+        self.push(rank, key);
         self.live += 1;
-        if self.records > 2 * self.live + 64 {
-            // Records of removed entries are dropped when they surface; this bounds them.
-            let queued = &self.queued;
-            for b in &mut self.buckets {
-                b.retain(|&(r, s)| queued.get(s as usize) == Some(&r));
-            }
-            self.records = self.buckets.iter().map(Vec::len).sum();
-        }
     }
 
-    /// The entry in `slot` left the cache.
-    pub fn removed(&mut self, slot: u32) {
-        if let Some(q) = self.queued.get_mut(slot as usize) {
-            if *q != NONE {
-                *q = NONE;
-                self.live -= 1;
-            }
-        }
+    /// An entry left the cache (its record is dropped when it surfaces).
+    #[inline]
+    pub fn removed(&mut self) {
+        self.live -= 1;
     }
 
-    /// The slot of the live entry with the lowest rank; `rank_of(slot)` gives a live
-    /// entry's current rank. The entry stays until [`RankHeap::removed`].
-    pub fn victim(&mut self, rank_of: impl Fn(u32) -> u64) -> Option<u32> {
-        while let Some((rank, slot)) = self.min() {
-            let i = slot as usize;
-            self.pop_min();
-            if self.queued.get(i) != Some(&rank) {
-                continue; // the entry was removed, or this record was superseded
-            }
-            let current = rank_of(slot);
-            self.push(current, slot);
-            self.queued[i] = current;
+    /// Whether stale records (of entries removed other than by eviction) outnumber the
+    /// live ones enough that [`RankHeap::compact`] should run; this bounds memory.
+    #[inline]
+    pub fn needs_compaction(&self) -> bool {
+        self.records > 2 * self.live + 64
+    }
+
+    /// Drops every record `is_current(rank, key)` rejects.
+    pub fn compact(&mut self, is_current: impl Fn(u64, K) -> bool) {
+        for b in &mut self.buckets {
+            b.retain(|&(r, k)| is_current(r, k));
+        }
+        self.records = self.buckets.iter().map(Vec::len).sum();
+    }
+
+    /// The live entry with the lowest rank. `check(rank, key)` looks a surfacing record's
+    /// entry up: `None` when the record is stale (the entry is gone, or its queued rank
+    /// is not `rank`); otherwise it sets the entry's queued rank to its current rank and
+    /// returns that. The victim's record leaves the heap: the caller removes the entry
+    /// (or inserts it again).
+    pub fn victim(&mut self, mut check: impl FnMut(u64, K) -> Option<u64>) -> Option<K> {
+        while let Some((rank, key)) = self.min() {
+            self.buckets[0].pop();
+            self.records -= 1;
+            let Some(current) = check(rank, key) else {
+                continue;
+            };
             if current == rank {
-                return Some(slot);
+                return Some(key);
             }
+            self.push(current, key);
         }
         None
     }
@@ -177,15 +171,15 @@ impl RankHeap {
         for b in &mut self.buckets {
             b.clear();
         }
-        self.queued.clear();
         self.floor = 0;
         self.live = 0;
         self.records = 0;
     }
 
-    /// Checks that every live slot (given with its current rank) has exactly one current
-    /// record, whose rank is not above the current one, and nothing else is live.
-    pub fn validate(&self, live: &[(u32, u64)]) -> Result<(), String> {
+    /// Checks that every live entry, given as `(key, queued rank, current rank)`, has
+    /// exactly one record at its queued rank, not above its current rank, that records
+    /// sit in their buckets, and that the counters agree.
+    pub fn validate(&self, live: &[(K, u64, u64)]) -> Result<(), String> {
         if live.len() != self.live {
             return Err(format!(
                 "{} live entries, heap counts {}",
@@ -193,7 +187,7 @@ impl RankHeap {
                 self.live
             ));
         }
-        let all: Vec<(u64, u32)> = self.buckets.iter().flatten().copied().collect();
+        let all: Vec<(u64, K)> = self.buckets.iter().flatten().copied().collect();
         if all.len() != self.records {
             return Err(format!(
                 "{} records, counter says {}",
@@ -212,25 +206,25 @@ impl RankHeap {
                 ));
             }
         }
-        let mut current: Vec<u32> = all
-            .iter()
-            .filter(|(r, s)| self.queued.get(*s as usize) == Some(r))
-            .map(|&(_, s)| s)
-            .collect();
-        current.sort_unstable();
-        let mut expected: Vec<u32> = live.iter().map(|&(s, _)| s).collect();
-        expected.sort_unstable();
-        if current != expected {
-            return Err(format!(
-                "current records {current:?} for live slots {expected:?}"
-            ));
+        let mut records: std::collections::HashMap<(u64, K), usize> =
+            std::collections::HashMap::new();
+        for r in all {
+            *records.entry(r).or_default() += 1;
         }
-        for &(slot, rank) in live {
-            let queued = self.queued[slot as usize];
+        for &(key, queued, rank) in live {
             if queued > rank {
                 return Err(format!(
-                    "slot {slot} queued at rank {queued} above its rank {rank}"
+                    "{key:?} queued at rank {queued} above its rank {rank}"
                 ));
+            }
+            match records.get(&(queued, key)) {
+                Some(1) => {}
+                n => {
+                    return Err(format!(
+                        "{key:?} has {} records at its queued rank {queued}",
+                        n.copied().unwrap_or(0)
+                    ));
+                }
             }
         }
         Ok(())
@@ -241,38 +235,75 @@ impl RankHeap {
 mod tests {
     use super::*;
 
+    /// Entries as the cache keeps them: key -> (queued rank, current rank).
+    type Entries = std::collections::HashMap<u32, (u64, u64)>;
+
+    fn check(entries: &mut Entries) -> impl FnMut(u64, u32) -> Option<u64> + '_ {
+        |rank, key| {
+            let e = entries.get_mut(&key)?;
+            if e.0 != rank {
+                return None;
+            }
+            e.0 = e.1;
+            Some(e.1)
+        }
+    }
+
     #[test]
     fn the_victim_is_the_lowest_current_rank() {
-        let mut ranks = [0u64; 4];
+        let mut entries = Entries::new();
         let mut h = RankHeap::default();
-        for (slot, rank) in [(0u32, 0u64), (1, 1), (2, 2)] {
-            ranks[slot as usize] = rank;
-            h.inserted(slot, rank);
+        for (key, rank) in [(10u32, 0u64), (11, 1), (12, 2)] {
+            entries.insert(key, (rank, rank));
+            h.inserted(key, rank);
         }
-        // Slot 0 is hit (LRU): its rank becomes 3; the victim is now slot 1.
-        ranks[0] = EvictionPolicy::Lru.rank_on_hit(ranks[0], 3);
-        assert_eq!(h.victim(|s| ranks[s as usize]), Some(1));
-        h.removed(1);
-        assert_eq!(h.victim(|s| ranks[s as usize]), Some(2));
-        h.removed(2);
-        assert_eq!(h.victim(|s| ranks[s as usize]), Some(0));
-        h.removed(0);
-        assert_eq!(h.victim(|s| ranks[s as usize]), None);
+        // Entry 10 is hit (LRU): its rank becomes 3; the victim is now 11.
+        entries.get_mut(&10).unwrap().1 = EvictionPolicy::Lru.rank_on_hit(0, 3);
+        assert_eq!(h.victim(check(&mut entries)), Some(11));
+        entries.remove(&11);
+        h.removed();
+        assert_eq!(h.victim(check(&mut entries)), Some(12));
+        entries.remove(&12);
+        h.removed();
+        assert_eq!(h.victim(check(&mut entries)), Some(10));
+        entries.remove(&10);
+        h.removed();
+        assert_eq!(h.victim(check(&mut entries)), None);
         // FIFO ignores hits.
         assert_eq!(EvictionPolicy::Fifo.rank_on_hit(5, 9), 5);
     }
 
     #[test]
-    fn a_reused_slot_is_not_confused_with_its_old_entry() {
-        let mut ranks = [0u64; 2];
+    fn a_key_inserted_again_is_not_confused_with_its_old_entry() {
+        let mut entries = Entries::new();
         let mut h = RankHeap::default();
         h.inserted(0, 0);
         h.inserted(1, 1);
-        h.removed(0);
-        ranks[0] = 2;
+        entries.insert(1, (1, 1));
+        // Key 0 is removed (invalidated) and stored again at rank 2: its old record at
+        // rank 0 is stale and must not make it the victim.
+        h.removed();
         h.inserted(0, 2);
-        ranks[1] = 1;
-        assert_eq!(h.victim(|s| ranks[s as usize]), Some(1));
-        h.validate(&[(0, 2), (1, 1)]).unwrap();
+        entries.insert(0, (2, 2));
+        h.validate(&[(0, 2, 2), (1, 1, 1)]).unwrap();
+        assert_eq!(h.victim(check(&mut entries)), Some(1));
+    }
+
+    #[test]
+    fn compaction_drops_stale_records_only() {
+        let mut h = RankHeap::default();
+        for k in 0..200u32 {
+            h.inserted(k, u64::from(k));
+        }
+        for _ in 0..190 {
+            h.removed();
+        }
+        assert!(h.needs_compaction());
+        h.compact(|_, k| k >= 190);
+        let live: Vec<(u32, u64, u64)> = (190..200)
+            .map(|k| (k, u64::from(k), u64::from(k)))
+            .collect();
+        h.validate(&live).unwrap();
+        assert!(!h.needs_compaction());
     }
 }

@@ -180,6 +180,8 @@ struct Hot<V> {
     expires_at: SimTime,
     /// Eviction rank (see [`eviction`]): the lowest goes first.
     rank: u64,
+    /// The rank of the entry's record in the eviction order (at most `rank`).
+    queued: u64,
     value: V,
 }
 
@@ -204,7 +206,7 @@ pub struct StageCache<V> {
     index: HashMap<CacheKey, Hot<V>, IdentityBuild>,
     slots: Vec<Option<Cold>>,
     free: Vec<u32>,
-    order: RankHeap,
+    order: RankHeap<CacheKey>,
     /// Stamps inserts and hits; ranks are taken from it.
     clock: u64,
     config: CacheConfig,
@@ -352,18 +354,18 @@ impl<V: Copy> StageCache<V> {
             self.remove_slot(hot.slot, RemovalCause::Replaced);
         }
         while self.used_bytes + bytes > self.config.capacity_bytes {
-            let (index, slots) = (&self.index, &self.slots);
-            let rank_of = |slot: u32| {
-                slots[slot as usize]
-                    .and_then(|cold| index.get(&cold.key))
-                    .map_or(0, |hot| hot.rank)
-            };
-            let Some(victim) = self.order.victim(rank_of) else {
+            let index = &mut self.index;
+            let Some(victim) = self.order.victim(|rank, key| {
+                let hot = index.get_mut(&key).filter(|h| h.queued == rank)?;
+                hot.queued = hot.rank;
+                Some(hot.rank)
+            }) else {
                 break;
             };
-            let expired = self.slots[victim as usize]
-                .and_then(|cold| self.index.get(&cold.key))
-                .is_some_and(|hot| now >= hot.expires_at);
+            let Some(hot) = self.index.get(&victim) else {
+                break;
+            };
+            let (victim, expired) = (hot.slot, now >= hot.expires_at);
             let cause = if expired {
                 RemovalCause::Expired
             } else {
@@ -400,10 +402,16 @@ impl<V: Copy> StageCache<V> {
                     now + ttl
                 },
                 rank,
+                queued: rank,
                 value,
             },
         );
-        self.order.inserted(slot, rank);
+        self.order.inserted(key, rank);
+        if self.order.needs_compaction() {
+            let index = &self.index;
+            self.order
+                .compact(|rank, key| index.get(&key).is_some_and(|h| h.queued == rank));
+        }
         self.used_bytes += bytes;
         Insert::Stored
     }
@@ -443,7 +451,7 @@ impl<V: Copy> StageCache<V> {
     fn remove_slot(&mut self, slot: u32, cause: RemovalCause) {
         if let Some(cold) = self.slots[slot as usize].take() {
             self.index.remove(&cold.key);
-            self.order.removed(slot);
+            self.order.removed();
             self.used_bytes -= cold.bytes;
             self.free.push(slot);
             self.removals.count(cause, 1);
@@ -488,7 +496,11 @@ impl<V: Copy> StageCache<V> {
                 self.config.capacity_bytes
             ));
         }
-        let ranks: Vec<(u32, u64)> = self.index.values().map(|h| (h.slot, h.rank)).collect();
+        let ranks: Vec<(CacheKey, u64, u64)> = self
+            .index
+            .iter()
+            .map(|(k, h)| (*k, h.queued, h.rank))
+            .collect();
         self.order.validate(&ranks)?;
         let mut free = self.free.clone();
         free.sort_unstable();

@@ -128,6 +128,7 @@ pub fn render_html(r: &HtmlReport<'_>) -> String {
     metrics_table(&mut h, r);
     checks_table(&mut h, r);
     plots(&mut h, r);
+    traces(&mut h, r);
     assumptions(&mut h, r);
     h.push_str("</body>\n</html>\n");
     h
@@ -371,6 +372,55 @@ fn plots(h: &mut String, r: &HtmlReport<'_>) {
             esc(&c.stem)
         );
     }
+}
+
+/// The recorded traces replayed, with what reading them found.
+fn traces(h: &mut String, r: &HtmlReport<'_>) {
+    let traces = &r.manifest.traces;
+    if traces.is_empty() {
+        return;
+    }
+    h.push_str("<h2>Traces replayed</h2>\n<p>Requests replayed from recorded traffic with the trace's own times, beside any synthetic clients; every configuration replays the same records.</p>\n<table>\n<tr><th>trace</th><th>file (SHA-256)</th><th>requests</th><th>span</th><th>skipped</th></tr>\n");
+    for t in traces {
+        let mut skipped = Vec::new();
+        if t.bad_records > 0 {
+            skipped.push(format!(
+                "{} record(s) that did not parse ({})",
+                t.bad_records,
+                t.bad_examples.join("; ")
+            ));
+        }
+        if !t.unmodelled.is_empty() {
+            skipped.push(format!(
+                "requests for resources not modelled: {}",
+                t.unmodelled.join(", ")
+            ));
+        }
+        if t.after_end > 0 {
+            skipped.push(format!("{} request(s) after the run's end", t.after_end));
+        }
+        if t.reordered > 0 {
+            skipped.push(format!(
+                "(not skipped) {} record(s) earlier than the one before, replayed at its time",
+                t.reordered
+            ));
+        }
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td><code>{}</code> ({})</td><td>{}</td><td>{} s</td><td>{}</td></tr>",
+            esc(&t.name),
+            esc(&t.file),
+            esc(&t.sha256[..t.sha256.len().min(12)]),
+            t.requests,
+            num(t.span_s),
+            if skipped.is_empty() {
+                "none".to_owned()
+            } else {
+                esc(&skipped.join("; "))
+            }
+        );
+    }
+    h.push_str("</table>\n");
 }
 
 fn assumptions(h: &mut String, r: &HtmlReport<'_>) {

@@ -19,8 +19,8 @@ pub use compare::{CompareRow, compare, read_summary};
 pub use html::{HtmlReport, render_html};
 pub use plot::{Chart, PlotData, charts};
 pub use rows::{
-    METRICS, Manifest, StalenessRow, SummaryRow, TimeseriesRow, metric_label, staleness_rows,
-    summary_row, timeseries_rows,
+    METRICS, Manifest, StalenessRow, SummaryRow, TimeseriesRow, TraceSummary, metric_label,
+    staleness_rows, summary_row, timeseries_rows,
 };
 pub use verdict::{Verdict, judge, mean_of, ranking};
 

@@ -196,6 +196,28 @@ pub struct Manifest {
     pub wall_time_s: f64,
     pub simulated_requests: u64,
     pub simulated_requests_per_second: f64,
+    /// Traces replayed, as read before the run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub traces: Vec<TraceSummary>,
+}
+
+/// One replayed trace file, in `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[allow(missing_docs)]
+pub struct TraceSummary {
+    pub name: String,
+    pub file: String,
+    pub sha256: String,
+    pub requests: u64,
+    pub bad_records: u64,
+    /// The first bad records, `line N: why`.
+    pub bad_examples: Vec<String>,
+    /// Requests for resources the scenario does not model, `METHOD /path xN`.
+    pub unmodelled: Vec<String>,
+    pub reordered: u64,
+    pub span_s: f64,
+    /// Requests at or after the run's end, not replayed.
+    pub after_end: u64,
 }
 
 fn ratio(a: u64, b: u64) -> f64 {

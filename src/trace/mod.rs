@@ -95,6 +95,8 @@ pub struct Tally {
     pub reordered: u64,
     /// The time from the first record to the last.
     pub span: SimDuration,
+    /// Records at or after the run's end, which are not replayed (set by [`scan`]).
+    pub after_end: u64,
 }
 
 /// How many bad records a tally lists.
@@ -152,6 +154,12 @@ impl Tally {
                 list.join(", ")
             ));
         }
+        if self.after_end > 0 {
+            out.push(format!(
+                "trace `{name}`: {} of {} request(s) fall at or after the run's end and are not replayed (the trace spans {}; lengthen `duration`)",
+                self.after_end, self.requests, self.span
+            ));
+        }
         if self.reordered > 0 {
             out.push(format!(
                 "trace `{name}`: {} record(s) were earlier than the one before and were replayed at its time",
@@ -192,12 +200,45 @@ pub fn open(model: &TraceModel) -> Result<Box<dyn TraceSource>, TraceError> {
     })
 }
 
-/// Reads the whole trace once: how many requests, what was wrong, how long it spans.
-pub fn scan(model: &TraceModel) -> Result<Tally, TraceError> {
+/// Reads the whole trace once: how many requests, what was wrong, how long it spans,
+/// how many fall at or after `end` (the run's end) and are not replayed.
+pub fn scan(model: &TraceModel, end: crate::time::SimTime) -> Result<Tally, TraceError> {
     let mut source = open(model)?;
     let mut request = TraceRequest::default();
-    while source.next(&mut request)? {}
-    Ok(source.tally().clone())
+    let mut after_end = 0;
+    while source.next(&mut request)? {
+        if model.start + request.at >= end {
+            after_end += 1;
+        }
+    }
+    Ok(Tally {
+        after_end,
+        ..source.tally().clone()
+    })
+}
+
+/// SHA-256 of the trace file's bytes as stored (hex): what a report's results depend on.
+pub fn file_sha256(model: &TraceModel) -> Result<String, TraceError> {
+    use sha2::{Digest, Sha256};
+    let read_err = |source| TraceError::Read {
+        path: model.file.clone(),
+        source,
+    };
+    let mut file = std::fs::File::open(&model.file).map_err(read_err)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(read_err)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// Keeps replay time monotone: a record earlier than the previous one is replayed at the

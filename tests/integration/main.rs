@@ -3,5 +3,6 @@
 
 mod import_cli;
 mod policy_cli;
+mod replay_cli;
 mod report_cli;
 mod run_cli;

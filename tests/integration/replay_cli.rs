@@ -1,0 +1,230 @@
+//! Trace replay from the command line: the example scenarios, what reading a trace
+//! reports, the bad-line threshold, and scenario errors in `[[traces]]`.
+
+use std::path::Path;
+
+use predicates::prelude::*;
+use predicates::str::contains;
+
+use super::run_cli::{cachegate, edited};
+
+fn summary(dir: &Path) -> Vec<csv::StringRecord> {
+    csv::Reader::from_path(dir.join("summary.csv"))
+        .unwrap()
+        .records()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn column(rows: &[csv::StringRecord], headers: &csv::StringRecord, name: &str) -> Vec<String> {
+    let i = headers.iter().position(|h| h == name).unwrap();
+    rows.iter().map(|r| r[i].to_owned()).collect()
+}
+
+fn headers(dir: &Path) -> csv::StringRecord {
+    csv::Reader::from_path(dir.join("summary.csv"))
+        .unwrap()
+        .headers()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn an_object_trace_replays_every_request_in_every_configuration() {
+    let out = tempfile::tempdir().unwrap();
+    cachegate()
+        .args([
+            "run",
+            "scenarios/replay-object-trace.toml",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .code(0)
+        .stderr("");
+    let dir = out.path().join("replay-object-trace");
+    let rows = summary(&dir);
+    let h = headers(&dir);
+    assert_eq!(rows.len(), 6);
+    assert!(column(&rows, &h, "requests").iter().all(|n| n == "60000"));
+    // A larger cache never hits less, and LRU beats FIFO on this trace at each size.
+    let hit: Vec<f64> = column(&rows, &h, "hit_rate")
+        .iter()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert!(hit[0] < hit[1] && hit[1] < hit[2], "{hit:?}");
+    assert!(hit[3] < hit[4] && hit[4] < hit[5], "{hit:?}");
+    for i in 0..3 {
+        assert!(hit[i] > hit[i + 3], "{hit:?}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let t = &manifest["traces"][0];
+    assert_eq!(t["requests"], 60000);
+    assert_eq!(t["bad_records"], 0);
+    assert_eq!(t["sha256"].as_str().unwrap().len(), 64);
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("<h2>Traces replayed</h2>"));
+}
+
+#[test]
+fn access_logs_report_what_they_skip_and_every_configuration_sees_the_same_requests() {
+    let out = tempfile::tempdir().unwrap();
+    cachegate()
+        .args([
+            "run",
+            "scenarios/replay-access-logs.toml",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        // The deployed TTL fails its backend check: exit 1, as a rollout gate wants.
+        .code(1)
+        .stdout(contains("FAIL deployed: backend_rps_mean <= 12"))
+        .stderr(
+            contains("2 record(s) did not parse and were skipped (line 1001: not JSON")
+                .and(contains("line 5001: no JSON object on the line"))
+                .and(contains("POST /pets x495")),
+        );
+    let dir = out.path().join("replay-access-logs");
+    let rows = summary(&dir);
+    let h = headers(&dir);
+    let requests = column(&rows, &h, "requests");
+    assert!(requests.iter().all(|n| *n == requests[0]), "{requests:?}");
+    // The ops user's max-age=0 requests are honoured (its policy allows it).
+    assert!(
+        column(&rows, &h, "invalidations_honored")
+            .iter()
+            .all(|n| n.parse::<u64>().unwrap() > 0)
+    );
+}
+
+#[test]
+fn too_many_bad_lines_stop_the_run_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let (strict, _) = edited(
+        dir.path(),
+        "strict.toml",
+        "scenarios/replay-access-logs.toml",
+        &[
+            ("max_bad_lines = 10 ", "max_bad_lines = 1 "),
+            (
+                "\"traces/pets-access.jsonl.zst\"",
+                &format!(
+                    "\"{}\"",
+                    scenarios.join("traces/pets-access.jsonl.zst").display()
+                ),
+            ),
+            (
+                "\"policies/ops-invalidate.json\"",
+                &format!(
+                    "\"{}\"",
+                    scenarios.join("policies/ops-invalidate.json").display()
+                ),
+            ),
+        ],
+    );
+    let out = dir.path().join("out");
+    cachegate()
+        .arg("run")
+        .arg(&strict)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "pets-access.jsonl.zst: 2 records did not parse, more than max_bad_lines = 1 (line 1001: not JSON",
+        ));
+    assert!(!out.join("replay-access-logs/summary.csv").exists());
+}
+
+#[test]
+fn csv_traces_replay_and_trace_mistakes_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.csv"),
+        "timestamp,obj,size\n0,a,100\n0.5,b,100\n1,a,100\n2,c,2000000\n",
+    )
+    .unwrap();
+    let scenario = |trace: &str| {
+        format!(
+            r#"
+name = "csv"
+seed = 1
+duration = "10s"
+[api]
+region = "us-east-1"
+account = "123456789012"
+api_id = "a"
+stage = "s"
+[stage]
+cache_cluster_enabled = true
+cache_cluster_size = "0.5"
+[stage.method_settings."*/*"]
+cache_ttl_in_seconds = 60
+[[resources]]
+path = "/o/{{id}}"
+method = "GET"
+cache_key_parameters = ["method.request.path.id"]
+response_bytes = 10
+backend_latency = "0ms"
+[principals.p]
+[[traces]]
+{trace}
+"#
+        )
+    };
+    let good = dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        scenario(
+            "name = \"t\"\nfile = \"t.csv\"\nformat = \"csv\"\nresource = \"GET /o/{id}\"\ntime_column = \"timestamp\"\nid_column = 2\nsize_column = \"size\"",
+        ),
+    )
+    .unwrap();
+    cachegate()
+        .arg("run")
+        .arg(&good)
+        .args(["--quiet", "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(0);
+    let out = dir.path().join("out/csv");
+    let rows = summary(&out);
+    let h = headers(&out);
+    // a miss, b miss, a hit, c (over 1 MB: never cached) miss.
+    assert_eq!(column(&rows, &h, "requests"), ["4"]);
+    assert_eq!(column(&rows, &h, "cache_hits"), ["1"]);
+    assert_eq!(column(&rows, &h, "cache_misses"), ["3"]);
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        scenario(
+            "name = \"t\"\nfile = \"missing.csv\"\nformat = \"csv\"\nresource = \"GET /nope\"\nid_column = 0\nheader = false\ntime_column = \"ts\"\nfields = { time = \"x\" }\nmax_age_zero = 2",
+        ),
+    )
+    .unwrap();
+    cachegate()
+        .arg("validate")
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stdout(
+            contains("traces[0].file: no such file:")
+                .and(contains("traces[0].resource: no resource \"GET /nope\""))
+                .and(contains(
+                    "traces[0].id_column: expected a header name or a 1-based column number, got 0",
+                ))
+                .and(contains(
+                    "traces[0].time_column: a column by name needs `header = true`",
+                ))
+                .and(contains("traces[0].fields: only for format access_log"))
+                .and(contains(
+                    "traces[0].max_age_zero: must be a share within 0..=1, got 2",
+                )),
+        );
+}
