@@ -68,4 +68,64 @@ fn allocations_do_not_grow_with_requests() {
         per_request < 1e-4,
         "{short} blocks for {short_requests} requests, {long} for {long_requests}"
     );
+    trace_replay_allocates_nothing_per_record();
+}
+
+/// Trace replay reads, decodes and replays each record without allocating. (Called from
+/// the test above: dhat allows one profiler at a time.)
+fn trace_replay_allocates_nothing_per_record() {
+    // The oracleGeneral example (zstd-compressed, 100 requests/s, a 500-entry LRU):
+    // 300 s and 600 s of it, 30 and 60 thousand records read, decoded and replayed.
+    // One time-series window for both, so only per-record allocations could differ.
+    let mut scenario = Scenario::load(Path::new("scenarios/replay-object-trace.toml")).unwrap();
+    scenario.window = SimDuration::from_secs(600);
+    let mut run_for = |secs| {
+        scenario.duration = SimDuration::from_secs(secs);
+        let s = scenario.clone();
+        let mut requests = 0;
+        let blocks = allocations_during(|| {
+            requests = cachegate::sim::run(&s, 0, &mut |_| {})
+                .unwrap()
+                .simulated_requests;
+        });
+        (requests, blocks)
+    };
+    // The eviction queue's buckets and the cache's table reach their working size in
+    // the first tens of thousands of records (measured: 120, 129, 137, 145, 145, 145
+    // blocks for 60 ... 600 s); after that, nothing. An allocation per record, or per
+    // miss, would add thousands.
+    let (short_requests, short) = run_for(300);
+    let (long_requests, long) = run_for(600);
+    assert_eq!((short_requests, long_requests), (30_000, 60_000));
+    assert!(
+        long <= short + 8,
+        "{short} blocks for {short_requests} records, {long} for {long_requests}"
+    );
+
+    // Access logs (JSON lines, zstd): fields are pulled from each line without building
+    // it. 4 and 8 minutes of the example, about 6 and 12 thousand lines (measured: 183,
+    // 189, 199, 205, 205 blocks for 1 to 8 minutes: tables reaching their working size).
+    let mut scenario = Scenario::load(Path::new("scenarios/replay-access-logs.toml")).unwrap();
+    scenario.warmup = SimDuration::ZERO;
+    scenario.window = SimDuration::from_secs(480);
+    // A cache that fills in seconds (about 100 pets), so its tables stop growing early.
+    scenario.gateway.cache.capacity_bytes = 250_000;
+    let mut run_for = |secs| {
+        scenario.duration = SimDuration::from_secs(secs);
+        let s = scenario.clone();
+        let mut requests = 0;
+        let blocks = allocations_during(|| {
+            requests = cachegate::sim::run(&s, 0, &mut |_| {})
+                .unwrap()
+                .simulated_requests;
+        });
+        (requests, blocks)
+    };
+    let (short_requests, short) = run_for(240);
+    let (long_requests, long) = run_for(480);
+    assert!(long_requests > 19 * short_requests / 10);
+    assert!(
+        long <= short + 8,
+        "{short} blocks for {short_requests} lines, {long} for {long_requests}"
+    );
 }

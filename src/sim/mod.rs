@@ -188,9 +188,9 @@ pub fn run(
         if t >= end {
             break;
         }
-        // An arrival replaces itself with the client's next one (or leaves); every other
-        // event leaves the queue now.
-        if !matches!(event, Event::Arrival(_)) {
+        // An arrival or a trace record replaces itself with its source's next one (or
+        // leaves); every other event leaves the queue now.
+        if !matches!(event, Event::Arrival(_) | Event::Trace(_)) {
             queue.remove_top();
         }
         if removals_at_warmup.is_none() && t >= warmup {

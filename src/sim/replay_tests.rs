@@ -150,3 +150,70 @@ fn replay_misses_equal_reference_lru_and_fifo_to_the_last_request() {
         assert_ne!(lru.cache_misses, fifo.cache_misses);
     }
 }
+
+#[test]
+fn replayed_requests_beside_clients_are_all_answered_when_the_backend_is_slow() {
+    // A text trace (100 requests/s over 50 objects) beside a synthetic client, with a
+    // 50 ms backend: every fetch completes and answers its request, and no more fetches
+    // are in flight than the arrival rate allows.
+    let dir = tempfile::tempdir().unwrap();
+    let ids: String = (0..2_000).map(|i| format!("{}\n", (i * 7) % 50)).collect();
+    std::fs::write(dir.path().join("ids.txt"), ids).unwrap();
+    let toml = r#"
+name = "beside"
+seed = 3
+duration = "30s"
+[api]
+region = "us-east-1"
+account = "123456789012"
+api_id = "a"
+stage = "s"
+[stage]
+cache_cluster_enabled = true
+cache_cluster_size = "0.5"
+[stage.method_settings."*/*"]
+cache_ttl_in_seconds = 2
+[[resources]]
+path = "/objects/{id}"
+method = "GET"
+cache_key_parameters = ["method.request.path.id"]
+response_bytes = 100
+backend_latency = "50ms"
+[[resources]]
+path = "/other/{id}"
+method = "GET"
+cache_key_parameters = ["method.request.path.id"]
+keys = 1000
+response_bytes = 100
+backend_latency = "50ms"
+[principals.p]
+[[clients]]
+name = "c"
+principal = "p"
+rate = 50
+mix = { "GET /other/{id}" = 1.0 }
+[[traces]]
+name = "ids"
+file = "ids.txt"
+format = "text"
+rate = 100
+resource = "GET /objects/{id}"
+"#;
+    let path = dir.path().join("beside.toml");
+    std::fs::write(&path, toml).unwrap();
+    let scenario = crate::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&scenario, 0, &mut |_| {}).unwrap();
+    let c = &out.recorder.counts;
+    // 2,000 trace records in the first 20 s, and about 1,500 client requests.
+    assert!(c.requests > 3_000 && c.requests < 4_000, "{}", c.requests);
+    assert_eq!(c.cache_hits + c.cache_misses, c.requests);
+    assert_eq!(c.backend_requests, c.cache_misses);
+    // Only fetches started in the last 50 ms may still be unanswered at the end.
+    let unanswered = c.requests - c.successful;
+    assert!(unanswered <= 10, "{unanswered} requests never answered");
+    assert!(
+        out.recorder.inflight_peak() <= 20,
+        "{}",
+        out.recorder.inflight_peak()
+    );
+}

@@ -7,11 +7,11 @@
 
 use std::io::BufRead;
 
-use serde_json::Value;
-
+use super::json_fields::{MAX_FIELDS, Val, extract};
 use super::spec::{AccessLogSpec, MaxAgeZero, TraceFormat, TraceModel};
 use super::{
-    Clock, MAX_PARAMS, Tally, TraceError, TraceRequest, TraceSource, hash_text, read_line,
+    Clock, MAX_PARAMS, Tally, TraceError, TraceRequest, TraceSource, fnv_extend, hash_text,
+    read_line,
 };
 
 /// A rule on a log field deciding whether `max-age=0` was sent.
@@ -26,22 +26,30 @@ pub struct FieldRule {
 }
 
 impl FieldRule {
-    fn holds(&self, line: &Value) -> bool {
-        let Some(v) = lookup(line, &self.field) else {
-            return false;
+    fn holds(&self, value: Option<&Val<'_>>) -> bool {
+        let text: std::borrow::Cow<'_, str> = match value {
+            Some(Val::Str(s)) => std::borrow::Cow::Borrowed(s.as_ref()),
+            Some(Val::U64(n)) => n.to_string().into(),
+            Some(Val::F64(x)) => x.to_string().into(),
+            Some(Val::Bool(b)) => b.to_string().into(),
+            Some(Val::Null | Val::Other) | None => return false,
         };
-        let text = match v {
-            Value::String(s) => s.clone(),
-            Value::Null => return false,
-            other => other.to_string(),
-        };
-        self.equals.as_ref().is_some_and(|e| text == *e)
+        self.equals.as_ref().is_some_and(|e| *text == **e)
             || self
                 .contains
                 .as_ref()
                 .is_some_and(|c| text.contains(c.as_str()))
     }
 }
+
+// Where each field lands in the extracted array.
+const TIME: usize = 0;
+const METHOD: usize = 1;
+const RESOURCE_PATH: usize = 2;
+const PATH: usize = 3;
+const PRINCIPAL: usize = 4;
+const RESPONSE_LENGTH: usize = 5;
+const RULE: usize = 6;
 
 /// A resource's path template, split for matching.
 struct Route {
@@ -59,6 +67,8 @@ pub(super) struct AccessLog<R> {
     routes: Vec<Route>,
     default_principal: u32,
     rule: Option<FieldRule>,
+    /// The field paths to extract, by the slots above (absent ones never match).
+    wanted: Vec<Vec<String>>,
     clock: Clock,
     tally: Tally,
     line: u64,
@@ -94,6 +104,22 @@ impl<R: BufRead> AccessLog<R> {
                 MaxAgeZero::Field(rule) => Some(rule.clone()),
                 MaxAgeZero::Share(_) => None,
             },
+            wanted: {
+                let none = || vec![String::new(), String::new()];
+                let rule = match &model.max_age_zero {
+                    MaxAgeZero::Field(rule) => rule.field.clone(),
+                    MaxAgeZero::Share(_) => none(),
+                };
+                vec![
+                    spec.time.clone(),
+                    spec.method.clone(),
+                    spec.resource_path.clone(),
+                    spec.path.clone(),
+                    spec.principal.clone().unwrap_or_else(none),
+                    spec.response_length.clone().unwrap_or_else(none),
+                    rule,
+                ]
+            },
             clock: Clock::default(),
             tally: Tally::default(),
             line: 0,
@@ -109,54 +135,52 @@ impl<R: BufRead> AccessLog<R> {
             .iter()
             .position(|&b| b == b'{')
             .ok_or("no JSON object on the line")?;
-        let line: Value =
-            serde_json::from_slice(&self.buf[start..]).map_err(|e| format!("not JSON: {e}"))?;
-        let text = |path: &[String], what: &str| -> Result<String, String> {
-            match lookup(&line, path) {
-                Some(Value::String(s)) if !s.is_empty() && s != "-" => Ok(s.clone()),
-                Some(Value::Number(n)) => Ok(n.to_string()),
-                _ => Err(format!("no {what} in `{}`", path.join("."))),
+        let mut f: [Option<Val<'_>>; MAX_FIELDS] = Default::default();
+        extract(&self.buf[start..], &self.wanted, &mut f)?;
+        let wanted = &self.wanted;
+        let text = |slot: usize, what: &str| -> Result<&str, String> {
+            match &f[slot] {
+                Some(Val::Str(s)) if !s.is_empty() && s != "-" => Ok(s.as_ref()),
+                _ => Err(format!("no {what} in `{}`", wanted[slot].join("."))),
             }
         };
-        let micros = time_micros(&text(&self.spec.time, "time")?)?;
-        let method = text(&self.spec.method, "method")?.to_ascii_uppercase();
-        let template = text(&self.spec.resource_path, "resource path")?;
+        let micros = match &f[TIME] {
+            Some(Val::U64(ms)) => ms.saturating_mul(1_000),
+            Some(Val::F64(ms)) if *ms >= 0.0 => (ms * 1_000.0) as u64,
+            _ => time_micros(text(TIME, "time")?)?,
+        };
+        let method = text(METHOD, "method")?;
+        let template = text(RESOURCE_PATH, "resource path")?;
         let Some(route) = self
             .routes
             .iter()
-            .find(|r| r.method == method && r.template == template)
+            .find(|r| r.method.eq_ignore_ascii_case(method) && r.template == template)
         else {
-            self.tally.unmodelled(&format!("{method} {template}"));
+            self.tally.unmodelled(method, template);
             return Ok(false);
         };
-        let concrete = text(&self.spec.path, "request path")?;
+        let concrete = text(PATH, "request path")?;
         let mut params = [0u64; MAX_PARAMS];
-        capture(&route.segments, &concrete, &mut params)
+        capture(&route.segments, concrete, &mut params)
             .ok_or_else(|| format!("path `{concrete}` does not fit `{}`", route.template))?;
-        let principal = match &self.spec.principal {
-            Some(p) => match lookup(&line, p) {
-                Some(Value::String(who)) => self
-                    .spec
-                    .principals
-                    .iter()
-                    .find(|(k, _)| k == who)
-                    .map_or(self.default_principal, |(_, i)| *i),
-                _ => self.default_principal,
-            },
-            None => self.default_principal,
+        let principal = match (&self.spec.principal, &f[PRINCIPAL]) {
+            (Some(_), Some(Val::Str(who))) => self
+                .spec
+                .principals
+                .iter()
+                .find(|(k, _)| k == who)
+                .map_or(self.default_principal, |(_, i)| *i),
+            _ => self.default_principal,
         };
-        let size = match &self.spec.response_length {
-            Some(p) => match lookup(&line, p) {
-                Some(Value::Number(n)) => n.as_u64(),
-                Some(Value::String(s)) => s.trim().parse().ok(),
-                _ => None,
-            },
-            None => None,
+        let size = match &f[RESPONSE_LENGTH] {
+            Some(Val::U64(n)) => Some(*n),
+            Some(Val::Str(s)) => s.trim().parse().ok(),
+            _ => None,
         };
         out.at = self.clock.at(micros, &mut self.tally);
         out.resource = route.resource;
         out.principal = principal;
-        out.max_age_zero = self.rule.as_ref().map(|r| r.holds(&line));
+        out.max_age_zero = self.rule.as_ref().map(|r| r.holds(f[RULE].as_ref()));
         out.key = params.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, v| {
             (h ^ v).wrapping_mul(0x0000_0100_0000_01b3)
         });
@@ -200,15 +224,6 @@ impl<R: BufRead> TraceSource for AccessLog<R> {
     }
 }
 
-/// The value at `path`: the whole dotted name as one key first (access-log formats often
-/// use flat keys such as `"identity.userArn"`), then nested objects.
-fn lookup<'a>(line: &'a Value, path: &[String]) -> Option<&'a Value> {
-    if let Some(v) = line.get(path.join(".")) {
-        return Some(v);
-    }
-    path.iter().try_fold(line, |v, k| v.get(k))
-}
-
 /// Epoch milliseconds (`requestTimeEpoch`), CLF (`requestTime`,
 /// `24/Nov/2026:06:06:45 +0000`) or RFC 3339, as epoch microseconds.
 fn time_micros(text: &str) -> Result<u64, String> {
@@ -232,7 +247,14 @@ fn time_micros(text: &str) -> Result<u64, String> {
 /// the rest of the path. None when the path does not fit.
 fn capture(template: &[String], concrete: &str, out: &mut [u64; MAX_PARAMS]) -> Option<()> {
     let path = concrete.split('?').next().unwrap_or(concrete);
-    let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    // The path's segments, on the stack: no allocation per line.
+    let mut parts = [""; MAX_SEGMENTS];
+    let mut n = 0;
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        *parts.get_mut(n)? = seg;
+        n += 1;
+    }
+    let parts = &parts[..n];
     let greedy = template.iter().position(|s| s.ends_with("+}"));
     let start = match greedy {
         // Find where the literal prefix before the greedy parameter starts.
@@ -248,8 +270,15 @@ fn capture(template: &[String], concrete: &str, out: &mut [u64; MAX_PARAMS]) -> 
     let mut slot = 0;
     for (i, t) in template.iter().enumerate() {
         if Some(i) == greedy {
-            let rest = parts[start + i..].join("/");
-            *out.get_mut(slot)? = hash_text(rest.as_bytes());
+            // The rest of the path, hashed as its `/`-joined text.
+            let mut h = hash_text(b"");
+            for (j, p) in parts[start + i..].iter().enumerate() {
+                if j > 0 {
+                    h = fnv_extend(h, b"/");
+                }
+                h = fnv_extend(h, p.as_bytes());
+            }
+            *out.get_mut(slot)? = h;
             return Some(());
         }
         let p = parts.get(start + i)?;
@@ -262,6 +291,9 @@ fn capture(template: &[String], concrete: &str, out: &mut [u64; MAX_PARAMS]) -> 
     }
     Some(())
 }
+
+/// Most path segments a replayed request path may have.
+const MAX_SEGMENTS: usize = 64;
 
 #[cfg(test)]
 mod tests {

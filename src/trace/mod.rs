@@ -10,6 +10,7 @@
 mod access_log;
 mod binary;
 mod delimited;
+mod json_fields;
 mod spec;
 mod text;
 
@@ -119,11 +120,21 @@ impl Tally {
         Ok(())
     }
 
-    fn unmodelled(&mut self, label: &str) {
-        if let Some((_, n)) = self.unmodelled.iter_mut().find(|(l, _)| l == label) {
+    /// Counts a request for `METHOD template`, which the scenario does not model
+    /// (allocating only for the first of each kind).
+    fn unmodelled(&mut self, method: &str, template: &str) {
+        let same = |l: &str| {
+            let m = method.len();
+            l.len() == m + 1 + template.len()
+                && l[..m].eq_ignore_ascii_case(method)
+                && l.as_bytes()[m] == b' '
+                && l[m + 1..] == *template
+        };
+        if let Some((_, n)) = self.unmodelled.iter_mut().find(|(l, _)| same(l)) {
             *n += 1;
         } else if self.unmodelled.len() < 20 {
-            self.unmodelled.push((label.to_owned(), 1));
+            let label = format!("{} {template}", method.to_ascii_uppercase());
+            self.unmodelled.push((label, 1));
         }
     }
 
@@ -282,7 +293,11 @@ fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<bo
 /// A stable 64-bit hash of a parameter value or an object name (FNV-1a): the same
 /// text always maps to the same key, on every machine and version.
 pub fn hash_text(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv_extend(0xcbf2_9ce4_8422_2325, bytes)
+}
+
+/// Continues an FNV-1a hash with more bytes (`hash_text` of a concatenation, in parts).
+fn fnv_extend(mut h: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);

@@ -80,9 +80,12 @@ fn access_logs_report_what_they_skip_and_every_configuration_sees_the_same_reque
         ])
         .arg(out.path())
         .assert()
-        // The deployed TTL fails its backend check: exit 1, as a rollout gate wants.
+        // The deployed TTL misses the hit-rate target: exit 1, as a rollout gate wants.
         .code(1)
-        .stdout(contains("FAIL deployed: backend_rps_mean <= 12"))
+        .stdout(
+            contains("FAIL deployed: hit_rate >= 0.7")
+                .and(contains("PASS ttl-5m: hit_rate >= 0.7")),
+        )
         .stderr(
             contains("2 record(s) did not parse and were skipped (line 1001: not JSON")
                 .and(contains("line 5001: no JSON object on the line"))
