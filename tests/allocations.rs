@@ -18,6 +18,20 @@ fn allocations_during(f: impl FnOnce()) -> u64 {
     dhat::HeapStats::get().total_blocks - before
 }
 
+/// Simulates `secs` of `scenario` (one replication); the requests simulated and the heap
+/// blocks allocated meanwhile.
+fn requests_and_blocks(scenario: &Scenario, secs: u64) -> (u64, u64) {
+    let mut s = scenario.clone();
+    s.duration = SimDuration::from_secs(secs);
+    let mut requests = 0;
+    let blocks = allocations_during(|| {
+        requests = cachegate::sim::run(&s, 0, &mut |_| {})
+            .unwrap()
+            .simulated_requests;
+    });
+    (requests, blocks)
+}
+
 #[test]
 fn allocations_do_not_grow_with_requests() {
     let _profiler = dhat::Profiler::builder().testing().build();
@@ -46,17 +60,7 @@ fn allocations_do_not_grow_with_requests() {
     let mut scenario = Scenario::load(Path::new("scenarios/pets.toml")).unwrap();
     scenario.replications = 1;
     scenario.warmup = SimDuration::ZERO;
-    let mut run_for = |secs| {
-        scenario.duration = SimDuration::from_secs(secs);
-        let s = scenario.clone();
-        let mut requests = 0;
-        let blocks = allocations_during(|| {
-            requests = cachegate::sim::run(&s, 0, &mut |_| {})
-                .unwrap()
-                .simulated_requests;
-        });
-        (requests, blocks)
-    };
+    let run_for = |secs| requests_and_blocks(&scenario, secs);
     let (short_requests, short) = run_for(300);
     let (long_requests, long) = run_for(1_500);
     assert!(long_requests > 4 * short_requests);
@@ -79,17 +83,7 @@ fn trace_replay_allocates_nothing_per_record() {
     // One time-series window for both, so only per-record allocations could differ.
     let mut scenario = Scenario::load(Path::new("scenarios/replay-object-trace.toml")).unwrap();
     scenario.window = SimDuration::from_secs(600);
-    let mut run_for = |secs| {
-        scenario.duration = SimDuration::from_secs(secs);
-        let s = scenario.clone();
-        let mut requests = 0;
-        let blocks = allocations_during(|| {
-            requests = cachegate::sim::run(&s, 0, &mut |_| {})
-                .unwrap()
-                .simulated_requests;
-        });
-        (requests, blocks)
-    };
+    let run_for = |secs| requests_and_blocks(&scenario, secs);
     // The eviction queue's buckets and the cache's table reach their working size in
     // the first tens of thousands of records (measured: 120, 129, 137, 145, 145, 145
     // blocks for 60 ... 600 s); after that, nothing. An allocation per record, or per
@@ -110,17 +104,7 @@ fn trace_replay_allocates_nothing_per_record() {
     scenario.window = SimDuration::from_secs(480);
     // A cache that fills in seconds (about 100 pets), so its tables stop growing early.
     scenario.gateway.cache.capacity_bytes = 250_000;
-    let mut run_for = |secs| {
-        scenario.duration = SimDuration::from_secs(secs);
-        let s = scenario.clone();
-        let mut requests = 0;
-        let blocks = allocations_during(|| {
-            requests = cachegate::sim::run(&s, 0, &mut |_| {})
-                .unwrap()
-                .simulated_requests;
-        });
-        (requests, blocks)
-    };
+    let run_for = |secs| requests_and_blocks(&scenario, secs);
     let (short_requests, short) = run_for(240);
     let (long_requests, long) = run_for(480);
     assert!(long_requests > 19 * short_requests / 10);

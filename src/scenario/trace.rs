@@ -10,7 +10,7 @@ use super::error::{FieldPath, at};
 use super::raw::{RawResource, RawTrace};
 use super::units;
 use super::validate::Problems;
-use crate::gateway::{GatewayConfig, Location, Method};
+use crate::gateway::{GatewayConfig, Location};
 use crate::time::SimTime;
 use crate::trace::{AccessLogSpec, Column, FieldRule, MAX_PARAMS, MaxAgeZero, TraceFormat};
 use crate::trace::{DEFAULT_MAX_BAD_LINES, TraceModel};
@@ -363,9 +363,6 @@ impl Context<'_> {
             .map(|_| field("response_length", &f.response_length, "", p));
         let mut routes = Vec::new();
         for (i, r) in self.gateway.resources.iter().enumerate() {
-            let Some(label) = self.labels.iter().find(|&(_, &j)| j == i).map(|(l, _)| l) else {
-                continue;
-            };
             let path_params = r.path.matches('{').count();
             let others = r
                 .params
@@ -375,16 +372,13 @@ impl Context<'_> {
             if path_params + others > MAX_PARAMS {
                 p.add(
                     at("resources").index(i),
-                    format!("`{label}` has more than {MAX_PARAMS} parameters, more than trace replay supports"),
+                    format!(
+                        "`{} {}` has more than {MAX_PARAMS} parameters, more than trace replay supports",
+                        r.method, r.path
+                    ),
                 );
             }
-            if Method::parse(&self.resources[i].method).is_some() {
-                routes.push((
-                    self.resources[i].method.to_ascii_uppercase(),
-                    r.path.clone(),
-                    i as u32,
-                ));
-            }
+            routes.push((r.method.as_str().to_owned(), r.path.clone(), i as u32));
         }
         let mut principals = Vec::new();
         for (caller, name) in &t.principals {

@@ -180,7 +180,6 @@ pub fn run(
     };
     let mut params: Vec<u64> = Vec::with_capacity(8);
     let mut removals_at_warmup = None;
-    let coalesce = scenario.coalesce_misses;
     let mut simulated_requests = 0u64;
     let mut steps = 0u64;
 
@@ -223,11 +222,7 @@ pub fn run(
                     }
                 };
                 let key = samplers[resource].sample(&mut c.key_rng);
-                let max_age_zero = match model.max_age_zero {
-                    p if p <= 0.0 => false,
-                    p if p >= 1.0 => true,
-                    p => unit_open0(&mut c.max_age_rng) < p,
-                };
+                let max_age_zero = rng::chance(model.max_age_zero, &mut c.max_age_rng);
                 param_values(&scenario.resources[resource], key, &mut params);
                 Incoming {
                     resource,
@@ -240,11 +235,9 @@ pub fn run(
             Event::Trace(ti) => {
                 let tr = &mut traces[ti as usize];
                 let r = tr.next;
-                let max_age_zero = r.max_age_zero.unwrap_or_else(|| match tr.max_age_zero {
-                    p if p <= 0.0 => false,
-                    p if p >= 1.0 => true,
-                    p => unit_open0(&mut tr.max_age_rng) < p,
-                });
+                let max_age_zero = r
+                    .max_age_zero
+                    .unwrap_or_else(|| rng::chance(tr.max_age_zero, &mut tr.max_age_rng));
                 match tr.advance(end)? {
                     Some(at) => queue.replace_top(at, Event::Trace(ti)),
                     None => queue.remove_top(),
@@ -331,7 +324,7 @@ pub fn run(
                 if measured {
                     rec.miss(t);
                 }
-                if coalesce {
+                if fetches.coalesce {
                     if let Some(&slot) = fetches.pending.get(&f.key) {
                         if measured {
                             fetches.inflight[slot as usize].waiters.push(t);

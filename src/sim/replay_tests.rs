@@ -86,13 +86,8 @@ fn reference_fifo(records: &[Record], capacity: usize) -> u64 {
     misses
 }
 
-fn replay(dir: &Path, eviction: &str, capacity: usize) -> crate::metrics::Counts {
-    let toml = format!(
-        r#"
-name = "replay"
-seed = 1
-duration = "2h"
-[api]
+/// The API and a cached stage whose `*/*` method setting follows (its TTL next).
+const STAGE: &str = r#"[api]
 region = "us-east-1"
 account = "123456789012"
 api_id = "a"
@@ -100,7 +95,15 @@ stage = "s"
 [stage]
 cache_cluster_enabled = true
 cache_cluster_size = "0.5"
-[stage.method_settings."*/*"]
+[stage.method_settings."*/*"]"#;
+
+fn replay(dir: &Path, eviction: &str, capacity: usize) -> crate::metrics::Counts {
+    let toml = format!(
+        r#"
+name = "replay"
+seed = 1
+duration = "2h"
+{STAGE}
 cache_ttl_in_seconds = 3600
 [model]
 ttl_mode = "never"
@@ -159,28 +162,21 @@ fn replayed_requests_beside_clients_are_all_answered_when_the_backend_is_slow() 
     let dir = tempfile::tempdir().unwrap();
     let ids: String = (0..2_000).map(|i| format!("{}\n", (i * 7) % 50)).collect();
     std::fs::write(dir.path().join("ids.txt"), ids).unwrap();
-    let toml = r#"
+    let toml = format!(
+        r#"
 name = "beside"
 seed = 3
 duration = "30s"
-[api]
-region = "us-east-1"
-account = "123456789012"
-api_id = "a"
-stage = "s"
-[stage]
-cache_cluster_enabled = true
-cache_cluster_size = "0.5"
-[stage.method_settings."*/*"]
+{STAGE}
 cache_ttl_in_seconds = 2
 [[resources]]
-path = "/objects/{id}"
+path = "/objects/{{id}}"
 method = "GET"
 cache_key_parameters = ["method.request.path.id"]
 response_bytes = 100
 backend_latency = "50ms"
 [[resources]]
-path = "/other/{id}"
+path = "/other/{{id}}"
 method = "GET"
 cache_key_parameters = ["method.request.path.id"]
 keys = 1000
@@ -191,14 +187,15 @@ backend_latency = "50ms"
 name = "c"
 principal = "p"
 rate = 50
-mix = { "GET /other/{id}" = 1.0 }
+mix = {{ "GET /other/{{id}}" = 1.0 }}
 [[traces]]
 name = "ids"
 file = "ids.txt"
 format = "text"
 rate = 100
-resource = "GET /objects/{id}"
-"#;
+resource = "GET /objects/{{id}}"
+"#
+    );
     let path = dir.path().join("beside.toml");
     std::fs::write(&path, toml).unwrap();
     let scenario = crate::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));

@@ -57,3 +57,14 @@ pub fn unit_open0(rng: &mut Rng) -> f64 {
     use rand::Rng as _;
     ((rng.next_u64() >> 11) + 1) as f64 * (1.0 / (1u64 << 53) as f64)
 }
+
+/// Whether an event of probability `p` happens, drawing from `rng` only when `p` is
+/// strictly between 0 and 1 (so a certain or impossible event leaves the stream alone).
+#[inline]
+pub fn chance(p: f64, rng: &mut Rng) -> bool {
+    match p {
+        p if p <= 0.0 => false,
+        p if p >= 1.0 => true,
+        p => unit_open0(rng) < p,
+    }
+}

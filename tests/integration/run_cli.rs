@@ -104,6 +104,24 @@ pub(crate) fn edited(
     (path, text)
 }
 
+/// One simulated minute of the pets scenario, 3 replications, into `out`.
+fn run_pets_minute(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    cachegate()
+        .args([
+            "run",
+            "scenarios/pets.toml",
+            "--duration",
+            "1m",
+            "--replications",
+            "3",
+            "--quiet",
+            "--out",
+        ])
+        .arg(out)
+        .args(extra)
+        .assert()
+}
+
 fn run_pets(out: &Path) -> assert_cmd::assert::Assert {
     run_pets_threads(out, "2")
 }
@@ -513,22 +531,7 @@ fn shards_combine_into_the_unsharded_report() {
 fn shards_split_the_replications_of_a_single_configuration() {
     let whole = tempfile::tempdir().unwrap();
     let shared = tempfile::tempdir().unwrap();
-    let run = |out: &Path, extra: &[&str]| {
-        cachegate()
-            .args([
-                "run",
-                "scenarios/pets.toml",
-                "--duration",
-                "1m",
-                "--replications",
-                "3",
-                "--quiet",
-                "--out",
-            ])
-            .arg(out)
-            .args(extra)
-            .assert()
-    };
+    let run = run_pets_minute;
     run(whole.path(), &[]).code(0);
     run(shared.path(), &["--shard", "1/2"])
         .code(0)
@@ -550,21 +553,7 @@ fn compare_two_runs() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
     let run = |out: &Path, extra: &[&str]| {
-        cachegate()
-            .args([
-                "run",
-                "scenarios/pets.toml",
-                "--duration",
-                "1m",
-                "--replications",
-                "3",
-                "--quiet",
-                "--out",
-            ])
-            .arg(out)
-            .args(extra)
-            .assert()
-            .code(0);
+        run_pets_minute(out, extra).code(0);
     };
     run(a.path(), &[]);
     run(b.path(), &[]);
