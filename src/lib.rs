@@ -16,6 +16,7 @@ pub mod gateway;
 pub mod import;
 pub mod metrics;
 pub mod policy;
+mod prefetch;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -189,7 +189,7 @@ pub struct Gateway<V> {
     arn: String,
 }
 
-impl<V: Copy> Gateway<V> {
+impl<V: Copy + Default> Gateway<V> {
     /// Compiles the stage: resolves method settings, cache keys and namespaces, and
     /// narrows each principal's policies to `execute-api:InvalidateCache`.
     pub fn new(
@@ -370,6 +370,16 @@ impl<V: Copy> Gateway<V> {
     /// The cache key a request for `resource` with `params` would use.
     pub fn cache_key(&self, resource: usize, params: &[u64]) -> CacheKey {
         self.resources[resource].key(params)
+    }
+
+    /// Starts loading the cache memory a request for `resource` with `params` will read,
+    /// without waiting for it; changes nothing. For callers that know requests ahead.
+    #[inline(always)]
+    pub fn prefetch(&self, resource: usize, params: &[u64]) {
+        let r = &self.resources[resource];
+        if r.settings.cached {
+            self.cache.prefetch(r.key(params));
+        }
     }
 
     /// The parameters a resource method declares, in value-id order.
