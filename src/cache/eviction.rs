@@ -79,6 +79,28 @@ impl<K> Default for RankHeap<K> {
     }
 }
 
+/// The entries a [`RankHeap`] orders, as it sees them when records surface.
+pub trait Entries<K> {
+    /// Looks a surfacing record's entry up: `None` when the record is stale (the entry is
+    /// gone, or its queued rank is not `rank`); otherwise sets the entry's queued rank to
+    /// its current rank and returns that.
+    fn check(&mut self, rank: u64, key: K) -> Option<u64>;
+
+    /// Starts loading the entry of `key`, which will be checked soon. Defaults to
+    /// nothing.
+    fn prefetch(&self, _key: K) {}
+}
+
+impl<K, F: FnMut(u64, K) -> Option<u64>> Entries<K> for F {
+    fn check(&mut self, rank: u64, key: K) -> Option<u64> {
+        self(rank, key)
+    }
+}
+
+/// Records landing in buckets up to this one (ranks within 2^SOON of the floor) are
+/// prefetched: with LRU over 10⁵ entries that is the next few dozen checks.
+const SOON: usize = 6;
+
 impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
     #[inline]
     fn bucket(&self, rank: u64) -> usize {
@@ -97,9 +119,11 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
     }
 
     /// The lowest record, moved into bucket 0 (which then holds only records equal to
-    /// the floor).
+    /// the floor). Records that a redistribution brings within 2^[`SOON`] of the floor
+    /// are about to be checked: their entries are prefetched, to load while earlier ones
+    /// are checked.
     #[inline]
-    fn min(&mut self) -> Option<(u64, K)> {
+    fn min(&mut self, entries: &impl Entries<K>) -> Option<(u64, K)> {
         if let Some(&r) = self.buckets[0].last() {
             return Some(r);
         }
@@ -108,6 +132,9 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         self.floor = moved.iter().map(|r| r.0).min().unwrap_or(self.floor);
         for &(rank, key) in &moved {
             let b = self.bucket(rank);
+            if b <= SOON {
+                entries.prefetch(key);
+            }
             self.buckets[b].push((rank, key));
         }
         // Hand the emptied allocation back so buckets do not reallocate in steady state.
@@ -146,16 +173,16 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         self.records = self.buckets.iter().map(Vec::len).sum();
     }
 
-    /// The live entry with the lowest rank. `check(rank, key)` looks a surfacing record's
+    /// The live entry with the lowest rank. `entries.check(rank, key)` looks a surfacing record's
     /// entry up: `None` when the record is stale (the entry is gone, or its queued rank
     /// is not `rank`); otherwise it sets the entry's queued rank to its current rank and
     /// returns that. The victim's record leaves the heap: the caller removes the entry
     /// (or inserts it again).
-    pub fn victim(&mut self, mut check: impl FnMut(u64, K) -> Option<u64>) -> Option<K> {
-        while let Some((rank, key)) = self.min() {
+    pub fn victim(&mut self, entries: &mut impl Entries<K>) -> Option<K> {
+        while let Some((rank, key)) = self.min(entries) {
             self.buckets[0].pop();
             self.records -= 1;
-            let Some(current) = check(rank, key) else {
+            let Some(current) = entries.check(rank, key) else {
                 continue;
             };
             if current == rank {
@@ -259,16 +286,16 @@ mod tests {
         }
         // Entry 10 is hit (LRU): its rank becomes 3; the victim is now 11.
         entries.get_mut(&10).unwrap().1 = EvictionPolicy::Lru.rank_on_hit(0, 3);
-        assert_eq!(h.victim(check(&mut entries)), Some(11));
+        assert_eq!(h.victim(&mut check(&mut entries)), Some(11));
         entries.remove(&11);
         h.removed();
-        assert_eq!(h.victim(check(&mut entries)), Some(12));
+        assert_eq!(h.victim(&mut check(&mut entries)), Some(12));
         entries.remove(&12);
         h.removed();
-        assert_eq!(h.victim(check(&mut entries)), Some(10));
+        assert_eq!(h.victim(&mut check(&mut entries)), Some(10));
         entries.remove(&10);
         h.removed();
-        assert_eq!(h.victim(check(&mut entries)), None);
+        assert_eq!(h.victim(&mut check(&mut entries)), None);
         // FIFO ignores hits.
         assert_eq!(EvictionPolicy::Fifo.rank_on_hit(5, 9), 5);
     }
@@ -286,7 +313,7 @@ mod tests {
         h.inserted(0, 2);
         entries.insert(0, (2, 2));
         h.validate(&[(0, 2, 2), (1, 1, 1)]).unwrap();
-        assert_eq!(h.victim(check(&mut entries)), Some(1));
+        assert_eq!(h.victim(&mut check(&mut entries)), Some(1));
     }
 
     #[test]

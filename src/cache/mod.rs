@@ -19,7 +19,7 @@ mod tests;
 use serde::Deserialize;
 
 use crate::time::{SimDuration, SimTime};
-pub use eviction::{EvictionPolicy, RankHeap};
+pub use eviction::{Entries, EvictionPolicy, RankHeap};
 pub use key::{CacheKey, Fingerprint, IdentityBuild};
 pub use size::ClusterSize;
 use table::Table;
@@ -178,6 +178,9 @@ pub struct Entry<V> {
 #[derive(Debug, Clone, Copy, Default)]
 struct Hot<V> {
     slot: u32,
+    /// Bytes charged, or `u32::MAX` when they do not fit (then read from the slot's cold
+    /// part): eviction then never reads the cold part.
+    bytes: u32,
     expires_at: SimTime,
     /// Eviction rank (see [`eviction`]): the lowest goes first.
     rank: u64,
@@ -196,6 +199,28 @@ struct Cold {
     inserted_at: SimTime,
     ttl: SimDuration,
     bytes: u64,
+}
+
+/// The cache's entries as its [`RankHeap`] checks them; remembers the last entry checked
+/// (the victim's, when one is found).
+struct VictimCheck<'a, V> {
+    index: &'a mut Table<Hot<V>>,
+    found: Option<Hot<V>>,
+}
+
+impl<V: Copy + Default> Entries<CacheKey> for VictimCheck<'_, V> {
+    #[inline(always)]
+    fn check(&mut self, rank: u64, key: CacheKey) -> Option<u64> {
+        let hot = self.index.get_mut(key.0).filter(|h| h.queued == rank)?;
+        hot.queued = hot.rank;
+        self.found = Some(*hot);
+        Some(hot.rank)
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, key: CacheKey) {
+        self.index.prefetch(key.0);
+    }
 }
 
 /// A stage cache holding payloads of type `V`.
@@ -289,7 +314,8 @@ impl<V: Copy + Default> StageCache<V> {
         };
         let slot = hot.slot;
         if now >= hot.expires_at {
-            self.remove_slot(slot, RemovalCause::Expired);
+            let hot = *hot;
+            self.remove_entry(key, hot, RemovalCause::Expired);
             return Lookup::Expired;
         }
         if self.config.ttl_mode == TtlMode::Sliding {
@@ -359,28 +385,27 @@ impl<V: Copy + Default> StageCache<V> {
         if bytes > self.config.capacity_bytes {
             return Insert::Rejected(Rejection::OverCapacity);
         }
-        if let Some(hot) = self.index.get(key.0) {
-            self.remove_slot(hot.slot, RemovalCause::Replaced);
+        if let Some(&hot) = self.index.get(key.0) {
+            self.remove_entry(key, hot, RemovalCause::Replaced);
         }
         while self.used_bytes + bytes > self.config.capacity_bytes {
-            let index = &mut self.index;
-            let Some(victim) = self.order.victim(|rank, key| {
-                let hot = index.get_mut(key.0).filter(|h| h.queued == rank)?;
-                hot.queued = hot.rank;
-                Some(hot.rank)
-            }) else {
+            let mut entries = VictimCheck {
+                index: &mut self.index,
+                found: None,
+            };
+            let Some(victim) = self.order.victim(&mut entries) else {
                 break;
             };
-            let Some(hot) = self.index.get(victim.0) else {
+            // The last entry checked is the victim's.
+            let Some(hot) = entries.found else {
                 break;
             };
-            let (victim, expired) = (hot.slot, now >= hot.expires_at);
-            let cause = if expired {
+            let cause = if now >= hot.expires_at {
                 RemovalCause::Expired
             } else {
                 RemovalCause::Evicted
             };
-            self.remove_slot(victim, cause);
+            self.remove_entry(victim, hot, cause);
         }
         let cold = Cold {
             key,
@@ -413,6 +438,7 @@ impl<V: Copy + Default> StageCache<V> {
                 rank,
                 queued: rank,
                 value,
+                bytes: u32::try_from(bytes).unwrap_or(u32::MAX),
             },
         );
         self.order.inserted(key, rank);
@@ -428,8 +454,8 @@ impl<V: Copy + Default> StageCache<V> {
     /// Removes the entry for `key`; true if there was one.
     pub fn invalidate(&mut self, key: CacheKey) -> bool {
         match self.index.get(key.0) {
-            Some(hot) => {
-                self.remove_slot(hot.slot, RemovalCause::Invalidated);
+            Some(&hot) => {
+                self.remove_entry(key, hot, RemovalCause::Invalidated);
                 true
             }
             None => false,
@@ -457,14 +483,19 @@ impl<V: Copy + Default> StageCache<V> {
         self.used_bytes = 0;
     }
 
-    fn remove_slot(&mut self, slot: u32, cause: RemovalCause) {
-        if let Some(cold) = self.slots[slot as usize].take() {
-            self.index.remove(cold.key.0);
-            self.order.removed();
-            self.used_bytes -= cold.bytes;
-            self.free.push(slot);
-            self.removals.count(cause, 1);
-        }
+    /// Removes `key`, whose hot part is `hot`. Reads the cold part only for an entry too
+    /// big for the hot byte count.
+    fn remove_entry(&mut self, key: CacheKey, hot: Hot<V>, cause: RemovalCause) {
+        let bytes = match hot.bytes {
+            u32::MAX => self.slots[hot.slot as usize].map_or(0, |c| c.bytes),
+            b => u64::from(b),
+        };
+        self.index.remove(key.0);
+        self.slots[hot.slot as usize] = None;
+        self.order.removed();
+        self.used_bytes -= bytes;
+        self.free.push(hot.slot);
+        self.removals.count(cause, 1);
     }
 
     /// Checks every invariant: the index and the slots agree, sizes add up within
@@ -485,7 +516,14 @@ impl<V: Copy + Default> StageCache<V> {
         for (key, hot) in self.index.iter() {
             let key = CacheKey(key);
             match self.slots.get(hot.slot as usize).and_then(Option::as_ref) {
-                Some(cold) if cold.key == key => {}
+                Some(cold) if cold.key == key => {
+                    if hot.bytes != u32::MAX && u64::from(hot.bytes) != cold.bytes {
+                        return Err(format!(
+                            "entry {key:?} charges {} bytes, its hot part says {}",
+                            cold.bytes, hot.bytes
+                        ));
+                    }
+                }
                 _ => {
                     return Err(format!(
                         "index entry {key:?} -> slot {} does not hold that key",

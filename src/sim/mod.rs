@@ -11,12 +11,14 @@ pub mod queue;
 pub mod rng;
 pub mod workload;
 
+use std::collections::VecDeque;
+
 use hashbrown::HashMap;
 
 use crate::cache::{CacheKey, IdentityBuild};
 use crate::gateway::{CacheControl, Fetch, Gateway, GatewayError, Request, Route};
 use crate::metrics::Recorder;
-use crate::scenario::{Scenario, StageAction};
+use crate::scenario::{ResourceModel, Scenario, StageAction};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{MaxAgeZero, TraceError, TraceRequest, TraceSource};
 use queue::{Event, EventQueue};
@@ -51,23 +53,62 @@ pub enum SimError {
     Trace(#[from] TraceError),
 }
 
-/// A replayed trace: its reader, its next record, and its `max-age=0` share's stream.
+/// How many records a trace is read ahead of its replay. Each record's cache slot is
+/// prefetched when it is read, so its memory has arrived by the time it is served; 16
+/// records cover a DRAM access at the replay's speed with room to spare.
+const READ_AHEAD: usize = 16;
+
+/// A replayed trace: its reader, the records read ahead with their arrival times, and its
+/// `max-age=0` share's stream.
 struct TraceState {
     source: Box<dyn TraceSource>,
-    next: TraceRequest,
+    ahead: VecDeque<(SimTime, TraceRequest)>,
+    /// The trace has ended (or passed the end of the run).
+    done: bool,
     start: SimTime,
     max_age_zero: f64,
     max_age_rng: Rng,
 }
 
 impl TraceState {
-    /// Reads the next record; its arrival time, or `None` at the trace's end or past `end`.
-    fn advance(&mut self, end: SimTime) -> Result<Option<SimTime>, TraceError> {
-        if !self.source.next(&mut self.next)? {
-            return Ok(None);
+    /// Reads until [`READ_AHEAD`] records wait (or the trace ends, or passes `end`),
+    /// prefetching each one's cache slot; the arrival time of the next record to serve.
+    fn fill(
+        &mut self,
+        end: SimTime,
+        gateway: &Gateway<SimTime>,
+        resources: &[ResourceModel],
+        params: &mut Vec<u64>,
+    ) -> Result<Option<SimTime>, TraceError> {
+        while !self.done && self.ahead.len() < READ_AHEAD {
+            let mut r = TraceRequest::default();
+            if !self.source.next(&mut r)? {
+                self.done = true;
+                break;
+            }
+            let at = self.start + r.at;
+            if at >= end {
+                self.done = true;
+                break;
+            }
+            trace_params(&resources[r.resource as usize], &r, params);
+            gateway.prefetch(r.resource as usize, params);
+            self.ahead.push_back((at, r));
         }
-        let at = self.start + self.next.at;
-        Ok((at < end).then_some(at))
+        Ok(self.ahead.front().map(|&(at, _)| at))
+    }
+}
+
+/// The parameter values of a trace record: the trace's own, else derived from its key.
+#[inline]
+fn trace_params(resource: &ResourceModel, r: &TraceRequest, out: &mut Vec<u64>) {
+    match &r.params {
+        Some(values) => {
+            out.clear();
+            let n = resource.param_values.len();
+            out.extend_from_slice(&values[..n.min(values.len())]);
+        }
+        None => param_values(resource, r.key, out),
     }
 }
 
@@ -145,11 +186,13 @@ pub fn run(
     for (i, e) in scenario.events.iter().enumerate() {
         queue.push(e.at, Event::Stage(i as u32));
     }
+    let mut params: Vec<u64> = Vec::with_capacity(8);
     let mut traces: Vec<TraceState> = Vec::with_capacity(scenario.traces.len());
     for (i, model) in scenario.traces.iter().enumerate() {
         let mut state = TraceState {
             source: crate::trace::open(model)?,
-            next: TraceRequest::default(),
+            ahead: VecDeque::with_capacity(READ_AHEAD),
+            done: false,
             start: model.start,
             max_age_zero: match model.max_age_zero {
                 MaxAgeZero::Share(p) => p,
@@ -157,7 +200,7 @@ pub fn run(
             },
             max_age_rng: rng::stream(seed, Component::TraceMaxAge, i as u64),
         };
-        if let Some(at) = state.advance(end)? {
+        if let Some(at) = state.fill(end, &gateway, &scenario.resources, &mut params)? {
             queue.push(at, Event::Trace(i as u32));
         }
         traces.push(state);
@@ -178,7 +221,6 @@ pub fn run(
         coalesce: scenario.coalesce_misses,
         gateway_latency: scenario.gateway_latency,
     };
-    let mut params: Vec<u64> = Vec::with_capacity(8);
     let mut removals_at_warmup = None;
     let mut simulated_requests = 0u64;
     let mut steps = 0u64;
@@ -234,23 +276,19 @@ pub fn run(
             }
             Event::Trace(ti) => {
                 let tr = &mut traces[ti as usize];
-                let r = tr.next;
+                let Some((_, r)) = tr.ahead.pop_front() else {
+                    queue.remove_top();
+                    continue;
+                };
                 let max_age_zero = r
                     .max_age_zero
                     .unwrap_or_else(|| rng::chance(tr.max_age_zero, &mut tr.max_age_rng));
-                match tr.advance(end)? {
+                match tr.fill(end, &gateway, &scenario.resources, &mut params)? {
                     Some(at) => queue.replace_top(at, Event::Trace(ti)),
                     None => queue.remove_top(),
                 }
                 let resource = r.resource as usize;
-                match &r.params {
-                    Some(values) => {
-                        params.clear();
-                        let n = scenario.resources[resource].param_values.len();
-                        params.extend_from_slice(&values[..n.min(values.len())]);
-                    }
-                    None => param_values(&scenario.resources[resource], r.key, &mut params),
-                }
+                trace_params(&scenario.resources[resource], &r, &mut params);
                 Incoming {
                     resource,
                     key: r.key,
