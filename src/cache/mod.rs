@@ -244,9 +244,15 @@ pub struct StageCache<V> {
 impl<V: Copy + Default> StageCache<V> {
     /// An empty cache.
     pub fn new(config: CacheConfig) -> StageCache<V> {
+        // An object-count capacity says how many entries will be live: make room for them
+        // at once rather than growing (and rehashing) through every power of two.
+        let reserve = match config.capacity_unit {
+            CapacityUnit::Entries => config.capacity_bytes.min(1 << 24) as usize,
+            CapacityUnit::Bytes => 0,
+        };
         StageCache {
-            index: Table::default(),
-            slots: Vec::new(),
+            index: Table::with_capacity(reserve),
+            slots: Vec::with_capacity(reserve),
             free: Vec::new(),
             order: RankHeap::default(),
             clock: 0,

@@ -42,6 +42,11 @@ impl<T: Copy + Default> Default for Table<T> {
 const MIN_SLOTS: usize = 16;
 
 impl<T: Copy + Default> Table<T> {
+    /// An empty table that holds `n` keys without growing.
+    pub(crate) fn with_capacity(n: usize) -> Table<T> {
+        Table::with_slots((2 * n).next_power_of_two().max(MIN_SLOTS))
+    }
+
     fn with_slots(n: usize) -> Table<T> {
         debug_assert!(n.is_power_of_two());
         Table {

@@ -138,7 +138,6 @@ struct ClientState {
 struct InFlight {
     /// What to store on arrival; `None` for an uncached method.
     fetch: Option<Fetch>,
-    resource: usize,
     key_index: u64,
     /// The response size a trace gave, else the backend's.
     size: Option<u64>,
@@ -380,16 +379,25 @@ pub fn run(
             }
             Route::Uncached => None,
         };
-        let slot = fetches.start(fetch, resource, k, size, measured.then_some(t));
         rec.fetch_started(t);
         let latency = backends[resource].latency(&mut latency_rng);
         if latency == SimDuration::ZERO {
             // Answered at once: stored before any later request, even one at the same
-            // instant (what a trace replay against a cache simulator expects).
-            fetches.done(slot, t, &mut gateway, &backends, &mut rec, &mut change_rng);
-        } else {
-            queue.push(t + latency, Event::Done(slot));
+            // instant (what a trace replay against a cache simulator expects). Nothing
+            // waits for it, so no fetch is tracked; its response took the gateway's
+            // latency alone.
+            rec.fetch_done();
+            if let Some(fetch) = fetch {
+                store(t, &fetch, k, size, &mut gateway, &backends, &mut change_rng);
+            }
+            if measured {
+                rec.served(t, None);
+                rec.fixed_latency();
+            }
+            continue;
         }
+        let slot = fetches.start(fetch, k, size, measured.then_some(t));
+        queue.push(t + latency, Event::Done(slot));
     }
     progress(end);
     let start = removals_at_warmup.unwrap_or_default();
@@ -402,6 +410,24 @@ pub fn run(
         expirations: now.expired - start.expired,
         simulated_requests,
     })
+}
+
+/// Stores the response of `fetch` (key index `key_index`; `size` if a trace gave it)
+/// arriving at `t`, with the time its data next changes.
+#[inline]
+fn store(
+    t: SimTime,
+    fetch: &Fetch,
+    key_index: u64,
+    size: Option<u64>,
+    gateway: &mut Gateway<SimTime>,
+    backends: &[Backend],
+    change_rng: &mut Rng,
+) {
+    let backend = &backends[fetch.resource as usize];
+    let next_change = backend.next_change(t, change_rng);
+    let bytes = size.unwrap_or_else(|| backend.response_bytes(key_index));
+    gateway.complete(t, fetch, bytes, next_change);
 }
 
 /// Backend fetches in flight.
@@ -420,7 +446,6 @@ impl Fetches {
     fn start(
         &mut self,
         fetch: Option<Fetch>,
-        resource: usize,
         key_index: u64,
         size: Option<u64>,
         waiter: Option<SimTime>,
@@ -431,7 +456,6 @@ impl Fetches {
         });
         let f = &mut self.inflight[slot as usize];
         f.fetch = fetch;
-        f.resource = resource;
         f.key_index = key_index;
         f.size = size;
         f.waiters.clear();
@@ -456,12 +480,7 @@ impl Fetches {
         rec.fetch_done();
         let f = &mut self.inflight[slot as usize];
         if let Some(fetch) = f.fetch {
-            let backend = &backends[f.resource];
-            let next_change = backend.next_change(t, change_rng);
-            let bytes = f
-                .size
-                .unwrap_or_else(|| backend.response_bytes(f.key_index));
-            gateway.complete(t, &fetch, bytes, next_change);
+            store(t, &fetch, f.key_index, f.size, gateway, backends, change_rng);
             if self.coalesce && self.pending.get(&fetch.key) == Some(&slot) {
                 self.pending.remove(&fetch.key);
             }

@@ -290,6 +290,36 @@ fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<bo
     Ok(true)
 }
 
+/// Reads one line and hands it (without its line ending) to `f`: straight from the
+/// reader's buffer when the line lies whole in it, else copied into `buf` first. `None`
+/// at the end of the input.
+#[inline]
+fn with_line<T>(
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    f: impl FnOnce(&[u8]) -> T,
+) -> std::io::Result<Option<T>> {
+    let available = reader.fill_buf()?;
+    if let Some(n) = available.iter().position(|&b| b == b'\n') {
+        let out = f(trim_line_end(&available[..n]));
+        reader.consume(n + 1);
+        return Ok(Some(out));
+    }
+    if !read_line(reader, buf)? {
+        return Ok(None);
+    }
+    Ok(Some(f(buf)))
+}
+
+/// `line` without trailing `\r` characters.
+#[inline]
+fn trim_line_end(mut line: &[u8]) -> &[u8] {
+    while let [rest @ .., b'\r'] = line {
+        line = rest;
+    }
+    line
+}
+
 /// A stable 64-bit hash of a parameter value or an object name (FNV-1a): the same
 /// text always maps to the same key, on every machine and version.
 pub fn hash_text(bytes: &[u8]) -> u64 {

@@ -5,7 +5,7 @@
 use std::io::BufRead;
 
 use super::spec::{TraceFormat, TraceModel};
-use super::{Clock, Tally, TraceError, TraceRequest, TraceSource, hash_text, read_line};
+use super::{Clock, Tally, TraceError, TraceRequest, TraceSource, hash_text, with_line};
 
 pub(super) struct Text<R> {
     reader: R,
@@ -54,24 +54,26 @@ impl<R: BufRead> TraceSource for Text<R> {
     #[inline]
     fn next(&mut self, out: &mut TraceRequest) -> Result<bool, TraceError> {
         loop {
-            let more =
-                read_line(&mut self.reader, &mut self.buf).map_err(|source| TraceError::Read {
-                    path: self.path.clone(),
-                    source,
-                })?;
-            if !more {
+            let key = with_line(&mut self.reader, &mut self.buf, |line| {
+                let id = line.trim_ascii();
+                (!id.is_empty()).then(|| key_of(id))
+            })
+            .map_err(|source| TraceError::Read {
+                path: self.path.clone(),
+                source,
+            })?;
+            let Some(key) = key else {
                 return Ok(false);
-            }
-            let id = self.buf.trim_ascii();
-            if id.is_empty() {
+            };
+            let Some(key) = key else {
                 continue;
-            }
+            };
             let micros = (self.tally.requests as f64 * self.gap_us) as u64;
             out.at = self.clock.at(micros, &mut self.tally);
             out.resource = self.resource;
             out.principal = self.principal;
             out.max_age_zero = None;
-            out.key = key_of(id);
+            out.key = key;
             out.params = None;
             out.size = None;
             self.tally.requests += 1;
