@@ -334,6 +334,12 @@ impl<V: Copy + Default> StageCache<V> {
         Lookup::Hit((hot.value, slot))
     }
 
+    /// Whether the cache is large enough for [`StageCache::prefetch`] to pay off.
+    #[inline(always)]
+    pub fn worth_prefetching(&self) -> bool {
+        self.index.worth_prefetching()
+    }
+
     /// Starts loading the memory a lookup of `key` will read first, without waiting for
     /// it (see [`table`]); changes nothing. Worth it a few lookups ahead.
     #[inline(always)]

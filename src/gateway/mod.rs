@@ -372,6 +372,13 @@ impl<V: Copy + Default> Gateway<V> {
         self.resources[resource].key(params)
     }
 
+    /// Whether the cache is large enough for [`Gateway::prefetch`] to pay off; callers
+    /// skip preparing prefetches when it is not.
+    #[inline(always)]
+    pub fn worth_prefetching(&self) -> bool {
+        self.cache.worth_prefetching()
+    }
+
     /// Starts loading the cache memory a request for `resource` with `params` will read,
     /// without waiting for it; changes nothing. For callers that know requests ahead.
     #[inline(always)]

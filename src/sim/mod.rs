@@ -18,7 +18,7 @@ use hashbrown::HashMap;
 use crate::cache::{CacheKey, IdentityBuild};
 use crate::gateway::{CacheControl, Fetch, Gateway, GatewayError, Request, Route};
 use crate::metrics::Recorder;
-use crate::scenario::{ResourceModel, Scenario, StageAction};
+use crate::scenario::{ClientModel, ResourceModel, Scenario, StageAction};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{MaxAgeZero, TraceError, TraceRequest, TraceSource};
 use queue::{Event, EventQueue};
@@ -91,8 +91,10 @@ impl TraceState {
                 self.done = true;
                 break;
             }
-            trace_params(&resources[r.resource as usize], &r, params);
-            gateway.prefetch(r.resource as usize, params);
+            if gateway.worth_prefetching() {
+                trace_params(&resources[r.resource as usize], &r, params);
+                gateway.prefetch(r.resource as usize, params);
+            }
             self.ahead.push_back((at, r));
         }
         Ok(self.ahead.front().map(|&(at, _)| at))
@@ -122,6 +124,20 @@ struct Incoming {
     size: Option<u64>,
 }
 
+/// How many requests a client draws ahead of its arrivals. Each request's cache slot is
+/// prefetched when it is drawn, so with a large cache its memory has arrived by the time
+/// the request is served. Drawing ahead changes no result: every choice comes from the
+/// client's own streams, in arrival order either way.
+const DRAW_AHEAD: usize = 8;
+
+/// A request drawn ahead of its arrival.
+#[derive(Clone, Copy)]
+struct Drawn {
+    resource: usize,
+    key: u64,
+    max_age_zero: bool,
+}
+
 /// A client's streams and state.
 struct ClientState {
     arrivals: Arrivals,
@@ -131,6 +147,58 @@ struct ClientState {
     max_age_rng: Rng,
     /// Cumulative mix shares with their resource index.
     mix: Vec<(f64, usize)>,
+    /// Its next requests, drawn ahead.
+    ahead: VecDeque<Drawn>,
+}
+
+impl ClientState {
+    /// Its next request: the first drawn ahead, else a new draw.
+    #[inline(always)]
+    fn next_request(&mut self, model: &ClientModel, samplers: &[KeySampler]) -> Drawn {
+        match self.ahead.pop_front() {
+            Some(d) => d,
+            None => self.draw(model, samplers),
+        }
+    }
+
+    /// Draws one request. Each choice draws from a stream of its own, and only when it
+    /// is a choice, so every configuration of a replication sees the same requests.
+    #[inline(always)]
+    fn draw(&mut self, model: &ClientModel, samplers: &[KeySampler]) -> Drawn {
+        let resource = match self.mix.as_slice() {
+            [(_, only)] => *only,
+            mix => {
+                let u = unit_open0(&mut self.mix_rng);
+                mix.iter()
+                    .find(|(cum, _)| u <= *cum)
+                    .or(mix.last())
+                    .map_or(0, |&(_, r)| r)
+            }
+        };
+        Drawn {
+            resource,
+            key: samplers[resource].sample(&mut self.key_rng),
+            max_age_zero: rng::chance(model.max_age_zero, &mut self.max_age_rng),
+        }
+    }
+
+    /// Draws requests until [`DRAW_AHEAD`] wait, prefetching each one's cache slot. Only
+    /// worth it on a large cache: on a small one, requests are drawn as they arrive.
+    fn top_up(
+        &mut self,
+        model: &ClientModel,
+        samplers: &[KeySampler],
+        resources: &[ResourceModel],
+        gateway: &Gateway<SimTime>,
+        params: &mut Vec<u64>,
+    ) {
+        while self.ahead.len() < DRAW_AHEAD {
+            let d = self.draw(model, samplers);
+            param_values(&resources[d.resource], d.key, params);
+            gateway.prefetch(d.resource, params);
+            self.ahead.push_back(d);
+        }
+    }
 }
 
 /// One backend fetch in flight.
@@ -159,6 +227,8 @@ pub fn run(
     let mut rec = Recorder::new(warmup, end, scenario.window, scenario.gateway_latency);
     let mut queue = EventQueue::new();
 
+    let samplers: Vec<KeySampler> = scenario.resources.iter().map(KeySampler::new).collect();
+    let mut params: Vec<u64> = Vec::with_capacity(8);
     let mut clients: Vec<ClientState> = Vec::with_capacity(scenario.clients.len());
     for (i, c) in scenario.clients.iter().enumerate() {
         let mut state = ClientState {
@@ -175,6 +245,7 @@ pub fn run(
                     Some((*acc, r))
                 })
                 .collect(),
+            ahead: VecDeque::with_capacity(DRAW_AHEAD),
         };
         let first = c.start + state.arrivals.gap(&mut state.arrival_rng);
         if first < c.stop && first < end {
@@ -185,7 +256,6 @@ pub fn run(
     for (i, e) in scenario.events.iter().enumerate() {
         queue.push(e.at, Event::Stage(i as u32));
     }
-    let mut params: Vec<u64> = Vec::with_capacity(8);
     let mut traces: Vec<TraceState> = Vec::with_capacity(scenario.traces.len());
     for (i, model) in scenario.traces.iter().enumerate() {
         let mut state = TraceState {
@@ -204,7 +274,6 @@ pub fn run(
         }
         traces.push(state);
     }
-    let samplers: Vec<KeySampler> = scenario.resources.iter().map(KeySampler::new).collect();
     let backends: Vec<Backend> = scenario
         .resources
         .iter()
@@ -250,20 +319,14 @@ pub fn run(
                 } else {
                     queue.remove_top();
                 }
-                // Each choice draws from a stream of its own, and only when it is a
-                // choice, so every configuration of a replication sees the same requests.
-                let resource = match c.mix.as_slice() {
-                    [(_, only)] => *only,
-                    mix => {
-                        let u = unit_open0(&mut c.mix_rng);
-                        mix.iter()
-                            .find(|(cum, _)| u <= *cum)
-                            .or(mix.last())
-                            .map_or(0, |&(_, r)| r)
-                    }
-                };
-                let key = samplers[resource].sample(&mut c.key_rng);
-                let max_age_zero = rng::chance(model.max_age_zero, &mut c.max_age_rng);
+                let Drawn {
+                    resource,
+                    key,
+                    max_age_zero,
+                } = c.next_request(model, &samplers);
+                if gateway.worth_prefetching() {
+                    c.top_up(model, &samplers, &scenario.resources, &gateway, &mut params);
+                }
                 param_values(&scenario.resources[resource], key, &mut params);
                 Incoming {
                     resource,
@@ -480,7 +543,15 @@ impl Fetches {
         rec.fetch_done();
         let f = &mut self.inflight[slot as usize];
         if let Some(fetch) = f.fetch {
-            store(t, &fetch, f.key_index, f.size, gateway, backends, change_rng);
+            store(
+                t,
+                &fetch,
+                f.key_index,
+                f.size,
+                gateway,
+                backends,
+                change_rng,
+            );
             if self.coalesce && self.pending.get(&fetch.key) == Some(&slot) {
                 self.pending.remove(&fetch.key);
             }
