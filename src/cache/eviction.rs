@@ -62,6 +62,8 @@ impl EvictionPolicy {
 #[derive(Debug, Clone)]
 pub struct RankHeap<K> {
     buckets: Vec<Vec<(u64, K)>>,
+    /// Bit `i` set when bucket `i` holds records, so the next one is found at once.
+    filled: u128,
     /// The last minimum found; every record ranks at least this.
     floor: u64,
     live: usize,
@@ -72,6 +74,7 @@ impl<K> Default for RankHeap<K> {
     fn default() -> Self {
         RankHeap {
             buckets: (0..65).map(|_| Vec::new()).collect(),
+            filled: 0,
             floor: 0,
             live: 0,
             records: 0,
@@ -115,6 +118,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         );
         let b = self.bucket(rank);
         self.buckets[b].push((rank, key));
+        self.filled |= 1 << b;
         self.records += 1;
     }
 
@@ -127,7 +131,11 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         if let Some(&r) = self.buckets[0].last() {
             return Some(r);
         }
-        let i = (1..65).find(|&i| !self.buckets[i].is_empty())?;
+        if self.filled == 0 {
+            return None;
+        }
+        let i = self.filled.trailing_zeros() as usize;
+        self.filled &= !(1 << i);
         let mut moved = std::mem::take(&mut self.buckets[i]);
         self.floor = moved.iter().map(|r| r.0).min().unwrap_or(self.floor);
         for &(rank, key) in &moved {
@@ -136,6 +144,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
                 entries.prefetch(key);
             }
             self.buckets[b].push((rank, key));
+            self.filled |= 1 << b;
         }
         // Hand the emptied allocation back so buckets do not reallocate in steady state.
         moved.clear();
@@ -143,6 +152,15 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
             self.buckets[i] = moved;
         }
         self.buckets[0].last().copied()
+    }
+
+    /// Which buckets hold records, read from the buckets themselves.
+    fn filled_bits(&self) -> u128 {
+        self.buckets
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| !b.is_empty())
+            .fold(0, |bits, (i, _)| bits | 1 << i)
     }
 
     /// A new entry `key` with `rank`, which becomes its queued rank.
@@ -171,6 +189,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
             b.retain(|&(r, k)| is_current(r, k));
         }
         self.records = self.buckets.iter().map(Vec::len).sum();
+        self.filled = self.filled_bits();
     }
 
     /// The live entry with the lowest rank. `entries.check(rank, key)` looks a surfacing record's
@@ -181,6 +200,9 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
     pub fn victim(&mut self, entries: &mut impl Entries<K>) -> Option<K> {
         while let Some((rank, key)) = self.min(entries) {
             self.buckets[0].pop();
+            if self.buckets[0].is_empty() {
+                self.filled &= !1;
+            }
             self.records -= 1;
             let Some(current) = entries.check(rank, key) else {
                 continue;
@@ -198,6 +220,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         for b in &mut self.buckets {
             b.clear();
         }
+        self.filled = 0;
         self.floor = 0;
         self.live = 0;
         self.records = 0;
@@ -212,6 +235,13 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
                 "{} live entries, heap counts {}",
                 live.len(),
                 self.live
+            ));
+        }
+        if self.filled != self.filled_bits() {
+            return Err(format!(
+                "filled-bucket bits {:#x} do not match the buckets {:#x}",
+                self.filled,
+                self.filled_bits()
             ));
         }
         let all: Vec<(u64, K)> = self.buckets.iter().flatten().copied().collect();

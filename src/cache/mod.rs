@@ -205,15 +205,17 @@ struct Cold {
 /// (the victim's, when one is found).
 struct VictimCheck<'a, V> {
     index: &'a mut Table<Hot<V>>,
-    found: Option<Hot<V>>,
+    /// The last entry checked: its position in the index and its hot part.
+    found: Option<(usize, Hot<V>)>,
 }
 
 impl<V: Copy + Default> Entries<CacheKey> for VictimCheck<'_, V> {
     #[inline(always)]
     fn check(&mut self, rank: u64, key: CacheKey) -> Option<u64> {
-        let hot = self.index.get_mut(key.0).filter(|h| h.queued == rank)?;
+        let pos = self.index.position(key.0)?;
+        let hot = self.index.at_mut(pos).filter(|h| h.queued == rank)?;
         hot.queued = hot.rank;
-        self.found = Some(*hot);
+        self.found = Some((pos, *hot));
         Some(hot.rank)
     }
 
@@ -409,7 +411,7 @@ impl<V: Copy + Default> StageCache<V> {
                 break;
             };
             // The last entry checked is the victim's.
-            let Some(hot) = entries.found else {
+            let Some((pos, hot)) = entries.found else {
                 break;
             };
             let cause = if now >= hot.expires_at {
@@ -417,7 +419,8 @@ impl<V: Copy + Default> StageCache<V> {
             } else {
                 RemovalCause::Evicted
             };
-            self.remove_entry(victim, hot, cause);
+            debug_assert_eq!(self.index.position(victim.0), Some(pos));
+            self.remove_at(pos, hot, cause);
         }
         let cold = Cold {
             key,
@@ -495,14 +498,21 @@ impl<V: Copy + Default> StageCache<V> {
         self.used_bytes = 0;
     }
 
-    /// Removes `key`, whose hot part is `hot`. Reads the cold part only for an entry too
-    /// big for the hot byte count.
+    /// Removes `key`, whose hot part is `hot`.
     fn remove_entry(&mut self, key: CacheKey, hot: Hot<V>, cause: RemovalCause) {
+        if let Some(pos) = self.index.position(key.0) {
+            self.remove_at(pos, hot, cause);
+        }
+    }
+
+    /// Removes the entry at index position `pos`, whose hot part is `hot`. Reads the cold
+    /// part only for an entry too big for the hot byte count.
+    fn remove_at(&mut self, pos: usize, hot: Hot<V>, cause: RemovalCause) {
         let bytes = match hot.bytes {
             u32::MAX => self.slots[hot.slot as usize].map_or(0, |c| c.bytes),
             b => u64::from(b),
         };
-        self.index.remove(key.0);
+        self.index.remove_at(pos);
         self.slots[hot.slot as usize] = None;
         self.order.removed();
         self.used_bytes -= bytes;

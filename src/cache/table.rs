@@ -17,6 +17,9 @@
 /// The key an empty slot holds. A real key equal to it lives in [`Table::zero`].
 const EMPTY: u64 = 0;
 
+/// The position of key [`EMPTY`] (see [`Table::position`]).
+const ZERO_POS: usize = usize::MAX;
+
 /// One slot: a key and its data, or `EMPTY`.
 #[derive(Debug, Clone, Copy, Default)]
 struct Slot<T> {
@@ -159,12 +162,44 @@ impl<T: Copy + Default> Table<T> {
     }
 
     /// Removes `key`; its data if it was there.
+    #[cfg(test)]
     pub(crate) fn remove(&mut self, key: u64) -> Option<T> {
+        let pos = self.position(key)?;
+        let data = *self.at_mut(pos)?;
+        self.remove_at(pos);
+        Some(data)
+    }
+
+    /// Where `key` is, for [`Table::at_mut`] and [`Table::remove_at`] (valid until the
+    /// table next changes).
+    #[inline(always)]
+    pub(crate) fn position(&self, key: u64) -> Option<usize> {
         if key == EMPTY {
-            return self.zero.take();
+            return self.zero.is_some().then_some(ZERO_POS);
         }
-        let mut hole = self.find(key)?;
-        let data = self.slots[hole].data;
+        self.find(key)
+    }
+
+    /// The data at a position [`Table::position`] gave.
+    #[inline(always)]
+    pub(crate) fn at_mut(&mut self, pos: usize) -> Option<&mut T> {
+        if pos == ZERO_POS {
+            return self.zero.as_mut();
+        }
+        self.slots.get_mut(pos).map(|s| &mut s.data)
+    }
+
+    /// Removes the key at a position [`Table::position`] gave, without looking it up
+    /// again.
+    pub(crate) fn remove_at(&mut self, pos: usize) {
+        if pos == ZERO_POS {
+            self.zero = None;
+            return;
+        }
+        if self.slots.get(pos).is_none_or(|s| s.key == EMPTY) {
+            return;
+        }
+        let mut hole = pos;
         self.len -= 1;
         // Backward shift: walk the rest of the run; a member whose home is not in
         // (hole, j] may move back into the hole, which then moves to j.
@@ -183,7 +218,6 @@ impl<T: Copy + Default> Table<T> {
             }
         }
         self.slots[hole] = Slot::default();
-        Some(data)
     }
 
     /// Removes every key, keeping the allocation.
