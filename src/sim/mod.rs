@@ -58,11 +58,17 @@ pub enum SimError {
 /// records cover a DRAM access at the replay's speed with room to spare.
 const READ_AHEAD: usize = 16;
 
-/// A replayed trace: its reader, the records read ahead with their arrival times, and its
-/// `max-age=0` share's stream.
+/// A replayed trace: its reader, the records read ahead (in a ring, read into in place)
+/// with their arrival times, and its `max-age=0` share's stream.
 struct TraceState {
     source: Box<dyn TraceSource>,
-    ahead: VecDeque<(SimTime, TraceRequest)>,
+    /// `READ_AHEAD + 1` records: up to `READ_AHEAD` waiting, and the one being served,
+    /// which a top-up never overwrites.
+    ring: Vec<TraceRequest>,
+    at: Vec<SimTime>,
+    /// The next record to serve, and how many wait.
+    head: usize,
+    len: usize,
     /// The trace has ended (or passed the end of the run).
     done: bool,
     start: SimTime,
@@ -72,17 +78,18 @@ struct TraceState {
 
 impl TraceState {
     /// Reads until [`READ_AHEAD`] records wait (or the trace ends, or passes `end`),
-    /// prefetching each one's cache slot; the arrival time of the next record to serve.
+    /// prefetching each one's cache slot (on a cache large enough to need it).
     fn fill(
         &mut self,
         end: SimTime,
         gateway: &Gateway<SimTime>,
         resources: &[ResourceModel],
         params: &mut Vec<u64>,
-    ) -> Result<Option<SimTime>, TraceError> {
-        while !self.done && self.ahead.len() < READ_AHEAD {
-            let mut r = TraceRequest::default();
-            if !self.source.next(&mut r)? {
+    ) -> Result<(), TraceError> {
+        while !self.done && self.len < READ_AHEAD {
+            let i = (self.head + self.len) % self.ring.len();
+            let r = &mut self.ring[i];
+            if !self.source.next(r)? {
                 self.done = true;
                 break;
             }
@@ -92,12 +99,30 @@ impl TraceState {
                 break;
             }
             if gateway.worth_prefetching() {
-                trace_params(&resources[r.resource as usize], &r, params);
+                trace_params(&resources[r.resource as usize], r, params);
                 gateway.prefetch(r.resource as usize, params);
             }
-            self.ahead.push_back((at, r));
+            self.at[i] = at;
+            self.len += 1;
         }
-        Ok(self.ahead.front().map(|&(at, _)| at))
+        Ok(())
+    }
+
+    /// The arrival time of the next record to serve.
+    fn next_at(&self) -> Option<SimTime> {
+        (self.len > 0).then(|| self.at[self.head])
+    }
+
+    /// Takes the next record to serve: its place in the ring, valid until the next
+    /// [`TraceState::take`].
+    fn take(&mut self) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        let i = self.head;
+        self.head = (self.head + 1) % self.ring.len();
+        self.len -= 1;
+        Some(i)
     }
 }
 
@@ -260,7 +285,10 @@ pub fn run(
     for (i, model) in scenario.traces.iter().enumerate() {
         let mut state = TraceState {
             source: crate::trace::open(model)?,
-            ahead: VecDeque::with_capacity(READ_AHEAD),
+            ring: vec![TraceRequest::default(); READ_AHEAD + 1],
+            at: vec![SimTime::ZERO; READ_AHEAD + 1],
+            head: 0,
+            len: 0,
             done: false,
             start: model.start,
             max_age_zero: match model.max_age_zero {
@@ -269,7 +297,8 @@ pub fn run(
             },
             max_age_rng: rng::stream(seed, Component::TraceMaxAge, i as u64),
         };
-        if let Some(at) = state.fill(end, &gateway, &scenario.resources, &mut params)? {
+        state.fill(end, &gateway, &scenario.resources, &mut params)?;
+        if let Some(at) = state.next_at() {
             queue.push(at, Event::Trace(i as u32));
         }
         traces.push(state);
@@ -338,19 +367,21 @@ pub fn run(
             }
             Event::Trace(ti) => {
                 let tr = &mut traces[ti as usize];
-                let Some((_, r)) = tr.ahead.pop_front() else {
+                let Some(i) = tr.take() else {
                     queue.remove_top();
                     continue;
                 };
-                let max_age_zero = r
+                let max_age_zero = tr.ring[i]
                     .max_age_zero
                     .unwrap_or_else(|| rng::chance(tr.max_age_zero, &mut tr.max_age_rng));
-                match tr.fill(end, &gateway, &scenario.resources, &mut params)? {
+                tr.fill(end, &gateway, &scenario.resources, &mut params)?;
+                match tr.next_at() {
                     Some(at) => queue.replace_top(at, Event::Trace(ti)),
                     None => queue.remove_top(),
                 }
+                let r = &tr.ring[i];
                 let resource = r.resource as usize;
-                trace_params(&scenario.resources[resource], &r, &mut params);
+                trace_params(&scenario.resources[resource], r, &mut params);
                 Incoming {
                     resource,
                     key: r.key,
