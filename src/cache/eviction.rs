@@ -133,8 +133,11 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
     #[inline]
     fn unmark(&mut self, b: usize) {
         let (level, digit) = (b / 256, b % 256);
-        self.filled[level][digit / 64] &= !(1 << (digit % 64));
-        if self.filled[level] == [0; 4] {
+        let word = &mut self.filled[level][digit / 64];
+        *word &= !(1 << (digit % 64));
+        // Test the word just written first: reading all four at once right after the
+        // store defeats store-to-load forwarding (a fifth of an evicting insert's time).
+        if *word == 0 && self.filled[level].iter().all(|&w| w == 0) {
             self.levels &= !(1 << level);
         }
     }
