@@ -357,6 +357,55 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Inserts with a clock that jumps by up to 2^40 at a time (so records spread
+        /// over every level of the radix), hits that raise ranks, removals, and victims:
+        /// each victim is the live entry with the lowest current rank, as a plain scan
+        /// finds it, and the heap validates after every step.
+        #[test]
+        fn victims_come_out_in_rank_order_across_all_levels(
+            ops in proptest::collection::vec((0u8..4, 0u32..40, 0u32..41), 1..400)
+        ) {
+            let mut entries = Entries::new();
+            let mut h = RankHeap::default();
+            let mut clock = 0u64;
+            for (op, key, jump) in ops {
+                clock += 1 + (1u64 << jump) / 3;
+                match op {
+                    0 => {
+                        if entries.remove(&key).is_some() {
+                            h.removed();
+                        }
+                        entries.insert(key, (clock, clock));
+                        h.inserted(key, clock);
+                    }
+                    1 => {
+                        if let Some(e) = entries.get_mut(&key) {
+                            e.1 = EvictionPolicy::Lru.rank_on_hit(e.1, clock);
+                        }
+                    }
+                    2 => {
+                        if entries.remove(&key).is_some() {
+                            h.removed();
+                        }
+                    }
+                    _ => {
+                        let expected = entries.iter().min_by_key(|(_, e)| e.1).map(|(k, _)| *k);
+                        let got = h.victim(&mut check(&mut entries));
+                        proptest::prop_assert_eq!(got, expected);
+                        if let Some(k) = got {
+                            entries.remove(&k);
+                            h.removed();
+                        }
+                    }
+                }
+                let live: Vec<(u32, u64, u64)> =
+                    entries.iter().map(|(k, e)| (*k, e.0, e.1)).collect();
+                h.validate(&live).map_err(proptest::test_runner::TestCaseError::fail)?;
+            }
+        }
+    }
+
     #[test]
     fn the_victim_is_the_lowest_current_rank() {
         let mut entries = Entries::new();
