@@ -227,7 +227,7 @@ impl<V: Copy + Default> Entries<CacheKey> for VictimCheck<'_, V> {
 
 /// A stage cache holding payloads of type `V`.
 ///
-/// Layout: a hash table ([`table`]) from key to the hot part of an entry (its slot, expiry,
+/// Layout: a hash table (`table.rs`) from key to the hot part of an entry (its slot, expiry,
 /// eviction rank and payload), and a slab of cold parts by slot; a hit touches only its
 /// table slot.
 #[derive(Debug, Clone)]
@@ -343,7 +343,7 @@ impl<V: Copy + Default> StageCache<V> {
     }
 
     /// Starts loading the memory a lookup of `key` will read first, without waiting for
-    /// it (see [`table`]); changes nothing. Worth it a few lookups ahead.
+    /// it (see `table.rs`); changes nothing. Worth it a few lookups ahead.
     #[inline(always)]
     pub fn prefetch(&self, key: CacheKey) {
         self.index.prefetch(key.0);
