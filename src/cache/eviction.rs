@@ -69,7 +69,7 @@ impl EvictionPolicy {
 /// of one its level has redistributed, or starts at its neighbour's size.
 #[derive(Debug, Clone)]
 pub struct RankHeap<K> {
-    /// `LEVELS × 256` buckets, level-major.
+    /// `LEVELS × DIGITS` buckets, level-major.
     buckets: Vec<Vec<(u64, K)>>,
     /// Per level, which of its 256 buckets hold records.
     filled: [[u64; 4]; LEVELS],
@@ -84,13 +84,14 @@ pub struct RankHeap<K> {
     records: usize,
 }
 
-/// Bytes in a rank.
+/// Bytes in a rank, and the values of a byte: the buckets of one level.
 const LEVELS: usize = 8;
+const DIGITS: usize = 256;
 
 impl<K> Default for RankHeap<K> {
     fn default() -> Self {
         RankHeap {
-            buckets: (0..LEVELS * 256).map(|_| Vec::new()).collect(),
+            buckets: (0..LEVELS * DIGITS).map(|_| Vec::new()).collect(),
             filled: [[0; 4]; LEVELS],
             levels: 0,
             spare: Default::default(),
@@ -129,19 +130,19 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         } else {
             (63 - differs.leading_zeros()) as usize / 8
         };
-        level * 256 + ((rank >> (8 * level)) & 0xFF) as usize
+        level * DIGITS + ((rank >> (8 * level)) & 0xFF) as usize
     }
 
     #[inline]
     fn mark(&mut self, b: usize) {
-        let (level, digit) = (b / 256, b % 256);
+        let (level, digit) = (b / DIGITS, b % DIGITS);
         self.filled[level][digit / 64] |= 1 << (digit % 64);
         self.levels |= 1 << level;
     }
 
     #[inline]
     fn unmark(&mut self, b: usize) {
-        let (level, digit) = (b / 256, b % 256);
+        let (level, digit) = (b / DIGITS, b % DIGITS);
         let word = &mut self.filled[level][digit / 64];
         *word &= !(1 << (digit % 64));
         // Test the word just written first: reading all four at once right after the
@@ -160,7 +161,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         let level = self.levels.trailing_zeros() as usize;
         let words = &self.filled[level];
         let w = words.iter().position(|&w| w != 0)?;
-        Some(level * 256 + w * 64 + words[w].trailing_zeros() as usize)
+        Some(level * DIGITS + w * 64 + words[w].trailing_zeros() as usize)
     }
 
     #[inline]
@@ -174,11 +175,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         self.records += 1;
     }
 
-    /// Adds a record to bucket `b`. A bucket used for the first time starts at the size
-    /// of its neighbour below at the same level, which spanned as many ranks: growing
-    /// each of up to 2,048 buckets from nothing by doubling kept a run allocating (while
-    /// the floor stays put, as in a cache that does not evict, records move on to fresh
-    /// buckets as ranks grow).
+    /// Adds a record to bucket `b`, provisioning a bucket used for the first time.
     #[inline]
     fn put(&mut self, b: usize, rank: u64, key: K) {
         if self.buckets[b].capacity() == 0 {
@@ -194,10 +191,10 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
     /// neighbour below, which spanned as many ranks.
     #[cold]
     fn provision(&mut self, b: usize) {
-        let level = b / 256;
+        let level = b / DIGITS;
         if let Some(v) = self.spare[level].pop() {
             self.buckets[b] = v;
-        } else if b % 256 > 0 {
+        } else if b % DIGITS > 0 {
             let hint = self.buckets[b - 1].capacity();
             self.buckets[b].reserve_exact(hint);
         }
@@ -210,7 +207,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
     #[inline]
     fn front(&mut self, entries: &impl Entries<K>) -> Option<usize> {
         let b = self.lowest()?;
-        if b < 256 {
+        if b < DIGITS {
             return Some(b);
         }
         let mut moved = std::mem::take(&mut self.buckets[b]);
@@ -218,14 +215,14 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         self.floor = moved.iter().map(|r| r.0).min().unwrap_or(self.floor);
         for &(rank, key) in &moved {
             let to = self.bucket(rank);
-            if to < 256 {
+            if to < DIGITS {
                 entries.prefetch(key);
             }
             self.put(to, rank, key);
         }
         // Keep the emptied allocation for the next bucket of its level to be used.
         moved.clear();
-        self.spare[b / 256].push(moved);
+        self.spare[b / DIGITS].push(moved);
         self.lowest()
     }
 
@@ -365,7 +362,7 @@ fn marks_of<T>(buckets: &[Vec<T>]) -> ([[u64; 4]; LEVELS], u8) {
     let mut levels = 0u8;
     for (b, records) in buckets.iter().enumerate() {
         if !records.is_empty() {
-            let (level, digit) = (b / 256, b % 256);
+            let (level, digit) = (b / DIGITS, b % DIGITS);
             filled[level][digit / 64] |= 1 << (digit % 64);
             levels |= 1 << level;
         }

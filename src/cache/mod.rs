@@ -322,8 +322,7 @@ impl<V: Copy + Default> StageCache<V> {
         };
         let slot = hot.slot;
         if now >= hot.expires_at {
-            let hot = *hot;
-            self.remove_entry(key, hot, RemovalCause::Expired);
+            self.remove_key(key, RemovalCause::Expired);
             return Lookup::Expired;
         }
         if self.config.ttl_mode == TtlMode::Sliding {
@@ -399,9 +398,7 @@ impl<V: Copy + Default> StageCache<V> {
         if bytes > self.config.capacity_bytes {
             return Insert::Rejected(Rejection::OverCapacity);
         }
-        if let Some(&hot) = self.index.get(key.0) {
-            self.remove_entry(key, hot, RemovalCause::Replaced);
-        }
+        self.remove_key(key, RemovalCause::Replaced);
         while self.used_bytes + bytes > self.config.capacity_bytes {
             let mut entries = VictimCheck {
                 index: &mut self.index,
@@ -468,13 +465,7 @@ impl<V: Copy + Default> StageCache<V> {
 
     /// Removes the entry for `key`; true if there was one.
     pub fn invalidate(&mut self, key: CacheKey) -> bool {
-        match self.index.get(key.0) {
-            Some(&hot) => {
-                self.remove_entry(key, hot, RemovalCause::Invalidated);
-                true
-            }
-            None => false,
-        }
+        self.remove_key(key, RemovalCause::Invalidated)
     }
 
     /// Drops every entry (`FlushStageCache`).
@@ -498,11 +489,16 @@ impl<V: Copy + Default> StageCache<V> {
         self.used_bytes = 0;
     }
 
-    /// Removes `key`, whose hot part is `hot`.
-    fn remove_entry(&mut self, key: CacheKey, hot: Hot<V>, cause: RemovalCause) {
-        if let Some(pos) = self.index.position(key.0) {
-            self.remove_at(pos, hot, cause);
-        }
+    /// Removes the entry for `key`, if any; true if there was one.
+    fn remove_key(&mut self, key: CacheKey, cause: RemovalCause) -> bool {
+        let Some(pos) = self.index.position(key.0) else {
+            return false;
+        };
+        let Some(&mut hot) = self.index.at_mut(pos) else {
+            return false;
+        };
+        self.remove_at(pos, hot, cause);
+        true
     }
 
     /// Removes the entry at index position `pos`, whose hot part is `hot`. Reads the cold

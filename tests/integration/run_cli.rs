@@ -12,22 +12,6 @@ pub(crate) fn cachegate() -> Command {
     Command::cargo_bin("cachegate").expect("binary builds")
 }
 
-fn run_pets_threads(out: &Path, threads: &str) -> assert_cmd::assert::Assert {
-    cachegate()
-        .args([
-            "run",
-            "scenarios/pets.toml",
-            "--duration",
-            "1m",
-            "--replications",
-            "3",
-            "--quiet",
-        ])
-        .args(["--threads", threads, "--out"])
-        .arg(out)
-        .assert()
-}
-
 /// One minute, two replications of `scenarios/strategies.toml` into `out`.
 pub(crate) fn run_strategies(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
     cachegate()
@@ -120,6 +104,10 @@ fn run_pets_minute(out: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
         .arg(out)
         .args(extra)
         .assert()
+}
+
+fn run_pets_threads(out: &Path, threads: &str) -> assert_cmd::assert::Assert {
+    run_pets_minute(out, &["--threads", threads])
 }
 
 fn run_pets(out: &Path) -> assert_cmd::assert::Assert {
