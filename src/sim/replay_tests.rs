@@ -214,3 +214,41 @@ resource = "GET /objects/{{id}}"
         out.recorder.inflight_peak()
     );
 }
+
+#[test]
+fn a_lone_trace_hands_the_event_loop_its_next_record_before_a_fetch_at_the_same_time() {
+    // One object requested every 5 ms, a 5 ms backend, no coalescing. The first record
+    // is served by the lone-trace loop; its miss must leave the trace's next record
+    // queued before the fetch's completion, as the event loop orders them, so the record
+    // at 5 ms comes first and misses too. From 10 ms on the object is cached.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ids.txt"), "7\n".repeat(100)).unwrap();
+    let toml = format!(
+        r#"
+name = "lone"
+seed = 3
+duration = "1s"
+{STAGE}
+cache_ttl_in_seconds = 60
+[[resources]]
+path = "/objects/{{id}}"
+method = "GET"
+cache_key_parameters = ["method.request.path.id"]
+response_bytes = 100
+backend_latency = "5ms"
+[principals.p]
+[[traces]]
+name = "ids"
+file = "ids.txt"
+format = "text"
+rate = 200
+resource = "GET /objects/{{id}}"
+"#
+    );
+    let path = dir.path().join("lone.toml");
+    std::fs::write(&path, toml).unwrap();
+    let scenario = crate::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let c = run(&scenario, 0, &mut |_| {}).unwrap().recorder.counts;
+    assert_eq!((c.requests, c.cache_misses, c.cache_hits), (100, 2, 98));
+    assert_eq!(c.successful, 100, "every miss answered");
+}

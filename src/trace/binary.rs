@@ -5,6 +5,7 @@
 use std::io::BufRead;
 
 use super::{Clock, Tally, TraceError, TraceRequest, TraceSource, spec::TraceModel};
+use crate::time::SimDuration;
 
 const RECORD: usize = 24;
 
@@ -38,20 +39,41 @@ impl<R: BufRead> OracleGeneral<R> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn decode(&mut self, r: &[u8; RECORD], out: &mut TraceRequest) {
-        let time = u32::from_le_bytes([r[0], r[1], r[2], r[3]]);
-        let id = u64::from_le_bytes([r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]]);
-        let size = u32::from_le_bytes([r[12], r[13], r[14], r[15]]);
-        out.at = self.clock.at(u64::from(time) * 1_000_000, &mut self.tally);
-        out.resource = self.resource;
-        out.principal = self.principal;
-        out.max_age_zero = None;
-        out.key = id;
-        out.params = None;
-        out.size = (size > 0).then_some(u64::from(size));
-        self.tally.requests += 1;
+        decode_into(
+            r,
+            out,
+            &mut self.clock,
+            &mut self.tally,
+            self.resource,
+            self.principal,
+        );
     }
+}
+
+/// Decodes one record into `out` (a free function so a batch can borrow the read buffer
+/// and the clock at once).
+#[inline(always)]
+fn decode_into(
+    r: &[u8; RECORD],
+    out: &mut TraceRequest,
+    clock: &mut Clock,
+    tally: &mut Tally,
+    resource: u32,
+    principal: u32,
+) {
+    let time = u32::from_le_bytes([r[0], r[1], r[2], r[3]]);
+    let id = u64::from_le_bytes([r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]]);
+    let size = u32::from_le_bytes([r[12], r[13], r[14], r[15]]);
+    out.at = clock.at(u64::from(time) * 1_000_000, tally);
+    out.resource = resource;
+    out.principal = principal;
+    out.max_age_zero = None;
+    out.key = id;
+    out.params = None;
+    out.size = (size > 0).then_some(u64::from(size));
+    tally.requests += 1;
 }
 
 impl<R: BufRead> TraceSource for OracleGeneral<R> {
@@ -93,6 +115,67 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
                 return Ok(true);
             }
         }
+    }
+
+    /// Decodes the whole records in the read buffer in one pass, falling back to
+    /// [`TraceSource::next`] for a record split across two buffer fills.
+    fn next_batch(
+        &mut self,
+        out: &mut [TraceRequest],
+        until: SimDuration,
+    ) -> Result<usize, TraceError> {
+        let mut n = 0;
+        while n < out.len() {
+            if self.carried > 0 {
+                if !self.next(&mut out[n])? {
+                    return Ok(n);
+                }
+                n += 1;
+                if out[n - 1].at >= until {
+                    return Ok(n);
+                }
+                continue;
+            }
+            let buf = self.reader.fill_buf().map_err(|source| TraceError::Read {
+                path: self.path.clone(),
+                source,
+            })?;
+            let whole = (buf.len() / RECORD).min(out.len() - n);
+            if whole == 0 {
+                // The end, or a record split across fills: `next` handles both.
+                if !self.next(&mut out[n])? {
+                    return Ok(n);
+                }
+                n += 1;
+                if out[n - 1].at >= until {
+                    return Ok(n);
+                }
+                continue;
+            }
+            let mut used = 0;
+            for (record, slot) in buf.chunks_exact(RECORD).zip(&mut out[n..n + whole]) {
+                let record: &[u8; RECORD] = record.try_into().unwrap_or(&[0; RECORD]);
+                decode_into(
+                    record,
+                    slot,
+                    &mut self.clock,
+                    &mut self.tally,
+                    self.resource,
+                    self.principal,
+                );
+                used += 1;
+                if slot.at >= until {
+                    break;
+                }
+            }
+            self.reader.consume(used * RECORD);
+            self.record += used as u64;
+            n += used;
+            if out[n - 1].at >= until {
+                return Ok(n);
+            }
+        }
+        Ok(n)
     }
 
     fn tally(&self) -> &Tally {

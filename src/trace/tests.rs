@@ -85,6 +85,54 @@ fn oracle_general_records_decode_across_buffer_fills_and_a_partial_tail_is_bad()
 }
 
 #[test]
+fn oracle_general_batches_read_what_single_records_do_and_stop_after_until() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.bin");
+    let mut bytes: Vec<u8> = (0..500u32)
+        .flat_map(|i| oracle_record(i / 10, u64::from(i) * 0x9E37, i % 5))
+        .collect();
+    bytes.extend([9, 9]);
+    std::fs::write(&path, &bytes).unwrap();
+    let m = model(&path, TraceFormat::OracleGeneral);
+    let (one_by_one, tally) = all(&m).unwrap();
+    assert_eq!(one_by_one.len(), 500);
+    // Buffers that split records (7, 100), hold a few whole ones (240) or many (1 << 18);
+    // batches of 1, 16 and more than a buffer holds.
+    for capacity in [7, 100, 240, 1 << 18] {
+        for batch in [1, 16, 333] {
+            let file = std::fs::File::open(&path).unwrap();
+            let mut source =
+                binary::OracleGeneral::new(&m, BufReader::with_capacity(capacity, file));
+            let mut got = Vec::new();
+            let mut buf = vec![TraceRequest::default(); batch];
+            loop {
+                let n = source.next_batch(&mut buf, SimDuration::MAX).unwrap();
+                got.extend_from_slice(&buf[..n]);
+                if n < batch {
+                    break;
+                }
+            }
+            assert_eq!(got, one_by_one, "buffer {capacity}, batch {batch}");
+            assert_eq!(*source.tally(), tally, "buffer {capacity}, batch {batch}");
+        }
+    }
+    // A batch ends with the first record at or after `until` (second 7 starts at record
+    // 70), and the next batch goes on from the record after it.
+    let file = std::fs::File::open(&path).unwrap();
+    let mut source = binary::OracleGeneral::new(&m, BufReader::with_capacity(100, file));
+    let mut buf = vec![TraceRequest::default(); 100];
+    assert_eq!(
+        source
+            .next_batch(&mut buf, SimDuration::from_secs(7))
+            .unwrap(),
+        71
+    );
+    assert_eq!(buf[70], one_by_one[70]);
+    assert_eq!(source.next_batch(&mut buf, SimDuration::MAX).unwrap(), 100);
+    assert_eq!(buf[0], one_by_one[71]);
+}
+
+#[test]
 fn zstd_compressed_traces_read_the_same_as_plain_ones() {
     let dir = tempfile::tempdir().unwrap();
     let bytes: Vec<u8> = (0..1_000u32)

@@ -1,0 +1,236 @@
+//! Serving one request, whoever sent it: the gateway's decision, what the recorder
+//! counts, and the backend fetch a miss starts — stored at once when the backend answers
+//! in no time, else tracked until its completion event. Both the event loop and the
+//! back-to-back replay of a lone trace serve through here, so they count alike.
+
+use hashbrown::HashMap;
+
+use crate::cache::{CacheKey, IdentityBuild};
+use crate::gateway::{CacheControl, Fetch, Gateway, Route};
+use crate::metrics::Recorder;
+use crate::time::{SimDuration, SimTime};
+
+use super::Incoming;
+use super::rng::Rng;
+use super::workload::Backend;
+
+/// The gateway, its backends and what is measured of them.
+pub(super) struct Server {
+    pub(super) gateway: Gateway<SimTime>,
+    pub(super) rec: Recorder,
+    backends: Vec<Backend>,
+    fetches: Fetches,
+    latency_rng: Rng,
+    change_rng: Rng,
+    /// The parameter values of the request being served.
+    pub(super) params: Vec<u64>,
+    /// Requests served, warm-up included.
+    pub(super) requests: u64,
+}
+
+impl Server {
+    pub(super) fn new(
+        gateway: Gateway<SimTime>,
+        rec: Recorder,
+        backends: Vec<Backend>,
+        coalesce: bool,
+        gateway_latency: SimDuration,
+        latency_rng: Rng,
+        change_rng: Rng,
+    ) -> Server {
+        Server {
+            gateway,
+            rec,
+            backends,
+            fetches: Fetches {
+                inflight: Vec::new(),
+                free: Vec::new(),
+                pending: HashMap::default(),
+                coalesce,
+                gateway_latency,
+            },
+            latency_rng,
+            change_rng,
+            params: Vec::with_capacity(8),
+            requests: 0,
+        }
+    }
+
+    /// Serves `incoming` (its parameter values in `self.params`) arriving at `t`. A
+    /// fetch the backend answers later is returned as `(when, fetch slot)`, for the
+    /// caller to schedule its completion.
+    #[inline(always)]
+    pub(super) fn serve(&mut self, t: SimTime, incoming: Incoming) -> Option<(SimTime, u32)> {
+        let Incoming {
+            resource,
+            key: k,
+            principal,
+            max_age_zero,
+            size,
+        } = incoming;
+        self.requests += 1;
+        let rec = &mut self.rec;
+        let measured = rec.measured(t);
+        let outcome = self.gateway.decide(&crate::gateway::Request {
+            now: t,
+            principal,
+            resource,
+            params: &self.params,
+            max_age_zero,
+        });
+        if measured {
+            if !matches!(outcome.route, Route::Hit { .. }) {
+                rec.request(t);
+            }
+            match outcome.cache_control {
+                CacheControl::Honored => rec.counts.invalidations_honored += 1,
+                CacheControl::IgnoredWithWarning => {
+                    rec.counts.invalidations_ignored += 1;
+                    rec.counts.warning_headers += 1;
+                }
+                CacheControl::IgnoredSilently => rec.counts.invalidations_ignored += 1,
+                CacheControl::Rejected | CacheControl::Absent | CacheControl::NotCached => {}
+            }
+        }
+        let fetch = match outcome.route {
+            Route::Hit {
+                value: next_change,
+                wrong_response,
+            } => {
+                if measured {
+                    let stale = (t >= next_change).then(|| t - next_change);
+                    rec.request_hit(t, stale, wrong_response);
+                    rec.fixed_latency();
+                }
+                return None;
+            }
+            Route::Forbidden => {
+                if measured {
+                    rec.forbidden(t);
+                    rec.fixed_latency();
+                }
+                return None;
+            }
+            Route::Miss(f) => {
+                if measured {
+                    rec.miss(t);
+                }
+                if self.fetches.coalesce {
+                    if let Some(&slot) = self.fetches.pending.get(&f.key) {
+                        if measured {
+                            self.fetches.inflight[slot as usize].waiters.push(t);
+                        }
+                        return None;
+                    }
+                }
+                Some(f)
+            }
+            Route::Refresh(f) => {
+                if measured {
+                    rec.miss(t);
+                }
+                Some(f)
+            }
+            Route::Uncached => None,
+        };
+        rec.fetch_started(t);
+        let latency = self.backends[resource].latency(&mut self.latency_rng);
+        if latency == SimDuration::ZERO {
+            // Answered at once: stored before any later request, even one at the same
+            // instant (what a trace replay against a cache simulator expects). Nothing
+            // waits for it, so no fetch is tracked; its response took the gateway's
+            // latency alone.
+            rec.fetch_done();
+            if let Some(fetch) = fetch {
+                self.store(t, &fetch, k, size);
+            }
+            if measured {
+                self.rec.served(t, None);
+                self.rec.fixed_latency();
+            }
+            return None;
+        }
+        let slot = self.fetches.start(fetch, k, size, measured.then_some(t));
+        Some((t + latency, slot))
+    }
+
+    /// Stores the response of `fetch` (key index `key_index`; `size` if a trace gave it)
+    /// arriving at `t`, with the time its data next changes.
+    #[inline]
+    fn store(&mut self, t: SimTime, fetch: &Fetch, key_index: u64, size: Option<u64>) {
+        let backend = &self.backends[fetch.resource as usize];
+        let next_change = backend.next_change(t, &mut self.change_rng);
+        let bytes = size.unwrap_or_else(|| backend.response_bytes(key_index));
+        self.gateway.complete(t, fetch, bytes, next_change);
+    }
+
+    /// Fetch `slot` responds at `t`: store the response, serve its waiters.
+    pub(super) fn done(&mut self, slot: u32, t: SimTime) {
+        self.rec.fetch_done();
+        let f = &self.fetches.inflight[slot as usize];
+        let (fetch, key_index, size) = (f.fetch, f.key_index, f.size);
+        if let Some(fetch) = fetch {
+            self.store(t, &fetch, key_index, size);
+            let fetches = &mut self.fetches;
+            if fetches.coalesce && fetches.pending.get(&fetch.key) == Some(&slot) {
+                fetches.pending.remove(&fetch.key);
+            }
+        }
+        let f = &self.fetches.inflight[slot as usize];
+        for &arrived in &f.waiters {
+            self.rec.served(arrived, None);
+            self.rec
+                .latency((t - arrived) + self.fetches.gateway_latency);
+        }
+        self.fetches.free.push(slot);
+    }
+}
+
+/// One backend fetch in flight.
+#[derive(Default)]
+struct InFlight {
+    /// What to store on arrival; `None` for an uncached method.
+    fetch: Option<Fetch>,
+    key_index: u64,
+    /// The response size a trace gave, else the backend's.
+    size: Option<u64>,
+    /// Arrival times of the measured requests waiting for it.
+    waiters: Vec<SimTime>,
+}
+
+/// Backend fetches in flight.
+struct Fetches {
+    inflight: Vec<InFlight>,
+    free: Vec<u32>,
+    /// With coalescing: the fetch in flight for a key.
+    pending: HashMap<CacheKey, u32, IdentityBuild>,
+    coalesce: bool,
+    gateway_latency: SimDuration,
+}
+
+impl Fetches {
+    /// Starts a fetch for a request that arrived at `waiter` (when measured); its slot.
+    #[inline]
+    fn start(
+        &mut self,
+        fetch: Option<Fetch>,
+        key_index: u64,
+        size: Option<u64>,
+        waiter: Option<SimTime>,
+    ) -> u32 {
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.inflight.push(InFlight::default());
+            (self.inflight.len() - 1) as u32
+        });
+        let f = &mut self.inflight[slot as usize];
+        f.fetch = fetch;
+        f.key_index = key_index;
+        f.size = size;
+        f.waiters.clear();
+        f.waiters.extend(waiter);
+        if let (true, Some(fetch)) = (self.coalesce, fetch) {
+            self.pending.entry(fetch.key).or_insert(slot);
+        }
+        slot
+    }
+}
