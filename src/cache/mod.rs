@@ -223,7 +223,7 @@ impl<V: Copy + Default> Entries<CacheKey> for VictimCheck<'_, V> {
 
     #[inline(always)]
     fn prefetch(&self, key: CacheKey) {
-        self.index.prefetch(key.0);
+        self.index.prefetch_removal(key.0);
     }
 }
 

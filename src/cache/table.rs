@@ -254,6 +254,16 @@ impl<T: Copy + Default> Table<T> {
         crate::prefetch::read_end(slot);
     }
 
+    /// As [`Table::prefetch`], for a key about to be removed: also the line after, where
+    /// the removal's backward shift reads the slots that follow.
+    #[inline(always)]
+    pub(crate) fn prefetch_removal(&self, key: u64) {
+        let slot = &self.slots[self.home(key)];
+        crate::prefetch::read(slot);
+        crate::prefetch::read_end(slot);
+        crate::prefetch::read_end(&self.slots[(self.home(key) + 1) & self.mask()]);
+    }
+
     /// Checks that every key is reachable from its home without crossing an empty slot,
     /// and that the count agrees.
     pub(crate) fn validate(&self) -> Result<(), String> {
