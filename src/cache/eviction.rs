@@ -80,9 +80,18 @@ pub struct RankHeap<K> {
     spare: [Vec<Vec<(u64, K)>>; LEVELS],
     /// The last minimum found; every record ranks at least this.
     floor: u64,
+    /// The level-0 bucket up to which records have been prefetched, if any since level 0
+    /// was last refilled.
+    prefetched: Option<usize>,
     live: usize,
     records: usize,
 }
+
+/// How many level-0 buckets ahead of the one being checked have their records
+/// prefetched. Prefetching a whole redistributed bucket at once (up to 256 records,
+/// three lines each) overran the CPU's outstanding-miss capacity and left the first
+/// checks waiting anyway.
+const PREFETCH_AHEAD: usize = 8;
 
 /// Bytes in a rank, and the values of a byte: the buckets of one level.
 const LEVELS: usize = 8;
@@ -96,6 +105,7 @@ impl<K> Default for RankHeap<K> {
             levels: 0,
             spare: Default::default(),
             floor: 0,
+            prefetched: None,
             live: 0,
             records: 0,
         }
@@ -202,10 +212,9 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
 
     /// The bucket holding the lowest records, all of one rank (a level-0 bucket). If
     /// level 0 is empty, the lowest bucket's records are redistributed around their
-    /// minimum, the new floor; those that land in level 0 (ranks sharing all but the low
-    /// byte with the floor) will be checked soon, and are prefetched.
+    /// minimum, the new floor.
     #[inline]
-    fn front(&mut self, entries: &impl Entries<K>) -> Option<usize> {
+    fn front(&mut self) -> Option<usize> {
         let b = self.lowest()?;
         if b < DIGITS {
             return Some(b);
@@ -213,11 +222,9 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         let mut moved = std::mem::take(&mut self.buckets[b]);
         self.unmark(b);
         self.floor = moved.iter().map(|r| r.0).min().unwrap_or(self.floor);
+        self.prefetched = None;
         for &(rank, key) in &moved {
             let to = self.bucket(rank);
-            if to < DIGITS {
-                entries.prefetch(key);
-            }
             self.put(to, rank, key);
         }
         // Keep the emptied allocation for the next bucket of its level to be used.
@@ -253,6 +260,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         }
         self.records = self.buckets.iter().map(Vec::len).sum();
         self.refill_marks();
+        self.prefetched = None;
     }
 
     /// Recomputes which buckets are filled from the buckets themselves.
@@ -266,7 +274,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
     /// current rank and returns that. The victim's record leaves the heap: the caller
     /// removes the entry (or inserts it again).
     pub fn victim(&mut self, entries: &mut impl Entries<K>) -> Option<K> {
-        while let Some(b) = self.front(entries) {
+        while let Some(b) = self.front() {
             let Some((rank, key)) = self.buckets[b].pop() else {
                 self.unmark(b);
                 continue;
@@ -274,6 +282,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
             if self.buckets[b].is_empty() {
                 self.unmark(b);
             }
+            self.prefetch_ahead(b, entries);
             self.records -= 1;
             let Some(current) = entries.check(rank, key) else {
                 continue;
@@ -286,6 +295,43 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         None
     }
 
+    /// Keeps the records of the [`PREFETCH_AHEAD`] filled level-0 buckets after `b` (the
+    /// one being checked) prefetched: one more bucket per check, or all of them after a
+    /// refill.
+    #[inline]
+    fn prefetch_ahead(&mut self, b: usize, entries: &impl Entries<K>) {
+        let (mut from, mut steps) = match self.prefetched {
+            Some(p) if p > b => (p + 1, 1),
+            _ => (b + 1, PREFETCH_AHEAD),
+        };
+        while steps > 0 {
+            let Some(next) = self.next_filled_in_level0(from) else {
+                return;
+            };
+            for &(_, key) in &self.buckets[next] {
+                entries.prefetch(key);
+            }
+            self.prefetched = Some(next);
+            from = next + 1;
+            steps -= 1;
+        }
+    }
+
+    /// The first filled level-0 bucket at or after `from`.
+    #[inline]
+    fn next_filled_in_level0(&self, from: usize) -> Option<usize> {
+        let words = &self.filled[0];
+        let mut w = from / 64;
+        let mut bits = *words.get(w)? & (!0u64 << (from % 64));
+        loop {
+            if bits != 0 {
+                return Some(w * 64 + bits.trailing_zeros() as usize);
+            }
+            w += 1;
+            bits = *words.get(w)?;
+        }
+    }
+
     /// Forgets every entry.
     pub fn clear(&mut self) {
         for b in &mut self.buckets {
@@ -294,6 +340,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         self.filled = [[0; 4]; LEVELS];
         self.levels = 0;
         self.floor = 0;
+        self.prefetched = None;
         self.live = 0;
         self.records = 0;
     }

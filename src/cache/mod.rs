@@ -579,9 +579,7 @@ impl<V: Copy + Default> StageCache<V> {
         free.sort_unstable();
         free.dedup();
         let disjoint = free.iter().all(|s| live.binary_search(s).is_err());
-        if free.len() != self.free.len()
-            || !disjoint
-            || free.len() + live.len() != self.slots.len()
+        if free.len() != self.free.len() || !disjoint || free.len() + live.len() != self.slots.len()
         {
             return Err(format!(
                 "free list {:?} does not complement live slots {live:?}",

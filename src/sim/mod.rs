@@ -25,7 +25,7 @@ use crate::trace::TraceError;
 use queue::{Event, EventQueue};
 use rng::{Component, Rng, unit_open0};
 use server::Server;
-use trace_feed::TraceFeed;
+use trace_feed::{Taken, TraceFeed};
 use workload::{Arrivals, Backend, KeySampler, param_values};
 
 /// What a run measured.
@@ -208,6 +208,7 @@ pub fn run(
         rng::stream(seed, Component::Latency, 0),
         rng::stream(seed, Component::Changes, 0),
     );
+    let mut params: Vec<u64> = Vec::with_capacity(8);
     let mut marks = Marks {
         warmup,
         removals_at_warmup: None,
@@ -224,7 +225,7 @@ pub fn run(
             queue.remove_top();
         }
         marks.step(t, &server.gateway, progress);
-        let incoming = match event {
+        match event {
             Event::Arrival(ci) => {
                 let c = &mut clients[ci as usize];
                 let model = &scenario.clients[ci as usize];
@@ -241,16 +242,18 @@ pub fn run(
                 } = c.next_request(model, &samplers);
                 let gateway = &server.gateway;
                 if gateway.worth_prefetching() {
-                    let params = &mut server.params;
-                    c.top_up(model, &samplers, &scenario.resources, gateway, params);
+                    c.top_up(model, &samplers, &scenario.resources, gateway, &mut params);
                 }
-                param_values(&scenario.resources[resource], key, &mut server.params);
-                Incoming {
+                param_values(&scenario.resources[resource], key, &mut params);
+                let incoming = Incoming {
                     resource,
                     key,
                     principal: model.principal,
                     max_age_zero,
                     size: None,
+                };
+                if let Some((at, slot)) = server.serve(t, incoming, &params) {
+                    queue.push(at, Event::Done(slot));
                 }
             }
             Event::Trace(ti) => {
@@ -270,9 +273,7 @@ pub fn run(
                     )?;
                     continue;
                 }
-                let Some(incoming) =
-                    feed.take(&server.gateway, &scenario.resources, &mut server.params)?
-                else {
+                let Some(Taken { incoming, place }) = feed.take() else {
                     queue.remove_top();
                     continue;
                 };
@@ -280,22 +281,16 @@ pub fn run(
                     Some(at) => queue.replace_top(at, Event::Trace(ti)),
                     None => queue.remove_top(),
                 }
-                incoming
-            }
-            Event::Done(slot) => {
-                server.done(slot, t);
-                continue;
-            }
-            Event::Stage(i) => {
-                match scenario.events[i as usize].action {
-                    StageAction::Flush => server.gateway.flush(),
-                    StageAction::SetCapacity { bytes, .. } => server.gateway.set_capacity(bytes),
+                if let Some((at, slot)) = server.serve(t, incoming, feed.params(place)) {
+                    queue.push(at, Event::Done(slot));
                 }
-                continue;
+                feed.refill(&server.gateway, &scenario.resources)?;
             }
-        };
-        if let Some((at, slot)) = server.serve(t, incoming) {
-            queue.push(at, Event::Done(slot));
+            Event::Done(slot) => server.done(slot, t),
+            Event::Stage(i) => match scenario.events[i as usize].action {
+                StageAction::Flush => server.gateway.flush(),
+                StageAction::SetCapacity { bytes, .. } => server.gateway.set_capacity(bytes),
+            },
         }
     }
     progress(end);
@@ -328,13 +323,14 @@ fn replay_alone(
     progress: &mut dyn FnMut(SimTime),
 ) -> Result<(), TraceError> {
     loop {
-        let Some(incoming) = feed.take(&server.gateway, &scenario.resources, &mut server.params)?
-        else {
+        let Some(Taken { incoming, place }) = feed.take() else {
             queue.remove_top();
             return Ok(());
         };
         let next = feed.next_at();
-        if let Some((at, slot)) = server.serve(t, incoming) {
+        let fetch = server.serve(t, incoming, feed.params(place));
+        feed.refill(&server.gateway, &scenario.resources)?;
+        if let Some((at, slot)) = fetch {
             match next {
                 Some(at) => queue.replace_top(at, Event::Trace(ti)),
                 None => queue.remove_top(),

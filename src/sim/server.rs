@@ -22,8 +22,6 @@ pub(super) struct Server {
     fetches: Fetches,
     latency_rng: Rng,
     change_rng: Rng,
-    /// The parameter values of the request being served.
-    pub(super) params: Vec<u64>,
     /// Requests served, warm-up included.
     pub(super) requests: u64,
 }
@@ -51,16 +49,20 @@ impl Server {
             },
             latency_rng,
             change_rng,
-            params: Vec::with_capacity(8),
             requests: 0,
         }
     }
 
-    /// Serves `incoming` (its parameter values in `self.params`) arriving at `t`. A
-    /// fetch the backend answers later is returned as `(when, fetch slot)`, for the
-    /// caller to schedule its completion.
+    /// Serves `incoming`, with parameter values `params`, arriving at `t`. A fetch the
+    /// backend answers later is returned as `(when, fetch slot)`, for the caller to
+    /// schedule its completion.
     #[inline(always)]
-    pub(super) fn serve(&mut self, t: SimTime, incoming: Incoming) -> Option<(SimTime, u32)> {
+    pub(super) fn serve(
+        &mut self,
+        t: SimTime,
+        incoming: Incoming,
+        params: &[u64],
+    ) -> Option<(SimTime, u32)> {
         let Incoming {
             resource,
             key: k,
@@ -75,7 +77,7 @@ impl Server {
             now: t,
             principal,
             resource,
-            params: &self.params,
+            params,
             max_age_zero,
         });
         if measured {

@@ -5,11 +5,11 @@
 use crate::gateway::Gateway;
 use crate::scenario::ResourceModel;
 use crate::time::SimTime;
-use crate::trace::{MaxAgeZero, TraceError, TraceModel, TraceRequest, TraceSource};
+use crate::trace::{MAX_PARAMS, MaxAgeZero, TraceError, TraceModel, TraceRequest, TraceSource};
 
 use super::Incoming;
 use super::rng::{self, Rng};
-use super::workload::param_values;
+use super::workload::param_values_into;
 
 /// Records read per block. Between one and two blocks wait at any time: 16 records cover
 /// a DRAM access at replay speed with room to spare.
@@ -17,12 +17,17 @@ const BLOCK: usize = 16;
 /// The ring: two blocks, one refilled while the other is served.
 const RING: usize = 2 * BLOCK;
 
-/// A replayed trace: its reader, its records read ahead with their arrival times, and its
-/// `max-age=0` share's stream.
+/// A replayed trace: its reader, its records read ahead with their arrival times and
+/// parameter values, and its `max-age=0` share's stream.
 pub(super) struct TraceFeed {
     source: Box<dyn TraceSource>,
     ring: Vec<TraceRequest>,
     at: [SimTime; RING],
+    /// Each ring place's parameter values, `width` places apiece, computed once when
+    /// the record is read (for its prefetch) and used again when it is served.
+    params: Vec<u64>,
+    param_len: [usize; RING],
+    width: usize,
     /// The next record to serve (counts up; its ring index is `head % RING`), and how
     /// many wait.
     head: usize,
@@ -33,8 +38,12 @@ pub(super) struct TraceFeed {
     end: SimTime,
     max_age_zero: f64,
     max_age_rng: Rng,
-    /// Parameter values of a record being prefetched.
-    scratch: Vec<u64>,
+}
+
+/// A record taken for serving: the request, and its place for [`TraceFeed::params`].
+pub(super) struct Taken {
+    pub(super) incoming: Incoming,
+    pub(super) place: usize,
 }
 
 impl TraceFeed {
@@ -46,10 +55,19 @@ impl TraceFeed {
         gateway: &Gateway<SimTime>,
         resources: &[ResourceModel],
     ) -> Result<TraceFeed, TraceError> {
+        let width = resources
+            .iter()
+            .map(|r| r.param_values.len())
+            .max()
+            .unwrap_or(0)
+            .max(MAX_PARAMS);
         let mut feed = TraceFeed {
             source: crate::trace::open(model)?,
             ring: vec![TraceRequest::default(); RING],
             at: [SimTime::ZERO; RING],
+            params: vec![0; RING * width],
+            param_len: [0; RING],
+            width,
             head: 0,
             len: 0,
             done: false,
@@ -60,7 +78,6 @@ impl TraceFeed {
                 MaxAgeZero::Field(_) => 0.0,
             },
             max_age_rng,
-            scratch: Vec::with_capacity(8),
         };
         feed.read_block(gateway, resources)?;
         feed.read_block(gateway, resources)?;
@@ -69,8 +86,8 @@ impl TraceFeed {
 
     /// Reads up to [`BLOCK`] records into the free block after the waiting ones (the
     /// trace ends at its last record or at the first one at or after the run's end),
-    /// prefetching each one's cache slot on a cache large enough to need it. Out of line:
-    /// once per block.
+    /// with their parameter values, prefetching each one's cache slot on a cache large
+    /// enough to need it. Out of line: once per block.
     #[inline(never)]
     fn read_block(
         &mut self,
@@ -85,6 +102,7 @@ impl TraceFeed {
         let until = self.end.saturating_since(self.start);
         let block = &mut self.ring[first..first + BLOCK];
         let n = self.source.next_batch(block, until)?;
+        let prefetch = gateway.worth_prefetching();
         let mut kept = n;
         for (j, r) in block[..n].iter().enumerate() {
             let at = self.start + r.at;
@@ -92,10 +110,14 @@ impl TraceFeed {
                 kept = j;
                 break;
             }
-            self.at[first + j] = at;
-            if gateway.worth_prefetching() {
-                trace_params(&resources[r.resource as usize], r, &mut self.scratch);
-                gateway.prefetch(r.resource as usize, &self.scratch);
+            let place = first + j;
+            self.at[place] = at;
+            let resource = r.resource as usize;
+            let out = &mut self.params[place * self.width..(place + 1) * self.width];
+            let len = trace_params(&resources[resource], r, out);
+            self.param_len[place] = len;
+            if prefetch {
+                gateway.prefetch(resource, &out[..len]);
             }
         }
         self.len += kept;
@@ -109,26 +131,20 @@ impl TraceFeed {
         (self.len > 0).then(|| self.at[self.head % RING])
     }
 
-    /// Takes the next record to serve, its parameter values written to `params`, and
-    /// reads the next block once a whole one has been served.
+    /// Takes the next record to serve. Its place holds its parameter values until the
+    /// next [`TraceFeed::refill`].
     #[inline(always)]
-    pub(super) fn take(
-        &mut self,
-        gateway: &Gateway<SimTime>,
-        resources: &[ResourceModel],
-        params: &mut Vec<u64>,
-    ) -> Result<Option<Incoming>, TraceError> {
+    pub(super) fn take(&mut self) -> Option<Taken> {
         if self.len == 0 {
-            return Ok(None);
+            return None;
         }
-        let r = &self.ring[self.head % RING];
+        let place = self.head % RING;
+        let r = &self.ring[place];
         let max_age_zero = r
             .max_age_zero
             .unwrap_or_else(|| rng::chance(self.max_age_zero, &mut self.max_age_rng));
-        let resource = r.resource as usize;
-        trace_params(&resources[resource], r, params);
         let incoming = Incoming {
-            resource,
+            resource: r.resource as usize,
             key: r.key,
             principal: r.principal as usize,
             max_age_zero,
@@ -136,22 +152,45 @@ impl TraceFeed {
         };
         self.head += 1;
         self.len -= 1;
-        if self.head % BLOCK == 0 {
+        Some(Taken { incoming, place })
+    }
+
+    /// The parameter values of the record taken from `place`.
+    #[inline(always)]
+    pub(super) fn params(&self, place: usize) -> &[u64] {
+        let from = place * self.width;
+        &self.params[from..from + self.param_len[place]]
+    }
+
+    /// Reads the next block once a whole one has been served (after the last record
+    /// taken from it has been served: its place is reused).
+    #[inline(always)]
+    pub(super) fn refill(
+        &mut self,
+        gateway: &Gateway<SimTime>,
+        resources: &[ResourceModel],
+    ) -> Result<(), TraceError> {
+        if self.head % BLOCK == 0 && !self.done {
             self.read_block(gateway, resources)?;
         }
-        Ok(Some(incoming))
+        Ok(())
     }
 }
 
-/// The parameter values of a trace record: the trace's own, else derived from its key.
+/// Writes the parameter values of a trace record into `out` (the trace's own, else
+/// derived from its key); how many.
 #[inline]
-fn trace_params(resource: &ResourceModel, r: &TraceRequest, out: &mut Vec<u64>) {
+fn trace_params(resource: &ResourceModel, r: &TraceRequest, out: &mut [u64]) -> usize {
+    let n = resource.param_values.len();
     match &r.params {
         Some(values) => {
-            out.clear();
-            let n = resource.param_values.len();
-            out.extend_from_slice(&values[..n.min(values.len())]);
+            let n = n.min(values.len());
+            out[..n].copy_from_slice(&values[..n]);
+            n
         }
-        None => param_values(resource, r.key, out),
+        None => {
+            param_values_into(resource, r.key, out);
+            n
+        }
     }
 }

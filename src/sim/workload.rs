@@ -97,15 +97,23 @@ impl KeySampler {
 #[inline]
 pub fn param_values(resource: &ResourceModel, k: u64, out: &mut Vec<u64>) {
     out.clear();
+    out.resize(resource.param_values.len(), 0);
+    param_values_into(resource, k, out);
+}
+
+/// As [`param_values`], into the first `resource.param_values.len()` places of `out`.
+#[inline]
+pub fn param_values_into(resource: &ResourceModel, k: u64, out: &mut [u64]) {
     let mut rest = k;
-    for spec in &resource.param_values {
-        match spec {
+    for (spec, out) in resource.param_values.iter().zip(out) {
+        *out = match spec {
             Some(n) => {
-                out.push(rest % n);
+                let digit = rest % n;
                 rest /= n;
+                digit
             }
-            None => out.push(k),
-        }
+            None => k,
+        };
     }
 }
 
