@@ -69,8 +69,9 @@ impl EvictionPolicy {
 /// of one its level has redistributed, or starts at its neighbour's size.
 #[derive(Debug, Clone)]
 pub struct RankHeap<K> {
-    /// `LEVELS × DIGITS` buckets, level-major.
-    buckets: Vec<Vec<(u64, K)>>,
+    /// `LEVELS × DIGITS` buckets, level-major (a fixed-size array: an index masked to
+    /// its size needs no bounds check on the hot paths).
+    buckets: Box<[Vec<(u64, K)>; BUCKETS]>,
     /// Per level, which of its 256 buckets hold records.
     filled: [[u64; 4]; LEVELS],
     /// Bit `l` set when level `l` has a filled bucket.
@@ -96,11 +97,12 @@ const PREFETCH_AHEAD: usize = 8;
 /// Bytes in a rank, and the values of a byte: the buckets of one level.
 const LEVELS: usize = 8;
 const DIGITS: usize = 256;
+const BUCKETS: usize = LEVELS * DIGITS;
 
 impl<K> Default for RankHeap<K> {
     fn default() -> Self {
         RankHeap {
-            buckets: (0..LEVELS * DIGITS).map(|_| Vec::new()).collect(),
+            buckets: Box::new(std::array::from_fn(|_| Vec::new())),
             filled: [[0; 4]; LEVELS],
             levels: 0,
             spare: Default::default(),
@@ -188,10 +190,10 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
     /// Adds a record to bucket `b`, provisioning a bucket used for the first time.
     #[inline]
     fn put(&mut self, b: usize, rank: u64, key: K) {
-        if self.buckets[b].capacity() == 0 {
+        if self.buckets[b % BUCKETS].capacity() == 0 {
             self.provision(b);
         }
-        self.buckets[b].push((rank, key));
+        self.buckets[b % BUCKETS].push((rank, key));
         self.mark(b);
     }
 
@@ -219,7 +221,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         if b < DIGITS {
             return Some(b);
         }
-        let mut moved = std::mem::take(&mut self.buckets[b]);
+        let mut moved = std::mem::take(&mut self.buckets[b % BUCKETS]);
         self.unmark(b);
         self.floor = moved.iter().map(|r| r.0).min().unwrap_or(self.floor);
         self.prefetched = None;
@@ -255,7 +257,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
 
     /// Drops every record `is_current(rank, key)` rejects.
     pub fn compact(&mut self, is_current: impl Fn(u64, K) -> bool) {
-        for b in &mut self.buckets {
+        for b in self.buckets.iter_mut() {
             b.retain(|&(r, k)| is_current(r, k));
         }
         self.records = self.buckets.iter().map(Vec::len).sum();
@@ -265,7 +267,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
 
     /// Recomputes which buckets are filled from the buckets themselves.
     fn refill_marks(&mut self) {
-        (self.filled, self.levels) = marks_of(&self.buckets);
+        (self.filled, self.levels) = marks_of(&self.buckets[..]);
     }
 
     /// The live entry with the lowest rank. `entries.check(rank, key)` looks a surfacing
@@ -275,11 +277,11 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
     /// removes the entry (or inserts it again).
     pub fn victim(&mut self, entries: &mut impl Entries<K>) -> Option<K> {
         while let Some(b) = self.front() {
-            let Some((rank, key)) = self.buckets[b].pop() else {
+            let Some((rank, key)) = self.buckets[b % BUCKETS].pop() else {
                 self.unmark(b);
                 continue;
             };
-            if self.buckets[b].is_empty() {
+            if self.buckets[b % BUCKETS].is_empty() {
                 self.unmark(b);
             }
             self.prefetch_ahead(b, entries);
@@ -308,7 +310,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
             let Some(next) = self.next_filled_in_level0(from) else {
                 return;
             };
-            for &(_, key) in &self.buckets[next] {
+            for &(_, key) in &self.buckets[next % BUCKETS] {
                 entries.prefetch(key);
             }
             self.prefetched = Some(next);
@@ -334,7 +336,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
 
     /// Forgets every entry.
     pub fn clear(&mut self) {
-        for b in &mut self.buckets {
+        for b in self.buckets.iter_mut() {
             b.clear();
         }
         self.filled = [[0; 4]; LEVELS];
@@ -356,7 +358,7 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
                 self.live
             ));
         }
-        if marks_of(&self.buckets) != (self.filled, self.levels) {
+        if marks_of(&self.buckets[..]) != (self.filled, self.levels) {
             return Err("filled-bucket marks do not match the buckets".to_string());
         }
         let all: Vec<(u64, K)> = self.buckets.iter().flatten().copied().collect();
