@@ -4,7 +4,9 @@
 //! become backend fetches that store their response when they complete. A run is a pure
 //! function of (scenario, replication): no wall clock, no shared state, every random
 //! draw from a stream of its own ([`rng`]). Memory is bounded by live cache entries and
-//! in-flight fetches.
+//! in-flight fetches. While a replayed trace is the only source of events (no clients,
+//! no stage events, no fetch waiting on the backend), its records are served back to
+//! back without the queue, in the order the queue would give them.
 
 pub mod alias;
 pub mod queue;
