@@ -185,6 +185,66 @@ fn text_ids_are_numbers_or_hashed_names_spaced_at_the_rate() {
 }
 
 #[test]
+fn text_batches_read_what_single_lines_do_and_stop_after_until() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.txt");
+    // Plain numbers of every length up to 19 digits, 20 digits (hashed), leading zeros,
+    // names, CRLF, spaces, blank lines, a lone `0`, and a last line with no newline.
+    let mut text = String::new();
+    for i in 0..300u64 {
+        match i % 9 {
+            0 => text.push_str(&format!("{}\n", 10u64.pow((i % 19) as u32) + i)),
+            1 => text.push_str(&format!("{}\r\n", i * 7)),
+            2 => text.push_str(&format!("  {i} \n")),
+            3 => text.push_str("\n"),
+            4 => text.push_str(&format!("object-{i}\n")),
+            5 => text.push_str("12345678901234567890\n"),
+            6 => text.push_str(&format!("000{i}\n")),
+            7 => text.push_str("0\n"),
+            _ => text.push_str(&format!("{}\n", u64::MAX / (i + 1))),
+        }
+    }
+    text.push_str("77");
+    std::fs::write(&path, &text).unwrap();
+    let m = model(&path, TraceFormat::Text { rate: 1_000.0 });
+    let (one_by_one, tally) = all(&m).unwrap();
+    assert_eq!(
+        one_by_one.len(),
+        300 - 300 / 9 + 1,
+        "blank lines skipped, the last kept"
+    );
+    for capacity in [5, 64, 1_000, 1 << 18] {
+        for batch in [1, 16, 333] {
+            let file = std::fs::File::open(&path).unwrap();
+            let mut source = text::Text::new(&m, BufReader::with_capacity(capacity, file));
+            let mut got = Vec::new();
+            let mut buf = vec![TraceRequest::default(); batch];
+            loop {
+                let n = source.next_batch(&mut buf, SimDuration::MAX).unwrap();
+                got.extend_from_slice(&buf[..n]);
+                if n < batch {
+                    break;
+                }
+            }
+            assert_eq!(got, one_by_one, "buffer {capacity}, batch {batch}");
+            assert_eq!(*source.tally(), tally, "buffer {capacity}, batch {batch}");
+        }
+    }
+    // At 1,000 requests a second, request 100 is the first at or after 100 ms.
+    let file = std::fs::File::open(&path).unwrap();
+    let mut source = text::Text::new(&m, BufReader::with_capacity(64, file));
+    let mut buf = vec![TraceRequest::default(); 200];
+    let until = SimDuration::from_millis(100);
+    assert_eq!(source.next_batch(&mut buf, until).unwrap(), 101);
+    assert_eq!(buf[100], one_by_one[100]);
+    assert_eq!(
+        source.next_batch(&mut buf[..5], SimDuration::MAX).unwrap(),
+        5
+    );
+    assert_eq!(buf[0], one_by_one[101]);
+}
+
+#[test]
 fn csv_columns_by_name_or_number_and_bad_rows_are_counted_with_line_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.csv");

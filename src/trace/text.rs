@@ -6,6 +6,7 @@ use std::io::BufRead;
 
 use super::spec::{TraceFormat, TraceModel};
 use super::{Clock, Tally, TraceError, TraceRequest, TraceSource, hash_text, with_line};
+use crate::time::SimDuration;
 
 pub(super) struct Text<R> {
     reader: R,
@@ -50,6 +51,74 @@ pub(super) fn key_of(id: &[u8]) -> u64 {
     hash_text(id)
 }
 
+/// What a request's fields come from besides its key: the reader's clock, tally, spacing,
+/// resource and principal (borrowed apart from the read buffer).
+struct Emit<'a> {
+    clock: &'a mut Clock,
+    tally: &'a mut Tally,
+    gap_us: f64,
+    resource: u32,
+    principal: u32,
+}
+
+impl Emit<'_> {
+    /// Fills `out` with the next request, for object `key`.
+    #[inline(always)]
+    fn request(&mut self, key: u64, out: &mut TraceRequest) {
+        let micros = (self.tally.requests as f64 * self.gap_us) as u64;
+        out.at = self.clock.at(micros, self.tally);
+        out.resource = self.resource;
+        out.principal = self.principal;
+        out.max_age_zero = None;
+        out.key = key;
+        out.params = None;
+        out.size = None;
+        self.tally.requests += 1;
+    }
+}
+
+impl<R> Text<R> {
+    /// The reader, the file's path and the request filler, borrowed apart.
+    #[inline(always)]
+    fn parts(&mut self) -> (&mut R, &std::path::Path, Emit<'_>) {
+        (
+            &mut self.reader,
+            &self.path,
+            Emit {
+                clock: &mut self.clock,
+                tally: &mut self.tally,
+                gap_us: self.gap_us,
+                resource: self.resource,
+                principal: self.principal,
+            },
+        )
+    }
+}
+
+/// A line of 1 to 19 ASCII digits ended by `\n` at the start of `bytes`: its number and
+/// its length with the `\n`.
+#[inline(always)]
+fn numeric_line(bytes: &[u8]) -> Option<(Option<u64>, usize)> {
+    let mut n: u64 = 0;
+    for (i, &b) in bytes.iter().enumerate().take(20) {
+        match b {
+            b'0'..=b'9' if i < 19 => n = n * 10 + u64::from(b - b'0'),
+            b'\n' if i > 0 => return Some((Some(n), i + 1)),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Any whole line at the start of `bytes`, taken as [`Text::next`] takes it: its key
+/// (`None` for a blank line) and its length with the `\n`; `None` if no line ends here.
+#[inline]
+fn other_line(bytes: &[u8]) -> Option<(Option<u64>, usize)> {
+    let end = bytes.iter().position(|&b| b == b'\n')?;
+    let id = super::trim_line_end(&bytes[..end]).trim_ascii();
+    Some(((!id.is_empty()).then(|| key_of(id)), end + 1))
+}
+
 impl<R: BufRead> TraceSource for Text<R> {
     #[inline]
     fn next(&mut self, out: &mut TraceRequest) -> Result<bool, TraceError> {
@@ -68,17 +137,58 @@ impl<R: BufRead> TraceSource for Text<R> {
             let Some(key) = key else {
                 continue;
             };
-            let micros = (self.tally.requests as f64 * self.gap_us) as u64;
-            out.at = self.clock.at(micros, &mut self.tally);
-            out.resource = self.resource;
-            out.principal = self.principal;
-            out.max_age_zero = None;
-            out.key = key;
-            out.params = None;
-            out.size = None;
-            self.tally.requests += 1;
+            self.parts().2.request(key, out);
             return Ok(true);
         }
+    }
+
+    /// Reads the whole lines in the read buffer in one pass: a line of 1 to 19 digits is
+    /// parsed as it is scanned for its end; any other line goes the way [`Text::next`]
+    /// takes it; a line split across two buffer fills is left to `next`.
+    fn next_batch(
+        &mut self,
+        out: &mut [TraceRequest],
+        until: SimDuration,
+    ) -> Result<usize, TraceError> {
+        let mut n = 0;
+        while n < out.len() {
+            let (reader, path, mut emit) = self.parts();
+            let buf = reader.fill_buf().map_err(|source| TraceError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+            let mut used = 0;
+            let mut reached_until = false;
+            while n < out.len() {
+                let rest = &buf[used..];
+                let Some((key, len)) = numeric_line(rest).or_else(|| other_line(rest)) else {
+                    break;
+                };
+                used += len;
+                let Some(key) = key else {
+                    continue;
+                };
+                emit.request(key, &mut out[n]);
+                n += 1;
+                if out[n - 1].at >= until {
+                    reached_until = true;
+                    break;
+                }
+            }
+            reader.consume(used);
+            if reached_until || n == out.len() {
+                return Ok(n);
+            }
+            // The buffer ends inside a line (or the input ends): `next` reads on.
+            if !self.next(&mut out[n])? {
+                return Ok(n);
+            }
+            n += 1;
+            if out[n - 1].at >= until {
+                return Ok(n);
+            }
+        }
+        Ok(n)
     }
 
     fn tally(&self) -> &Tally {
