@@ -196,7 +196,7 @@ fn text_batches_read_what_single_lines_do_and_stop_after_until() {
             0 => text.push_str(&format!("{}\n", 10u64.pow((i % 19) as u32) + i)),
             1 => text.push_str(&format!("{}\r\n", i * 7)),
             2 => text.push_str(&format!("  {i} \n")),
-            3 => text.push_str("\n"),
+            3 => text.push('\n'),
             4 => text.push_str(&format!("object-{i}\n")),
             5 => text.push_str("12345678901234567890\n"),
             6 => text.push_str(&format!("000{i}\n")),
