@@ -239,6 +239,19 @@ impl<V: Copy + Default> Gateway<V> {
     /// header's handling is out of line.
     #[inline(always)]
     pub fn decide(&mut self, req: &Request<'_>) -> Outcome<V> {
+        self.decide_with(req, None)
+    }
+
+    /// As [`Gateway::decide`], with the request's cache key already computed by
+    /// [`Gateway::cache_key`] (as a caller that prefetched it has).
+    #[inline(always)]
+    pub fn decide_keyed(&mut self, req: &Request<'_>, key: CacheKey) -> Outcome<V> {
+        debug_assert_eq!(key, self.cache_key(req.resource, req.params));
+        self.decide_with(req, Some(key))
+    }
+
+    #[inline(always)]
+    fn decide_with(&mut self, req: &Request<'_>, key: Option<CacheKey>) -> Outcome<V> {
         let r = &self.resources[req.resource];
         if !r.settings.cached {
             let cache_control = if req.max_age_zero {
@@ -251,7 +264,7 @@ impl<V: Copy + Default> Gateway<V> {
                 cache_control,
             };
         }
-        let key = r.key(req.params);
+        let key = key.unwrap_or_else(|| r.key(req.params));
         if req.max_age_zero {
             return self.decide_max_age_zero(req, key);
         }
@@ -386,6 +399,14 @@ impl<V: Copy + Default> Gateway<V> {
         let r = &self.resources[resource];
         if r.settings.cached {
             self.cache.prefetch(r.key(params));
+        }
+    }
+
+    /// As [`Gateway::prefetch`], for a request whose cache key is `key`.
+    #[inline(always)]
+    pub fn prefetch_key(&self, resource: usize, key: CacheKey) {
+        if self.resources[resource].settings.cached {
+            self.cache.prefetch(key);
         }
     }
 

@@ -254,7 +254,7 @@ pub fn run(
                     max_age_zero,
                     size: None,
                 };
-                if let Some((at, slot)) = server.serve(t, incoming, &params) {
+                if let Some((at, slot)) = server.serve(t, incoming, &params, None) {
                     queue.push(at, Event::Done(slot));
                 }
             }
@@ -275,7 +275,12 @@ pub fn run(
                     )?;
                     continue;
                 }
-                let Some(Taken { incoming, place }) = feed.take() else {
+                let Some(Taken {
+                    incoming,
+                    key,
+                    place,
+                }) = feed.take()
+                else {
                     queue.remove_top();
                     continue;
                 };
@@ -283,7 +288,7 @@ pub fn run(
                     Some(at) => queue.replace_top(at, Event::Trace(ti)),
                     None => queue.remove_top(),
                 }
-                if let Some((at, slot)) = server.serve(t, incoming, feed.params(place)) {
+                if let Some((at, slot)) = server.serve(t, incoming, feed.params(place), Some(key)) {
                     queue.push(at, Event::Done(slot));
                 }
                 feed.refill(&server.gateway, &scenario.resources)?;
@@ -325,12 +330,17 @@ fn replay_alone(
     progress: &mut dyn FnMut(SimTime),
 ) -> Result<(), TraceError> {
     loop {
-        let Some(Taken { incoming, place }) = feed.take() else {
+        let Some(Taken {
+            incoming,
+            key,
+            place,
+        }) = feed.take()
+        else {
             queue.remove_top();
             return Ok(());
         };
         let next = feed.next_at();
-        let fetch = server.serve(t, incoming, feed.params(place));
+        let fetch = server.serve(t, incoming, feed.params(place), Some(key));
         feed.refill(&server.gateway, &scenario.resources)?;
         if let Some((at, slot)) = fetch {
             match next {

@@ -53,15 +53,16 @@ impl Server {
         }
     }
 
-    /// Serves `incoming`, with parameter values `params`, arriving at `t`. A fetch the
-    /// backend answers later is returned as `(when, fetch slot)`, for the caller to
-    /// schedule its completion.
+    /// Serves `incoming`, with parameter values `params` (and its cache key, if the
+    /// caller computed it), arriving at `t`. A fetch the backend answers later is
+    /// returned as `(when, fetch slot)`, for the caller to schedule its completion.
     #[inline(always)]
     pub(super) fn serve(
         &mut self,
         t: SimTime,
         incoming: Incoming,
         params: &[u64],
+        key: Option<CacheKey>,
     ) -> Option<(SimTime, u32)> {
         let Incoming {
             resource,
@@ -73,13 +74,17 @@ impl Server {
         self.requests += 1;
         let rec = &mut self.rec;
         let measured = rec.measured(t);
-        let outcome = self.gateway.decide(&crate::gateway::Request {
+        let req = crate::gateway::Request {
             now: t,
             principal,
             resource,
             params,
             max_age_zero,
-        });
+        };
+        let outcome = match key {
+            Some(key) => self.gateway.decide_keyed(&req, key),
+            None => self.gateway.decide(&req),
+        };
         if measured {
             if !matches!(outcome.route, Route::Hit { .. }) {
                 rec.request(t);

@@ -2,6 +2,7 @@
 //! into a ring; each record's cache slot is prefetched as it is read, so its memory has
 //! arrived by the time the record is served. One virtual call per block, not per record.
 
+use crate::cache::CacheKey;
 use crate::gateway::Gateway;
 use crate::scenario::ResourceModel;
 use crate::time::SimTime;
@@ -28,6 +29,8 @@ pub(super) struct TraceFeed {
     params: Vec<u64>,
     param_len: [usize; RING],
     width: usize,
+    /// Each ring place's cache key, likewise.
+    keys: [CacheKey; RING],
     /// The next record to serve (counts up; its ring index is `head % RING`), and how
     /// many wait.
     head: usize,
@@ -40,9 +43,11 @@ pub(super) struct TraceFeed {
     max_age_rng: Rng,
 }
 
-/// A record taken for serving: the request, and its place for [`TraceFeed::params`].
+/// A record taken for serving: the request, its cache key, and its place for
+/// [`TraceFeed::params`].
 pub(super) struct Taken {
     pub(super) incoming: Incoming,
+    pub(super) key: CacheKey,
     pub(super) place: usize,
 }
 
@@ -68,6 +73,7 @@ impl TraceFeed {
             params: vec![0; RING * width],
             param_len: [0; RING],
             width,
+            keys: [CacheKey(0); RING],
             head: 0,
             len: 0,
             done: false,
@@ -116,8 +122,10 @@ impl TraceFeed {
             let out = &mut self.params[place * self.width..(place + 1) * self.width];
             let len = trace_params(&resources[resource], r, out);
             self.param_len[place] = len;
+            let key = gateway.cache_key(resource, &out[..len]);
+            self.keys[place] = key;
             if prefetch {
-                gateway.prefetch(resource, &out[..len]);
+                gateway.prefetch_key(resource, key);
             }
         }
         self.len += kept;
@@ -152,7 +160,11 @@ impl TraceFeed {
         };
         self.head += 1;
         self.len -= 1;
-        Some(Taken { incoming, place })
+        Some(Taken {
+            incoming,
+            key: self.keys[place],
+            place,
+        })
     }
 
     /// The parameter values of the record taken from `place`.
