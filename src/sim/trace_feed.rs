@@ -22,7 +22,7 @@ const RING: usize = 2 * BLOCK;
 /// parameter values, and its `max-age=0` share's stream.
 pub(super) struct TraceFeed {
     source: Box<dyn TraceSource>,
-    ring: Vec<TraceRequest>,
+    ring: Box<[TraceRequest; RING]>,
     at: [SimTime; RING],
     /// Each ring place's parameter values, `width` places apiece, computed once when
     /// the record is read (for its prefetch) and used again when it is served.
@@ -68,7 +68,7 @@ impl TraceFeed {
             .max(MAX_PARAMS);
         let mut feed = TraceFeed {
             source: crate::trace::open(model)?,
-            ring: vec![TraceRequest::default(); RING],
+            ring: Box::new([TraceRequest::default(); RING]),
             at: [SimTime::ZERO; RING],
             params: vec![0; RING * width],
             param_len: [0; RING],
