@@ -252,7 +252,10 @@ impl<V: Copy + Default> Gateway<V> {
 
     #[inline(always)]
     fn decide_with(&mut self, req: &Request<'_>, key: Option<CacheKey>) -> Outcome<V> {
-        let r = &self.resources[req.resource];
+        let Gateway {
+            resources, cache, ..
+        } = self;
+        let r = &resources[req.resource];
         if !r.settings.cached {
             let cache_control = if req.max_age_zero {
                 CacheControl::NotCached
@@ -269,7 +272,7 @@ impl<V: Copy + Default> Gateway<V> {
             return self.decide_max_age_zero(req, key);
         }
         Outcome {
-            route: self.lookup(req, key),
+            route: lookup(cache, r, req, key),
             cache_control: CacheControl::Absent,
         }
     }
@@ -280,7 +283,7 @@ impl<V: Copy + Default> Gateway<V> {
         let settings = self.resources[req.resource].settings;
         if !settings.require_authorization || self.authorized(req) {
             return Outcome {
-                route: Route::Refresh(self.fetch(req, key)),
+                route: Route::Refresh(fetch(&self.resources[req.resource], req, key)),
                 cache_control: CacheControl::Honored,
             };
         }
@@ -295,38 +298,8 @@ impl<V: Copy + Default> Gateway<V> {
             UnauthorizedStrategy::SucceedWithoutResponseHeader => CacheControl::IgnoredSilently,
         };
         Outcome {
-            route: self.lookup(req, key),
+            route: lookup(&mut self.cache, &self.resources[req.resource], req, key),
             cache_control,
-        }
-    }
-
-    /// A normal cache lookup: a hit (flagging another request's response), or a miss.
-    #[inline(always)]
-    fn lookup(&mut self, req: &Request<'_>, key: CacheKey) -> Route<V> {
-        if self.resources[req.resource].key_is_response {
-            return match self.cache.get(req.now, key) {
-                Lookup::Hit(value) => Route::Hit {
-                    value,
-                    wrong_response: false,
-                },
-                Lookup::Miss | Lookup::Expired => Route::Miss(self.fetch(req, key)),
-            };
-        }
-        match self.cache.get_tagged(req.now, key) {
-            Lookup::Hit((value, stored)) => Route::Hit {
-                value,
-                wrong_response: stored != self.fetch(req, key).response,
-            },
-            Lookup::Miss | Lookup::Expired => Route::Miss(self.fetch(req, key)),
-        }
-    }
-
-    #[inline(always)]
-    fn fetch(&self, req: &Request<'_>, key: CacheKey) -> Fetch {
-        Fetch {
-            resource: req.resource as u32,
-            key,
-            response: self.resources[req.resource].response_id(key, req.params),
         }
     }
 
@@ -418,6 +391,43 @@ impl<V: Copy + Default> Gateway<V> {
     /// Checks the cache's invariants (see [`StageCache::validate`]).
     pub fn validate(&self) -> Result<(), String> {
         self.cache.validate()
+    }
+}
+
+/// A normal cache lookup for a request to resource `r`: a hit (flagging another
+/// request's response), or a miss.
+#[inline(always)]
+fn lookup<V: Copy + Default>(
+    cache: &mut StageCache<V>,
+    r: &CompiledResource,
+    req: &Request<'_>,
+    key: CacheKey,
+) -> Route<V> {
+    if r.key_is_response {
+        return match cache.get(req.now, key) {
+            Lookup::Hit(value) => Route::Hit {
+                value,
+                wrong_response: false,
+            },
+            Lookup::Miss | Lookup::Expired => Route::Miss(fetch(r, req, key)),
+        };
+    }
+    match cache.get_tagged(req.now, key) {
+        Lookup::Hit((value, stored)) => Route::Hit {
+            value,
+            wrong_response: stored != fetch(r, req, key).response,
+        },
+        Lookup::Miss | Lookup::Expired => Route::Miss(fetch(r, req, key)),
+    }
+}
+
+/// The backend fetch of a request to resource `r` under `key`.
+#[inline(always)]
+fn fetch(r: &CompiledResource, req: &Request<'_>, key: CacheKey) -> Fetch {
+    Fetch {
+        resource: req.resource as u32,
+        key,
+        response: r.response_id(key, req.params),
     }
 }
 
