@@ -109,24 +109,26 @@ impl TraceFeed {
         let block = &mut self.ring[first..first + BLOCK];
         let n = self.source.next_batch(block, until)?;
         let prefetch = gateway.worth_prefetching();
-        let mut kept = n;
-        for (j, r) in block[..n].iter().enumerate() {
-            let at = self.start + r.at;
-            if at >= self.end {
-                kept = j;
+        let width = self.width;
+        // Each record with its places, zipped rather than indexed: no bounds checks.
+        let places = self.at[first..first + BLOCK]
+            .iter_mut()
+            .zip(self.params[first * width..(first + BLOCK) * width].chunks_exact_mut(width))
+            .zip(&mut self.param_len[first..first + BLOCK])
+            .zip(&mut self.keys[first..first + BLOCK]);
+        let mut kept = 0;
+        for (r, (((at, out), len), key)) in block[..n].iter().zip(places) {
+            *at = self.start + r.at;
+            if *at >= self.end {
                 break;
             }
-            let place = first + j;
-            self.at[place] = at;
             let resource = r.resource as usize;
-            let out = &mut self.params[place * self.width..(place + 1) * self.width];
-            let len = trace_params(&resources[resource], r, out);
-            self.param_len[place] = len;
-            let key = gateway.cache_key(resource, &out[..len]);
-            self.keys[place] = key;
+            *len = trace_params(&resources[resource], r, out);
+            *key = gateway.cache_key(resource, &out[..*len]);
             if prefetch {
-                gateway.prefetch_key(resource, key);
+                gateway.prefetch_key(resource, *key);
             }
+            kept += 1;
         }
         self.len += kept;
         self.done = kept < BLOCK;
