@@ -4,7 +4,9 @@
 
 use std::io::BufRead;
 
-use super::{Clock, Tally, TraceError, TraceRequest, TraceSource, spec::TraceModel};
+use super::{
+    IdRequests, Tally, TraceError, TraceRequest, TraceSource, next_into_batch, spec::TraceModel,
+};
 use crate::time::SimDuration;
 
 const RECORD: usize = 24;
@@ -13,10 +15,7 @@ pub(super) struct OracleGeneral<R> {
     reader: R,
     path: std::path::PathBuf,
     limit: u64,
-    resource: u32,
-    principal: u32,
-    clock: Clock,
-    tally: Tally,
+    ids: IdRequests,
     record: u64,
     /// A record split across two buffer fills.
     carry: [u8; RECORD],
@@ -29,51 +28,27 @@ impl<R: BufRead> OracleGeneral<R> {
             reader,
             path: model.file.clone(),
             limit: model.max_bad_lines,
-            resource: model.resource,
-            principal: model.principal,
-            clock: Clock::default(),
-            tally: Tally::default(),
+            ids: IdRequests::new(model),
             record: 0,
             carry: [0; RECORD],
             carried: 0,
         }
     }
-
-    #[inline(always)]
-    fn decode(&mut self, r: &[u8; RECORD], out: &mut TraceRequest) {
-        decode_into(
-            r,
-            out,
-            &mut self.clock,
-            &mut self.tally,
-            self.resource,
-            self.principal,
-        );
-    }
 }
 
-/// Decodes one record into `out` (a free function so a batch can borrow the read buffer
-/// and the clock at once).
+/// Decodes one record into `out` (a free function, so a batch can borrow the read buffer
+/// and the request filler at once).
 #[inline(always)]
-fn decode_into(
-    r: &[u8; RECORD],
-    out: &mut TraceRequest,
-    clock: &mut Clock,
-    tally: &mut Tally,
-    resource: u32,
-    principal: u32,
-) {
+fn decode_into(r: &[u8; RECORD], out: &mut TraceRequest, ids: &mut IdRequests) {
     let time = u32::from_le_bytes([r[0], r[1], r[2], r[3]]);
     let id = u64::from_le_bytes([r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]]);
     let size = u32::from_le_bytes([r[12], r[13], r[14], r[15]]);
-    out.at = clock.at(u64::from(time) * 1_000_000, tally);
-    out.resource = resource;
-    out.principal = principal;
-    out.max_age_zero = None;
-    out.key = id;
-    out.params = None;
-    out.size = (size > 0).then_some(u64::from(size));
-    tally.requests += 1;
+    ids.fill(
+        out,
+        u64::from(time) * 1_000_000,
+        id,
+        (size > 0).then_some(u64::from(size)),
+    );
 }
 
 impl<R: BufRead> TraceSource for OracleGeneral<R> {
@@ -89,8 +64,12 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
                 if self.carried > 0 {
                     self.carried = 0;
                     let (path, n, limit) = (self.path.clone(), self.record + 1, self.limit);
-                    self.tally
-                        .bad(&path, n, "a partial record at the end of the file", limit)?;
+                    self.ids.tally.bad(
+                        &path,
+                        n,
+                        "a partial record at the end of the file",
+                        limit,
+                    )?;
                 }
                 return Ok(false);
             }
@@ -99,7 +78,7 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
                 r.copy_from_slice(&buf[..RECORD]);
                 self.reader.consume(RECORD);
                 self.record += 1;
-                self.decode(&r, out);
+                decode_into(&r, out, &mut self.ids);
                 return Ok(true);
             }
             // Finish a record that straddles two fills.
@@ -111,7 +90,7 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
                 self.carried = 0;
                 self.record += 1;
                 let r = self.carry;
-                self.decode(&r, out);
+                decode_into(&r, out, &mut self.ids);
                 return Ok(true);
             }
         }
@@ -127,11 +106,7 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
         let mut n = 0;
         while n < out.len() {
             if self.carried > 0 {
-                if !self.next(&mut out[n])? {
-                    return Ok(n);
-                }
-                n += 1;
-                if out[n - 1].at >= until {
+                if next_into_batch(self, out, &mut n, until)? {
                     return Ok(n);
                 }
                 continue;
@@ -143,11 +118,7 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
             let whole = (buf.len() / RECORD).min(out.len() - n);
             if whole == 0 {
                 // The end, or a record split across fills: `next` handles both.
-                if !self.next(&mut out[n])? {
-                    return Ok(n);
-                }
-                n += 1;
-                if out[n - 1].at >= until {
+                if next_into_batch(self, out, &mut n, until)? {
                     return Ok(n);
                 }
                 continue;
@@ -155,14 +126,7 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
             let mut used = 0;
             for (record, slot) in buf.chunks_exact(RECORD).zip(&mut out[n..n + whole]) {
                 let record: &[u8; RECORD] = record.try_into().unwrap_or(&[0; RECORD]);
-                decode_into(
-                    record,
-                    slot,
-                    &mut self.clock,
-                    &mut self.tally,
-                    self.resource,
-                    self.principal,
-                );
+                decode_into(record, slot, &mut self.ids);
                 used += 1;
                 if slot.at >= until {
                     break;
@@ -179,6 +143,6 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
     }
 
     fn tally(&self) -> &Tally {
-        &self.tally
+        &self.ids.tally
     }
 }

@@ -6,17 +6,14 @@ use std::io::BufRead;
 
 use super::spec::{Column, TraceFormat, TraceModel};
 use super::text::key_of;
-use super::{Clock, Tally, TraceError, TraceRequest, TraceSource};
+use super::{IdRequests, Tally, TraceError, TraceRequest, TraceSource};
 
 pub(super) struct Delimited<R> {
     reader: csv::Reader<R>,
     record: csv::ByteRecord,
     path: std::path::PathBuf,
     limit: u64,
-    resource: u32,
-    principal: u32,
-    clock: Clock,
-    tally: Tally,
+    ids: IdRequests,
     columns: (Option<Column>, Column, Option<Column>),
     positions: Option<(Option<usize>, usize, Option<usize>)>,
     time_unit_us: f64,
@@ -46,10 +43,7 @@ impl<R: BufRead> Delimited<R> {
             record: csv::ByteRecord::new(),
             path: model.file.clone(),
             limit: model.max_bad_lines,
-            resource: model.resource,
-            principal: model.principal,
-            clock: Clock::default(),
-            tally: Tally::default(),
+            ids: IdRequests::new(model),
             columns: (time.clone(), id.clone(), size.clone()),
             positions: None,
             time_unit_us: *time_unit_us,
@@ -132,7 +126,7 @@ impl<R: BufRead> TraceSource for Delimited<R> {
                 Err(e) => {
                     let line = e.position().map_or(0, csv::Position::line);
                     let (path, limit) = (self.path.clone(), self.limit);
-                    self.tally.bad(&path, line, &e.to_string(), limit)?;
+                    self.ids.tally.bad(&path, line, &e.to_string(), limit)?;
                     continue;
                 }
             }
@@ -141,7 +135,7 @@ impl<R: BufRead> TraceSource for Delimited<R> {
             let id = match self.record.get(id_at).map(<[u8]>::trim_ascii) {
                 Some(id) if !id.is_empty() => id,
                 _ => {
-                    self.tally.bad(&path, line, "no object id", limit)?;
+                    self.ids.tally.bad(&path, line, "no object id", limit)?;
                     continue;
                 }
             };
@@ -150,7 +144,7 @@ impl<R: BufRead> TraceSource for Delimited<R> {
                 Some(t) => match self.record.get(t).and_then(number) {
                     Some(x) => (x * self.time_unit_us) as u64,
                     None => {
-                        self.tally.bad(
+                        self.ids.tally.bad(
                             &path,
                             line,
                             "the time is not a non-negative number",
@@ -159,13 +153,13 @@ impl<R: BufRead> TraceSource for Delimited<R> {
                         continue;
                     }
                 },
-                None => (self.tally.requests as f64 * self.gap_us) as u64,
+                None => self.ids.spaced(self.gap_us),
             };
             let size = match size_at {
                 Some(s) => match self.record.get(s).and_then(number) {
                     Some(x) => Some(x as u64),
                     None => {
-                        self.tally.bad(
+                        self.ids.tally.bad(
                             &path,
                             line,
                             "the size is not a non-negative number",
@@ -176,19 +170,12 @@ impl<R: BufRead> TraceSource for Delimited<R> {
                 },
                 None => None,
             };
-            out.at = self.clock.at(micros, &mut self.tally);
-            out.resource = self.resource;
-            out.principal = self.principal;
-            out.max_age_zero = None;
-            out.key = key;
-            out.params = None;
-            out.size = size;
-            self.tally.requests += 1;
+            self.ids.fill(out, micros, key, size);
             return Ok(true);
         }
     }
 
     fn tally(&self) -> &Tally {
-        &self.tally
+        &self.ids.tally
     }
 }

@@ -193,18 +193,32 @@ pub trait TraceSource {
         out: &mut [TraceRequest],
         until: SimDuration,
     ) -> Result<usize, TraceError> {
-        for (n, r) in out.iter_mut().enumerate() {
-            if !self.next(r)? {
-                return Ok(n);
-            }
-            if r.at >= until {
-                return Ok(n + 1);
+        let mut n = 0;
+        while n < out.len() {
+            if next_into_batch(self, out, &mut n, until)? {
+                break;
             }
         }
-        Ok(out.len())
+        Ok(n)
     }
     /// What was found so far.
     fn tally(&self) -> &Tally;
+}
+
+/// Reads one request with `source.next` into `out[*n]` for a batch (counting it in `n`);
+/// whether the batch ends there: the trace ended, or the request is at or after `until`.
+#[inline(always)]
+fn next_into_batch<S: TraceSource + ?Sized>(
+    source: &mut S,
+    out: &mut [TraceRequest],
+    n: &mut usize,
+    until: SimDuration,
+) -> Result<bool, TraceError> {
+    if !source.next(&mut out[*n])? {
+        return Ok(true);
+    }
+    *n += 1;
+    Ok(out[*n - 1].at >= until)
 }
 
 /// Opens `model`'s trace for reading from the start; `resources` are the scenario's
@@ -268,6 +282,49 @@ pub fn file_sha256(model: &TraceModel) -> Result<String, TraceError> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect())
+}
+
+/// What the readers of object-id traces (oracleGeneral, text, CSV) share: the clock, the
+/// tally, and the resource and principal every request goes to; kept apart from the read
+/// buffer, so a reader can fill requests while it borrows the buffer.
+#[derive(Debug, Clone)]
+struct IdRequests {
+    clock: Clock,
+    tally: Tally,
+    resource: u32,
+    principal: u32,
+}
+
+impl IdRequests {
+    fn new(model: &TraceModel) -> IdRequests {
+        IdRequests {
+            clock: Clock::default(),
+            tally: Tally::default(),
+            resource: model.resource,
+            principal: model.principal,
+        }
+    }
+
+    /// The next request's time, for a trace without times whose requests are spaced
+    /// `gap_us` apart.
+    #[inline(always)]
+    fn spaced(&self, gap_us: f64) -> u64 {
+        (self.tally.requests as f64 * gap_us) as u64
+    }
+
+    /// Fills `out` with the next request: object `key` at `micros` on the trace's clock,
+    /// of `size` bytes if the trace says; counts it.
+    #[inline(always)]
+    fn fill(&mut self, out: &mut TraceRequest, micros: u64, key: u64, size: Option<u64>) {
+        out.at = self.clock.at(micros, &mut self.tally);
+        out.resource = self.resource;
+        out.principal = self.principal;
+        out.max_age_zero = None;
+        out.key = key;
+        out.params = None;
+        out.size = size;
+        self.tally.requests += 1;
+    }
 }
 
 /// Keeps replay time monotone: a record earlier than the previous one is replayed at the

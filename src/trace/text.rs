@@ -5,16 +5,15 @@
 use std::io::BufRead;
 
 use super::spec::{TraceFormat, TraceModel};
-use super::{Clock, Tally, TraceError, TraceRequest, TraceSource, hash_text, with_line};
+use super::{
+    IdRequests, Tally, TraceError, TraceRequest, TraceSource, hash_text, next_into_batch, with_line,
+};
 use crate::time::SimDuration;
 
 pub(super) struct Text<R> {
     reader: R,
     path: std::path::PathBuf,
-    resource: u32,
-    principal: u32,
-    clock: Clock,
-    tally: Tally,
+    ids: IdRequests,
     buf: Vec<u8>,
     gap_us: f64,
 }
@@ -28,10 +27,7 @@ impl<R: BufRead> Text<R> {
         Text {
             reader,
             path: model.file.clone(),
-            resource: model.resource,
-            principal: model.principal,
-            clock: Clock::default(),
-            tally: Tally::default(),
+            ids: IdRequests::new(model),
             buf: Vec::with_capacity(64),
             gap_us: 1e6 / rate,
         }
@@ -49,50 +45,6 @@ pub(super) fn key_of(id: &[u8]) -> u64 {
         return n;
     }
     hash_text(id)
-}
-
-/// What a request's fields come from besides its key: the reader's clock, tally, spacing,
-/// resource and principal (borrowed apart from the read buffer).
-struct Emit<'a> {
-    clock: &'a mut Clock,
-    tally: &'a mut Tally,
-    gap_us: f64,
-    resource: u32,
-    principal: u32,
-}
-
-impl Emit<'_> {
-    /// Fills `out` with the next request, for object `key`.
-    #[inline(always)]
-    fn request(&mut self, key: u64, out: &mut TraceRequest) {
-        let micros = (self.tally.requests as f64 * self.gap_us) as u64;
-        out.at = self.clock.at(micros, self.tally);
-        out.resource = self.resource;
-        out.principal = self.principal;
-        out.max_age_zero = None;
-        out.key = key;
-        out.params = None;
-        out.size = None;
-        self.tally.requests += 1;
-    }
-}
-
-impl<R> Text<R> {
-    /// The reader, the file's path and the request filler, borrowed apart.
-    #[inline(always)]
-    fn parts(&mut self) -> (&mut R, &std::path::Path, Emit<'_>) {
-        (
-            &mut self.reader,
-            &self.path,
-            Emit {
-                clock: &mut self.clock,
-                tally: &mut self.tally,
-                gap_us: self.gap_us,
-                resource: self.resource,
-                principal: self.principal,
-            },
-        )
-    }
 }
 
 /// A line of 1 to 19 ASCII digits ended by `\n` at the start of `bytes`: its number and
@@ -137,7 +89,8 @@ impl<R: BufRead> TraceSource for Text<R> {
             let Some(key) = key else {
                 continue;
             };
-            self.parts().2.request(key, out);
+            let at = self.ids.spaced(self.gap_us);
+            self.ids.fill(out, at, key, None);
             return Ok(true);
         }
     }
@@ -152,9 +105,8 @@ impl<R: BufRead> TraceSource for Text<R> {
     ) -> Result<usize, TraceError> {
         let mut n = 0;
         while n < out.len() {
-            let (reader, path, mut emit) = self.parts();
-            let buf = reader.fill_buf().map_err(|source| TraceError::Read {
-                path: path.to_owned(),
+            let buf = self.reader.fill_buf().map_err(|source| TraceError::Read {
+                path: self.path.clone(),
                 source,
             })?;
             let mut used = 0;
@@ -168,23 +120,20 @@ impl<R: BufRead> TraceSource for Text<R> {
                 let Some(key) = key else {
                     continue;
                 };
-                emit.request(key, &mut out[n]);
+                let at = self.ids.spaced(self.gap_us);
+                self.ids.fill(&mut out[n], at, key, None);
                 n += 1;
                 if out[n - 1].at >= until {
                     reached_until = true;
                     break;
                 }
             }
-            reader.consume(used);
+            self.reader.consume(used);
             if reached_until || n == out.len() {
                 return Ok(n);
             }
             // The buffer ends inside a line (or the input ends): `next` reads on.
-            if !self.next(&mut out[n])? {
-                return Ok(n);
-            }
-            n += 1;
-            if out[n - 1].at >= until {
+            if next_into_batch(self, out, &mut n, until)? {
                 return Ok(n);
             }
         }
@@ -192,6 +141,6 @@ impl<R: BufRead> TraceSource for Text<R> {
     }
 
     fn tally(&self) -> &Tally {
-        &self.tally
+        &self.ids.tally
     }
 }
