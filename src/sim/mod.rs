@@ -275,23 +275,10 @@ pub fn run(
                     )?;
                     continue;
                 }
-                let Some(Taken {
-                    incoming,
-                    key,
-                    place,
-                }) = feed.take()
-                else {
-                    queue.remove_top();
-                    continue;
-                };
-                match feed.next_at() {
-                    Some(at) => queue.replace_top(at, Event::Trace(ti)),
+                match serve_next(feed, &mut server, scenario, t)? {
+                    Some((fetch, next)) => requeue(&mut queue, ti, next, fetch),
                     None => queue.remove_top(),
                 }
-                if let Some((at, slot)) = server.serve(t, incoming, feed.params(place), Some(key)) {
-                    queue.push(at, Event::Done(slot));
-                }
-                feed.refill(&server.gateway, &scenario.resources)?;
             }
             Event::Done(slot) => server.done(slot, t),
             Event::Stage(i) => match scenario.events[i as usize].action {
@@ -330,32 +317,59 @@ fn replay_alone(
     progress: &mut dyn FnMut(SimTime),
 ) -> Result<(), TraceError> {
     loop {
-        let Some(Taken {
-            incoming,
-            key,
-            place,
-        }) = feed.take()
-        else {
-            queue.remove_top();
-            return Ok(());
-        };
-        let next = feed.next_at();
-        let fetch = server.serve(t, incoming, feed.params(place), Some(key));
-        feed.refill(&server.gateway, &scenario.resources)?;
-        if let Some((at, slot)) = fetch {
-            match next {
-                Some(at) => queue.replace_top(at, Event::Trace(ti)),
-                None => queue.remove_top(),
+        match serve_next(feed, server, scenario, t)? {
+            Some((None, Some(at))) => {
+                t = at;
+                marks.step(t, &server.gateway, progress);
             }
-            queue.push(at, Event::Done(slot));
-            return Ok(());
+            Some((fetch, next)) => {
+                requeue(queue, ti, next, fetch);
+                return Ok(());
+            }
+            None => {
+                queue.remove_top();
+                return Ok(());
+            }
         }
-        let Some(at) = next else {
-            queue.remove_top();
-            return Ok(());
-        };
-        t = at;
-        marks.step(t, &server.gateway, progress);
+    }
+}
+
+/// A fetch left waiting on the backend: when it completes, and its slot.
+type Waiting = Option<(SimTime, u32)>;
+
+/// Serves `feed`'s next record, arriving at `t`: the fetch it leaves waiting, and when
+/// the trace's next record arrives. `None` if no record waits.
+#[inline(always)]
+fn serve_next(
+    feed: &mut TraceFeed,
+    server: &mut Server,
+    scenario: &Scenario,
+    t: SimTime,
+) -> Result<Option<(Waiting, Option<SimTime>)>, TraceError> {
+    let Some(Taken {
+        incoming,
+        key,
+        place,
+    }) = feed.take()
+    else {
+        return Ok(None);
+    };
+    let next = feed.next_at();
+    let fetch = server.serve(t, incoming, feed.params(place), Some(key));
+    feed.refill(&server.gateway, &scenario.resources)?;
+    Ok(Some((fetch, next)))
+}
+
+/// After a record of trace `ti` (the queue's top): queues the trace's next record, or
+/// drops the trace, then the completion of the fetch the record left waiting, if any.
+#[inline(always)]
+fn requeue(queue: &mut EventQueue, ti: u32, next: Option<SimTime>, fetch: Waiting) {
+    match next {
+        Some(at) => queue.replace_top(at, Event::Trace(ti)),
+        None => queue.remove_top(),
+    }
+    if let Some((at, slot)) = fetch {
+        queue.push(at, Event::Done(slot));
     }
 }
 
