@@ -31,6 +31,19 @@ fn all(model: &TraceModel) -> Result<(Vec<TraceRequest>, Tally), TraceError> {
     Ok((out, source.tally().clone()))
 }
 
+/// Every request of `source`, read `batch` at a time with `next_batch`.
+fn in_batches(source: &mut impl TraceSource, batch: usize) -> Vec<TraceRequest> {
+    let mut got = Vec::new();
+    let mut buf = vec![TraceRequest::default(); batch];
+    loop {
+        let n = source.next_batch(&mut buf, SimDuration::MAX).unwrap();
+        got.extend_from_slice(&buf[..n]);
+        if n < batch {
+            return got;
+        }
+    }
+}
+
 fn oracle_record(t: u32, id: u64, size: u32) -> Vec<u8> {
     let mut v = Vec::new();
     v.extend(t.to_le_bytes());
@@ -103,15 +116,7 @@ fn oracle_general_batches_read_what_single_records_do_and_stop_after_until() {
             let file = std::fs::File::open(&path).unwrap();
             let mut source =
                 binary::OracleGeneral::new(&m, BufReader::with_capacity(capacity, file));
-            let mut got = Vec::new();
-            let mut buf = vec![TraceRequest::default(); batch];
-            loop {
-                let n = source.next_batch(&mut buf, SimDuration::MAX).unwrap();
-                got.extend_from_slice(&buf[..n]);
-                if n < batch {
-                    break;
-                }
-            }
+            let got = in_batches(&mut source, batch);
             assert_eq!(got, one_by_one, "buffer {capacity}, batch {batch}");
             assert_eq!(*source.tally(), tally, "buffer {capacity}, batch {batch}");
         }
@@ -217,15 +222,7 @@ fn text_batches_read_what_single_lines_do_and_stop_after_until() {
         for batch in [1, 16, 333] {
             let file = std::fs::File::open(&path).unwrap();
             let mut source = text::Text::new(&m, BufReader::with_capacity(capacity, file));
-            let mut got = Vec::new();
-            let mut buf = vec![TraceRequest::default(); batch];
-            loop {
-                let n = source.next_batch(&mut buf, SimDuration::MAX).unwrap();
-                got.extend_from_slice(&buf[..n]);
-                if n < batch {
-                    break;
-                }
-            }
+            let got = in_batches(&mut source, batch);
             assert_eq!(got, one_by_one, "buffer {capacity}, batch {batch}");
             assert_eq!(*source.tally(), tally, "buffer {capacity}, batch {batch}");
         }
