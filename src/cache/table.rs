@@ -258,10 +258,11 @@ impl<T: Copy + Default> Table<T> {
     /// the removal's backward shift reads the slots that follow.
     #[inline(always)]
     pub(crate) fn prefetch_removal(&self, key: u64) {
-        let slot = &self.slots[self.home(key)];
+        let home = self.home(key);
+        let slot = &self.slots[home];
         crate::prefetch::read(slot);
         crate::prefetch::read_end(slot);
-        crate::prefetch::read_end(&self.slots[(self.home(key) + 1) & self.mask()]);
+        crate::prefetch::read_end(&self.slots[(home + 1) & self.mask()]);
     }
 
     /// Checks that every key is reachable from its home without crossing an empty slot,

@@ -369,10 +369,7 @@ impl<V: Copy + Default> Gateway<V> {
     /// without waiting for it; changes nothing. For callers that know requests ahead.
     #[inline(always)]
     pub fn prefetch(&self, resource: usize, params: &[u64]) {
-        let r = &self.resources[resource];
-        if r.settings.cached {
-            self.cache.prefetch(r.key(params));
-        }
+        self.prefetch_key(resource, self.cache_key(resource, params));
     }
 
     /// As [`Gateway::prefetch`], for a request whose cache key is `key`.
