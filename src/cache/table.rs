@@ -254,8 +254,10 @@ impl<T: Copy + Default> Table<T> {
         crate::prefetch::read_end(slot);
     }
 
-    /// As [`Table::prefetch`], for a key about to be removed: also the line after, where
-    /// the removal's backward shift reads the slots that follow.
+    /// As [`Table::prefetch`], for a key about to be removed: also the lines through the
+    /// second slot after its home, which the removal's backward shift reads (a key found
+    /// one slot past its home, or a run that goes on). Covering only the next slot left
+    /// the shift waiting on memory for three quarters of its time.
     #[inline(always)]
     pub(crate) fn prefetch_removal(&self, key: u64) {
         let home = self.home(key);
@@ -263,6 +265,7 @@ impl<T: Copy + Default> Table<T> {
         crate::prefetch::read(slot);
         crate::prefetch::read_end(slot);
         crate::prefetch::read_end(&self.slots[(home + 1) & self.mask()]);
+        crate::prefetch::read_end(&self.slots[(home + 2) & self.mask()]);
     }
 
     /// Checks that every key is reachable from its home without crossing an empty slot,
