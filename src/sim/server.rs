@@ -85,32 +85,27 @@ impl Server {
             Some(key) => self.gateway.decide_keyed(&req, key),
             None => self.gateway.decide(&req),
         };
+        if measured && outcome.cache_control != CacheControl::Absent {
+            count_cache_control(rec, outcome.cache_control);
+        }
+        // A hit first: most requests are, and they need nothing else.
+        if let Route::Hit {
+            value: next_change,
+            wrong_response,
+        } = outcome.route
+        {
+            if measured {
+                let stale = (t >= next_change).then(|| t - next_change);
+                rec.request_hit(t, stale, wrong_response);
+                rec.fixed_latency();
+            }
+            return None;
+        }
         if measured {
-            if !matches!(outcome.route, Route::Hit { .. }) {
-                rec.request(t);
-            }
-            match outcome.cache_control {
-                CacheControl::Honored => rec.counts.invalidations_honored += 1,
-                CacheControl::IgnoredWithWarning => {
-                    rec.counts.invalidations_ignored += 1;
-                    rec.counts.warning_headers += 1;
-                }
-                CacheControl::IgnoredSilently => rec.counts.invalidations_ignored += 1,
-                CacheControl::Rejected | CacheControl::Absent | CacheControl::NotCached => {}
-            }
+            rec.request(t);
         }
         let fetch = match outcome.route {
-            Route::Hit {
-                value: next_change,
-                wrong_response,
-            } => {
-                if measured {
-                    let stale = (t >= next_change).then(|| t - next_change);
-                    rec.request_hit(t, stale, wrong_response);
-                    rec.fixed_latency();
-                }
-                return None;
-            }
+            Route::Hit { .. } => return None,
             Route::Forbidden => {
                 if measured {
                     rec.forbidden(t);
@@ -190,6 +185,21 @@ impl Server {
                 .latency((t - arrived) + self.fetches.gateway_latency);
         }
         self.fetches.free.push(slot);
+    }
+}
+
+/// Counts what became of a request's `Cache-Control: max-age=0` (out of line: most
+/// requests carry none).
+#[inline(never)]
+fn count_cache_control(rec: &mut Recorder, cache_control: CacheControl) {
+    match cache_control {
+        CacheControl::Honored => rec.counts.invalidations_honored += 1,
+        CacheControl::IgnoredWithWarning => {
+            rec.counts.invalidations_ignored += 1;
+            rec.counts.warning_headers += 1;
+        }
+        CacheControl::IgnoredSilently => rec.counts.invalidations_ignored += 1,
+        CacheControl::Rejected | CacheControl::Absent | CacheControl::NotCached => {}
     }
 }
 
