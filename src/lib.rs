@@ -13,6 +13,7 @@
 pub mod cache;
 pub mod cli;
 pub mod gateway;
+mod huge_pages;
 pub mod import;
 pub mod metrics;
 pub mod policy;

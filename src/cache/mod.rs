@@ -260,9 +260,13 @@ impl<V: Copy + Default> StageCache<V> {
             CapacityUnit::Entries => config.capacity_bytes.min(1 << 24) as usize,
             CapacityUnit::Bytes => 0,
         };
+        let mut slots = Vec::with_capacity(reserve.saturating_add(1));
+        if size_of_val(slots.spare_capacity_mut()) >= crate::huge_pages::FROM_BYTES {
+            crate::huge_pages::advise(slots.spare_capacity_mut());
+        }
         StageCache {
             index: Table::with_capacity(reserve),
-            slots: Vec::with_capacity(reserve.saturating_add(1)),
+            slots,
             free: VecDeque::new(),
             order: RankHeap::default(),
             clock: 0,
