@@ -12,15 +12,18 @@
 use std::mem::MaybeUninit;
 
 /// Arrays smaller than this are left alone: a huge page would mostly hold nothing.
-pub(crate) const FROM_BYTES: usize = 4 << 20;
+const FROM_BYTES: usize = 4 << 20;
 
 /// The size of a transparent huge page on x86-64 and most arm64 Linux systems.
 const HUGE_PAGE: usize = 2 << 20;
 
 /// Asks for huge pages under the whole 2 MiB pages that `spare` (memory not yet written)
-/// covers; whether the kernel took the advice (false when `spare` covers none, or the
-/// kernel has no transparent huge pages).
+/// covers, if it spans at least [`FROM_BYTES`]; whether the kernel took the advice (false
+/// when `spare` is smaller, or the kernel has no transparent huge pages).
 pub(crate) fn advise<T>(spare: &mut [MaybeUninit<T>]) -> bool {
+    if size_of_val(spare) < FROM_BYTES {
+        return false;
+    }
     let start = spare.as_mut_ptr() as usize;
     let end = start + size_of_val(spare);
     let from = start.next_multiple_of(HUGE_PAGE);
@@ -51,7 +54,7 @@ mod tests {
 
     #[test]
     fn advice_covers_whole_huge_pages_and_leaves_the_memory_usable() {
-        // Too small to hold a whole huge page: no call, no advice.
+        // Under the size worth a huge page: no call, no advice.
         let mut small: Vec<u64> = Vec::with_capacity(1024);
         assert!(!advise(small.spare_capacity_mut()));
         // 8 MiB holds at least three whole 2 MiB pages: a kernel with transparent huge

@@ -261,9 +261,7 @@ impl<V: Copy + Default> StageCache<V> {
             CapacityUnit::Bytes => 0,
         };
         let mut slots = Vec::with_capacity(reserve.saturating_add(1));
-        if size_of_val(slots.spare_capacity_mut()) >= crate::huge_pages::FROM_BYTES {
-            crate::huge_pages::advise(slots.spare_capacity_mut());
-        }
+        crate::huge_pages::advise(slots.spare_capacity_mut());
         StageCache {
             index: Table::with_capacity(reserve),
             slots,

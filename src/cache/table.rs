@@ -68,9 +68,7 @@ impl<T: Copy + Default> Table<T> {
     fn with_slots(n: usize) -> Table<T> {
         debug_assert!(n.is_power_of_two());
         let mut slots = Vec::with_capacity(n);
-        if n * size_of::<Slot<T>>() >= crate::huge_pages::FROM_BYTES {
-            crate::huge_pages::advise(slots.spare_capacity_mut());
-        }
+        crate::huge_pages::advise(slots.spare_capacity_mut());
         slots.resize(n, Slot::default());
         Table {
             slots,
