@@ -97,6 +97,13 @@ cache_cluster_enabled = true
 cache_cluster_size = "0.5"
 [stage.method_settings."*/*"]"#;
 
+/// Writes `toml` as `dir/name` (its trace files beside it) and loads it.
+fn scenario_in(dir: &Path, name: &str, toml: &str) -> crate::scenario::Scenario {
+    let path = dir.join(name);
+    std::fs::write(&path, toml).unwrap();
+    crate::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
 fn replay(dir: &Path, eviction: &str, capacity: usize) -> crate::metrics::Counts {
     let toml = format!(
         r#"
@@ -123,9 +130,7 @@ format = "oracle_general"
 resource = "GET /objects/{{id}}"
 "#
     );
-    let path = dir.join("replay.toml");
-    std::fs::write(&path, toml).unwrap();
-    let scenario = crate::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let scenario = scenario_in(dir, "replay.toml", &toml);
     run(&scenario, 0, &mut |_| {}).unwrap().recorder.counts
 }
 
@@ -196,9 +201,7 @@ rate = 100
 resource = "GET /objects/{{id}}"
 "#
     );
-    let path = dir.path().join("beside.toml");
-    std::fs::write(&path, toml).unwrap();
-    let scenario = crate::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let scenario = scenario_in(dir.path(), "beside.toml", &toml);
     let out = run(&scenario, 0, &mut |_| {}).unwrap();
     let c = &out.recorder.counts;
     // 2,000 trace records in the first 20 s, and about 1,500 client requests.
@@ -245,9 +248,7 @@ rate = 200
 resource = "GET /objects/{{id}}"
 "#
     );
-    let path = dir.path().join("lone.toml");
-    std::fs::write(&path, toml).unwrap();
-    let scenario = crate::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let scenario = scenario_in(dir.path(), "lone.toml", &toml);
     let c = run(&scenario, 0, &mut |_| {}).unwrap().recorder.counts;
     assert_eq!((c.requests, c.cache_misses, c.cache_hits), (100, 2, 98));
     assert_eq!(c.successful, 100, "every miss answered");
