@@ -393,20 +393,68 @@ impl<V: Copy + Default> StageCache<V> {
         value: V,
         tag: u64,
     ) -> Insert {
+        let bytes = match self.admit(response_bytes, ttl) {
+            Ok(bytes) => bytes,
+            Err(rejection) => return Insert::Rejected(rejection),
+        };
+        self.remove_key(key, RemovalCause::Replaced);
+        self.store_new(now, key, bytes, ttl, value, tag);
+        Insert::Stored
+    }
+
+    /// As [`StageCache::insert_tagged`], for a key with no entry: one that a lookup has
+    /// just missed, with no change to the cache since (a backend that answers at once).
+    /// Skips looking for an entry to replace, the third probe of the same key.
+    pub fn insert_absent(
+        &mut self,
+        now: SimTime,
+        key: CacheKey,
+        response_bytes: u64,
+        ttl: SimDuration,
+        value: V,
+        tag: u64,
+    ) -> Insert {
+        debug_assert!(self.index.get(key.0).is_none(), "{key:?} has an entry");
+        let bytes = match self.admit(response_bytes, ttl) {
+            Ok(bytes) => bytes,
+            Err(rejection) => return Insert::Rejected(rejection),
+        };
+        self.store_new(now, key, bytes, ttl, value, tag);
+        Insert::Stored
+    }
+
+    /// The bytes a response of `response_bytes` stored with `ttl` would be charged, or
+    /// why it cannot be stored.
+    #[inline]
+    fn admit(&self, response_bytes: u64, ttl: SimDuration) -> Result<u64, Rejection> {
         if ttl.is_zero() {
-            return Insert::Rejected(Rejection::TtlZero);
+            return Err(Rejection::TtlZero);
         }
         if response_bytes > MAX_RESPONSE_BYTES {
-            return Insert::Rejected(Rejection::OverMaxResponse);
+            return Err(Rejection::OverMaxResponse);
         }
         let bytes = match self.config.capacity_unit {
             CapacityUnit::Bytes => response_bytes.saturating_add(self.config.entry_overhead_bytes),
             CapacityUnit::Entries => 1,
         };
         if bytes > self.config.capacity_bytes {
-            return Insert::Rejected(Rejection::OverCapacity);
+            return Err(Rejection::OverCapacity);
         }
-        self.remove_key(key, RemovalCause::Replaced);
+        Ok(bytes)
+    }
+
+    /// Stores an admitted entry charged `bytes` for `key`, which has none, evicting in
+    /// eviction order to make room.
+    #[inline(always)]
+    fn store_new(
+        &mut self,
+        now: SimTime,
+        key: CacheKey,
+        bytes: u64,
+        ttl: SimDuration,
+        value: V,
+        tag: u64,
+    ) {
         while self.used_bytes + bytes > self.config.capacity_bytes {
             let mut entries = VictimCheck {
                 index: &mut self.index,
@@ -465,7 +513,6 @@ impl<V: Copy + Default> StageCache<V> {
                 .compact(|rank, key| index.get(key.0).is_some_and(|h| h.queued == rank));
         }
         self.used_bytes += bytes;
-        Insert::Stored
     }
 
     /// Removes the entry for `key`; true if there was one.

@@ -328,6 +328,21 @@ impl<V: Copy + Default> Gateway<V> {
             .insert_tagged(now, fetch.key, response_bytes, ttl, value, fetch.response)
     }
 
+    /// As [`Gateway::complete`], for the fetch of a [`Route::Miss`] that the backend
+    /// answered at once, before the cache changed in any other way: no entry for its key
+    /// can have appeared since the lookup, so none is looked for to replace.
+    pub fn complete_miss(
+        &mut self,
+        now: SimTime,
+        fetch: &Fetch,
+        response_bytes: u64,
+        value: V,
+    ) -> Insert {
+        let ttl = self.resources[fetch.resource as usize].settings.ttl;
+        self.cache
+            .insert_absent(now, fetch.key, response_bytes, ttl, value, fetch.response)
+    }
+
     /// Drops every cached entry (`FlushStageCache`).
     pub fn flush(&mut self) {
         self.cache.flush();
@@ -356,6 +371,18 @@ impl<V: Copy + Default> Gateway<V> {
     /// The cache key a request for `resource` with `params` would use.
     pub fn cache_key(&self, resource: usize, params: &[u64]) -> CacheKey {
         self.resources[resource].key(params)
+    }
+
+    /// The cache keys of `resource`'s requests, for a caller that computes many in a row
+    /// (and prefetches their cache memory when that pays): the resource is looked up
+    /// once, not per key.
+    #[inline]
+    pub fn keyer(&self, resource: usize) -> Keyer<'_, V> {
+        let r = &self.resources[resource];
+        Keyer {
+            resource: r,
+            prefetch: (r.settings.cached && self.cache.worth_prefetching()).then_some(&self.cache),
+        }
     }
 
     /// Whether the cache is large enough for [`Gateway::prefetch`] to pay off; callers
@@ -388,6 +415,46 @@ impl<V: Copy + Default> Gateway<V> {
     /// Checks the cache's invariants (see [`StageCache::validate`]).
     pub fn validate(&self) -> Result<(), String> {
         self.cache.validate()
+    }
+}
+
+/// One resource method's cache keys, from [`Gateway::keyer`].
+pub struct Keyer<'a, V> {
+    resource: &'a CompiledResource,
+    /// The cache, when lookups of this resource's keys are worth prefetching.
+    prefetch: Option<&'a StageCache<V>>,
+}
+
+impl<V: Copy + Default> Keyer<'_, V> {
+    /// The cache key of a request with parameter values `params` (as
+    /// [`Gateway::cache_key`]).
+    #[inline(always)]
+    pub fn key(&self, params: &[u64]) -> CacheKey {
+        self.resource.key(params)
+    }
+
+    /// Whether the cache key is made of the first parameter's value alone (the
+    /// resource's cache key parameters are exactly its first parameter), so that
+    /// [`Keyer::key_of_first`] gives a request's key from that value.
+    pub fn keys_by_first(&self) -> bool {
+        *self.resource.key_slots == [0]
+    }
+
+    /// The cache key of a request whose first parameter has `value`, for a resource
+    /// that [`Keyer::keys_by_first`]: no parameter array to read.
+    #[inline(always)]
+    pub fn key_of_first(&self, value: u64) -> CacheKey {
+        debug_assert!(self.keys_by_first());
+        self.resource.key_seed.push(value).key()
+    }
+
+    /// As [`Gateway::prefetch_key`]: starts loading the cache memory a lookup of `key`
+    /// will read, if that pays; changes nothing.
+    #[inline(always)]
+    pub fn prefetch(&self, key: CacheKey) {
+        if let Some(cache) = self.prefetch {
+            cache.prefetch(key);
+        }
     }
 }
 

@@ -116,8 +116,8 @@ pub(crate) struct CompiledResource {
     pub(crate) settings: Resolved,
     pub(crate) params: Vec<Param>,
     /// The fingerprint state after the namespace and method, shared by every key.
-    key_seed: Fingerprint,
-    key_slots: Box<[usize]>,
+    pub(super) key_seed: Fingerprint,
+    pub(super) key_slots: Box<[usize]>,
     /// When the key already determines the response (a namespace of its own and every
     /// response-affecting parameter in the key), the response identity is the key.
     pub(crate) key_is_response: bool,

@@ -223,6 +223,33 @@ impl Recorder {
         w.inflight_peak = w.inflight_peak.max(inflight);
     }
 
+    /// A measured request at `t` whose backend fetch answered at once (a cache miss if
+    /// `missed`, else an uncached method): what `request`, `miss`, `fetch_started`,
+    /// `fetch_done`, `served` and `fixed_latency` record together, in one window update.
+    #[inline(always)]
+    pub fn answered_at_once(&mut self, t: SimTime, missed: bool) {
+        let c = &mut self.counts;
+        c.requests += 1;
+        c.cache_misses += u64::from(missed);
+        c.backend_requests += 1;
+        c.successful += 1;
+        self.fixed_latency_count += 1;
+        let second = (t - self.warmup).as_micros() / 1_000_000;
+        if second != self.second {
+            self.second = second;
+            self.in_second = 0;
+        }
+        self.in_second += 1;
+        self.backend_peak_per_second = self.backend_peak_per_second.max(self.in_second);
+        let inflight = self.inflight + 1;
+        self.inflight_peak = self.inflight_peak.max(inflight);
+        let w = self.window(t);
+        w.requests += 1;
+        w.cache_misses += u64::from(missed);
+        w.backend_requests += 1;
+        w.inflight_peak = w.inflight_peak.max(inflight);
+    }
+
     /// A backend fetch finished.
     #[inline]
     pub fn fetch_done(&mut self) {
@@ -274,5 +301,62 @@ fn quantile_ms(h: &Histogram<u64>, q: f64) -> f64 {
         0.0
     } else {
         h.value_at_quantile(q) as f64 / 1_000.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the folded call must equal: the calls a request answered at once made one
+    /// by one before it existed.
+    fn one_by_one(rec: &mut Recorder, t: SimTime, missed: bool) {
+        rec.request(t);
+        if missed {
+            rec.miss(t);
+        }
+        rec.fetch_started(t);
+        rec.fetch_done();
+        rec.served(t, None);
+        rec.fixed_latency();
+    }
+
+    #[test]
+    fn a_request_answered_at_once_counts_as_its_calls_one_by_one() {
+        let new = || {
+            Recorder::new(
+                SimTime::ZERO + SimDuration::from_secs(1),
+                SimTime::ZERO + SimDuration::from_secs(10),
+                SimDuration::from_secs(2),
+                SimDuration::from_micros(500),
+            )
+        };
+        let (mut folded, mut unfolded) = (new(), new());
+        // Another fetch in flight throughout, so the in-flight peaks count it too.
+        for rec in [&mut folded, &mut unfolded] {
+            rec.fetch_started(SimTime::ZERO + SimDuration::from_millis(1_500));
+        }
+        // Across seconds and windows, misses and uncached requests, and the last window.
+        let times_ms = [
+            1_000, 1_000, 1_999, 2_000, 3_500, 3_500, 3_501, 6_000, 9_999,
+        ];
+        for (i, &ms) in times_ms.iter().enumerate() {
+            let t = SimTime::ZERO + SimDuration::from_millis(ms);
+            let missed = i % 3 != 1;
+            folded.answered_at_once(t, missed);
+            one_by_one(&mut unfolded, t, missed);
+        }
+        assert_eq!(folded.counts, unfolded.counts);
+        assert_eq!(folded.windows(), unfolded.windows());
+        assert_eq!(
+            folded.backend_peak_per_second(),
+            unfolded.backend_peak_per_second()
+        );
+        assert_eq!(folded.inflight_peak(), unfolded.inflight_peak());
+        assert_eq!(folded.latency_ms(0.5), unfolded.latency_ms(0.5));
+        assert_eq!(folded.counts.cache_misses, 6);
+        // The first measured second: the fetch left in flight and three at once.
+        assert_eq!(folded.backend_peak_per_second(), 4);
+        assert_eq!(folded.inflight_peak(), 2);
     }
 }

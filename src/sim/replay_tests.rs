@@ -253,3 +253,78 @@ resource = "GET /objects/{{id}}"
     assert_eq!((c.requests, c.cache_misses, c.cache_hits), (100, 2, 98));
     assert_eq!(c.successful, 100, "every miss answered");
 }
+
+/// Whatever the shape of the resource an id trace replays, the feed prepares each record
+/// with the parameter values and cache key the general path computes from its id: the id
+/// as the only parameter and the key (the feed's shortcut), two parameters derived from
+/// the id, and a key that leaves the id out.
+#[test]
+fn the_feed_prepares_the_keys_the_gateway_computes_for_every_resource_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = generate(100, 50, 3);
+    write_oracle_general(&dir.path().join("trace.oracleGeneral.bin"), &records);
+    let shapes = [
+        ("/objects/{id}", r#"cache_key_parameters = ["method.request.path.id"]"#),
+        (
+            "/objects/{a}/{b}",
+            r#"cache_key_parameters = ["method.request.path.b", "method.request.path.a"]
+[[resources.parameters]]
+name = "a"
+in = "path"
+values = 7"#,
+        ),
+        (
+            "/objects/{id}",
+            r#"cache_key_parameters = ["method.request.querystring.v"]
+[[resources.parameters]]
+name = "v"
+in = "querystring"
+values = 3"#,
+        ),
+    ];
+    for (path, key_spec) in shapes {
+        let toml = format!(
+            r#"
+name = "shapes"
+seed = 1
+duration = "1h"
+{STAGE}
+cache_ttl_in_seconds = 3600
+[[resources]]
+path = "{path}"
+method = "GET"
+response_bytes = 100
+backend_latency = "0ms"
+{key_spec}
+[principals.reader]
+[[traces]]
+name = "generated"
+file = "trace.oracleGeneral.bin"
+format = "oracle_general"
+resource = "GET {path}"
+"#
+        );
+        let scenario = scenario_in(dir.path(), "shapes.toml", &toml);
+        let gateway: Gateway<SimTime> =
+            Gateway::new(&scenario.gateway, &scenario.principals).unwrap();
+        let model = &scenario.traces[0];
+        let mut feed = TraceFeed::open(
+            model,
+            scenario.end(),
+            rng::stream(1, Component::TraceMaxAge, 0),
+            &gateway,
+            &scenario.resources,
+        )
+        .unwrap();
+        let resource = &scenario.resources[0];
+        let mut expected = Vec::new();
+        for &(_, id, _) in &records {
+            let taken = feed.take().unwrap();
+            param_values(resource, id, &mut expected);
+            assert_eq!(feed.params(taken.place), &expected[..], "{path}, id {id}");
+            assert_eq!(taken.key, gateway.cache_key(0, &expected), "{path}, id {id}");
+            feed.refill(&gateway, &scenario.resources).unwrap();
+        }
+        assert!(feed.take().is_none());
+    }
+}

@@ -101,25 +101,24 @@ impl Server {
             }
             return None;
         }
-        if measured {
-            rec.request(t);
-        }
+        // A miss's key has no entry, until something stores one.
+        let absent = matches!(outcome.route, Route::Miss(_));
         let fetch = match outcome.route {
             Route::Hit { .. } => return None,
             Route::Forbidden => {
                 if measured {
+                    rec.request(t);
                     rec.forbidden(t);
                     rec.fixed_latency();
                 }
                 return None;
             }
             Route::Miss(f) => {
-                if measured {
-                    rec.miss(t);
-                }
                 if self.fetches.coalesce {
                     if let Some(&slot) = self.fetches.pending.get(&f.key) {
                         if measured {
+                            rec.request(t);
+                            rec.miss(t);
                             self.fetches.inflight[slot as usize].waiters.push(t);
                         }
                         return None;
@@ -127,43 +126,54 @@ impl Server {
                 }
                 Some(f)
             }
-            Route::Refresh(f) => {
-                if measured {
-                    rec.miss(t);
-                }
-                Some(f)
-            }
+            Route::Refresh(f) => Some(f),
             Route::Uncached => None,
         };
-        rec.fetch_started(t);
         let latency = self.backends[resource].latency(&mut self.latency_rng);
         if latency == SimDuration::ZERO {
             // Answered at once: stored before any later request, even one at the same
             // instant (what a trace replay against a cache simulator expects). Nothing
             // waits for it, so no fetch is tracked; its response took the gateway's
             // latency alone.
-            rec.fetch_done();
-            if let Some(fetch) = fetch {
-                self.store(t, &fetch, k, size);
-            }
             if measured {
-                self.rec.served(t, None);
-                self.rec.fixed_latency();
+                rec.answered_at_once(t, fetch.is_some());
+            }
+            if let Some(fetch) = fetch {
+                self.store(t, &fetch, k, size, absent);
             }
             return None;
         }
+        if measured {
+            rec.request(t);
+            if fetch.is_some() {
+                rec.miss(t);
+            }
+        }
+        rec.fetch_started(t);
         let slot = self.fetches.start(fetch, k, size, measured.then_some(t));
         Some((t + latency, slot))
     }
 
     /// Stores the response of `fetch` (key index `key_index`; `size` if a trace gave it)
-    /// arriving at `t`, with the time its data next changes.
+    /// arriving at `t`, with the time its data next changes. `absent`: the fetch is a
+    /// miss's, answered at once, so its key has no entry to replace.
     #[inline]
-    fn store(&mut self, t: SimTime, fetch: &Fetch, key_index: u64, size: Option<u64>) {
+    fn store(
+        &mut self,
+        t: SimTime,
+        fetch: &Fetch,
+        key_index: u64,
+        size: Option<u64>,
+        absent: bool,
+    ) {
         let backend = &self.backends[fetch.resource as usize];
         let next_change = backend.next_change(t, &mut self.change_rng);
         let bytes = size.unwrap_or_else(|| backend.response_bytes(key_index));
-        self.gateway.complete(t, fetch, bytes, next_change);
+        if absent {
+            self.gateway.complete_miss(t, fetch, bytes, next_change);
+        } else {
+            self.gateway.complete(t, fetch, bytes, next_change);
+        }
     }
 
     /// Fetch `slot` responds at `t`: store the response, serve its waiters.
@@ -172,7 +182,7 @@ impl Server {
         let f = &self.fetches.inflight[slot as usize];
         let (fetch, key_index, size) = (f.fetch, f.key_index, f.size);
         if let Some(fetch) = fetch {
-            self.store(t, &fetch, key_index, size);
+            self.store(t, &fetch, key_index, size, false);
             let fetches = &mut self.fetches;
             if fetches.coalesce && fetches.pending.get(&fetch.key) == Some(&slot) {
                 fetches.pending.remove(&fetch.key);

@@ -6,7 +6,9 @@ use crate::cache::CacheKey;
 use crate::gateway::Gateway;
 use crate::scenario::ResourceModel;
 use crate::time::SimTime;
-use crate::trace::{MAX_PARAMS, MaxAgeZero, TraceError, TraceModel, TraceRequest, TraceSource};
+use crate::trace::{
+    MAX_PARAMS, MaxAgeZero, TraceError, TraceFormat, TraceModel, TraceRequest, TraceSource,
+};
 
 use super::Incoming;
 use super::rng::{self, Rng};
@@ -35,6 +37,9 @@ pub(super) struct TraceFeed {
     /// many wait.
     head: usize,
     len: usize,
+    /// The resource of every record, when the format has one for them all (the
+    /// object-id formats): a block's records then share its lookups.
+    one_resource: Option<usize>,
     /// The trace has ended (or passed the end of the run).
     done: bool,
     start: SimTime,
@@ -76,6 +81,12 @@ impl TraceFeed {
             keys: [CacheKey(0); RING],
             head: 0,
             len: 0,
+            one_resource: match model.format {
+                TraceFormat::AccessLog(_) => None,
+                TraceFormat::OracleGeneral | TraceFormat::Text { .. } | TraceFormat::Csv { .. } => {
+                    Some(model.resource as usize)
+                }
+            },
             done: false,
             start: model.start,
             end,
@@ -108,28 +119,54 @@ impl TraceFeed {
         let until = self.end.saturating_since(self.start);
         let block = &mut self.ring[first..first + BLOCK];
         let n = self.source.next_batch(block, until)?;
-        let prefetch = gateway.worth_prefetching();
         let width = self.width;
         // Each record with its places, zipped rather than indexed: no bounds checks.
-        let places = self.at[first..first + BLOCK]
-            .iter_mut()
-            .zip(self.params[first * width..(first + BLOCK) * width].chunks_exact_mut(width))
-            .zip(&mut self.param_len[first..first + BLOCK])
-            .zip(&mut self.keys[first..first + BLOCK]);
-        let mut kept = 0;
-        for (r, (((at, out), len), key)) in block[..n].iter().zip(places) {
-            *at = self.start + r.at;
-            if *at >= self.end {
-                break;
+        let records = block[..n].iter().zip(
+            self.at[first..first + BLOCK]
+                .iter_mut()
+                .zip(self.params[first * width..(first + BLOCK) * width].chunks_exact_mut(width))
+                .zip(&mut self.param_len[first..first + BLOCK])
+                .zip(&mut self.keys[first..first + BLOCK]),
+        );
+        let (start, end) = (self.start, self.end);
+        let kept = match self.one_resource {
+            // Every record is for `resource`, its parameter values derived from its id.
+            Some(resource) => {
+                let model = &resources[resource];
+                let count = model.param_values.len();
+                let keyer = gateway.keyer(resource);
+                if count == 1 && model.param_values[0].is_none() && keyer.keys_by_first() {
+                    // The common shape: one parameter, the id itself, which is the key.
+                    prepare(records, start, end, |r, out, len| {
+                        out[0] = r.key;
+                        *len = 1;
+                        let key = keyer.key_of_first(r.key);
+                        keyer.prefetch(key);
+                        key
+                    })
+                } else {
+                    prepare(records, start, end, |r, out, len| {
+                        param_values_into(model, r.key, out);
+                        *len = count;
+                        let key = keyer.key(&out[..count]);
+                        keyer.prefetch(key);
+                        key
+                    })
+                }
             }
-            let resource = r.resource as usize;
-            *len = trace_params(&resources[resource], r, out);
-            *key = gateway.cache_key(resource, &out[..*len]);
-            if prefetch {
-                gateway.prefetch_key(resource, *key);
+            None => {
+                let prefetch = gateway.worth_prefetching();
+                prepare(records, start, end, |r, out, len| {
+                    let resource = r.resource as usize;
+                    *len = trace_params(&resources[resource], r, out);
+                    let key = gateway.cache_key(resource, &out[..*len]);
+                    if prefetch {
+                        gateway.prefetch_key(resource, key);
+                    }
+                    key
+                })
             }
-            kept += 1;
-        }
+        };
         self.len += kept;
         self.done = kept < BLOCK;
         Ok(())
@@ -189,6 +226,36 @@ impl TraceFeed {
         }
         Ok(())
     }
+}
+
+/// A record's places in the ring: arrival time, parameter values and their count, cache
+/// key.
+type Places<'a> = (
+    ((&'a mut SimTime, &'a mut [u64]), &'a mut usize),
+    &'a mut CacheKey,
+);
+
+/// Fills the places of each record that arrives before `end` (the trace's times count
+/// from `start`): its time, and with `fill`, its parameter values and count and its
+/// cache key (prefetching what the key's lookup will read). How many records arrive
+/// before `end`, in order.
+#[inline(always)]
+fn prepare<'a>(
+    records: impl Iterator<Item = (&'a TraceRequest, Places<'a>)>,
+    start: SimTime,
+    end: SimTime,
+    mut fill: impl FnMut(&TraceRequest, &mut [u64], &mut usize) -> CacheKey,
+) -> usize {
+    let mut kept = 0;
+    for (r, (((at, out), len), key)) in records {
+        *at = start + r.at;
+        if *at >= end {
+            break;
+        }
+        *key = fill(r, out, len);
+        kept += 1;
+    }
+    kept
 }
 
 /// Writes the parameter values of a trace record into `out` (the trace's own, else
