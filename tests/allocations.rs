@@ -56,7 +56,7 @@ fn allocations_do_not_grow_with_requests() {
 
     // Whole simulator runs: 300 s and 1,500 s of the pets scenario without warm-up
     // (about 150 and 870 thousand requests, with misses and invalidations checked by
-    // IAM). Measured here: 334 and 373 blocks.
+    // IAM). Measured here: 214 and 261 blocks.
     let mut scenario = Scenario::load(Path::new("scenarios/pets.toml")).unwrap();
     scenario.replications = 1;
     scenario.warmup = SimDuration::ZERO;
@@ -85,8 +85,8 @@ fn trace_replay_allocates_nothing_per_record() {
     scenario.window = SimDuration::from_secs(600);
     let run_for = |secs| requests_and_blocks(&scenario, secs);
     // The eviction queue's buckets and the cache's table reach their working size in
-    // the first tens of thousands of records (measured: 120, 129, 137, 145, 145, 145
-    // blocks for 60 ... 600 s); after that, nothing. An allocation per record, or per
+    // the first tens of thousands of records (measured: 43, 43, 52, 52, 52, 52 blocks
+    // for 60 ... 600 s); after that, nothing. An allocation per record, or per
     // miss, would add thousands.
     let (short_requests, short) = run_for(300);
     let (long_requests, long) = run_for(600);
@@ -97,8 +97,8 @@ fn trace_replay_allocates_nothing_per_record() {
     );
 
     // Access logs (JSON lines, zstd): fields are pulled from each line without building
-    // it. 4 and 8 minutes of the example, about 6 and 12 thousand lines (measured: 183,
-    // 189, 199, 205, 205 blocks for 1 to 8 minutes: tables reaching their working size).
+    // it. 4 and 8 minutes of the example, about 6 and 12 thousand lines (measured: 144,
+    // 144, 148, 148, 148 blocks for 1 to 8 minutes: tables reaching their working size).
     let mut scenario = Scenario::load(Path::new("scenarios/replay-access-logs.toml")).unwrap();
     scenario.warmup = SimDuration::ZERO;
     scenario.window = SimDuration::from_secs(480);

@@ -55,55 +55,183 @@ impl EvictionPolicy {
 ///
 /// Victims come out in non-decreasing rank order and every record pushed ranks at least
 /// as high as the last victim (new entries take the newest stamp; a re-queued record
-/// takes its entry's current, higher rank), so a radix heap fits. This one is 256-way: a
-/// record sits in the bucket named by the highest byte in which its rank differs from the
-/// last minimum (the floor) and by its value in that byte; level-0 buckets hold one rank
-/// each, and a record moves to a lower level only when its bucket becomes the lowest, so
-/// at most once per byte of rank distance (in practice once or twice). The binary radix
-/// heap this replaced moved each record about log2(distance) ≈ 17 times, which was most
-/// of the cost of an evicting insert; a binary heap was 3x slower still at 10⁶ entries.
+/// takes its entry's current, higher rank), so a radix heap fits. A record sits at the
+/// level named by the highest bit in which its rank differs from the last minimum (the
+/// floor), and moves to a lower level only when its bucket becomes the lowest.
 ///
-/// With 2,048 buckets, most empty at any time, allocations need care: a bucket grown
-/// from nothing by doubling each time it is first used kept runs allocating (the
-/// allocation test caught it), so a bucket used for the first time takes the allocation
-/// of one its level has redistributed, or starts at its neighbour's size.
+/// Level 0 holds the ranks that differ from the floor in their low 14 bits only. Ranks
+/// are distinct (each is the stamp of one insert or hit of one key, and a record is made
+/// at a rank only once), so level 0 is a plain array of keys by those 14 bits with a
+/// three-tier bitmap:
+/// no bucket to grow, and the lowest record is three bit scans away. Above it, levels of
+/// 256 buckets by the next byte of difference. A cache whose least recently used entry
+/// was used fewer than 2^22 (4 million) stamps ago therefore moves each record once, from
+/// level 1 into level 0. The 256-way heap this replaced kept level 0 in 256 small vectors of
+/// one rank each and moved a record twice before it got there (a binary radix heap moved
+/// each record about 17 times; a binary heap was 3x slower still at 10^6 entries); a
+/// 12-bit level 0 with 4,096-way levels above it was as fast, but while no entry is
+/// evicted it starts a bucket every 4,096 stamps, and the allocation test failed; a
+/// 16-bit level 0 (512 KiB of keys) was 3% slower than 14 bits.
+///
+/// With 1,792 buckets above level 0, most empty at any time, allocations need care: a
+/// bucket grown from nothing by doubling each time it is first used kept runs
+/// allocating (the allocation test caught it), so a bucket used for the first time
+/// takes the allocation of one its level has emptied, or starts at its neighbour's size.
 #[derive(Debug, Clone)]
 pub struct RankHeap<K> {
-    /// `LEVELS × DIGITS` buckets, level-major (a fixed-size array: an index masked to
-    /// its size needs no bounds check on the hot paths).
-    buckets: Box<[Vec<(u64, K)>; BUCKETS]>,
-    /// Per level, which of its 256 buckets hold records.
-    filled: [[u64; 4]; LEVELS],
-    /// Bit `l` set when level `l` has a filled bucket.
+    /// Level 0: the key of the record of each rank in the floor's block of
+    /// [`LOW_RANKS`] ranks, by the rank's low bits (valid where `low` says).
+    level0: Box<[K; LOW_RANKS]>,
+    /// Which level-0 places hold a record.
+    low: LowBits,
+    /// Levels 1 and up, [`DIGITS`] buckets each, level-major (index `(level - 1) ×
+    /// DIGITS + digit`).
+    buckets: Box<[Vec<(u64, K)>; UPPER * DIGITS]>,
+    /// Per level above 0, which of its buckets hold records.
+    filled: [[u64; DIGITS / 64]; UPPER],
+    /// Bit `l` set when level `l + 1` holds a record.
     levels: u8,
-    /// Per level, allocations of redistributed buckets, for buckets used for the first
-    /// time.
-    spare: [Vec<Vec<(u64, K)>>; LEVELS],
+    /// Per level above 0, allocations of emptied buckets, for buckets used for the
+    /// first time.
+    spare: [Vec<Vec<(u64, K)>>; UPPER],
     /// The last minimum found; every record ranks at least this.
     floor: u64,
-    /// The level-0 bucket up to which records have been prefetched, if any since level 0
+    /// The level-0 place up to which records have been prefetched, if any since level 0
     /// was last refilled.
     prefetched: Option<usize>,
     live: usize,
     records: usize,
 }
 
-/// How many level-0 buckets ahead of the one being checked have their records
-/// prefetched. Prefetching a whole redistributed bucket at once (up to 256 records,
-/// three lines each) overran the CPU's outstanding-miss capacity and left the first
-/// checks waiting anyway.
+/// How many level-0 records ahead of the one being checked are prefetched. Prefetching
+/// a whole redistributed bucket at once (thousands of records, three lines each) overran
+/// the CPU's outstanding-miss capacity and left the first checks waiting anyway.
 const PREFETCH_AHEAD: usize = 8;
 
-/// Bytes in a rank, and the values of a byte: the buckets of one level.
-const LEVELS: usize = 8;
-const DIGITS: usize = 256;
-const BUCKETS: usize = LEVELS * DIGITS;
+/// Bits of a rank that name its level-0 place, and the places.
+const LOW_BITS: usize = 14;
+const LOW_RANKS: usize = 1 << LOW_BITS;
+/// Bits of a digit above level 0, and the buckets of a level.
+const DIGIT_BITS: usize = 8;
+const DIGITS: usize = 1 << DIGIT_BITS;
+/// Levels above level 0: enough digits for the rest of 64 bits.
+const UPPER: usize = (64 - LOW_BITS).div_ceil(DIGIT_BITS);
 
-impl<K> Default for RankHeap<K> {
+/// Which of [`LOW_RANKS`] places are taken: a bit per place, a bit per non-zero word of
+/// those, and a bit per non-zero word of that.
+#[derive(Debug, Clone)]
+struct LowBits {
+    places: Box<[u64; LOW_RANKS / 64]>,
+    words: [u64; LOW_RANKS / 64 / 64],
+    top: u64,
+}
+
+impl LowBits {
+    fn new() -> LowBits {
+        LowBits {
+            places: Box::new([0; LOW_RANKS / 64]),
+            words: [0; LOW_RANKS / 64 / 64],
+            top: 0,
+        }
+    }
+
+    #[inline]
+    fn contains(&self, p: usize) -> bool {
+        self.places[p / 64 % (LOW_RANKS / 64)] & (1 << (p % 64)) != 0
+    }
+
+    #[inline]
+    fn insert(&mut self, p: usize) {
+        let w = p / 64 % (LOW_RANKS / 64);
+        self.places[w] |= 1 << (p % 64);
+        self.words[w / 64 % (LOW_RANKS / 4096)] |= 1 << (w % 64);
+        self.top |= 1 << (w / 64);
+    }
+
+    #[inline]
+    fn remove(&mut self, p: usize) {
+        let w = p / 64 % (LOW_RANKS / 64);
+        self.places[w] &= !(1 << (p % 64));
+        if self.places[w] == 0 {
+            let m = w / 64 % (LOW_RANKS / 4096);
+            self.words[m] &= !(1 << (w % 64));
+            if self.words[m] == 0 {
+                self.top &= !(1 << m);
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.top == 0
+    }
+
+    /// The lowest taken place.
+    #[inline]
+    fn first(&self) -> Option<usize> {
+        let m = self.top.trailing_zeros() as usize;
+        let w = m * 64 + self.words.get(m)?.trailing_zeros() as usize;
+        Some(w * 64 + self.places.get(w)?.trailing_zeros() as usize)
+    }
+
+    /// The first taken place at or after `from`.
+    #[inline]
+    fn first_from(&self, from: usize) -> Option<usize> {
+        let w = from / 64;
+        let bits = *self.places.get(w)? & (!0u64 << (from % 64));
+        if bits != 0 {
+            return Some(w * 64 + bits.trailing_zeros() as usize);
+        }
+        // The next non-zero word: in this word's group, else in a later group.
+        let m = w / 64;
+        let later = self.words[m] & (!0u64).checked_shl(w as u32 % 64 + 1).unwrap_or(0);
+        let w = if later != 0 {
+            m * 64 + later.trailing_zeros() as usize
+        } else {
+            let groups = self.top & (!0u64).checked_shl(m as u32 + 1).unwrap_or(0);
+            let m = groups.trailing_zeros() as usize;
+            m * 64 + self.words.get(m)?.trailing_zeros() as usize
+        };
+        let bits = *self.places.get(w)?;
+        Some(w * 64 + bits.trailing_zeros() as usize)
+    }
+
+    /// Every taken place, lowest first.
+    fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.places
+            .iter()
+            .enumerate()
+            .filter(|&(_, &bits)| bits != 0)
+            .flat_map(|(w, &bits)| set_bits(bits).map(move |b| w * 64 + b))
+    }
+
+    /// Whether the summaries agree with the places.
+    fn consistent(&self) -> bool {
+        let mut words = [0u64; LOW_RANKS / 4096];
+        for (w, &bits) in self.places.iter().enumerate() {
+            if bits != 0 {
+                words[w / 64] |= 1 << (w % 64);
+            }
+        }
+        let top = words
+            .iter()
+            .enumerate()
+            .filter(|&(_, &m)| m != 0)
+            .fold(0u64, |t, (m, _)| t | 1 << m);
+        words == self.words && top == self.top
+    }
+}
+
+impl<K: Copy + Default> Default for RankHeap<K> {
     fn default() -> Self {
         RankHeap {
+            // Built on the heap rather than on the stack and moved there (128 KiB).
+            level0: vec![K::default(); LOW_RANKS]
+                .into_boxed_slice()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("the vector has LOW_RANKS keys")),
+            low: LowBits::new(),
             buckets: Box::new(std::array::from_fn(|_| Vec::new())),
-            filled: [[0; 4]; LEVELS],
+            filled: [[0; DIGITS / 64]; UPPER],
             levels: 0,
             spare: Default::default(),
             floor: 0,
@@ -132,48 +260,75 @@ impl<K, F: FnMut(u64, K) -> Option<u64>> Entries<K> for F {
     }
 }
 
-impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
-    /// The bucket of `rank` for the current floor.
+/// The positions of the bits set in `bits`, lowest first.
+fn set_bits(mut bits: u64) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let b = (bits != 0).then(|| bits.trailing_zeros() as usize)?;
+        bits &= bits - 1;
+        Some(b)
+    })
+}
+
+/// Where `rank` goes for `floor`: `(0, place)` in level 0, or `(level, digit)` above.
+#[inline]
+fn place(rank: u64, floor: u64) -> (usize, usize) {
+    let differs = (rank ^ floor) >> LOW_BITS;
+    if differs == 0 {
+        return (0, rank as usize % LOW_RANKS);
+    }
+    let level = 1 + (63 - differs.leading_zeros()) as usize / DIGIT_BITS;
+    let shift = LOW_BITS + DIGIT_BITS * (level - 1);
+    (level, (rank >> shift) as usize % DIGITS)
+}
+
+impl<K: Copy + Default + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
+    /// The bucket `digit` of `level` (1 or more).
     #[inline]
-    fn bucket(&self, rank: u64) -> usize {
-        let differs = rank ^ self.floor;
-        let level = if differs == 0 {
-            0
-        } else {
-            (63 - differs.leading_zeros()) as usize / 8
-        };
-        level * DIGITS + ((rank >> (8 * level)) & 0xFF) as usize
+    fn bucket_mut(&mut self, level: usize, digit: usize) -> &mut Vec<(u64, K)> {
+        &mut self.buckets[((level - 1) * DIGITS + digit) % (UPPER * DIGITS)]
     }
 
     #[inline]
-    fn mark(&mut self, b: usize) {
-        let (level, digit) = (b / DIGITS, b % DIGITS);
-        self.filled[level][digit / 64] |= 1 << (digit % 64);
-        self.levels |= 1 << level;
+    fn mark(&mut self, level: usize, digit: usize) {
+        let l = (level - 1) % UPPER;
+        self.filled[l][digit / 64 % (DIGITS / 64)] |= 1 << (digit % 64);
+        self.levels |= 1 << l;
     }
 
     #[inline]
-    fn unmark(&mut self, b: usize) {
-        let (level, digit) = (b / DIGITS, b % DIGITS);
-        let word = &mut self.filled[level][digit / 64];
+    fn unmark(&mut self, level: usize, digit: usize) {
+        let l = (level - 1) % UPPER;
+        let word = &mut self.filled[l][digit / 64 % (DIGITS / 64)];
         *word &= !(1 << (digit % 64));
         // Test the word just written first: reading all four at once right after the
-        // store defeats store-to-load forwarding (a fifth of an evicting insert's time).
-        if *word == 0 && self.filled[level].iter().all(|&w| w == 0) {
-            self.levels &= !(1 << level);
+        // store defeats store-to-load forwarding.
+        if *word == 0 && self.filled[l].iter().all(|&w| w == 0) {
+            self.levels &= !(1 << l);
         }
     }
 
-    /// The lowest filled bucket.
+    /// The lowest level above 0 that holds records, and its lowest such digit.
     #[inline]
-    fn lowest(&self) -> Option<usize> {
+    fn lowest_above(&self) -> Option<(usize, usize)> {
         if self.levels == 0 {
             return None;
         }
-        let level = self.levels.trailing_zeros() as usize;
-        let words = &self.filled[level];
+        let l = self.levels.trailing_zeros() as usize % UPPER;
+        let words = &self.filled[l];
         let w = words.iter().position(|&w| w != 0)?;
-        Some(level * DIGITS + w * 64 + words[w].trailing_zeros() as usize)
+        Some((l + 1, w * 64 + words[w].trailing_zeros() as usize))
+    }
+
+    /// The levels above 0 and their digits that hold records (the buckets in use), by
+    /// a copy of the marks, so the caller may change the heap meanwhile.
+    fn filled_buckets(&self) -> impl Iterator<Item = (usize, usize)> + use<K> {
+        let filled = self.filled;
+        (1..=UPPER).flat_map(move |level| {
+            filled[level - 1]
+                .into_iter()
+                .enumerate()
+                .flat_map(move |(w, bits)| set_bits(bits).map(move |b| (level, w * 64 + b)))
+        })
     }
 
     #[inline]
@@ -182,57 +337,76 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
             rank >= self.floor,
             "ranks pushed must not be below the last minimum"
         );
-        let b = self.bucket(rank);
-        self.put(b, rank, key);
+        let (level, digit) = place(rank, self.floor);
+        self.put(level, digit, rank, key);
         self.records += 1;
     }
 
-    /// Adds a record to bucket `b`, provisioning a bucket used for the first time.
+    /// Adds a record at its level and place, provisioning a bucket used for the first
+    /// time.
     #[inline]
-    fn put(&mut self, b: usize, rank: u64, key: K) {
-        if self.buckets[b % BUCKETS].capacity() == 0 {
-            self.provision(b);
+    fn put(&mut self, level: usize, digit: usize, rank: u64, key: K) {
+        if level == 0 {
+            debug_assert!(
+                !self.low.contains(digit),
+                "two records of rank {rank}: ranks must be distinct"
+            );
+            self.level0[digit % LOW_RANKS] = key;
+            self.low.insert(digit);
+            return;
         }
-        self.buckets[b % BUCKETS].push((rank, key));
-        self.mark(b);
+        if self.bucket_mut(level, digit).capacity() == 0 {
+            self.provision(level, digit);
+        }
+        self.bucket_mut(level, digit).push((rank, key));
+        self.mark(level, digit);
     }
 
-    /// Gives bucket `b`, about to be used for the first time, an allocation: one left by
-    /// a redistributed bucket of its level if there is one (as the floor advances, each
-    /// level's buckets are used in turn and emptied in turn), else one the size of its
-    /// neighbour below, which spanned as many ranks.
+    /// Gives bucket `(level, digit)`, about to be used for the first time, an
+    /// allocation: one left by an emptied bucket of its level if there is one (as the
+    /// floor advances, each level's buckets are used in turn and emptied in turn), else
+    /// one the size of its neighbour below, which spanned as many ranks.
     #[cold]
-    fn provision(&mut self, b: usize) {
-        let level = b / DIGITS;
-        if let Some(v) = self.spare[level].pop() {
-            self.buckets[b] = v;
-        } else if b % DIGITS > 0 {
-            let hint = self.buckets[b - 1].capacity();
-            self.buckets[b].reserve_exact(hint);
+    fn provision(&mut self, level: usize, digit: usize) {
+        if let Some(v) = self.spare[(level - 1) % UPPER].pop() {
+            *self.bucket_mut(level, digit) = v;
+        } else if digit > 0 {
+            let hint = self.bucket_mut(level, digit - 1).capacity();
+            self.bucket_mut(level, digit).reserve_exact(hint);
         }
     }
 
-    /// The bucket holding the lowest records, all of one rank (a level-0 bucket). If
-    /// level 0 is empty, the lowest bucket's records are redistributed around their
-    /// minimum, the new floor.
+    /// Hands the allocation of an emptied bucket to the next bucket of its level used
+    /// for the first time.
+    fn release(&mut self, level: usize, digit: usize) {
+        let emptied = std::mem::take(self.bucket_mut(level, digit));
+        if emptied.capacity() > 0 {
+            self.spare[(level - 1) % UPPER].push(emptied);
+        }
+    }
+
+    /// The level-0 place of the lowest record. If level 0 is empty, the lowest bucket's
+    /// records are redistributed around their minimum, the new floor.
     #[inline]
     fn front(&mut self) -> Option<usize> {
-        let b = self.lowest()?;
-        if b < DIGITS {
-            return Some(b);
+        loop {
+            if !self.low.is_empty() {
+                return self.low.first();
+            }
+            let (level, digit) = self.lowest_above()?;
+            let mut moved = std::mem::take(self.bucket_mut(level, digit));
+            self.unmark(level, digit);
+            self.floor = moved.iter().map(|r| r.0).min().unwrap_or(self.floor);
+            self.prefetched = None;
+            for &(rank, key) in &moved {
+                let (l, d) = place(rank, self.floor);
+                self.put(l, d, rank, key);
+            }
+            // Keep the emptied allocation for the next bucket of its level to be used.
+            moved.clear();
+            *self.bucket_mut(level, digit) = moved;
+            self.release(level, digit);
         }
-        let mut moved = std::mem::take(&mut self.buckets[b % BUCKETS]);
-        self.unmark(b);
-        self.floor = moved.iter().map(|r| r.0).min().unwrap_or(self.floor);
-        self.prefetched = None;
-        for &(rank, key) in &moved {
-            let to = self.bucket(rank);
-            self.put(to, rank, key);
-        }
-        // Keep the emptied allocation for the next bucket of its level to be used.
-        moved.clear();
-        self.spare[b / DIGITS].push(moved);
-        self.lowest()
     }
 
     /// A new entry `key` with `rank`, which becomes its queued rank.
@@ -255,19 +429,38 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         self.records > 2 * self.live + 64
     }
 
-    /// Drops every record `is_current(rank, key)` rejects.
-    pub fn compact(&mut self, is_current: impl Fn(u64, K) -> bool) {
-        for b in self.buckets.iter_mut() {
-            b.retain(|&(r, k)| is_current(r, k));
-        }
-        self.records = self.buckets.iter().map(Vec::len).sum();
-        self.refill_marks();
-        self.prefetched = None;
+    /// The rank of the record at level-0 place `p`.
+    #[inline]
+    fn low_rank(&self, p: usize) -> u64 {
+        (self.floor & !(LOW_RANKS as u64 - 1)) | p as u64
     }
 
-    /// Recomputes which buckets are filled from the buckets themselves.
-    fn refill_marks(&mut self) {
-        (self.filled, self.levels) = marks_of(&self.buckets[..]);
+    /// Drops every record `is_current(rank, key)` rejects.
+    pub fn compact(&mut self, is_current: impl Fn(u64, K) -> bool) {
+        let mut records = 0;
+        for w in 0..LOW_RANKS / 64 {
+            let mut bits = self.low.places[w];
+            while bits != 0 {
+                let p = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if is_current(self.low_rank(p), self.level0[p % LOW_RANKS]) {
+                    records += 1;
+                } else {
+                    self.low.remove(p);
+                }
+            }
+        }
+        for (level, digit) in self.filled_buckets() {
+            let bucket = self.bucket_mut(level, digit);
+            bucket.retain(|&(r, k)| is_current(r, k));
+            records += bucket.len();
+            if bucket.is_empty() {
+                self.unmark(level, digit);
+                self.release(level, digit);
+            }
+        }
+        self.records = records;
+        self.prefetched = None;
     }
 
     /// The live entry with the lowest rank. `entries.check(rank, key)` looks a surfacing
@@ -276,15 +469,11 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
     /// current rank and returns that. The victim's record leaves the heap: the caller
     /// removes the entry (or inserts it again).
     pub fn victim(&mut self, entries: &mut impl Entries<K>) -> Option<K> {
-        while let Some(b) = self.front() {
-            let Some((rank, key)) = self.buckets[b % BUCKETS].pop() else {
-                self.unmark(b);
-                continue;
-            };
-            if self.buckets[b % BUCKETS].is_empty() {
-                self.unmark(b);
-            }
-            self.prefetch_ahead(b, entries);
+        while let Some(p) = self.front() {
+            let key = self.level0[p % LOW_RANKS];
+            let rank = self.low_rank(p);
+            self.low.remove(p);
+            self.prefetch_ahead(p, entries);
             self.records -= 1;
             let Some(current) = entries.check(rank, key) else {
                 continue;
@@ -297,49 +486,33 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         None
     }
 
-    /// Keeps the records of the [`PREFETCH_AHEAD`] filled level-0 buckets after `b` (the
-    /// one being checked) prefetched: one more bucket per check, or all of them after a
-    /// refill.
+    /// Keeps the [`PREFETCH_AHEAD`] level-0 records after place `p` (the one being
+    /// checked) prefetched: one more per check, or all of them after a refill.
     #[inline]
-    fn prefetch_ahead(&mut self, b: usize, entries: &impl Entries<K>) {
+    fn prefetch_ahead(&mut self, p: usize, entries: &impl Entries<K>) {
         let (mut from, mut steps) = match self.prefetched {
-            Some(p) if p > b => (p + 1, 1),
-            _ => (b + 1, PREFETCH_AHEAD),
+            Some(q) if q > p => (q + 1, 1),
+            _ => (p + 1, PREFETCH_AHEAD),
         };
         while steps > 0 {
-            let Some(next) = self.next_filled_in_level0(from) else {
+            let Some(next) = self.low.first_from(from) else {
                 return;
             };
-            for &(_, key) in &self.buckets[next % BUCKETS] {
-                entries.prefetch(key);
-            }
+            entries.prefetch(self.level0[next % LOW_RANKS]);
             self.prefetched = Some(next);
             from = next + 1;
             steps -= 1;
         }
     }
 
-    /// The first filled level-0 bucket at or after `from`.
-    #[inline]
-    fn next_filled_in_level0(&self, from: usize) -> Option<usize> {
-        let words = &self.filled[0];
-        let mut w = from / 64;
-        let mut bits = *words.get(w)? & (!0u64 << (from % 64));
-        loop {
-            if bits != 0 {
-                return Some(w * 64 + bits.trailing_zeros() as usize);
-            }
-            w += 1;
-            bits = *words.get(w)?;
-        }
-    }
-
     /// Forgets every entry.
     pub fn clear(&mut self) {
-        for b in self.buckets.iter_mut() {
-            b.clear();
+        for (level, digit) in self.filled_buckets() {
+            self.bucket_mut(level, digit).clear();
+            self.release(level, digit);
         }
-        self.filled = [[0; 4]; LEVELS];
+        self.low = LowBits::new();
+        self.filled = [[0; DIGITS / 64]; UPPER];
         self.levels = 0;
         self.floor = 0;
         self.prefetched = None;
@@ -347,9 +520,20 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         self.records = 0;
     }
 
+    /// Every record in a marked place, level 0 first.
+    fn all_records(&self) -> Vec<(u64, K)> {
+        let level0 = self.low.iter().map(|p| (self.low_rank(p), self.level0[p]));
+        let above = self
+            .filled_buckets()
+            .flat_map(|(l, d)| self.buckets[(l - 1) * DIGITS + d].iter().copied());
+        level0.chain(above).collect()
+    }
+
     /// Checks that every live entry, given as `(key, queued rank, current rank)`, has
     /// exactly one record at its queued rank, not above its current rank, that records
-    /// sit in their buckets, and that the counters agree.
+    /// sit in their places with distinct ranks, and that the marks and counters agree.
+    /// Reads only the marked buckets: one unmarked but not empty would hold records the
+    /// count finds missing.
     pub fn validate(&self, live: &[(K, u64, u64)]) -> Result<(), String> {
         if live.len() != self.live {
             return Err(format!(
@@ -358,32 +542,44 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
                 self.live
             ));
         }
-        if marks_of(&self.buckets[..]) != (self.filled, self.levels) {
-            return Err("filled-bucket marks do not match the buckets".to_string());
+        if !self.low.consistent() {
+            return Err("the level-0 summaries do not agree with its places".to_string());
         }
-        let all: Vec<(u64, K)> = self.buckets.iter().flatten().copied().collect();
-        if all.len() != self.records {
-            return Err(format!(
-                "{} records, counter says {}",
-                all.len(),
-                self.records
-            ));
+        for l in 0..UPPER {
+            if self.filled[l].iter().any(|&w| w != 0) != (self.levels & (1 << l) != 0) {
+                return Err(format!("the level mask disagrees about level {}", l + 1));
+            }
         }
-        for (i, b) in self.buckets.iter().enumerate() {
-            if let Some(&(r, _)) = b
+        for (level, digit) in self.filled_buckets() {
+            let bucket = &self.buckets[(level - 1) * DIGITS + digit];
+            if bucket.is_empty() {
+                return Err(format!(
+                    "bucket {digit} of level {level} is marked but empty"
+                ));
+            }
+            if let Some(&(r, _)) = bucket
                 .iter()
-                .find(|&&(r, _)| r < self.floor || self.bucket(r) != i)
+                .find(|&&(r, _)| r < self.floor || place(r, self.floor) != (level, digit))
             {
                 return Err(format!(
-                    "rank {r} misplaced in bucket {i} (floor {})",
+                    "rank {r} misplaced in bucket {digit} of level {level} (floor {})",
                     self.floor
                 ));
             }
         }
-        let mut records: std::collections::HashMap<(u64, K), usize> =
-            std::collections::HashMap::new();
-        for r in all {
-            *records.entry(r).or_default() += 1;
+        let all = self.all_records();
+        if all.len() != self.records {
+            return Err(format!(
+                "{} records in marked places, counter says {}",
+                all.len(),
+                self.records
+            ));
+        }
+        let mut records: std::collections::HashMap<u64, K> = std::collections::HashMap::new();
+        for (r, k) in all {
+            if let Some(other) = records.insert(r, k) {
+                return Err(format!("two records of rank {r}: {other:?} and {k:?}"));
+            }
         }
         for &(key, queued, rank) in live {
             if queued > rank {
@@ -391,36 +587,18 @@ impl<K: Copy + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
                     "{key:?} queued at rank {queued} above its rank {rank}"
                 ));
             }
-            match records.get(&(queued, key)) {
-                Some(1) => {}
-                n => {
-                    return Err(format!(
-                        "{key:?} has {} records at its queued rank {queued}",
-                        n.copied().unwrap_or(0)
-                    ));
-                }
+            if records.get(&queued) != Some(&key) {
+                return Err(format!("{key:?} has no record at its queued rank {queued}"));
             }
         }
         Ok(())
     }
 }
 
-/// Which buckets hold records: per-level digit bitmaps and the level mask.
-fn marks_of<T>(buckets: &[Vec<T>]) -> ([[u64; 4]; LEVELS], u8) {
-    let mut filled = [[0u64; 4]; LEVELS];
-    let mut levels = 0u8;
-    for (b, records) in buckets.iter().enumerate() {
-        if !records.is_empty() {
-            let (level, digit) = (b / DIGITS, b % DIGITS);
-            filled[level][digit / 64] |= 1 << (digit % 64);
-            levels |= 1 << level;
-        }
-    }
-    (filled, levels)
-}
-
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::any;
+
     use super::*;
 
     /// Entries as the cache keeps them: key -> (queued rank, current rank).
@@ -483,6 +661,34 @@ mod tests {
                     entries.iter().map(|(k, e)| (*k, e.0, e.1)).collect();
                 h.validate(&live).map_err(proptest::test_runner::TestCaseError::fail)?;
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// Level 0's bitmap finds the first taken place at or after any place, as an
+        /// ordered set does, across words and groups of words, after inserts and removals.
+        #[test]
+        fn level0_finds_the_next_taken_place(
+            ops in proptest::collection::vec((any::<bool>(), 0..LOW_RANKS), 1..300),
+            probes in proptest::collection::vec(0..LOW_RANKS + 1, 20),
+        ) {
+            let mut bits = LowBits::new();
+            let mut model = std::collections::BTreeSet::new();
+            for (insert, p) in ops {
+                if insert {
+                    bits.insert(p);
+                    model.insert(p);
+                } else if model.remove(&p) {
+                    bits.remove(p);
+                }
+                proptest::prop_assert!(bits.consistent());
+                proptest::prop_assert_eq!(bits.first(), model.first().copied());
+                proptest::prop_assert_eq!(bits.is_empty(), model.is_empty());
+            }
+            for from in probes {
+                proptest::prop_assert_eq!(bits.first_from(from), model.range(from..).next().copied());
+            }
+            proptest::prop_assert!(bits.iter().eq(model.iter().copied()));
         }
     }
 

@@ -9,7 +9,7 @@
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A cache key fingerprint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CacheKey(pub u64);
 
 /// Builds a [`CacheKey`] (or any fingerprint) from a sequence of integers; order matters.

@@ -264,7 +264,10 @@ fn the_feed_prepares_the_keys_the_gateway_computes_for_every_resource_shape() {
     let records = generate(100, 50, 3);
     write_oracle_general(&dir.path().join("trace.oracleGeneral.bin"), &records);
     let shapes = [
-        ("/objects/{id}", r#"cache_key_parameters = ["method.request.path.id"]"#),
+        (
+            "/objects/{id}",
+            r#"cache_key_parameters = ["method.request.path.id"]"#,
+        ),
         (
             "/objects/{a}/{b}",
             r#"cache_key_parameters = ["method.request.path.b", "method.request.path.a"]
@@ -322,7 +325,11 @@ resource = "GET {path}"
             let taken = feed.take().unwrap();
             param_values(resource, id, &mut expected);
             assert_eq!(feed.params(taken.place), &expected[..], "{path}, id {id}");
-            assert_eq!(taken.key, gateway.cache_key(0, &expected), "{path}, id {id}");
+            assert_eq!(
+                taken.key,
+                gateway.cache_key(0, &expected),
+                "{path}, id {id}"
+            );
             feed.refill(&gateway, &scenario.resources).unwrap();
         }
         assert!(feed.take().is_none());
