@@ -331,7 +331,7 @@ impl<K: Copy + Default + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, rank: u64, key: K) {
         debug_assert!(
             rank >= self.floor,
@@ -344,7 +344,7 @@ impl<K: Copy + Default + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
 
     /// Adds a record at its level and place, provisioning a bucket used for the first
     /// time.
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, level: usize, digit: usize, rank: u64, key: K) {
         if level == 0 {
             debug_assert!(
