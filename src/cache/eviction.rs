@@ -734,19 +734,30 @@ mod tests {
 
     #[test]
     fn compaction_drops_stale_records_only() {
+        // Ranks spread over level 0 and the levels above it (gaps of 2^11 to 2^40).
+        let rank = |k: u32| u64::from(k) << (11 + k % 30);
         let mut h = RankHeap::default();
         for k in 0..200u32 {
-            h.inserted(k, u64::from(k));
+            h.inserted(k, rank(k));
         }
         for _ in 0..190 {
             h.removed();
         }
         assert!(h.needs_compaction());
         h.compact(|_, k| k >= 190);
-        let live: Vec<(u32, u64, u64)> = (190..200)
-            .map(|k| (k, u64::from(k), u64::from(k)))
-            .collect();
+        let mut live: Vec<(u32, u64, u64)> = (190..200).map(|k| (k, rank(k), rank(k))).collect();
         h.validate(&live).unwrap();
         assert!(!h.needs_compaction());
+        // The emptied buckets' allocations wait for reuse, and the victims come out in
+        // rank order.
+        assert!(h.spare.iter().any(|s| !s.is_empty()));
+        live.sort_by_key(|e| e.1);
+        let mut entries: Entries = live.iter().map(|&(k, q, r)| (k, (q, r))).collect();
+        for &(k, _, _) in &live {
+            assert_eq!(h.victim(&mut check(&mut entries)), Some(k));
+            entries.remove(&k);
+            h.removed();
+        }
+        assert_eq!(h.victim(&mut check(&mut entries)), None);
     }
 }
