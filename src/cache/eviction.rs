@@ -380,6 +380,13 @@ impl<K: Copy + Default + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
     /// for the first time.
     fn release(&mut self, level: usize, digit: usize) {
         let emptied = std::mem::take(self.bucket_mut(level, digit));
+        self.recycle(level, emptied);
+    }
+
+    /// Keeps a bucket's allocation, emptied, for the next bucket of `level` used for the
+    /// first time.
+    fn recycle(&mut self, level: usize, mut emptied: Vec<(u64, K)>) {
+        emptied.clear();
         if emptied.capacity() > 0 {
             self.spare[(level - 1) % UPPER].push(emptied);
         }
@@ -394,7 +401,7 @@ impl<K: Copy + Default + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
                 return self.low.first();
             }
             let (level, digit) = self.lowest_above()?;
-            let mut moved = std::mem::take(self.bucket_mut(level, digit));
+            let moved = std::mem::take(self.bucket_mut(level, digit));
             self.unmark(level, digit);
             self.floor = moved.iter().map(|r| r.0).min().unwrap_or(self.floor);
             self.prefetched = None;
@@ -402,10 +409,7 @@ impl<K: Copy + Default + Eq + std::hash::Hash + std::fmt::Debug> RankHeap<K> {
                 let (l, d) = place(rank, self.floor);
                 self.put(l, d, rank, key);
             }
-            // Keep the emptied allocation for the next bucket of its level to be used.
-            moved.clear();
-            *self.bucket_mut(level, digit) = moved;
-            self.release(level, digit);
+            self.recycle(level, moved);
         }
     }
 

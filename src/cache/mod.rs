@@ -229,6 +229,14 @@ impl<V: Copy + Default> Entries<CacheKey> for VictimCheck<'_, V> {
     }
 }
 
+/// Whether an insert looks for an entry of its key to replace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Replace {
+    LookFor,
+    /// The caller knows there is none.
+    KnownAbsent,
+}
+
 /// A stage cache holding payloads of type `V`.
 ///
 /// Layout: a hash table (`table.rs`) from key to the hot part of an entry (its slot, expiry,
@@ -393,13 +401,14 @@ impl<V: Copy + Default> StageCache<V> {
         value: V,
         tag: u64,
     ) -> Insert {
-        let bytes = match self.admit(response_bytes, ttl) {
-            Ok(bytes) => bytes,
-            Err(rejection) => return Insert::Rejected(rejection),
-        };
-        self.remove_key(key, RemovalCause::Replaced);
-        self.store_new(now, key, bytes, ttl, value, tag);
-        Insert::Stored
+        self.insert_as(
+            now,
+            key,
+            response_bytes,
+            ttl,
+            (value, tag),
+            Replace::LookFor,
+        )
     }
 
     /// As [`StageCache::insert_tagged`], for a key with no entry: one that a lookup has
@@ -415,10 +424,35 @@ impl<V: Copy + Default> StageCache<V> {
         tag: u64,
     ) -> Insert {
         debug_assert!(self.index.get(key.0).is_none(), "{key:?} has an entry");
+        self.insert_as(
+            now,
+            key,
+            response_bytes,
+            ttl,
+            (value, tag),
+            Replace::KnownAbsent,
+        )
+    }
+
+    /// The insert behind both: admit the response, replace the key's entry if asked to
+    /// look for one, store.
+    #[inline(always)]
+    fn insert_as(
+        &mut self,
+        now: SimTime,
+        key: CacheKey,
+        response_bytes: u64,
+        ttl: SimDuration,
+        (value, tag): (V, u64),
+        replace: Replace,
+    ) -> Insert {
         let bytes = match self.admit(response_bytes, ttl) {
             Ok(bytes) => bytes,
             Err(rejection) => return Insert::Rejected(rejection),
         };
+        if replace == Replace::LookFor {
+            self.remove_key(key, RemovalCause::Replaced);
+        }
         self.store_new(now, key, bytes, ttl, value, tag);
         Insert::Stored
     }

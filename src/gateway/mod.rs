@@ -323,7 +323,7 @@ impl<V: Copy + Default> Gateway<V> {
         response_bytes: u64,
         value: V,
     ) -> Insert {
-        let ttl = self.resources[fetch.resource as usize].settings.ttl;
+        let ttl = self.ttl(fetch);
         self.cache
             .insert_tagged(now, fetch.key, response_bytes, ttl, value, fetch.response)
     }
@@ -338,9 +338,15 @@ impl<V: Copy + Default> Gateway<V> {
         response_bytes: u64,
         value: V,
     ) -> Insert {
-        let ttl = self.resources[fetch.resource as usize].settings.ttl;
+        let ttl = self.ttl(fetch);
         self.cache
             .insert_absent(now, fetch.key, response_bytes, ttl, value, fetch.response)
+    }
+
+    /// The TTL a fetch's response is stored with: its method's.
+    #[inline]
+    fn ttl(&self, fetch: &Fetch) -> crate::time::SimDuration {
+        self.resources[fetch.resource as usize].settings.ttl
     }
 
     /// Drops every cached entry (`FlushStageCache`).

@@ -209,13 +209,7 @@ impl Recorder {
             return;
         }
         self.counts.backend_requests += 1;
-        let second = (t - self.warmup).as_micros() / 1_000_000;
-        if second != self.second {
-            self.second = second;
-            self.in_second = 0;
-        }
-        self.in_second += 1;
-        self.backend_peak_per_second = self.backend_peak_per_second.max(self.in_second);
+        self.backend_request_in_second(t);
         self.inflight_peak = self.inflight_peak.max(self.inflight);
         let inflight = self.inflight;
         let w = self.window(t);
@@ -234,13 +228,7 @@ impl Recorder {
         c.backend_requests += 1;
         c.successful += 1;
         self.fixed_latency_count += 1;
-        let second = (t - self.warmup).as_micros() / 1_000_000;
-        if second != self.second {
-            self.second = second;
-            self.in_second = 0;
-        }
-        self.in_second += 1;
-        self.backend_peak_per_second = self.backend_peak_per_second.max(self.in_second);
+        self.backend_request_in_second(t);
         let inflight = self.inflight + 1;
         self.inflight_peak = self.inflight_peak.max(inflight);
         let w = self.window(t);
@@ -248,6 +236,18 @@ impl Recorder {
         w.cache_misses += u64::from(missed);
         w.backend_requests += 1;
         w.inflight_peak = w.inflight_peak.max(inflight);
+    }
+
+    /// Counts a measured backend request at `t` in its second, for the per-second peak.
+    #[inline(always)]
+    fn backend_request_in_second(&mut self, t: SimTime) {
+        let second = (t - self.warmup).as_micros() / 1_000_000;
+        if second != self.second {
+            self.second = second;
+            self.in_second = 0;
+        }
+        self.in_second += 1;
+        self.backend_peak_per_second = self.backend_peak_per_second.max(self.in_second);
     }
 
     /// A backend fetch finished.
