@@ -9,10 +9,12 @@
 //! slots early ([`Table::prefetch`]) and overlap those reads with its work.
 //!
 //! Removal shifts later members of the probe run back (no tombstones), so a lookup never
-//! walks past more than the run its key belongs to. The load stays at most 1/2, where a
-//! hit probes 1.5 slots and a miss 2.5 on average (Knuth, TAOCP vol. 3, 6.4). A bound
-//! of 0.7 (a smaller table) made the 10⁴-key simulation 20% slower: probe length
-//! matters more than footprint there.
+//! walks past more than the run its key belongs to. The load stays at most 1/4 (a hit
+//! probes 1.17 slots and a miss 1.39 on average; Knuth, TAOCP vol. 3, 6.4) until the
+//! table takes [`SPARSE_UP_TO_BYTES`], then at most 1/2 (1.5 and 2.5), so the largest
+//! tables do not double their memory for it. Probe length matters more than footprint:
+//! a bound of 0.7 made the 10⁴-key simulation 20% slower, and going from 1/2 to 1/4 made
+//! the 10⁵-entry replay 3-5% faster although its table grew from 12.6 to 25 MB.
 
 /// The key an empty slot holds. A real key equal to it lives in [`Table::zero`].
 const EMPTY: u64 = 0;
@@ -46,9 +48,8 @@ impl<T: Copy + Default> Default for Table<T> {
 
 const MIN_SLOTS: usize = 16;
 
-/// The most keys per slot, as a fraction: past it the table doubles.
-const MAX_LOAD_NUM: usize = 1;
-const MAX_LOAD_DEN: usize = 2;
+/// Tables up to this size keep at most one key in four slots; larger ones, one in two.
+const SPARSE_UP_TO_BYTES: usize = 256 << 20;
 
 /// Tables at least this large are prefetched: well past a core's L2 (0.5-2 MB on current
 /// x86 servers) and a good share of a shared L3.
@@ -57,12 +58,21 @@ const PREFETCH_FROM_BYTES: usize = 8 << 20;
 impl<T: Copy + Default> Table<T> {
     /// An empty table that holds `n` keys without growing.
     pub(crate) fn with_capacity(n: usize) -> Table<T> {
-        Table::with_slots(
-            (n * MAX_LOAD_DEN)
-                .div_ceil(MAX_LOAD_NUM)
-                .next_power_of_two()
-                .max(MIN_SLOTS),
-        )
+        let mut slots = MIN_SLOTS;
+        while Self::max_keys(slots) < n {
+            slots *= 2;
+        }
+        Table::with_slots(slots)
+    }
+
+    /// The most keys `slots` slots hold before the table doubles (see the module's
+    /// documentation); never decreases as `slots` grows.
+    fn max_keys(slots: usize) -> usize {
+        if slots.saturating_mul(size_of::<Slot<T>>()) <= SPARSE_UP_TO_BYTES {
+            slots / 4
+        } else {
+            slots / 2
+        }
     }
 
     fn with_slots(n: usize) -> Table<T> {
@@ -136,7 +146,7 @@ impl<T: Copy + Default> Table<T> {
             self.zero = Some(data);
             return;
         }
-        if MAX_LOAD_DEN * (self.len + 1) > MAX_LOAD_NUM * self.slots.len() {
+        if self.len + 1 > Self::max_keys(self.slots.len()) {
             self.grow();
         }
         let mask = self.mask();
@@ -316,12 +326,17 @@ mod tests {
         let home0 = probe.home(1);
         let colliding: Vec<u64> = (1..10_000u64)
             .filter(|&k| probe.home(k) == home0)
-            .take(5)
+            .take(4)
             .collect();
-        assert_eq!(colliding.len(), 5);
+        assert_eq!(colliding.len(), 4);
         for (v, &k) in colliding.iter().enumerate() {
             t.insert(k, v as u32);
         }
+        assert_eq!(
+            t.slots.len(),
+            probe.slots.len(),
+            "grew: the homes no longer collide"
+        );
         t.validate().unwrap();
         assert_eq!(t.remove(colliding[1]), Some(1));
         t.validate().unwrap();
@@ -329,6 +344,33 @@ mod tests {
             assert_eq!(t.get(k), Some(&(v as u32)), "key {k}");
         }
         assert_eq!(t.get(colliding[1]), None);
+    }
+
+    #[test]
+    fn load_is_a_quarter_until_the_table_is_large_then_a_half() {
+        // 16-byte slots: 2^24 of them take exactly the sparse limit.
+        assert_eq!(size_of::<Slot<u64>>(), 16);
+        assert_eq!(Table::<u64>::max_keys(16), 4);
+        assert_eq!(Table::<u64>::max_keys(1 << 24), 1 << 22);
+        assert_eq!(Table::<u64>::max_keys(1 << 25), 1 << 24);
+        for n in [0, 1, 4, 5, 1000, 1 << 16, (1 << 16) + 1] {
+            let mut t: Table<u64> = Table::with_capacity(n);
+            let slots = t.slots.len();
+            assert!(
+                slots >= 4 * n && (slots == MIN_SLOTS || slots < 8 * n),
+                "{n}: {slots}"
+            );
+            for k in 1..=n as u64 {
+                t.insert(k, k);
+            }
+            assert_eq!(
+                (t.slots.len(), t.len()),
+                (slots, n),
+                "{n} keys made it grow"
+            );
+            t.insert(u64::MAX, 0);
+            assert_eq!(t.slots.len() > slots, 4 * (n + 1) > slots, "{n} + 1 keys");
+        }
     }
 
     #[test]
