@@ -5,9 +5,10 @@
 use crate::cache::CacheKey;
 use crate::gateway::Gateway;
 use crate::scenario::ResourceModel;
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
 use crate::trace::{
-    MAX_PARAMS, MaxAgeZero, TraceError, TraceFormat, TraceModel, TraceRequest, TraceSource,
+    IdRecord, MAX_PARAMS, MaxAgeZero, TraceError, TraceFormat, TraceModel, TraceRequest,
+    TraceSource,
 };
 
 use super::Incoming;
@@ -24,7 +25,10 @@ const RING: usize = 2 * BLOCK;
 /// parameter values, and its `max-age=0` share's stream.
 pub(super) struct TraceFeed {
     source: Box<dyn TraceSource>,
+    /// The records read ahead: an access log's requests, or (`ids`) an object-id trace's
+    /// records, whose resource and principal are the trace's.
     ring: Box<[TraceRequest; RING]>,
+    ids: [IdRecord; RING],
     at: [SimTime; RING],
     /// Each ring place's parameter values, `width` places apiece, computed once when
     /// the record is read (for its prefetch) and used again when it is served.
@@ -37,9 +41,13 @@ pub(super) struct TraceFeed {
     /// many wait.
     head: usize,
     len: usize,
-    /// The resource of every record, when the format has one for them all (the
-    /// object-id formats): a block's records then share its lookups.
-    one_resource: Option<usize>,
+    /// The resource and principal of every record, when the format has one for them all
+    /// (the object-id formats, read into `ids`): a block's records then share its
+    /// lookups.
+    one_resource: Option<(usize, usize)>,
+    /// An object-id trace's records have one parameter, the id itself (then not copied
+    /// into `params`).
+    id_is_param: bool,
     /// The trace has ended (or passed the end of the run).
     done: bool,
     start: SimTime,
@@ -71,9 +79,20 @@ impl TraceFeed {
             .max()
             .unwrap_or(0)
             .max(MAX_PARAMS);
+        let one_resource = match model.format {
+            TraceFormat::AccessLog(_) => None,
+            TraceFormat::OracleGeneral | TraceFormat::Text { .. } | TraceFormat::Csv { .. } => {
+                Some((model.resource as usize, model.principal as usize))
+            }
+        };
+        let id_is_param = one_resource.is_some_and(|(r, _)| {
+            let values = &resources[r].param_values;
+            values.len() == 1 && values[0].is_none()
+        });
         let mut feed = TraceFeed {
             source: crate::trace::open(model)?,
             ring: Box::new([TraceRequest::default(); RING]),
+            ids: [IdRecord::default(); RING],
             at: [SimTime::ZERO; RING],
             params: vec![0; RING * width],
             param_len: [0; RING],
@@ -81,12 +100,8 @@ impl TraceFeed {
             keys: [CacheKey(0); RING],
             head: 0,
             len: 0,
-            one_resource: match model.format {
-                TraceFormat::AccessLog(_) => None,
-                TraceFormat::OracleGeneral | TraceFormat::Text { .. } | TraceFormat::Csv { .. } => {
-                    Some(model.resource as usize)
-                }
-            },
+            one_resource,
+            id_is_param,
             done: false,
             start: model.start,
             end,
@@ -117,36 +132,34 @@ impl TraceFeed {
         let first = (self.head + self.len) % RING;
         debug_assert!(first % BLOCK == 0 && self.len <= BLOCK);
         let until = self.end.saturating_since(self.start);
-        let block = &mut self.ring[first..first + BLOCK];
-        let n = self.source.next_batch(block, until)?;
         let width = self.width;
-        // Each record with its places, zipped rather than indexed: no bounds checks.
-        let records = block[..n].iter().zip(
-            self.at[first..first + BLOCK]
-                .iter_mut()
-                .zip(self.params[first * width..(first + BLOCK) * width].chunks_exact_mut(width))
-                .zip(&mut self.param_len[first..first + BLOCK])
-                .zip(&mut self.keys[first..first + BLOCK]),
-        );
+        // Each record's places, zipped rather than indexed: no bounds checks.
+        let places = self.at[first..first + BLOCK]
+            .iter_mut()
+            .zip(self.params[first * width..(first + BLOCK) * width].chunks_exact_mut(width))
+            .zip(&mut self.param_len[first..first + BLOCK])
+            .zip(&mut self.keys[first..first + BLOCK]);
         let (start, end) = (self.start, self.end);
         let kept = match self.one_resource {
             // Every record is for `resource`, its parameter values derived from its id.
-            Some(resource) => {
+            Some((resource, _)) => {
+                let block = &mut self.ids[first..first + BLOCK];
+                let n = self.source.next_ids(block, until)?;
+                let records = block[..n].iter().map(|r| (r.at, r)).zip(places);
                 let model = &resources[resource];
                 let count = model.param_values.len();
                 let keyer = gateway.keyer(resource);
-                if count == 1 && model.param_values[0].is_none() && keyer.keys_by_first() {
-                    // The common shape: one parameter, the id itself, which is the key.
-                    prepare(records, start, end, |r, out, len| {
-                        out[0] = r.key;
-                        *len = 1;
-                        let key = keyer.key_of_first(r.key);
+                if self.id_is_param && keyer.keys_by_first() {
+                    // The common shape: one parameter, the id itself, which is the key
+                    // (`params` reads it from the record).
+                    prepare(records, start, end, |r, _, _| {
+                        let key = keyer.key_of_first(r.id);
                         keyer.prefetch(key);
                         key
                     })
                 } else {
                     prepare(records, start, end, |r, out, len| {
-                        param_values_into(model, r.key, out);
+                        param_values_into(model, r.id, out);
                         *len = count;
                         let key = keyer.key(&out[..count]);
                         keyer.prefetch(key);
@@ -155,6 +168,9 @@ impl TraceFeed {
                 }
             }
             None => {
+                let block = &mut self.ring[first..first + BLOCK];
+                let n = self.source.next_batch(block, until)?;
+                let records = block[..n].iter().map(|r| (r.at, r)).zip(places);
                 let prefetch = gateway.worth_prefetching();
                 prepare(records, start, end, |r, out, len| {
                     let resource = r.resource as usize;
@@ -186,16 +202,29 @@ impl TraceFeed {
             return None;
         }
         let place = self.head % RING;
-        let r = &self.ring[place];
-        let max_age_zero = r
-            .max_age_zero
-            .unwrap_or_else(|| rng::chance(self.max_age_zero, &mut self.max_age_rng));
-        let incoming = Incoming {
-            resource: r.resource as usize,
-            key: r.key,
-            principal: r.principal as usize,
-            max_age_zero,
-            size: r.size,
+        let incoming = match self.one_resource {
+            Some((resource, principal)) => {
+                let r = &self.ids[place];
+                Incoming {
+                    resource,
+                    key: r.id,
+                    principal,
+                    max_age_zero: rng::chance(self.max_age_zero, &mut self.max_age_rng),
+                    size: r.size,
+                }
+            }
+            None => {
+                let r = &self.ring[place];
+                Incoming {
+                    resource: r.resource as usize,
+                    key: r.key,
+                    principal: r.principal as usize,
+                    max_age_zero: r
+                        .max_age_zero
+                        .unwrap_or_else(|| rng::chance(self.max_age_zero, &mut self.max_age_rng)),
+                    size: r.size,
+                }
+            }
         };
         self.head += 1;
         self.len -= 1;
@@ -209,6 +238,9 @@ impl TraceFeed {
     /// The parameter values of the record taken from `place`.
     #[inline(always)]
     pub(super) fn params(&self, place: usize) -> &[u64] {
+        if self.id_is_param {
+            return std::slice::from_ref(&self.ids[place].id);
+        }
         let from = place * self.width;
         &self.params[from..from + self.param_len[place]]
     }
@@ -240,15 +272,15 @@ type Places<'a> = (
 /// cache key (prefetching what the key's lookup will read). How many records arrive
 /// before `end`, in order.
 #[inline(always)]
-fn prepare<'a>(
-    records: impl Iterator<Item = (&'a TraceRequest, Places<'a>)>,
+fn prepare<'a, R: 'a>(
+    records: impl Iterator<Item = ((SimDuration, &'a R), Places<'a>)>,
     start: SimTime,
     end: SimTime,
-    mut fill: impl FnMut(&TraceRequest, &mut [u64], &mut usize) -> CacheKey,
+    mut fill: impl FnMut(&R, &mut [u64], &mut usize) -> CacheKey,
 ) -> usize {
     let mut kept = 0;
-    for (r, (((at, out), len), key)) in records {
-        *at = start + r.at;
+    for ((rel, r), (((at, out), len), key)) in records {
+        *at = start + rel;
         if *at >= end {
             break;
         }

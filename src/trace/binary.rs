@@ -5,7 +5,8 @@
 use std::io::BufRead;
 
 use super::{
-    IdRequests, Tally, TraceError, TraceRequest, TraceSource, next_into_batch, spec::TraceModel,
+    IdRecord, IdRequests, Tally, TraceError, TraceRequest, TraceSource, next_into_ids,
+    spec::TraceModel,
 };
 use crate::time::SimDuration;
 
@@ -36,19 +37,17 @@ impl<R: BufRead> OracleGeneral<R> {
     }
 }
 
-/// Decodes one record into `out` (a free function, so a batch can borrow the read buffer
-/// and the request filler at once).
+/// Decodes one record: its time in microseconds, object id, and size if not 0.
 #[inline(always)]
-fn decode_into(r: &[u8; RECORD], out: &mut TraceRequest, ids: &mut IdRequests) {
+fn decode(r: &[u8; RECORD]) -> (u64, u64, Option<u64>) {
     let time = u32::from_le_bytes([r[0], r[1], r[2], r[3]]);
     let id = u64::from_le_bytes([r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]]);
     let size = u32::from_le_bytes([r[12], r[13], r[14], r[15]]);
-    ids.fill(
-        out,
+    (
         u64::from(time) * 1_000_000,
         id,
         (size > 0).then_some(u64::from(size)),
-    );
+    )
 }
 
 impl<R: BufRead> TraceSource for OracleGeneral<R> {
@@ -78,7 +77,8 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
                 r.copy_from_slice(&buf[..RECORD]);
                 self.reader.consume(RECORD);
                 self.record += 1;
-                decode_into(&r, out, &mut self.ids);
+                let (micros, id, size) = decode(&r);
+                self.ids.fill(out, micros, id, size);
                 return Ok(true);
             }
             // Finish a record that straddles two fills.
@@ -90,7 +90,8 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
                 self.carried = 0;
                 self.record += 1;
                 let r = self.carry;
-                decode_into(&r, out, &mut self.ids);
+                let (micros, id, size) = decode(&r);
+                self.ids.fill(out, micros, id, size);
                 return Ok(true);
             }
         }
@@ -98,15 +99,11 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
 
     /// Decodes the whole records in the read buffer in one pass, falling back to
     /// [`TraceSource::next`] for a record split across two buffer fills.
-    fn next_batch(
-        &mut self,
-        out: &mut [TraceRequest],
-        until: SimDuration,
-    ) -> Result<usize, TraceError> {
+    fn next_ids(&mut self, out: &mut [IdRecord], until: SimDuration) -> Result<usize, TraceError> {
         let mut n = 0;
         while n < out.len() {
             if self.carried > 0 {
-                if next_into_batch(self, out, &mut n, until)? {
+                if next_into_ids(self, out, &mut n, until)? {
                     return Ok(n);
                 }
                 continue;
@@ -118,7 +115,7 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
             let whole = (buf.len() / RECORD).min(out.len() - n);
             if whole == 0 {
                 // The end, or a record split across fills: `next` handles both.
-                if next_into_batch(self, out, &mut n, until)? {
+                if next_into_ids(self, out, &mut n, until)? {
                     return Ok(n);
                 }
                 continue;
@@ -126,7 +123,8 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
             let mut used = 0;
             for (record, slot) in buf.chunks_exact(RECORD).zip(&mut out[n..n + whole]) {
                 let record: &[u8; RECORD] = record.try_into().unwrap_or(&[0; RECORD]);
-                decode_into(record, slot, &mut self.ids);
+                let (micros, id, size) = decode(record);
+                *slot = self.ids.record(micros, id, size);
                 used += 1;
                 if slot.at >= until {
                     break;

@@ -201,8 +201,34 @@ pub trait TraceSource {
         }
         Ok(n)
     }
+    /// Reads the records of an object-id trace (oracleGeneral, text, CSV) into `out` in
+    /// order, as [`TraceSource::next_batch`] reads requests: stopping at the end of the
+    /// trace or after the first record at or after `until`; how many were read. Only for
+    /// those formats, whose requests share one resource and principal and carry no
+    /// `max-age=0` of their own, so a record is its time, id and size alone.
+    fn next_ids(&mut self, out: &mut [IdRecord], until: SimDuration) -> Result<usize, TraceError> {
+        let mut n = 0;
+        while n < out.len() {
+            if next_into_ids(self, out, &mut n, until)? {
+                break;
+            }
+        }
+        Ok(n)
+    }
     /// What was found so far.
     fn tally(&self) -> &Tally;
+}
+
+/// A record of an object-id trace ([`TraceSource::next_ids`]): what differs from one
+/// request to the next.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IdRecord {
+    /// When it arrives, after the trace's first request.
+    pub at: SimDuration,
+    /// The object id (the key index).
+    pub id: u64,
+    /// The response size, when the trace gives it.
+    pub size: Option<u64>,
 }
 
 /// Reads one request with `source.next` into `out[*n]` for a batch (counting it in `n`);
@@ -219,6 +245,28 @@ fn next_into_batch<S: TraceSource + ?Sized>(
     }
     *n += 1;
     Ok(out[*n - 1].at >= until)
+}
+
+/// As [`next_into_batch`], for [`TraceSource::next_ids`].
+#[inline(always)]
+fn next_into_ids<S: TraceSource + ?Sized>(
+    source: &mut S,
+    out: &mut [IdRecord],
+    n: &mut usize,
+    until: SimDuration,
+) -> Result<bool, TraceError> {
+    let mut r = TraceRequest::default();
+    if !source.next(&mut r)? {
+        return Ok(true);
+    }
+    debug_assert!(r.params.is_none() && r.max_age_zero.is_none());
+    out[*n] = IdRecord {
+        at: r.at,
+        id: r.key,
+        size: r.size,
+    };
+    *n += 1;
+    Ok(r.at >= until)
 }
 
 /// Opens `model`'s trace for reading from the start; `resources` are the scenario's
@@ -316,14 +364,23 @@ impl IdRequests {
     /// of `size` bytes if the trace says; counts it.
     #[inline(always)]
     fn fill(&mut self, out: &mut TraceRequest, micros: u64, key: u64, size: Option<u64>) {
-        out.at = self.clock.at(micros, &mut self.tally);
+        let r = self.record(micros, key, size);
+        out.at = r.at;
         out.resource = self.resource;
         out.principal = self.principal;
         out.max_age_zero = None;
-        out.key = key;
+        out.key = r.id;
         out.params = None;
-        out.size = size;
+        out.size = r.size;
+    }
+
+    /// The next record: object `id` at `micros` on the trace's clock, of `size` bytes if
+    /// the trace says; counts it.
+    #[inline(always)]
+    fn record(&mut self, micros: u64, id: u64, size: Option<u64>) -> IdRecord {
+        let at = self.clock.at(micros, &mut self.tally);
         self.tally.requests += 1;
+        IdRecord { at, id, size }
     }
 }
 

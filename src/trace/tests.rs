@@ -31,17 +31,34 @@ fn all(model: &TraceModel) -> Result<(Vec<TraceRequest>, Tally), TraceError> {
     Ok((out, source.tally().clone()))
 }
 
-/// Every request of `source`, read `batch` at a time with `next_batch`.
-fn in_batches(source: &mut impl TraceSource, batch: usize) -> Vec<TraceRequest> {
+/// Every record of `source`, read `batch` at a time with `next_ids`.
+fn in_batches(source: &mut (impl TraceSource + ?Sized), batch: usize) -> Vec<IdRecord> {
     let mut got = Vec::new();
-    let mut buf = vec![TraceRequest::default(); batch];
+    let mut buf = vec![IdRecord::default(); batch];
     loop {
-        let n = source.next_batch(&mut buf, SimDuration::MAX).unwrap();
+        let n = source.next_ids(&mut buf, SimDuration::MAX).unwrap();
         got.extend_from_slice(&buf[..n]);
         if n < batch {
             return got;
         }
     }
+}
+
+/// An object-id trace's requests as records, checking that nothing is lost: every one is
+/// for the trace's resource and principal, with no parameters or `max-age=0` of its own.
+fn as_ids(requests: &[TraceRequest]) -> Vec<IdRecord> {
+    requests
+        .iter()
+        .map(|r| {
+            assert_eq!((r.resource, r.principal), (3, 1));
+            assert_eq!((r.params, r.max_age_zero), (None, None));
+            IdRecord {
+                at: r.at,
+                id: r.key,
+                size: r.size,
+            }
+        })
+        .collect()
 }
 
 fn oracle_record(t: u32, id: u64, size: u32) -> Vec<u8> {
@@ -117,7 +134,7 @@ fn oracle_general_batches_read_what_single_records_do_and_stop_after_until() {
             let mut source =
                 binary::OracleGeneral::new(&m, BufReader::with_capacity(capacity, file));
             let got = in_batches(&mut source, batch);
-            assert_eq!(got, one_by_one, "buffer {capacity}, batch {batch}");
+            assert_eq!(got, as_ids(&one_by_one), "buffer {capacity}, batch {batch}");
             assert_eq!(*source.tally(), tally, "buffer {capacity}, batch {batch}");
         }
     }
@@ -125,16 +142,17 @@ fn oracle_general_batches_read_what_single_records_do_and_stop_after_until() {
     // 70), and the next batch goes on from the record after it.
     let file = std::fs::File::open(&path).unwrap();
     let mut source = binary::OracleGeneral::new(&m, BufReader::with_capacity(100, file));
-    let mut buf = vec![TraceRequest::default(); 100];
+    let mut buf = vec![IdRecord::default(); 100];
+    let ids = as_ids(&one_by_one);
     assert_eq!(
         source
-            .next_batch(&mut buf, SimDuration::from_secs(7))
+            .next_ids(&mut buf, SimDuration::from_secs(7))
             .unwrap(),
         71
     );
-    assert_eq!(buf[70], one_by_one[70]);
-    assert_eq!(source.next_batch(&mut buf, SimDuration::MAX).unwrap(), 100);
-    assert_eq!(buf[0], one_by_one[71]);
+    assert_eq!(buf[..71], ids[..71]);
+    assert_eq!(source.next_ids(&mut buf, SimDuration::MAX).unwrap(), 100);
+    assert_eq!(buf[0], ids[71]);
 }
 
 #[test]
@@ -223,22 +241,20 @@ fn text_batches_read_what_single_lines_do_and_stop_after_until() {
             let file = std::fs::File::open(&path).unwrap();
             let mut source = text::Text::new(&m, BufReader::with_capacity(capacity, file));
             let got = in_batches(&mut source, batch);
-            assert_eq!(got, one_by_one, "buffer {capacity}, batch {batch}");
+            assert_eq!(got, as_ids(&one_by_one), "buffer {capacity}, batch {batch}");
             assert_eq!(*source.tally(), tally, "buffer {capacity}, batch {batch}");
         }
     }
     // At 1,000 requests a second, request 100 is the first at or after 100 ms.
     let file = std::fs::File::open(&path).unwrap();
     let mut source = text::Text::new(&m, BufReader::with_capacity(64, file));
-    let mut buf = vec![TraceRequest::default(); 200];
+    let mut buf = vec![IdRecord::default(); 200];
+    let ids = as_ids(&one_by_one);
     let until = SimDuration::from_millis(100);
-    assert_eq!(source.next_batch(&mut buf, until).unwrap(), 101);
-    assert_eq!(buf[100], one_by_one[100]);
-    assert_eq!(
-        source.next_batch(&mut buf[..5], SimDuration::MAX).unwrap(),
-        5
-    );
-    assert_eq!(buf[0], one_by_one[101]);
+    assert_eq!(source.next_ids(&mut buf, until).unwrap(), 101);
+    assert_eq!(buf[..101], ids[..101]);
+    assert_eq!(source.next_ids(&mut buf[..5], SimDuration::MAX).unwrap(), 5);
+    assert_eq!(buf[0], ids[101]);
 }
 
 #[test]
@@ -272,6 +288,16 @@ fn csv_columns_by_name_or_number_and_bad_rows_are_counted_with_line_numbers() {
         .iter()
         .map(|r| (r.at.as_micros(), r.key, r.size))
         .collect();
+    // Read as records (the default `next_ids`, through `next`), in batches of 2.
+    let m = model(
+        &path,
+        csv(
+            Some(Column::Name("ts".into())),
+            Column::Name("key".into()),
+            Some(Column::Index(2)),
+        ),
+    );
+    assert_eq!(in_batches(&mut *open(&m).unwrap(), 2), as_ids(&got));
     assert_eq!(
         rows,
         [

@@ -6,7 +6,8 @@ use std::io::BufRead;
 
 use super::spec::{TraceFormat, TraceModel};
 use super::{
-    IdRequests, Tally, TraceError, TraceRequest, TraceSource, hash_text, next_into_batch, with_line,
+    IdRecord, IdRequests, Tally, TraceError, TraceRequest, TraceSource, hash_text, next_into_ids,
+    with_line,
 };
 use crate::time::SimDuration;
 
@@ -98,11 +99,7 @@ impl<R: BufRead> TraceSource for Text<R> {
     /// Reads the whole lines in the read buffer in one pass: a line of 1 to 19 digits is
     /// parsed as it is scanned for its end; any other line goes the way [`Text::next`]
     /// takes it; a line split across two buffer fills is left to `next`.
-    fn next_batch(
-        &mut self,
-        out: &mut [TraceRequest],
-        until: SimDuration,
-    ) -> Result<usize, TraceError> {
+    fn next_ids(&mut self, out: &mut [IdRecord], until: SimDuration) -> Result<usize, TraceError> {
         let mut n = 0;
         while n < out.len() {
             let buf = self.reader.fill_buf().map_err(|source| TraceError::Read {
@@ -121,7 +118,7 @@ impl<R: BufRead> TraceSource for Text<R> {
                     continue;
                 };
                 let at = self.ids.spaced(self.gap_us);
-                self.ids.fill(&mut out[n], at, key, None);
+                out[n] = self.ids.record(at, key, None);
                 n += 1;
                 if out[n - 1].at >= until {
                     reached_until = true;
@@ -133,7 +130,7 @@ impl<R: BufRead> TraceSource for Text<R> {
                 return Ok(n);
             }
             // The buffer ends inside a line (or the input ends): `next` reads on.
-            if next_into_batch(self, out, &mut n, until)? {
+            if next_into_ids(self, out, &mut n, until)? {
                 return Ok(n);
             }
         }
