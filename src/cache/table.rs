@@ -140,7 +140,10 @@ impl<T: Copy + Default> Table<T> {
         self.find(key).map(|i| &mut self.slots[i].data)
     }
 
-    /// Stores `data` for `key`, replacing what was there.
+    /// Stores `data` for `key`, replacing what was there. Inlined into each evicting
+    /// insert (growth stays out of line): as a call it cost the 10⁵-entry replay 5% (5
+    /// alternating criterion pairs; callgrind 1.5% more instructions).
+    #[inline(always)]
     pub(crate) fn insert(&mut self, key: u64, data: T) {
         if key == EMPTY {
             self.zero = Some(data);
@@ -166,6 +169,8 @@ impl<T: Copy + Default> Table<T> {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn grow(&mut self) {
         let old = std::mem::replace(self, Table::with_slots(self.slots.len() * 2));
         self.zero = old.zero;
