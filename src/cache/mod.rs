@@ -588,7 +588,10 @@ impl<V: Copy + Default> StageCache<V> {
     }
 
     /// Removes the entry at index position `pos`, whose hot part is `hot`. Reads the cold
-    /// part only for an entry too big for the hot byte count.
+    /// part only for an entry too big for the hot byte count. Inlined, with the table's
+    /// own removal, into each evicting insert: as calls they cost the 10⁵-entry replay
+    /// 3% (criterion) to 7% (CLI).
+    #[inline(always)]
     fn remove_at(&mut self, pos: usize, hot: Hot<V>, cause: RemovalCause) {
         let bytes = match hot.bytes {
             u32::MAX => self.slots[hot.slot as usize].bytes,

@@ -209,6 +209,7 @@ impl<T: Copy + Default> Table<T> {
 
     /// Removes the key at a position [`Table::position`] gave, without looking it up
     /// again.
+    #[inline(always)]
     pub(crate) fn remove_at(&mut self, pos: usize) {
         if pos == ZERO_POS {
             self.zero = None;
