@@ -231,6 +231,17 @@ pub struct IdRecord {
     pub size: Option<u64>,
 }
 
+impl From<&TraceRequest> for IdRecord {
+    /// The part of an object-id trace's request that differs from one to the next.
+    fn from(r: &TraceRequest) -> IdRecord {
+        IdRecord {
+            at: r.at,
+            id: r.key,
+            size: r.size,
+        }
+    }
+}
+
 /// Reads one request with `source.next` into `out[*n]` for a batch (counting it in `n`);
 /// whether the batch ends there: the trace ended, or the request is at or after `until`.
 #[inline(always)]
@@ -260,11 +271,7 @@ fn next_into_ids<S: TraceSource + ?Sized>(
         return Ok(true);
     }
     debug_assert!(r.params.is_none() && r.max_age_zero.is_none());
-    out[*n] = IdRecord {
-        at: r.at,
-        id: r.key,
-        size: r.size,
-    };
+    out[*n] = IdRecord::from(&r);
     *n += 1;
     Ok(r.at >= until)
 }

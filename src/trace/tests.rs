@@ -52,11 +52,7 @@ fn as_ids(requests: &[TraceRequest]) -> Vec<IdRecord> {
         .map(|r| {
             assert_eq!((r.resource, r.principal), (3, 1));
             assert_eq!((r.params, r.max_age_zero), (None, None));
-            IdRecord {
-                at: r.at,
-                id: r.key,
-                size: r.size,
-            }
+            IdRecord::from(r)
         })
         .collect()
 }
