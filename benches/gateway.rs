@@ -51,6 +51,7 @@ fn gateway_decision(c: &mut Criterion) {
                 principal: PUBLIC,
                 resource: PET,
                 params: &[id],
+                path: None,
                 max_age_zero: false,
             };
             // 100-byte responses: 10⁶ of them fit the 0.5 GB cache, so every lookup hits.

@@ -109,6 +109,10 @@ pub struct Request<'a> {
     pub resource: usize,
     /// Parameter value ids, one per declared parameter (path parameters first).
     pub params: &'a [u64],
+    /// The concrete path without the stage prefix (`/pets/42`), when the request came
+    /// with one (replayed access logs); otherwise the ARN renders each path parameter's
+    /// value id in decimal.
+    pub path: Option<&'a str>,
     /// Whether it carries `Cache-Control: max-age=0`.
     pub max_age_zero: bool,
 }
@@ -311,7 +315,7 @@ impl<V: Copy + Default> Gateway<V> {
         if p.invalidate.never_allows() {
             return false;
         }
-        self.resources[req.resource].render_arn(req.params, &mut self.arn);
+        self.resources[req.resource].render_arn(req.params, req.path, &mut self.arn);
         p.invalidate.decide(&self.arn, &p.context).is_allowed()
     }
 

@@ -237,10 +237,16 @@ impl CompiledResource {
     }
 
     /// Writes the `execute-api` ARN of this request into `buf` (cleared first), with the
-    /// concrete path: `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/pets/7`.
-    pub(crate) fn render_arn(&self, values: &[u64], buf: &mut String) {
+    /// concrete path: `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/pets/7`
+    /// — `path` when the request carries it, else the template with each path
+    /// parameter's value id in decimal.
+    pub(crate) fn render_arn(&self, values: &[u64], path: Option<&str>, buf: &mut String) {
         buf.clear();
         buf.push_str(&self.arn_prefix);
+        if let Some(path) = path {
+            buf.push_str(path);
+            return;
+        }
         for seg in self.segments.iter() {
             match seg {
                 Segment::Lit(l) => buf.push_str(l),
@@ -289,16 +295,16 @@ mod tests {
     fn arns_use_the_concrete_path() {
         let r = compile("/owners/{ownerId}/pets/{petId}", vec![], &[]).unwrap();
         let mut buf = String::new();
-        r.render_arn(&[12, 7], &mut buf);
+        r.render_arn(&[12, 7], None, &mut buf);
         assert_eq!(
             buf,
             "arn:aws:execute-api:us-east-1:1:api/prod/GET/owners/12/pets/7"
         );
         let root = compile("/", vec![], &[]).unwrap();
-        root.render_arn(&[], &mut buf);
+        root.render_arn(&[], None, &mut buf);
         assert_eq!(buf, "arn:aws:execute-api:us-east-1:1:api/prod/GET/");
         let greedy = compile("/{proxy+}", vec![], &[]).unwrap();
-        greedy.render_arn(&[3], &mut buf);
+        greedy.render_arn(&[3], None, &mut buf);
         assert_eq!(buf, "arn:aws:execute-api:us-east-1:1:api/prod/GET/3");
     }
 

@@ -42,6 +42,7 @@ fn req(
         principal,
         resource,
         params,
+        path: None,
         max_age_zero,
     }
 }

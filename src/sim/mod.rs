@@ -254,7 +254,7 @@ pub fn run(
                     max_age_zero,
                     size: None,
                 };
-                if let Some((at, slot)) = server.serve(t, incoming, &params, None) {
+                if let Some((at, slot)) = server.serve(t, incoming, &params, None, None) {
                     queue.push(at, Event::Done(slot));
                 }
             }
@@ -358,7 +358,7 @@ fn serve_next(
         return Ok(None);
     };
     let next = feed.next_at();
-    let fetch = server.serve(t, incoming, feed.params(place), Some(key));
+    let fetch = server.serve(t, incoming, feed.params(place), feed.path(place), Some(key));
     feed.refill(&server.gateway, &scenario.resources)?;
     Ok(Some((fetch, next)))
 }

@@ -335,3 +335,99 @@ resource = "GET {path}"
         assert!(feed.take().is_none());
     }
 }
+
+/// An ops principal's policy: InvalidateCache allowed on every pet, denied on `deny`.
+fn write_allow_pets_deny(dir: &Path, deny: &str) {
+    let arn = "arn:aws:execute-api:us-east-1:123456789012:a/s/GET/pets";
+    let policy = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [
+  {{"Effect": "Allow", "Action": "execute-api:InvalidateCache", "Resource": "{arn}/*"}},
+  {{"Effect": "Deny", "Action": "execute-api:InvalidateCache", "Resource": "{arn}/{deny}"}}
+]}}"#
+    );
+    std::fs::write(dir.join("ops.json"), policy).unwrap();
+}
+
+/// The pets resource under FAIL_WITH_403 with the ops principal of `ops.json`.
+fn pets_with_ops(traffic: &str) -> String {
+    format!(
+        r#"
+name = "arns"
+seed = 5
+duration = "10s"
+warmup = "0s"
+{STAGE}
+cache_ttl_in_seconds = 300
+require_authorization_for_cache_control = true
+unauthorized_cache_control_header_strategy = "FAIL_WITH_403"
+[[resources]]
+path = "/pets/{{petId}}"
+method = "GET"
+cache_key_parameters = ["method.request.path.petId"]
+response_bytes = 100
+backend_latency = "0ms"
+[principals.ops]
+policies = ["ops.json"]
+{traffic}
+"#
+    )
+}
+
+/// IAM sees the ARN AWS evaluates for replayed access logs: the concrete path without
+/// the stage prefix, not a hash of the parameter: Deny on `pets/42` beats Allow on
+/// `pets/*` for `/prod/pets/42` only, and Allow on `pets/7` alone allows `/prod/pets/7`.
+#[test]
+fn replayed_invalidations_are_authorized_on_the_concrete_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |ms: u64, pet: &str| {
+        format!(
+            r#"{{"requestTimeEpoch": {ms}, "httpMethod": "GET", "resourcePath": "/pets/{{petId}}", "path": "/prod/pets/{pet}", "cacheControl": "max-age=0"}}"#
+        ) + "\n"
+    };
+    let trace = |pet: &str| -> String { (0..100).map(|i| line(1_000 + i * 10, pet)).collect() };
+    let traffic = r#"[[traces]]
+name = "logs"
+file = "logs.jsonl"
+format = "access_log"
+principal = "ops"
+max_age_zero = { field = "cacheControl", contains = "max-age=0" }"#;
+    let counts = |deny: &str, pet: &str| {
+        write_allow_pets_deny(dir.path(), deny);
+        std::fs::write(dir.path().join("logs.jsonl"), trace(pet)).unwrap();
+        let scenario = scenario_in(dir.path(), "arns.toml", &pets_with_ops(traffic));
+        run(&scenario, 0, &mut |_| {}).unwrap().recorder.counts
+    };
+    let c = counts("42", "42");
+    assert_eq!(c.requests, 100);
+    assert_eq!((c.invalidations_honored, c.invalidations_rejected), (0, 100));
+    let c = counts("42", "7");
+    assert_eq!((c.invalidations_honored, c.invalidations_rejected), (100, 0));
+}
+
+/// A synthetic key index stands for the concrete value in the path (key 0 of
+/// `/pets/{petId}` is `/pets/0`): Deny on `pets/0` rejects every request for it, Deny on
+/// `pets/1` none.
+#[test]
+fn synthetic_invalidations_are_authorized_on_the_key_as_the_concrete_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let traffic = r#"[[clients]]
+name = "c"
+principal = "ops"
+rate = 50
+max_age_zero = 1.0
+mix = { "GET /pets/{petId}" = 1.0 }"#;
+    let toml = pets_with_ops(traffic).replace(
+        "backend_latency = \"0ms\"",
+        "backend_latency = \"0ms\"\nkeys = 1",
+    );
+    let counts = |deny: &str| {
+        write_allow_pets_deny(dir.path(), deny);
+        let scenario = scenario_in(dir.path(), "arns.toml", &toml);
+        run(&scenario, 0, &mut |_| {}).unwrap().recorder.counts
+    };
+    let c = counts("0");
+    assert!(c.requests > 100, "{}", c.requests);
+    assert_eq!((c.invalidations_honored, c.invalidations_rejected), (0, c.requests));
+    let c = counts("1");
+    assert_eq!((c.invalidations_honored, c.invalidations_rejected), (c.requests, 0));
+}

@@ -53,8 +53,8 @@ impl Server {
         }
     }
 
-    /// Serves `incoming`, with parameter values `params` (and its cache key, if the
-    /// caller computed it), arriving at `t`. A fetch the backend answers later is
+    /// Serves `incoming`, with parameter values `params`, its concrete path if it came
+    /// with one (and its cache key, if the caller computed it), arriving at `t`. A fetch the backend answers later is
     /// returned as `(when, fetch slot)`, for the caller to schedule its completion.
     #[inline(always)]
     pub(super) fn serve(
@@ -62,6 +62,7 @@ impl Server {
         t: SimTime,
         incoming: Incoming,
         params: &[u64],
+        path: Option<&str>,
         key: Option<CacheKey>,
     ) -> Option<(SimTime, u32)> {
         let Incoming {
@@ -79,6 +80,7 @@ impl Server {
             principal,
             resource,
             params,
+            path,
             max_age_zero,
         };
         let outcome = match key {

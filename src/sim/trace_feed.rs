@@ -37,6 +37,9 @@ pub(super) struct TraceFeed {
     width: usize,
     /// Each ring place's cache key, likewise.
     keys: [CacheKey; RING],
+    /// Each ring place's concrete path, when the trace records one (access logs): the
+    /// request's ARN names it. Reused, so no allocation per record once grown.
+    paths: Box<[String]>,
     /// The next record to serve (counts up; its ring index is `head % RING`), and how
     /// many wait.
     head: usize,
@@ -98,6 +101,7 @@ impl TraceFeed {
             param_len: [0; RING],
             width,
             keys: [CacheKey(0); RING],
+            paths: (0..RING).map(|_| String::new()).collect(),
             head: 0,
             len: 0,
             one_resource,
@@ -169,7 +173,8 @@ impl TraceFeed {
             }
             None => {
                 let block = &mut self.ring[first..first + BLOCK];
-                let n = self.source.next_batch(block, until)?;
+                let paths = &mut self.paths[first..first + BLOCK];
+                let n = read_with_paths(&mut *self.source, block, paths, until)?;
                 let records = block[..n].iter().map(|r| (r.at, r)).zip(places);
                 let prefetch = gateway.worth_prefetching();
                 prepare(records, start, end, |r, out, len| {
@@ -245,6 +250,15 @@ impl TraceFeed {
         &self.params[from..from + self.param_len[place]]
     }
 
+    /// The concrete path of the record taken from `place`, when the trace records one.
+    #[inline(always)]
+    pub(super) fn path(&self, place: usize) -> Option<&str> {
+        match self.one_resource {
+            Some(_) => None,
+            None => Some(&self.paths[place]).filter(|p| !p.is_empty()).map(|p| &**p),
+        }
+    }
+
     /// Reads the next block once a whole one has been served (after the last record
     /// taken from it has been served: its place is reused).
     #[inline(always)]
@@ -258,6 +272,30 @@ impl TraceFeed {
         }
         Ok(())
     }
+}
+
+/// Reads requests into `out` in order, stopping at the end of the trace or after the
+/// first request at or after `until`, and each one's concrete path (empty when the trace
+/// records none) into the same place of `paths`; how many were read.
+fn read_with_paths(
+    source: &mut dyn TraceSource,
+    out: &mut [TraceRequest],
+    paths: &mut [String],
+    until: SimDuration,
+) -> Result<usize, TraceError> {
+    let mut n = 0;
+    for (r, path) in out.iter_mut().zip(paths) {
+        if !source.next(r)? {
+            break;
+        }
+        path.clear();
+        path.push_str(source.path().unwrap_or(""));
+        n += 1;
+        if r.at >= until {
+            break;
+        }
+    }
+    Ok(n)
 }
 
 /// A record's places in the ring: arrival time, parameter values and their count, cache

@@ -73,6 +73,9 @@ pub(super) struct AccessLog<R> {
     tally: Tally,
     line: u64,
     buf: Vec<u8>,
+    /// The last request's concrete path without the stage prefix (`/pets/42`): the
+    /// resource part of the ARN IAM evaluates. Reused, so no allocation per line.
+    concrete: String,
 }
 
 impl<R: BufRead> AccessLog<R> {
@@ -124,6 +127,7 @@ impl<R: BufRead> AccessLog<R> {
             tally: Tally::default(),
             line: 0,
             buf: Vec::with_capacity(1024),
+            concrete: String::with_capacity(256),
         }
     }
 
@@ -161,8 +165,11 @@ impl<R: BufRead> AccessLog<R> {
         };
         let concrete = text(PATH, "request path")?;
         let mut params = [0u64; MAX_PARAMS];
-        capture(&route.segments, concrete, &mut params)
+        let path = capture(&route.segments, concrete, &mut params)
             .ok_or_else(|| format!("path `{concrete}` does not fit `{}`", route.template))?;
+        self.concrete.clear();
+        self.concrete.push('/');
+        self.concrete.push_str(path);
         let principal = match (&self.spec.principal, &f[PRINCIPAL]) {
             (Some(_), Some(Val::Str(who))) => self
                 .spec
@@ -222,6 +229,10 @@ impl<R: BufRead> TraceSource for AccessLog<R> {
     fn tally(&self) -> &Tally {
         &self.tally
     }
+
+    fn path(&self) -> Option<&str> {
+        Some(&self.concrete)
+    }
 }
 
 /// Epoch milliseconds (`requestTimeEpoch`), CLF (`requestTime`,
@@ -244,8 +255,14 @@ fn time_micros(text: &str) -> Result<u64, String> {
 /// Reads path parameters from `concrete` by `template`'s segments into `out` (hashes of
 /// their text, in template order). The template is matched against the end of the
 /// path, so a stage prefix (`/prod/pets/42`) does not matter; a greedy `{name+}` takes
-/// the rest of the path. None when the path does not fit.
-fn capture(template: &[String], concrete: &str, out: &mut [u64; MAX_PARAMS]) -> Option<()> {
+/// the rest of the path. The part of `concrete` the template matched, from its first
+/// segment (`pets/42`: what an execute-api ARN names after the method and a `/`), or None
+/// when the path does not fit.
+fn capture<'p>(
+    template: &[String],
+    concrete: &'p str,
+    out: &mut [u64; MAX_PARAMS],
+) -> Option<&'p str> {
     let path = concrete.split('?').next().unwrap_or(concrete);
     // The path's segments, on the stack: no allocation per line.
     let mut parts = [""; MAX_SEGMENTS];
@@ -267,6 +284,11 @@ fn capture(template: &[String], concrete: &str, out: &mut [u64; MAX_PARAMS]) -> 
         })?,
         None => parts.len().checked_sub(template.len())?,
     };
+    // From the first matched segment on (each part lies inside `path`).
+    let matched = match parts.get(start) {
+        Some(first) => &path[first.as_ptr() as usize - path.as_ptr() as usize..],
+        None => "",
+    };
     let mut slot = 0;
     for (i, t) in template.iter().enumerate() {
         if Some(i) == greedy {
@@ -279,7 +301,7 @@ fn capture(template: &[String], concrete: &str, out: &mut [u64; MAX_PARAMS]) -> 
                 h = fnv_extend(h, p.as_bytes());
             }
             *out.get_mut(slot)? = h;
-            return Some(());
+            return Some(matched);
         }
         let p = parts.get(start + i)?;
         if t.starts_with('{') {
@@ -289,7 +311,7 @@ fn capture(template: &[String], concrete: &str, out: &mut [u64; MAX_PARAMS]) -> 
             return None;
         }
     }
-    Some(())
+    Some(matched)
 }
 
 /// Most path segments a replayed request path may have.
@@ -309,14 +331,18 @@ mod tests {
     #[test]
     fn paths_are_matched_from_the_end_and_parameters_hashed() {
         let mut out = [0; MAX_PARAMS];
-        capture(&segs("/pets/{petId}"), "/prod/pets/42", &mut out).unwrap();
+        let matched = capture(&segs("/pets/{petId}"), "/prod/pets/42", &mut out);
+        assert_eq!(matched, Some("pets/42"), "the stage prefix is not the ARN's");
         assert_eq!(out[0], hash_text(b"42"));
-        capture(&segs("/pets/{petId}"), "/pets/7?x=1", &mut out).unwrap();
+        let matched = capture(&segs("/pets/{petId}"), "/pets/7?x=1", &mut out);
+        assert_eq!(matched, Some("pets/7"));
         assert_eq!(out[0], hash_text(b"7"));
+        assert_eq!(capture(&[], "/prod", &mut out), Some(""));
         assert!(capture(&segs("/pets/{petId}"), "/owners/42", &mut out).is_none());
         assert!(capture(&segs("/pets/{petId}"), "/", &mut out).is_none());
         let mut out = [0; MAX_PARAMS];
-        capture(&segs("/files/{proxy+}"), "/prod/files/a/b/c.txt", &mut out).unwrap();
+        let matched = capture(&segs("/files/{proxy+}"), "/prod/files/a/b/c.txt", &mut out);
+        assert_eq!(matched, Some("files/a/b/c.txt"));
         assert_eq!(out[0], hash_text(b"a/b/c.txt"));
     }
 

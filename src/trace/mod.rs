@@ -185,25 +185,10 @@ impl Tally {
 pub trait TraceSource {
     /// Reads the next request into `out`; false at the end of the trace.
     fn next(&mut self, out: &mut TraceRequest) -> Result<bool, TraceError>;
-    /// Reads requests into `out` in order, stopping at the end of the trace or after the
-    /// first request at or after `until`; how many were read. One call for many records
-    /// (each reader's `next` is inlined here), where `next` costs a virtual call each.
-    fn next_batch(
-        &mut self,
-        out: &mut [TraceRequest],
-        until: SimDuration,
-    ) -> Result<usize, TraceError> {
-        let mut n = 0;
-        while n < out.len() {
-            if next_into_batch(self, out, &mut n, until)? {
-                break;
-            }
-        }
-        Ok(n)
-    }
     /// Reads the records of an object-id trace (oracleGeneral, text, CSV) into `out` in
-    /// order, as [`TraceSource::next_batch`] reads requests: stopping at the end of the
-    /// trace or after the first record at or after `until`; how many were read. Only for
+    /// order, stopping at the end of the trace or after the first record at or after
+    /// `until`; how many were read. One call for many records (each reader's `next` is
+    /// inlined here), where `next` costs a virtual call each. Only for
     /// those formats, whose requests share one resource and principal and carry no
     /// `max-age=0` of their own, so a record is its time, id and size alone.
     fn next_ids(&mut self, out: &mut [IdRecord], until: SimDuration) -> Result<usize, TraceError> {
@@ -217,6 +202,12 @@ pub trait TraceSource {
     }
     /// What was found so far.
     fn tally(&self) -> &Tally;
+    /// The concrete path, without the stage prefix (`/pets/42`), of the request the last
+    /// [`TraceSource::next`] read, when the trace records one (access logs): the
+    /// execute-api ARN IAM evaluates names it.
+    fn path(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A record of an object-id trace ([`TraceSource::next_ids`]): what differs from one
@@ -242,23 +233,9 @@ impl From<&TraceRequest> for IdRecord {
     }
 }
 
-/// Reads one request with `source.next` into `out[*n]` for a batch (counting it in `n`);
-/// whether the batch ends there: the trace ended, or the request is at or after `until`.
-#[inline(always)]
-fn next_into_batch<S: TraceSource + ?Sized>(
-    source: &mut S,
-    out: &mut [TraceRequest],
-    n: &mut usize,
-    until: SimDuration,
-) -> Result<bool, TraceError> {
-    if !source.next(&mut out[*n])? {
-        return Ok(true);
-    }
-    *n += 1;
-    Ok(out[*n - 1].at >= until)
-}
-
-/// As [`next_into_batch`], for [`TraceSource::next_ids`].
+/// Reads one request with `source.next` into `out[*n]` for [`TraceSource::next_ids`]
+/// (counting it in `n`); whether the batch ends there: the trace ended, or the request is
+/// at or after `until`.
 #[inline(always)]
 fn next_into_ids<S: TraceSource + ?Sized>(
     source: &mut S,
