@@ -126,6 +126,21 @@ impl PolicyDocument {
                     e
                 })
             }
+            Found::Ambiguous { first, second } => Err(InvalidPolicy {
+                source_name: source_name.to_owned(),
+                line: 0,
+                column: 0,
+                path: String::new(),
+                message: format!(
+                    "the file holds {}, so it is not clear which is the policy; expected \
+                     one: the plain document, or the AWS CLI's output as printed",
+                    if first == second {
+                        format!("`{first}` twice")
+                    } else {
+                        format!("both `{first}` and `{second}`")
+                    }
+                ),
+            }),
             Found::Malformed { path } => Err(InvalidPolicy {
                 source_name: source_name.to_owned(),
                 line: 0,

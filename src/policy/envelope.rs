@@ -14,6 +14,11 @@ struct Envelope<'a> {
     policy_version: Option<VersionEnvelope<'a>>,
     #[serde(rename = "PolicyDocument", borrow, default)]
     policy_document: Option<&'a RawValue>,
+    // A plain document's own members: beside an envelope, the file holds two policies.
+    #[serde(rename = "Statement", borrow, default)]
+    statement: Option<&'a RawValue>,
+    #[serde(rename = "Version", borrow, default)]
+    version: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -39,17 +44,58 @@ pub(super) enum Found {
     Text { text: String, path: &'static str },
     /// An envelope whose document is missing or neither an object nor a string.
     Malformed { path: &'static str },
+    /// Two places that could each hold the document (both envelopes, or an envelope
+    /// beside a top-level `Statement` or `Version`): which one is meant is not for us
+    /// to guess.
+    Ambiguous {
+        first: &'static str,
+        second: &'static str,
+    },
 }
 
 /// Looks for an envelope around the document in `text`.
 pub(super) fn find(text: &[u8]) -> Found {
-    let Ok(envelope) = serde_json::from_slice::<Envelope<'_>>(text) else {
-        return Found::Plain;
+    let envelope = match serde_json::from_slice::<Envelope<'_>>(text) {
+        Ok(envelope) => envelope,
+        Err(e) => {
+            // The same envelope twice: the plain reader would call it unknown.
+            let message = e.to_string();
+            for name in ["PolicyVersion", "PolicyDocument"] {
+                if message.starts_with(&format!("duplicate field `{name}`")) {
+                    return Found::Ambiguous {
+                        first: name,
+                        second: name,
+                    };
+                }
+            }
+            return Found::Plain;
+        }
     };
+    let plain = match (envelope.statement, envelope.version) {
+        (Some(_), _) => Some("Statement"),
+        (None, Some(_)) => Some("Version"),
+        (None, None) => None,
+    };
+    let outer = match (&envelope.policy_version, &envelope.policy_document) {
+        (Some(_), Some(_)) => {
+            return Found::Ambiguous {
+                first: "PolicyVersion",
+                second: "PolicyDocument",
+            };
+        }
+        (Some(_), None) => "PolicyVersion",
+        (None, Some(_)) => "PolicyDocument",
+        (None, None) => return Found::Plain,
+    };
+    if let Some(second) = plain {
+        return Found::Ambiguous {
+            first: outer,
+            second,
+        };
+    }
     let (raw, path) = match (envelope.policy_version, envelope.policy_document) {
         (Some(v), _) => (v.document, "PolicyVersion.Document"),
-        (None, Some(d)) => (Some(d), "PolicyDocument"),
-        (None, None) => return Found::Plain,
+        (None, d) => (d, "PolicyDocument"),
     };
     let Some(raw) = raw else {
         return Found::Malformed { path };
@@ -129,5 +175,44 @@ mod tests {
                 path: "PolicyVersion.Document"
             }
         );
+    }
+
+    #[test]
+    fn two_documents_in_one_file_are_ambiguous() {
+        let doc = r#"{"Statement": []}"#;
+        for (text, first, second) in [
+            (
+                format!(r#"{{"PolicyDocument": {doc}, "Statement": []}}"#),
+                "PolicyDocument",
+                "Statement",
+            ),
+            (
+                format!(r#"{{"Version": "2012-10-17", "PolicyVersion": {{"Document": {doc}}}}}"#),
+                "PolicyVersion",
+                "Version",
+            ),
+            (
+                format!(r#"{{"PolicyVersion": {{"Document": {doc}}}, "PolicyDocument": {doc}}}"#),
+                "PolicyVersion",
+                "PolicyDocument",
+            ),
+            (
+                format!(r#"{{"PolicyDocument": {doc}, "PolicyDocument": {doc}}}"#),
+                "PolicyDocument",
+                "PolicyDocument",
+            ),
+            // Even an envelope without a document beside another.
+            (
+                format!(r#"{{"PolicyVersion": {{}}, "PolicyDocument": {doc}}}"#),
+                "PolicyVersion",
+                "PolicyDocument",
+            ),
+        ] {
+            assert_eq!(
+                find(text.as_bytes()),
+                Found::Ambiguous { first, second },
+                "{text}"
+            );
+        }
     }
 }

@@ -399,9 +399,15 @@ max_age_zero = { field = "cacheControl", contains = "max-age=0" }"#;
     };
     let c = counts("42", "42");
     assert_eq!(c.requests, 100);
-    assert_eq!((c.invalidations_honored, c.invalidations_rejected), (0, 100));
+    assert_eq!(
+        (c.invalidations_honored, c.invalidations_rejected),
+        (0, 100)
+    );
     let c = counts("42", "7");
-    assert_eq!((c.invalidations_honored, c.invalidations_rejected), (100, 0));
+    assert_eq!(
+        (c.invalidations_honored, c.invalidations_rejected),
+        (100, 0)
+    );
 }
 
 /// A synthetic key index stands for the concrete value in the path (key 0 of
@@ -427,7 +433,13 @@ mix = { "GET /pets/{petId}" = 1.0 }"#;
     };
     let c = counts("0");
     assert!(c.requests > 100, "{}", c.requests);
-    assert_eq!((c.invalidations_honored, c.invalidations_rejected), (0, c.requests));
+    assert_eq!(
+        (c.invalidations_honored, c.invalidations_rejected),
+        (0, c.requests)
+    );
     let c = counts("1");
-    assert_eq!((c.invalidations_honored, c.invalidations_rejected), (c.requests, 0));
+    assert_eq!(
+        (c.invalidations_honored, c.invalidations_rejected),
+        (c.requests, 0)
+    );
 }

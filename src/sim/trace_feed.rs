@@ -255,7 +255,9 @@ impl TraceFeed {
     pub(super) fn path(&self, place: usize) -> Option<&str> {
         match self.one_resource {
             Some(_) => None,
-            None => Some(&self.paths[place]).filter(|p| !p.is_empty()).map(|p| &**p),
+            None => Some(&self.paths[place])
+                .filter(|p| !p.is_empty())
+                .map(|p| &**p),
         }
     }
 

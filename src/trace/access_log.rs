@@ -332,7 +332,11 @@ mod tests {
     fn paths_are_matched_from_the_end_and_parameters_hashed() {
         let mut out = [0; MAX_PARAMS];
         let matched = capture(&segs("/pets/{petId}"), "/prod/pets/42", &mut out);
-        assert_eq!(matched, Some("pets/42"), "the stage prefix is not the ARN's");
+        assert_eq!(
+            matched,
+            Some("pets/42"),
+            "the stage prefix is not the ARN's"
+        );
         assert_eq!(out[0], hash_text(b"42"));
         let matched = capture(&segs("/pets/{petId}"), "/pets/7?x=1", &mut out);
         assert_eq!(matched, Some("pets/7"));

@@ -122,6 +122,28 @@ fn bad_policy_exits_2_naming_file_position_and_path() {
 }
 
 #[test]
+fn a_file_with_two_documents_exits_2_naming_both() {
+    // An envelope's Allow beside a top-level Deny: neither may be dropped silently.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("two.json");
+    let allow = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}"#;
+    std::fs::write(
+        &path,
+        format!(
+            r#"{{"PolicyDocument": {allow}, "Statement": [{{"Effect": "Deny", "Action": "*", "Resource": "*"}}]}}"#
+        ),
+    )
+    .unwrap();
+    eval(path.to_str().unwrap(), INVALIDATE, BASE)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(contains(
+            "two.json: the file holds both `PolicyDocument` and `Statement`",
+        ));
+}
+
+#[test]
 fn missing_policy_file_exits_2() {
     eval("does/not/exist.json", INVALIDATE, BASE)
         .assert()
