@@ -155,10 +155,10 @@ pub struct EvalArgs {
     #[arg(long = "policy", required = true, value_name = "FILE")]
     pub policies: Vec<PathBuf>,
     /// The action, e.g. `execute-api:InvalidateCache`.
-    #[arg(long, value_name = "ACTION")]
+    #[arg(long, value_name = "ACTION", value_parser = parse_action)]
     pub action: String,
     /// The resource ARN, e.g. `arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/pets/7`.
-    #[arg(long, value_name = "ARN")]
+    #[arg(long, value_name = "ARN", value_parser = parse_arn)]
     pub resource: String,
     /// A request context value, e.g. `aws:SourceIp=203.0.113.5`; repeat a key for several values.
     #[arg(long = "context", value_name = "KEY=VALUE", value_parser = parse_context_pair)]
@@ -166,6 +166,47 @@ pub struct EvalArgs {
     /// Print the decision as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A request's action: `service:Action`, as IAM names it (in any case, as IAM compares
+/// actions; no wildcards: a request names one action).
+fn parse_action(text: &str) -> Result<String, String> {
+    let ok = text.split_once(':').is_some_and(|(service, action)| {
+        !service.is_empty()
+            && service
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !action.is_empty()
+            && action
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "expected an action as `service:Action`, e.g. `execute-api:InvalidateCache`, got `{text}`"
+        ))
+    }
+}
+
+/// A request's resource: an ARN, `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` (region
+/// and account may be empty, as for S3; the resource may hold more `:`).
+fn parse_arn(text: &str) -> Result<String, String> {
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && !parts[1].is_empty()
+        && !parts[2].is_empty()
+        && !parts[5].is_empty();
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "expected an ARN, `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, e.g. \
+             `arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/pets/7`, got `{text}`"
+        ))
+    }
 }
 
 fn parse_shard(text: &str) -> Result<(u32, u32), String> {

@@ -34,6 +34,10 @@ pub(super) fn popularity(v: &toml::Value) -> Result<Popularity, String> {
     }
 }
 
+/// The widest lognormal accepted: at sigma 5 the 99.9th percentile is already 5 million
+/// times the median.
+const MAX_SIGMA: f64 = 5.0;
+
 fn lognormal_fields(v: &toml::Value) -> Result<(&toml::Value, f64), String> {
     let t = v
         .as_table()
@@ -50,8 +54,11 @@ fn lognormal_fields(v: &toml::Value) -> Result<(&toml::Value, f64), String> {
         .get("sigma")
         .and_then(number)
         .ok_or("lognormal needs a numeric `sigma`")?;
-    if !(sigma >= 0.0 && sigma.is_finite()) {
-        return Err(format!("lognormal sigma must be >= 0, got {sigma}"));
+    if !(0.0..=MAX_SIGMA).contains(&sigma) {
+        return Err(format!(
+            "lognormal sigma must be within 0..={MAX_SIGMA}, got {}",
+            units::show(sigma)
+        ));
     }
     Ok((median, sigma))
 }

@@ -52,9 +52,19 @@ pub fn rate_per_second(value: &toml::Value) -> Result<f64, String> {
         }
     };
     if !rate.is_finite() || rate < 0.0 {
-        return Err(format!("must be >= 0, got {rate}"));
+        return Err(format!("must be >= 0, got {}", show(rate)));
     }
     Ok(rate)
+}
+
+/// A number as a message shows it: plainly, or in scientific notation when very large or
+/// very small (`1e300`, not three hundred digits).
+pub fn show(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-4..1e9).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
 }
 
 #[cfg(test)]

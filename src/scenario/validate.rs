@@ -37,6 +37,32 @@ impl Problems {
     }
 }
 
+/// The fastest a single client may send: 10 million requests a second, ten arrivals a
+/// microsecond, a rate the simulator's microsecond clock still places exactly.
+pub const MAX_CLIENT_RATE: f64 = 1e7;
+
+/// A 12-digit AWS account id.
+fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// An AWS region name: lowercase words joined by `-`, ending in a number (`us-east-1`,
+/// `us-gov-west-1`, `cn-north-1`, `eusc-de-east-1`).
+fn is_region(text: &str) -> bool {
+    let mut parts = text.split('-');
+    let Some(number) = parts.next_back() else {
+        return false;
+    };
+    let words: Vec<&str> = parts.collect();
+    !number.is_empty()
+        && number.len() <= 2
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && words.len() >= 2
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+}
+
 pub(super) fn build(
     raw: &RawScenario,
     path: &Path,
@@ -80,16 +106,37 @@ pub(super) fn build(
     }
     let end = SimTime::ZERO + warmup.unwrap_or_default() + duration.unwrap_or_default();
 
-    for (field, value) in [
-        ("region", &raw.api.region),
-        ("account", &raw.api.account),
-        ("api_id", &raw.api.api_id),
-        ("stage", &raw.api.stage),
-    ] {
+    for (field, value) in [("api_id", &raw.api.api_id), ("stage", &raw.api.stage)] {
         if value.is_empty() || value.contains(['/', ':']) {
             p.add(
                 at("api").key(field),
                 format!("expected a non-empty name without `/` or `:`, got \"{value}\""),
+            );
+        }
+    }
+    if !is_account_id(&raw.api.account) {
+        p.add(
+            at("api").key("account"),
+            format!(
+                "expected a 12-digit AWS account id such as \"123456789012\", got \"{}\"",
+                raw.api.account
+            ),
+        );
+    }
+    if !is_region(&raw.api.region) {
+        p.add(
+            at("api").key("region"),
+            format!(
+                "expected an AWS region name such as \"us-east-1\" or \"eu-central-2\", got \"{}\"",
+                raw.api.region
+            ),
+        );
+    }
+    if let Some(usd) = raw.cost.backend_usd_per_million_requests {
+        if !(usd >= 0.0 && usd.is_finite()) {
+            p.add(
+                at("cost").key("backend_usd_per_million_requests"),
+                format!("expected a price in USD >= 0, got {}", units::show(usd)),
             );
         }
     }
@@ -564,6 +611,16 @@ fn client(
     let rate = p.check(&cp.key("rate"), units::rate_per_second(&c.rate));
     if rate == Some(0.0) {
         p.add(cp.key("rate"), "must be > 0, got 0");
+    }
+    if let Some(r) = rate.filter(|&r| r > MAX_CLIENT_RATE) {
+        p.add(
+            cp.key("rate"),
+            format!(
+                "must be at most {MAX_CLIENT_RATE:e} requests a second (split a larger load \
+                 over several clients), got {}",
+                units::show(r)
+            ),
+        );
     }
     if let toml::Value::Integer(n) = c.rate {
         if n < 0 {

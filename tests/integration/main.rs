@@ -6,3 +6,4 @@ mod policy_cli;
 mod replay_cli;
 mod report_cli;
 mod run_cli;
+mod validate_cli;

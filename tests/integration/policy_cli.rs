@@ -144,6 +144,24 @@ fn a_file_with_two_documents_exits_2_naming_both() {
 }
 
 #[test]
+fn an_action_or_resource_that_is_not_one_exits_2() {
+    eval(POLICY, "InvalidateCache", &format!("{BASE}/pets/7"))
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(contains("expected an action as `service:Action`"));
+    eval(POLICY, INVALIDATE, "a1b2c3d4e5/prod/GET/pets/7")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(contains("expected an ARN"));
+    // S3's ARNs leave region and account empty: still ARNs.
+    eval(POLICY, "s3:GetObject", "arn:aws:s3:::bucket/key")
+        .assert()
+        .code(1);
+}
+
+#[test]
 fn missing_policy_file_exits_2() {
     eval("does/not/exist.json", INVALIDATE, BASE)
         .assert()

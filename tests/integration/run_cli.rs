@@ -224,7 +224,7 @@ seed = 1
 duration = "10m"
 [api]
 region = "us-east-1"
-account = "1"
+account = "123456789012"
 api_id = "a"
 stage = "prod"
 [stage]
