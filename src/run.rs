@@ -138,6 +138,7 @@ fn run_study(
                     series: report::timeseries_rows(&c.scenario, &c.name, &output),
                     staleness: report::staleness_rows(&c.name, &output),
                     simulated: output.simulated_requests,
+                    resumed: false,
                 };
                 write_part(&stem, &part)?;
                 Ok(part)
@@ -156,7 +157,7 @@ fn run_study(
         )?;
         return Ok(0);
     }
-    let resumed = results.iter().filter(|p| p.simulated == 0).count();
+    let resumed = results.iter().filter(|p| p.resumed).count();
     if resumed > 0 {
         writeln!(
             out,
@@ -225,9 +226,7 @@ impl StudyRecord {
                     .collect(),
                 checks: Vec::new(),
                 price_table: crate::cache::ClusterSize::price_table(),
-                wall_time_s: 0.0,
                 simulated_requests: 0,
-                simulated_requests_per_second: 0.0,
                 traces: traces.iter().map(|t| t.summary.clone()).collect(),
             },
             stems: study
@@ -263,6 +262,11 @@ fn finish(
         .position(|n| *n == record.manifest.baseline)
         .unwrap_or(0);
     let simulated: u64 = parts.iter().map(|p| p.simulated).sum();
+    let simulated_now: u64 = parts
+        .iter()
+        .filter(|p| !p.resumed)
+        .map(|p| p.simulated)
+        .sum();
     let summary: Vec<SummaryRow> = parts
         .iter()
         .flat_map(|p| p.summary.iter().cloned())
@@ -291,13 +295,7 @@ fn finish(
     let ranking = report::ranking(names, &verdicts, &aggregate, &rank_by);
     let manifest = Manifest {
         checks: verdicts.iter().map(Verdict::line).collect(),
-        wall_time_s: wall,
         simulated_requests: simulated,
-        simulated_requests_per_second: if wall > 0.0 {
-            simulated as f64 / wall
-        } else {
-            0.0
-        },
         ..record.manifest.clone()
     };
     let write = |name: &str, bytes: &[u8]| {
@@ -345,8 +343,16 @@ fn finish(
     });
     write("report.html", html.as_bytes())?;
     write("manifest.json", &serde_json::to_vec_pretty(&manifest)?)?;
-    print_summary(out, &manifest, dir, &aggregate, &verdicts, simulated, wall)?;
-    Ok(if verdicts.iter().any(|v| !v.pass) {
+    print_summary(
+        out,
+        &manifest,
+        dir,
+        &aggregate,
+        &verdicts,
+        simulated_now,
+        wall,
+    )?;
+    Ok(if verdicts.iter().any(|v| !v.pass()) {
         1
     } else {
         0
@@ -508,8 +514,10 @@ struct Part {
     summary: Vec<SummaryRow>,
     series: Vec<TimeseriesRow>,
     staleness: Vec<StalenessRow>,
-    /// Requests simulated now; 0 when resumed from disk.
+    /// Requests the unit simulated (warm-up included), whenever it ran.
     simulated: u64,
+    /// Read from an earlier run's parts rather than simulated now.
+    resumed: bool,
 }
 
 /// A trace file as read before the run.
@@ -595,59 +603,102 @@ fn fingerprint(c: &Configuration, traces: &[TraceRead]) -> String {
         .collect()
 }
 
-fn write_part(stem: &Path, part: &Part) -> anyhow::Result<()> {
-    // The summary goes last: its presence marks the part complete.
-    let series = stem.with_extension("timeseries.csv");
-    report::write_atomic(&series, &report::csv_bytes(&part.series)?)
-        .with_context(|| format!("writing {}", series.display()))?;
-    let staleness = stem.with_extension("staleness.csv");
-    report::write_atomic(&staleness, &report::csv_bytes(&part.staleness)?)
-        .with_context(|| format!("writing {}", staleness.display()))?;
-    let summary = stem.with_extension("summary.csv");
-    report::write_atomic(&summary, &report::csv_bytes(&part.summary)?)
-        .with_context(|| format!("writing {}", summary.display()))
+/// The three CSV files of a part, by the extension each has after the stem.
+const PART_FILES: [&str; 3] = ["timeseries.csv", "staleness.csv", "summary.csv"];
+
+/// A part's seal (`<stem>.part.json`), written after its files: its presence marks the
+/// part complete, and the files' checksums show whether they are still as written.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Seal {
+    /// Requests the unit simulated (warm-up included).
+    simulated_requests: u64,
+    /// SHA-256 of each file, by the extension in [`PART_FILES`].
+    sha256: std::collections::BTreeMap<String, String>,
 }
 
-fn read_part(stem: &Path) -> anyhow::Result<Option<Part>> {
-    let (summary, series, staleness) = (
-        stem.with_extension("summary.csv"),
-        stem.with_extension("timeseries.csv"),
-        stem.with_extension("staleness.csv"),
-    );
-    if !summary.exists() || !series.exists() || !staleness.exists() {
-        return Ok(None);
-    }
-    let read = |path: &Path| -> anyhow::Result<csv::Reader<std::fs::File>> {
-        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))
+fn write_part(stem: &Path, part: &Part) -> anyhow::Result<()> {
+    let bytes = [
+        report::csv_bytes(&part.series)?,
+        report::csv_bytes(&part.staleness)?,
+        report::csv_bytes(&part.summary)?,
+    ];
+    let mut seal = Seal {
+        simulated_requests: part.simulated,
+        sha256: Default::default(),
     };
-    let summary_rows = read(&summary)?
-        .deserialize()
-        .collect::<Result<Vec<SummaryRow>, _>>()
-        .with_context(|| format!("{}: not a summary written by cachegate", summary.display()))?;
-    let series_rows = read(&series)?
-        .deserialize()
-        .collect::<Result<Vec<TimeseriesRow>, _>>()
-        .with_context(|| {
+    for (ext, bytes) in PART_FILES.iter().zip(&bytes) {
+        let path = stem.with_extension(ext);
+        report::write_atomic(&path, bytes)
+            .with_context(|| format!("writing {}", path.display()))?;
+        seal.sha256.insert((*ext).to_owned(), hex_sha256(bytes));
+    }
+    // The seal goes last: its presence marks the part complete.
+    let path = stem.with_extension("part.json");
+    report::write_atomic(&path, &serde_json::to_vec_pretty(&seal)?)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// The part at `stem`, if it was finished (sealed); an error when it was sealed but its
+/// files are missing or no longer what was written.
+fn read_part(stem: &Path) -> anyhow::Result<Option<Part>> {
+    let seal_path = stem.with_extension("part.json");
+    let seal_bytes = match std::fs::read(&seal_path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", seal_path.display())),
+    };
+    let seal: Seal = serde_json::from_slice(&seal_bytes).with_context(|| {
+        format!(
+            "{}: not a part seal written by cachegate (damaged? delete the part's files to \
+             simulate it again)",
+            seal_path.display()
+        )
+    })?;
+    let mut files = Vec::with_capacity(PART_FILES.len());
+    for ext in PART_FILES {
+        let path = stem.with_extension(ext);
+        let bytes = std::fs::read(&path).with_context(|| {
             format!(
-                "{}: not a time series written by cachegate",
-                series.display()
+                "reading {} (sealed as complete by {})",
+                path.display(),
+                seal_path.display()
             )
         })?;
-    let staleness_rows = read(&staleness)?
-        .deserialize()
-        .collect::<Result<Vec<StalenessRow>, _>>()
-        .with_context(|| {
-            format!(
-                "{}: not a staleness distribution written by cachegate",
-                staleness.display()
-            )
-        })?;
+        if seal.sha256.get(ext) != Some(&hex_sha256(&bytes)) {
+            bail!(
+                "{}: its contents are not what was written (its SHA-256 differs from the one \
+                 in {}): truncated or edited; delete the part's files to simulate it again",
+                path.display(),
+                seal_path.display()
+            );
+        }
+        files.push((path, bytes));
+    }
+    fn rows<T: serde::de::DeserializeOwned>(
+        (path, bytes): &(std::path::PathBuf, Vec<u8>),
+        what: &str,
+    ) -> anyhow::Result<Vec<T>> {
+        csv::Reader::from_reader(&bytes[..])
+            .deserialize()
+            .collect::<Result<Vec<T>, _>>()
+            .with_context(|| format!("{}: not {what} written by cachegate", path.display()))
+    }
     Ok(Some(Part {
-        summary: summary_rows,
-        series: series_rows,
-        staleness: staleness_rows,
-        simulated: 0,
+        series: rows(&files[0], "a time series")?,
+        staleness: rows(&files[1], "a staleness distribution")?,
+        summary: rows(&files[2], "a summary")?,
+        simulated: seal.simulated_requests,
+        resumed: true,
     }))
+}
+
+/// SHA-256 of `bytes`, in lowercase hex.
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn progress_bar(total: u64, quiet: bool, name: &str) -> ProgressBar {

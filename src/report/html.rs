@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use super::{AggregateRow, Chart, Manifest, Verdict, mean_of, metric_label};
+use super::{AggregateRow, Chart, Manifest, Outcome, Verdict, mean_of, metric_label};
 use crate::scenario::Rank;
 
 /// Everything the page shows.
@@ -195,8 +195,13 @@ fn verdict(h: &mut String, r: &HtmlReport<'_>) {
             let failed: Vec<String> = r
                 .verdicts
                 .iter()
-                .filter(|v| v.configuration == *n && !v.pass)
-                .map(|v| format!("<code>{}</code> (mean {})", esc(&v.check), num(v.mean)))
+                .filter(|v| v.configuration == *n && !v.pass())
+                .map(|v| match v.outcome {
+                    Outcome::NoData => {
+                        format!("<code>{}</code> (no data: nothing measured)", esc(&v.check))
+                    }
+                    _ => format!("<code>{}</code> (mean {})", esc(&v.check), num(v.mean)),
+                })
                 .collect();
             (!failed.is_empty())
                 .then(|| format!("<strong>{}</strong>: {}", esc(n), failed.join(", ")))
@@ -335,15 +340,14 @@ fn checks_table(h: &mut String, r: &HtmlReport<'_>) {
                 .find(|v| v.configuration == *name && v.check == *c)
             {
                 Some(v) => {
-                    let (class, word) = if v.pass {
-                        ("pass", "PASS")
-                    } else {
-                        ("fail", "FAIL")
+                    let (class, word, mean) = match v.outcome {
+                        Outcome::Pass => ("pass", "PASS", num(v.mean)),
+                        Outcome::Fail => ("fail", "FAIL", num(v.mean)),
+                        Outcome::NoData => ("fail", "NO DATA", "nothing measured".to_owned()),
                     };
                     let _ = write!(
                         h,
-                        "<td class=\"n\"><span class=\"{class}\">{word}</span> {}</td>",
-                        num(v.mean)
+                        "<td class=\"n\"><span class=\"{class}\">{word}</span> {mean}</td>"
                     );
                 }
                 None => h.push_str("<td class=\"n\">n/a</td>"),

@@ -22,7 +22,7 @@ pub use rows::{
     METRICS, Manifest, StalenessRow, SummaryRow, TimeseriesRow, TraceSummary, metric_label,
     staleness_rows, summary_row, timeseries_rows,
 };
-pub use verdict::{Verdict, judge, mean_of, ranking};
+pub use verdict::{Outcome, Verdict, judge, mean_of, ranking};
 
 /// Writes CSV rows (with a header) to `out`.
 pub fn write_csv<R: serde::Serialize>(out: impl Write, rows: &[R]) -> Result<(), csv::Error> {

@@ -193,9 +193,7 @@ pub struct Manifest {
     pub assumptions: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
     pub checks: Vec<String>,
     pub price_table: String,
-    pub wall_time_s: f64,
     pub simulated_requests: u64,
-    pub simulated_requests_per_second: f64,
     /// Traces replayed, as read before the run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub traces: Vec<TraceSummary>,

@@ -7,6 +7,20 @@ use std::cmp::Ordering;
 use super::AggregateRow;
 use crate::scenario::{Check, Rank};
 
+/// What a check came to for one configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The mean satisfies the check.
+    Pass,
+    /// It does not.
+    Fail,
+    /// Nothing was measured to judge it on: the configuration measured no requests (an
+    /// empty trace, clients outside the measured time), or the metric has no value (a
+    /// hit rate without cached requests). Counted as failed: a run that measured nothing
+    /// must not pass.
+    NoData,
+}
+
 /// A check judged for one configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
@@ -16,20 +30,31 @@ pub struct Verdict {
     pub check: String,
     /// The metric's mean across replications.
     pub mean: f64,
-    /// Whether the check holds for that mean.
-    pub pass: bool,
+    /// What the check came to.
+    pub outcome: Outcome,
 }
 
 impl Verdict {
+    /// Whether the check holds (passes on measured data).
+    pub fn pass(&self) -> bool {
+        self.outcome == Outcome::Pass
+    }
+
     /// `PASS name: check (mean x)`, as printed and kept in `manifest.json`.
     pub fn line(&self) -> String {
-        format!(
-            "{} {}: {} (mean {})",
-            if self.pass { "PASS" } else { "FAIL" },
-            self.configuration,
-            self.check,
-            self.mean
-        )
+        match self.outcome {
+            Outcome::NoData => format!(
+                "NO DATA {}: {} (nothing measured to judge it on; counted as failed)",
+                self.configuration, self.check
+            ),
+            Outcome::Pass | Outcome::Fail => format!(
+                "{} {}: {} (mean {})",
+                if self.pass() { "PASS" } else { "FAIL" },
+                self.configuration,
+                self.check,
+                self.mean
+            ),
+        }
     }
 }
 
@@ -41,17 +66,26 @@ pub fn mean_of(aggregate: &[AggregateRow], name: &str, metric: &str) -> f64 {
         .map_or(f64::NAN, |r| r.mean)
 }
 
-/// Every check judged against every configuration, configurations in order.
+/// Every check judged against every configuration, configurations in order. A
+/// configuration that measured no requests, or a metric without a value, has no data.
 pub fn judge(names: &[String], checks: &[Check], aggregate: &[AggregateRow]) -> Vec<Verdict> {
     let mut out = Vec::new();
     for name in names {
+        let measured = mean_of(aggregate, name, "requests") > 0.0;
         for check in checks {
             let mean = mean_of(aggregate, name, &check.metric);
+            let outcome = if !measured || mean.is_nan() {
+                Outcome::NoData
+            } else if check.op.holds(mean, check.value) {
+                Outcome::Pass
+            } else {
+                Outcome::Fail
+            };
             out.push(Verdict {
                 configuration: name.clone(),
                 check: check.text.clone(),
                 mean,
-                pass: check.op.holds(mean, check.value),
+                outcome,
             });
         }
     }
@@ -71,7 +105,7 @@ pub fn ranking(
             verdicts
                 .iter()
                 .filter(|v| v.configuration == names[i])
-                .all(|v| v.pass)
+                .all(Verdict::pass)
         })
         .collect();
     let key = |i: usize, r: &Rank| {
@@ -130,10 +164,15 @@ mod tests {
             row("c", "hit_rate", 0.8),
             row("d", "hit_rate", 0.99),
         ];
+        let agg: Vec<AggregateRow> = names
+            .iter()
+            .map(|n| row(n, "requests", 1000.0))
+            .chain(agg)
+            .collect();
         let checks = vec![Check::parse("hit_rate >= 0.75", METRICS).unwrap()];
         let verdicts = judge(&names, &checks, &agg);
         assert_eq!(
-            verdicts.iter().map(|v| v.pass).collect::<Vec<_>>(),
+            verdicts.iter().map(Verdict::pass).collect::<Vec<_>>(),
             [true, false, true, true]
         );
         let order = |ranks: &[&str]| {
@@ -155,6 +194,40 @@ mod tests {
         ];
         assert_eq!(ranking(&names, &no_checks, &agg, &ranks), [3, 2, 1, 0]);
         assert_eq!(ranking(&names, &no_checks, &agg, &[]), [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn a_check_on_nothing_measured_has_no_data_and_does_not_pass() {
+        let names: Vec<String> = ["idle", "busy", "uncached"].map(String::from).to_vec();
+        let agg = vec![
+            row("idle", "requests", 0.0),
+            row("idle", "backend_rps_peak", 0.0),
+            row("idle", "hit_rate", f64::NAN),
+            row("busy", "requests", 10.0),
+            row("busy", "backend_rps_peak", 2.0),
+            row("busy", "hit_rate", 0.5),
+            // Requests, but none to a cached method: the hit rate has no value.
+            row("uncached", "requests", 10.0),
+            row("uncached", "backend_rps_peak", 2.0),
+            row("uncached", "hit_rate", f64::NAN),
+        ];
+        let checks = vec![
+            Check::parse("backend_rps_peak <= 300", METRICS).unwrap(),
+            Check::parse("hit_rate != 0.9", METRICS).unwrap(),
+        ];
+        let outcomes: Vec<Outcome> = judge(&names, &checks, &agg)
+            .iter()
+            .map(|v| v.outcome)
+            .collect();
+        use Outcome::*;
+        assert_eq!(outcomes, [NoData, NoData, Pass, Pass, Pass, NoData]);
+        let verdicts = judge(&names, &checks, &agg);
+        assert!(
+            verdicts[0]
+                .line()
+                .starts_with("NO DATA idle: backend_rps_peak <= 300")
+        );
+        assert_eq!(ranking(&names, &verdicts, &agg, &[]), [1]);
     }
 
     #[test]

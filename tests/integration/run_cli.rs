@@ -30,8 +30,7 @@ pub(crate) fn run_strategies(out: &Path, extra: &[&str]) -> assert_cmd::assert::
         .assert()
 }
 
-/// Every file of a finished report folder but `manifest.json` (it holds the wall time)
-/// and `parts/`, by path relative to the folder.
+/// Every file of a finished report folder but `parts/`, by path relative to the folder.
 pub(crate) fn report_files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -41,7 +40,7 @@ pub(crate) fn report_files(dir: &Path) -> std::collections::BTreeMap<String, Vec
                 .unwrap()
                 .to_string_lossy()
                 .into_owned();
-            if rel == "parts" || rel == "manifest.json" {
+            if rel == "parts" {
                 continue;
             }
             if path.is_dir() {
@@ -459,15 +458,18 @@ fn resume_reuses_finished_configurations_and_gives_the_same_bytes() {
         std::fs::remove_file(report.join(f)).unwrap();
     }
     std::fs::remove_dir_all(report.join("plots")).unwrap();
-    let part = std::fs::read_dir(report.join("parts"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name().unwrap().to_string_lossy().starts_with("002-")
-                && p.to_string_lossy().ends_with(".summary.csv")
-        })
-        .unwrap();
-    std::fs::remove_file(part).unwrap();
+    // A part is complete once sealed: an interrupted one has no seal.
+    let part = |suffix: &str| {
+        std::fs::read_dir(report.join("parts"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                p.file_name().unwrap().to_string_lossy().starts_with("002-")
+                    && p.to_string_lossy().ends_with(suffix)
+            })
+            .unwrap()
+    };
+    std::fs::remove_file(part(".part.json")).unwrap();
     run(resumed.path(), &["--resume"])
         .code(0)
         .stdout(contains("7 configuration x replication run(s) resumed"));
@@ -475,6 +477,14 @@ fn resume_reuses_finished_configurations_and_gives_the_same_bytes() {
         &fresh.path().join("strategies"),
         &resumed.path().join("strategies"),
     );
+    // A sealed part whose file was cut short (here at a line boundary, so it still
+    // parses) is refused, not reused.
+    let summary = part(".summary.csv");
+    let text = std::fs::read_to_string(&summary).unwrap();
+    std::fs::write(&summary, &text[..text.find('\n').unwrap() + 1]).unwrap();
+    run(resumed.path(), &["--resume"]).code(2).stderr(contains(
+        "summary.csv: its contents are not what was written",
+    ));
     // A changed setting (here the seed) is not mistaken for finished work.
     run(resumed.path(), &["--resume", "--seed", "5"])
         .code(0)
