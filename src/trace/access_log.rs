@@ -10,8 +10,8 @@ use std::io::BufRead;
 use super::json_fields::{MAX_FIELDS, Val, extract};
 use super::spec::{AccessLogSpec, MaxAgeZero, TraceFormat, TraceModel};
 use super::{
-    Clock, MAX_PARAMS, Tally, TraceError, TraceRequest, TraceSource, fnv_extend, hash_text,
-    read_line,
+    Clock, IMPLAUSIBLE, IMPLAUSIBLE_WHY, MAX_PARAMS, Tally, TraceError, TraceRequest, TraceSource,
+    fnv_extend, hash_text, read_line,
 };
 
 /// A rule on a log field deciding whether `max-age=0` was sent.
@@ -185,6 +185,9 @@ impl<R: BufRead> AccessLog<R> {
             _ => None,
         };
         out.at = self.clock.at(micros, &mut self.tally);
+        if out.at == IMPLAUSIBLE {
+            return Err(IMPLAUSIBLE_WHY.to_owned());
+        }
         out.resource = route.resource;
         out.principal = principal;
         out.max_age_zero = self.rule.as_ref().map(|r| r.holds(f[RULE].as_ref()));

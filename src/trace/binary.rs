@@ -5,7 +5,7 @@
 use std::io::BufRead;
 
 use super::{
-    IdRecord, IdRequests, Tally, TraceError, TraceRequest, TraceSource, next_into_ids,
+    IMPLAUSIBLE, IdRecord, IdRequests, Tally, TraceError, TraceRequest, TraceSource, next_into_ids,
     spec::TraceModel,
 };
 use crate::time::SimDuration;
@@ -77,9 +77,11 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
                 r.copy_from_slice(&buf[..RECORD]);
                 self.reader.consume(RECORD);
                 self.record += 1;
-                let (micros, id, size) = decode(&r);
-                self.ids.fill(out, micros, id, size);
-                return Ok(true);
+                let place = (self.path.as_path(), self.record, self.limit);
+                if self.ids.fill(out, decode(&r), place)? {
+                    return Ok(true);
+                }
+                continue;
             }
             // Finish a record that straddles two fills.
             let take = (RECORD - self.carried).min(buf.len());
@@ -90,9 +92,10 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
                 self.carried = 0;
                 self.record += 1;
                 let r = self.carry;
-                let (micros, id, size) = decode(&r);
-                self.ids.fill(out, micros, id, size);
-                return Ok(true);
+                let place = (self.path.as_path(), self.record, self.limit);
+                if self.ids.fill(out, decode(&r), place)? {
+                    return Ok(true);
+                }
             }
         }
     }
@@ -126,6 +129,7 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
                 let (micros, id, size) = decode(record);
                 *slot = self.ids.record(micros, id, size);
                 used += 1;
+                // An implausible time is at or after `until` too: one check for both.
                 if slot.at >= until {
                     break;
                 }
@@ -133,6 +137,12 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
             self.reader.consume(used * RECORD);
             self.record += used as u64;
             n += used;
+            if out[n - 1].at == IMPLAUSIBLE {
+                n -= 1;
+                let (path, limit) = (self.path.clone(), self.limit);
+                self.ids.implausible(&path, self.record, limit)?;
+                continue;
+            }
             if out[n - 1].at >= until {
                 return Ok(n);
             }

@@ -170,8 +170,12 @@ impl<R: BufRead> TraceSource for Delimited<R> {
                 },
                 None => None,
             };
-            self.ids.fill(out, micros, key, size);
-            return Ok(true);
+            if self
+                .ids
+                .fill(out, (micros, key, size), (&path, line, limit))?
+            {
+                return Ok(true);
+            }
         }
     }
 

@@ -329,8 +329,17 @@ struct IdRequests {
 
 impl IdRequests {
     fn new(model: &TraceModel) -> IdRequests {
+        let timed = match &model.format {
+            TraceFormat::Text { .. } => false,
+            TraceFormat::Csv { time, .. } => time.is_some(),
+            TraceFormat::OracleGeneral | TraceFormat::AccessLog(_) => true,
+        };
         IdRequests {
-            clock: Clock::default(),
+            clock: if timed {
+                Clock::default()
+            } else {
+                Clock::spaced()
+            },
             tally: Tally::default(),
             resource: model.resource,
             principal: model.principal,
@@ -345,10 +354,20 @@ impl IdRequests {
     }
 
     /// Fills `out` with the next request: object `key` at `micros` on the trace's clock,
-    /// of `size` bytes if the trace says; counts it.
+    /// of `size` bytes if the trace says; counts it. False, with the record counted as
+    /// bad (record or line `at` of `path`), when its time is implausible.
     #[inline(always)]
-    fn fill(&mut self, out: &mut TraceRequest, micros: u64, key: u64, size: Option<u64>) {
+    fn fill(
+        &mut self,
+        out: &mut TraceRequest,
+        (micros, key, size): (u64, u64, Option<u64>),
+        (path, at, limit): (&Path, u64, u64),
+    ) -> Result<bool, TraceError> {
         let r = self.record(micros, key, size);
+        if r.at == IMPLAUSIBLE {
+            self.implausible(path, at, limit)?;
+            return Ok(false);
+        }
         out.at = r.at;
         out.resource = self.resource;
         out.principal = self.principal;
@@ -356,32 +375,76 @@ impl IdRequests {
         out.key = r.id;
         out.params = None;
         out.size = r.size;
+        Ok(true)
     }
 
     /// The next record: object `id` at `micros` on the trace's clock, of `size` bytes if
-    /// the trace says; counts it.
+    /// the trace says; counts it. At [`IMPLAUSIBLE`], not counted, when its time is (the
+    /// caller counts it as bad with [`IdRequests::implausible`]).
     #[inline(always)]
     fn record(&mut self, micros: u64, id: u64, size: Option<u64>) -> IdRecord {
         let at = self.clock.at(micros, &mut self.tally);
-        self.tally.requests += 1;
+        self.tally.requests += u64::from(at != IMPLAUSIBLE);
         IdRecord { at, id, size }
+    }
+
+    /// Counts record (or line) `at` of `path` as bad for its implausible time.
+    #[cold]
+    fn implausible(&mut self, path: &Path, at: u64, limit: u64) -> Result<(), TraceError> {
+        self.tally.bad(path, at, IMPLAUSIBLE_WHY, limit)
     }
 }
 
+/// The arrival time [`Clock::at`] gives a record whose time is implausible: more than
+/// [`MAX_SPAN_US`] after the trace's first record. Such a record is a bad record: taken
+/// as a time, one corrupt timestamp would push every later record past the run's end.
+pub const IMPLAUSIBLE: SimDuration = SimDuration::MAX;
+
+/// The longest a timed trace may span: ten years of 365 days.
+const MAX_SPAN_US: u64 = 10 * 365 * 86_400 * 1_000_000;
+
+/// Why a record at [`IMPLAUSIBLE`] is bad.
+const IMPLAUSIBLE_WHY: &str =
+    "the time is more than 10 years after the trace's first record (a corrupt time?)";
+
 /// Keeps replay time monotone: a record earlier than the previous one is replayed at the
 /// previous one's time. Times are microseconds since an arbitrary epoch; the first
-/// record's time is the trace's zero.
-#[derive(Debug, Clone, Copy, Default)]
+/// record's time is the trace's zero. A time more than `max_span` after it is
+/// [`IMPLAUSIBLE`] and leaves the clock as it was.
+#[derive(Debug, Clone, Copy)]
 struct Clock {
     first: Option<u64>,
     last: u64,
+    max_span: u64,
+}
+
+impl Default for Clock {
+    /// The clock of a trace with recorded times.
+    fn default() -> Clock {
+        Clock {
+            first: None,
+            last: 0,
+            max_span: MAX_SPAN_US,
+        }
+    }
 }
 
 impl Clock {
+    /// The clock of a trace whose records are spaced at a rate (any span is its own).
+    fn spaced() -> Clock {
+        Clock {
+            max_span: u64::MAX - 1,
+            ..Clock::default()
+        }
+    }
+
     #[inline]
     fn at(&mut self, micros: u64, tally: &mut Tally) -> SimDuration {
         let first = *self.first.get_or_insert(micros);
         let rel = micros.saturating_sub(first);
+        if rel > self.max_span {
+            return IMPLAUSIBLE;
+        }
         let rel = if rel < self.last {
             tally.reordered += 1;
             self.last

@@ -411,3 +411,48 @@ fn records_out_of_order_are_replayed_at_the_time_before() {
     assert_eq!(times, [0, 2, 2, 3]);
     assert_eq!(tally.reordered, 1);
 }
+
+/// One corrupt time (u32 max in oracleGeneral, 1e30 ms in an access log) is one bad
+/// record: the records after it keep their own times, read one at a time or in batches.
+#[test]
+fn a_corrupt_time_is_one_bad_record_not_the_end_of_the_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.bin");
+    let bytes: Vec<u8> = (0..100u32)
+        .flat_map(|i| oracle_record(if i == 40 { u32::MAX } else { 1_000 + i }, u64::from(i), 1))
+        .collect();
+    std::fs::write(&path, bytes).unwrap();
+    let m = model(&path, TraceFormat::OracleGeneral);
+    let (got, tally) = all(&m).unwrap();
+    assert_eq!(got.len(), 99);
+    assert_eq!(got[40].key, 41);
+    assert_eq!(got[40].at, SimDuration::from_secs(41));
+    assert_eq!((tally.bad, tally.requests, tally.reordered), (1, 99, 0));
+    assert!(tally.first_bad[0].starts_with("line 41: the time is more than 10 years"));
+    assert_eq!(tally.span, SimDuration::from_secs(99));
+    for (capacity, batch) in [(7, 16), (240, 1), (1 << 18, 16), (1 << 18, 333)] {
+        let file = std::fs::File::open(&path).unwrap();
+        let mut source = binary::OracleGeneral::new(&m, BufReader::with_capacity(capacity, file));
+        assert_eq!(in_batches(&mut source, batch), as_ids(&got));
+        assert_eq!(*source.tally(), tally, "buffer {capacity}, batch {batch}");
+    }
+
+    let path = dir.path().join("access.log");
+    let line = |ms: &str, pet: u32| {
+        format!(
+            r#"{{"requestTimeEpoch":{ms},"httpMethod":"GET","resourcePath":"/pets/{{petId}}","path":"/pets/{pet}"}}"#
+        ) + "\n"
+    };
+    let text: String = (0..10u32)
+        .map(|i| match i {
+            4 => line("1e30", i),
+            _ => line(&(1_764_000_000_000 + u64::from(i) * 1_000).to_string(), i),
+        })
+        .collect();
+    std::fs::write(&path, text).unwrap();
+    let (got, tally) = all(&model(&path, access_spec())).unwrap();
+    assert_eq!(got.len(), 9);
+    assert_eq!(got[8].at, SimDuration::from_secs(9));
+    assert_eq!((tally.bad, tally.reordered), (1, 0));
+    assert!(tally.first_bad[0].starts_with("line 5: the time is more than 10 years"));
+}

@@ -91,8 +91,11 @@ impl<R: BufRead> TraceSource for Text<R> {
                 continue;
             };
             let at = self.ids.spaced(self.gap_us);
-            self.ids.fill(out, at, key, None);
-            return Ok(true);
+            // Spaced times are never implausible.
+            let place = (self.path.as_path(), 0, u64::MAX);
+            if self.ids.fill(out, (at, key, None), place)? {
+                return Ok(true);
+            }
         }
     }
 
