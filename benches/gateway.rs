@@ -31,6 +31,7 @@ fn decide(
         principal,
         resource: PET,
         params: &params,
+        path: None,
         max_age_zero,
     };
     match g.decide(&req).route {
