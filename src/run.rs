@@ -77,6 +77,9 @@ fn run_study(
             eprintln!("warning: {}: {note}", study.name());
         }
     }
+    for warning in study.timing_warnings() {
+        eprintln!("warning: {}: {warning}", study.name());
+    }
     let parts = dir.join("parts");
     std::fs::create_dir_all(&parts).with_context(|| format!("creating {}", parts.display()))?;
     let record = StudyRecord::of(study, &traces);

@@ -212,6 +212,54 @@ impl Scenario {
         SimTime::ZERO + self.warmup + self.duration
     }
 
+    /// What falls outside the measured time (after the warm-up, before the end) and so
+    /// is not measured, or not at all: a client that starts at or after the end or stops
+    /// before the warm-up ends, a stage event at or after the end or during the warm-up.
+    /// A scenario that studies an attack or a flush then measures something else, most
+    /// often after `--duration` shortened it.
+    pub fn timing_warnings(&self) -> Vec<String> {
+        let (warmup, end) = (SimTime::ZERO + self.warmup, self.end());
+        let since = |t: SimTime| t.saturating_since(SimTime::ZERO);
+        let mut out = Vec::new();
+        for c in &self.clients {
+            if c.start >= end {
+                out.push(format!(
+                    "client `{}` starts at {}, at or after the run's end ({}): it sends nothing",
+                    c.name,
+                    since(c.start),
+                    since(end)
+                ));
+            } else if c.stop <= warmup {
+                out.push(format!(
+                    "client `{}` stops at {}, before the warm-up ends ({}): none of its requests is measured",
+                    c.name,
+                    since(c.stop),
+                    since(warmup)
+                ));
+            }
+        }
+        for e in &self.events {
+            let what = match e.action {
+                StageAction::Flush => "flush_stage_cache",
+                StageAction::SetCapacity { .. } => "set_capacity",
+            };
+            if e.at >= end {
+                out.push(format!(
+                    "event `{what}` at {} is at or after the run's end ({}): it never happens",
+                    since(e.at),
+                    since(end)
+                ));
+            } else if e.at < warmup {
+                out.push(format!(
+                    "event `{what}` at {} happens during the warm-up (until {}): what follows it is measured only in part",
+                    since(e.at),
+                    since(warmup)
+                ));
+            }
+        }
+        out
+    }
+
     /// The model assumptions in force, for reports: `(name, value)`.
     pub fn assumptions(&self) -> Vec<(&'static str, String)> {
         let c = &self.gateway.cache;

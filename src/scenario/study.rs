@@ -234,6 +234,30 @@ pub struct Study {
 }
 
 impl Study {
+    /// Every configuration's [`Scenario::timing_warnings`], each once, prefixed with the
+    /// configurations it holds for when not all of them.
+    pub fn timing_warnings(&self) -> Vec<String> {
+        let mut by_text: Vec<(String, Vec<&str>)> = Vec::new();
+        for c in &self.configurations {
+            for w in c.scenario.timing_warnings() {
+                match by_text.iter_mut().find(|(t, _)| *t == w) {
+                    Some((_, names)) => names.push(&c.name),
+                    None => by_text.push((w, vec![&c.name])),
+                }
+            }
+        }
+        by_text
+            .into_iter()
+            .map(|(w, names)| {
+                if names.len() == self.configurations.len() {
+                    w
+                } else {
+                    format!("{}: {w}", names.join(", "))
+                }
+            })
+            .collect()
+    }
+
     /// The scenario file's name (the report folder).
     pub fn name(&self) -> &str {
         &self.configurations[self.baseline].scenario.name

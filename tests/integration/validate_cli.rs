@@ -60,3 +60,80 @@ fn numbers_and_names_out_of_range_are_all_listed() {
             "cost.backend_usd_per_million_requests: expected a price in USD >= 0, got NaN",
         ));
 }
+
+/// A scenario whose traffic all falls outside the measured time: one client starting
+/// after the end, and an empty trace.
+const IDLE: &str = r#"name = "idle"
+seed = 1
+duration = "1m"
+warmup = "10s"
+checks = ["backend_rps_peak <= 300"]
+[api]
+region = "us-east-1"
+account = "123456789012"
+api_id = "a"
+stage = "prod"
+[stage]
+cache_cluster_enabled = true
+cache_cluster_size = "0.5"
+[stage.method_settings."*/*"]
+cache_ttl_in_seconds = 300
+[[resources]]
+path = "/pets/{petId}"
+method = "GET"
+cache_key_parameters = ["method.request.path.petId"]
+keys = 10
+response_bytes = 100
+backend_latency = "80ms"
+[principals.p]
+[[clients]]
+name = "late"
+principal = "p"
+rate = 10
+start = "1h"
+mix = { "GET /pets/{petId}" = 1.0 }
+[[traces]]
+name = "empty"
+file = "empty.txt"
+format = "text"
+rate = 10
+resource = "GET /pets/{petId}"
+[[events]]
+at = "5s"
+action = "flush_stage_cache"
+"#;
+
+#[test]
+fn a_run_that_measured_nothing_fails_its_checks_with_no_data_and_warns_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("idle.toml");
+    std::fs::write(&path, IDLE).unwrap();
+    std::fs::write(dir.path().join("empty.txt"), "").unwrap();
+    cachegate()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "warning: client `late` starts at 3600s, at or after the run's end (70s)",
+        ))
+        .stdout(contains(
+            "warning: event `flush_stage_cache` at 5s happens during the warm-up (until 10s)",
+        ));
+    cachegate()
+        .args(["run", "--quiet", "--out"])
+        .arg(dir.path().join("out"))
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(contains("client `late` starts at 3600s"))
+        .stdout(contains(
+            "NO DATA base: backend_rps_peak <= 300 (nothing measured to judge it on",
+        ));
+    let html = std::fs::read_to_string(dir.path().join("out/idle/report.html")).unwrap();
+    assert!(
+        html.contains("NO DATA"),
+        "the report says why the check failed"
+    );
+    assert!(html.contains("No configuration passes every check"));
+}
