@@ -28,6 +28,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         for c in &mut study.configurations {
             apply_overrides(&mut c.scenario, args)?;
         }
+        check_size(&study).with_context(|| format!("{}", path.display()))?;
         studies.push(study);
     }
     let mut pool = rayon::ThreadPoolBuilder::new();
@@ -40,6 +41,24 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         status = status.max(run_study(study, args, &pool, out)?);
     }
     Ok(status)
+}
+
+/// The study's size within [`crate::scenario::limits`] once the overrides are in.
+fn check_size(study: &Study) -> anyhow::Result<()> {
+    use crate::scenario::limits;
+    let s = study.base();
+    if let Some(p) = limits::replications_problem(s.replications) {
+        bail!("replications: {p}");
+    }
+    if let Some(p) = limits::window_problem(s.duration, s.window) {
+        bail!("window: {p}");
+    }
+    let windows = limits::windows(s.duration, s.window);
+    let configurations = study.configurations.len() as u64;
+    if let Some(p) = limits::study_problem(configurations, s.replications, windows) {
+        bail!("{p}");
+    }
+    Ok(())
 }
 
 fn apply_overrides(s: &mut Scenario, args: &RunArgs) -> anyhow::Result<()> {

@@ -262,10 +262,12 @@ pub struct StageCache<V> {
 impl<V: Copy + Default> StageCache<V> {
     /// An empty cache.
     pub fn new(config: CacheConfig) -> StageCache<V> {
-        // An object-count capacity says how many entries will be live: make room for them
-        // at once rather than growing (and rehashing) through every power of two.
+        // An object-count capacity says how many entries may be live: make room for up to
+        // 2^17 of them at once rather than growing (and rehashing) through every power of
+        // two; past that the cache grows with use, so a large capacity over few keys does
+        // not reserve memory it never fills.
         let reserve = match config.capacity_unit {
-            CapacityUnit::Entries => config.capacity_bytes.min(1 << 24) as usize,
+            CapacityUnit::Entries => config.capacity_bytes.min(1 << 17) as usize,
             CapacityUnit::Bytes => 0,
         };
         let mut slots = Vec::with_capacity(reserve.saturating_add(1));

@@ -65,6 +65,12 @@ impl<T: Copy + Default> Table<T> {
         Table::with_slots(slots)
     }
 
+    /// The slots allocated (a power of two).
+    #[cfg(test)]
+    pub(crate) fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
     /// The most keys `slots` slots hold before the table doubles (see the module's
     /// documentation); never decreases as `slots` grows.
     fn max_keys(slots: usize) -> usize {

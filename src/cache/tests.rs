@@ -344,3 +344,29 @@ proptest! {
         run_ops(config, &ops)?;
     }
 }
+
+/// A capacity of a billion entries over a thousand keys holds memory for the keys, not
+/// for the capacity: past 2^17 entries the cache grows with use.
+#[test]
+fn a_large_entry_capacity_reserves_only_what_it_uses() {
+    let mut c: StageCache<u32> = StageCache::new(CacheConfig {
+        capacity_bytes: 1 << 30,
+        entry_overhead_bytes: 0,
+        ttl_mode: TtlMode::Fixed,
+        eviction: EvictionPolicy::Lru,
+        capacity_unit: CapacityUnit::Entries,
+    });
+    let reserved = |c: &StageCache<u32>| c.slots.capacity() + c.index.slot_count();
+    // 2^17 (and one) cold slots, and an index a quarter full at 2^17 keys.
+    assert_eq!(reserved(&c), (1 << 17) + 1 + (4 << 17));
+    for k in 0..300_000u64 {
+        c.insert(t(0), CacheKey(k * 7 + 1), 1, TTL, 1);
+    }
+    assert_eq!(
+        c.len(),
+        300_000,
+        "grown past the reservation, nothing evicted"
+    );
+    assert_eq!(c.removals().evicted, 0);
+    c.validate().unwrap();
+}

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use super::error::{FieldPath, Problem, ScenarioError, Seg, at};
+use super::limits;
 use super::locate;
 use super::raw::RawScenario;
 use super::study::{Axis, Check, Configuration, Rank, SHARED, Study, changes, merge, set_path};
@@ -85,6 +86,25 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
     } else {
         &raw.variants
     };
+    // The study's size, before any configuration is built.
+    let combinations = axes
+        .iter()
+        .try_fold(1u64, |n, (_, a)| n.checked_mul(a.values.len() as u64))
+        .unwrap_or(u64::MAX);
+    let total = combinations.saturating_mul(variants.len() as u64);
+    if total > limits::MAX_CONFIGURATIONS {
+        let whence = if axes.is_empty() { "variants" } else { "sweep" };
+        problems.add(
+            at(whence),
+            format!(
+                "{} variant(s) x {combinations} sweep combination(s) make {total} \
+                 configurations, more than {}; sweep fewer values",
+                variants.len(),
+                limits::MAX_CONFIGURATIONS
+            ),
+        );
+        return Err(invalid(located(src, problems)));
+    }
     let mut names: Vec<String> = Vec::new();
     for (i, variant) in variants.iter().enumerate() {
         let vp = at("variants").index(i);
@@ -147,8 +167,7 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
             merged.insert("stage".into(), stage);
         }
         // Every combination of the sweep's values, first axis slowest.
-        let combinations: usize = axes.iter().map(|(_, a)| a.values.len()).product();
-        for combo in 0..combinations {
+        for combo in 0..combinations as usize {
             let mut config = merged.clone();
             let mut labels = Vec::new();
             let mut config_changes = overlay_changes.clone();
@@ -223,6 +242,13 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
             }
         }
     }
+    if let Some(first) = configurations.first() {
+        let s = &first.scenario;
+        let windows = limits::windows(s.duration, s.window);
+        if let Some(problem) = limits::study_problem(total, s.replications, windows) {
+            problems.add(at("window"), problem);
+        }
+    }
     if problems.0.is_empty() && !configurations.is_empty() {
         return Ok(Study {
             configurations,
@@ -231,6 +257,11 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
             rank_by,
         });
     }
+    Err(invalid(located(src, problems)))
+}
+
+/// `problems` with their lines and columns in `src`, in file order.
+fn located(src: &str, problems: Problems) -> Vec<Problem> {
     let mut located: Vec<Problem> = problems
         .0
         .into_iter()
@@ -245,7 +276,7 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
         })
         .collect();
     located.sort_by_key(|p| (p.line, p.column));
-    Err(invalid(located))
+    located
 }
 
 /// Replaces `stage_file` in `table` by the `[stage]` it imports, with the table's own

@@ -7,6 +7,7 @@
 //! simulation, warm-up included.
 
 mod error;
+pub mod limits;
 mod load;
 mod locate;
 mod raw;

@@ -100,9 +100,17 @@ pub(super) fn build(
     if window.is_some_and(SimDuration::is_zero) {
         p.add(at("window"), "must be > 0");
     }
+    if let (Some(d), Some(w)) = (duration, window) {
+        if let Some(problem) = super::limits::window_problem(d, w) {
+            p.add(at("window"), problem);
+        }
+    }
     let replications = raw.replications.unwrap_or(1);
     if replications == 0 {
         p.add(at("replications"), "must be >= 1, got 0");
+    }
+    if let Some(problem) = super::limits::replications_problem(replications) {
+        p.add(at("replications"), problem);
     }
     let end = SimTime::ZERO + warmup.unwrap_or_default() + duration.unwrap_or_default();
 

@@ -137,3 +137,69 @@ fn a_run_that_measured_nothing_fails_its_checks_with_no_data_and_warns_why() {
     );
     assert!(html.contains("No configuration passes every check"));
 }
+
+/// Sizes that would exhaust memory are refused at once, with the estimate, by `validate`
+/// and by `run` (after its overrides).
+#[test]
+fn studies_too_large_to_hold_are_refused_quickly_with_the_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (window, _) = edited(
+        dir.path(),
+        "window.toml",
+        "scenarios/pets.toml",
+        &[
+            ("duration = \"30m\"", "duration = \"60s\""),
+            ("window = \"10s\"", "window = \"1us\""),
+        ],
+    );
+    cachegate()
+        .arg("validate")
+        .arg(&window)
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "window: 0.000001s windows over 60s make 60000000 windows, more than 100000; use a window of at least 0.0006s",
+        ));
+    let values: Vec<String> = (1..=100).map(|i| i.to_string()).collect();
+    let axis = format!("[{}]", values.join(", "));
+    let (sweep, _) = edited(
+        dir.path(),
+        "sweep.toml",
+        "scenarios/pets.toml",
+        &[(
+            "[[events]]",
+            &format!(
+                "[sweep]\n\"clients.app.rate\" = {axis}\n\"clients.scraper.rate\" = {axis}\n\"clients.ops-refresh.rate\" = {axis}\n\n[[events]]"
+            ),
+        )],
+    );
+    let started = std::time::Instant::now();
+    cachegate()
+        .arg("validate")
+        .arg(&sweep)
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "sweep: 1 variant(s) x 1000000 sweep combination(s) make 1000000 configurations, more than 1000",
+        ));
+    assert!(started.elapsed().as_secs() < 10, "refused before expanding");
+    for (flags, expected) in [
+        (&["--duration", "100years"][..], "make 315576000 windows"),
+        (
+            &["--replications", "1000000000"],
+            "replications: must be at most 10000",
+        ),
+        (
+            &["--replications", "10000", "--duration", "1d"],
+            "1 configuration(s) x 10000 replication(s) x 8640 window(s) make 86400000 time-series rows (about 11059 MB",
+        ),
+    ] {
+        cachegate()
+            .args(["run", "scenarios/pets.toml", "--quiet", "--out"])
+            .arg(dir.path())
+            .args(flags)
+            .assert()
+            .code(2)
+            .stderr(contains(expected));
+    }
+}
