@@ -148,6 +148,7 @@ pub fn parse_stage(
     };
     let text =
         std::str::from_utf8(bytes).map_err(|_| invalid("", "the file is not UTF-8 text".into()))?;
+    check_shape(text).map_err(|m| invalid("", m))?;
     let value: serde_json::Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(json_error) => {
@@ -254,3 +255,70 @@ pub(crate) fn strategy(s: &str) -> Result<UnauthorizedStrategy, String> {
 
 #[cfg(test)]
 mod tests;
+
+/// The largest stage file read: CloudFormation's own limit on a template (1 MB, from S3);
+/// `get-stage` output is far smaller.
+pub const MAX_FILE_BYTES: usize = 1_000_000;
+
+/// The deepest nesting of `[` and `{` read, and the most a line may be indented: a real
+/// template nests a few levels; parsing (and converting) deeper input costs time and
+/// stack out of all proportion.
+pub const MAX_DEPTH: usize = 64;
+const MAX_INDENT: usize = 256;
+
+/// Refuses a file too large or nested too deep to be a stage or template, before any
+/// parser sees it (YAML parsing takes time quadratic in the nesting).
+fn check_shape(text: &str) -> Result<(), String> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "{} bytes, more than {MAX_FILE_BYTES} (CloudFormation's own limit on a template)",
+            text.len()
+        ));
+    }
+    for (i, line) in text.lines().enumerate() {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if indent > MAX_INDENT {
+            return Err(format!(
+                "line {} is indented {indent} columns, more than {MAX_INDENT}: nested too deep for a stage or template",
+                i + 1
+            ));
+        }
+    }
+    // Brackets outside quoted strings and comments.
+    let (mut depth, mut quote, mut comment, mut escaped) = (0usize, None, false, false);
+    let mut prev = '\n';
+    for (line, c) in text.chars().scan(1usize, |line, c| {
+        let at = *line;
+        *line += usize::from(c == '\n');
+        Some((at, c))
+    }) {
+        match (quote, c) {
+            (_, '\n') => comment = false,
+            _ if comment => {}
+            (Some(q), _) if escaped => {
+                escaped = false;
+                quote = Some(q);
+            }
+            (Some('"'), '\\') => escaped = true,
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            // A quote opens a string only where a value starts (`it's` is plain text).
+            (None, '"' | '\'') if prev.is_whitespace() || "[{,:".contains(prev) => {
+                quote = Some(c);
+            }
+            (None, '#') if prev.is_whitespace() => comment = true,
+            (None, '[' | '{') => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(format!(
+                        "line {line}: nested more than {MAX_DEPTH} deep: too deep for a stage or template"
+                    ));
+                }
+            }
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            (None, _) => {}
+        }
+        prev = c;
+    }
+    Ok(())
+}

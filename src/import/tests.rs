@@ -225,3 +225,51 @@ fn bad_values_name_their_field() {
         "Resources.Prod.Properties.CacheClusterSize: `Ref: CacheSize` has no parameter Default to take; write the value, or give the parameter a Default"
     ));
 }
+
+/// Files nested too deep or too large fail at once, before a parser sees them; within the
+/// bounds, the worst shapes still answer in well under a second.
+#[test]
+fn deep_or_huge_files_fail_fast() {
+    let started = std::time::Instant::now();
+    let deep = format!("a: {}\n", "[".repeat(200_000));
+    assert!(
+        parse(&deep, None)
+            .unwrap_err()
+            .contains("nested more than 64 deep")
+    );
+    let deep_json = format!("{}{}", "{\"a\": ".repeat(100), "}".repeat(100));
+    assert!(
+        parse(&deep_json, None)
+            .unwrap_err()
+            .contains("nested more than 64 deep")
+    );
+    let indented: String = (0..300)
+        .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+        .collect();
+    assert!(
+        parse(&indented, None)
+            .unwrap_err()
+            .contains("indented 257 columns")
+    );
+    let huge = format!("# {}\n", "x".repeat(MAX_FILE_BYTES));
+    assert!(
+        parse(&huge, None)
+            .unwrap_err()
+            .contains("more than 1000000")
+    );
+    // Brackets in strings and comments are not nesting; `it's` opens no string.
+    let text = format!(
+        "# {open}\nDescription: it's \"{open}\" and '{open}'\nResources: {{}}\n",
+        open = "[".repeat(100)
+    );
+    assert!(!parse(&text, None).unwrap_err().contains("nested"));
+    // The widest file within the bounds: a megabyte of 63-deep lists.
+    let unit = format!("{}{}", "[".repeat(63), "]".repeat(63));
+    let many = vec![unit; 7_500].join(", ");
+    assert!(parse(&format!("a: [{many}]\n"), None).is_err());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
