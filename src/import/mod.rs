@@ -19,12 +19,12 @@ use crate::gateway::{MethodSetting, UnauthorizedStrategy};
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     /// The file could not be read.
-    #[error("{}: cannot read the file: {source}", path.display())]
+    #[error("{}: cannot read the file: {error}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not what it should be.
     #[error("{}: {path}{}{message}", file.display(), if path.is_empty() { "" } else { ": " })]
@@ -128,9 +128,9 @@ impl ImportedStage {
 /// single stage resource of one. `logical_id` picks the stage resource when a template
 /// has several.
 pub fn load_stage(path: &Path, logical_id: Option<&str>) -> Result<ImportedStage, ImportError> {
-    let bytes = std::fs::read(path).map_err(|source| ImportError::Read {
+    let bytes = std::fs::read(path).map_err(|error| ImportError::Read {
         path: path.to_owned(),
-        source,
+        error,
     })?;
     parse_stage(path, &bytes, logical_id)
 }

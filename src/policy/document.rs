@@ -89,9 +89,9 @@ pub struct Statement {
 impl PolicyDocument {
     /// Reads and parses the policy document at `path`.
     pub fn load(path: &Path) -> Result<PolicyDocument, PolicyError> {
-        let bytes = std::fs::read(path).map_err(|source| PolicyError::Read {
+        let bytes = std::fs::read(path).map_err(|error| PolicyError::Read {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         PolicyDocument::parse(&path.display().to_string(), &bytes).map_err(PolicyError::Invalid)
     }

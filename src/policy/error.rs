@@ -10,12 +10,12 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum PolicyError {
     /// The file could not be read (fatal for that file).
-    #[error("{}: cannot read policy file: {source}", path.display())]
+    #[error("{}: cannot read policy file: {error}", path.display())]
     Read {
         /// The file that failed.
         path: PathBuf,
         /// The underlying I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The text is not a valid policy document.
     #[error("{0}")]

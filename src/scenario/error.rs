@@ -82,12 +82,12 @@ pub struct Problem {
 #[non_exhaustive]
 pub enum ScenarioError {
     /// The file could not be read (fatal).
-    #[error("{}: cannot read scenario: {source}", path.display())]
+    #[error("{}: cannot read scenario: {error}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file was read but has problems; all of them are listed.
     #[error("{}", Listing(file, problems))]

@@ -183,9 +183,9 @@ pub struct Scenario {
 impl Study {
     /// Reads, parses and validates a scenario file with all its configurations.
     pub fn load(path: &Path) -> Result<Study, ScenarioError> {
-        let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
+        let bytes = std::fs::read(path).map_err(|error| ScenarioError::Read {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         load::study(path, &bytes)
     }
@@ -194,9 +194,9 @@ impl Study {
 impl Scenario {
     /// Reads, parses and validates a scenario file; policies load relative to it.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
+        let bytes = std::fs::read(path).map_err(|error| ScenarioError::Read {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         Scenario::parse(path, &bytes)
     }

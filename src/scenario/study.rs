@@ -97,13 +97,14 @@ impl Check {
                 metrics.join(", ")
             ));
         }
+        let op_text = *op;
         let op = CheckOp::parse(op)
             .ok_or_else(|| format!("unknown operator `{op}`; expected <=, <, >=, >, == or !="))?;
         let value: f64 = value
             .parse()
             .ok()
             .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| format!("expected a number after `{op:?}`, got `{value}`"))?;
+            .ok_or_else(|| format!("expected a number after `{op_text}`, got `{value}`"))?;
         Ok(Check {
             text: parts.join(" "),
             metric: (*metric).to_owned(),

@@ -204,9 +204,9 @@ impl<R: BufRead> TraceSource for AccessLog<R> {
     fn next(&mut self, out: &mut TraceRequest) -> Result<bool, TraceError> {
         loop {
             let more =
-                read_line(&mut self.reader, &mut self.buf).map_err(|source| TraceError::Read {
+                read_line(&mut self.reader, &mut self.buf).map_err(|error| TraceError::Read {
                     path: self.path.clone(),
-                    source,
+                    error,
                 })?;
             if !more {
                 return Ok(false);

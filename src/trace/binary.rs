@@ -53,9 +53,9 @@ fn decode(r: &[u8; RECORD]) -> (u64, u64, Option<u64>) {
 impl<R: BufRead> TraceSource for OracleGeneral<R> {
     #[inline]
     fn next(&mut self, out: &mut TraceRequest) -> Result<bool, TraceError> {
-        let read_err = |source| TraceError::Read {
+        let read_err = |error| TraceError::Read {
             path: self.path.clone(),
-            source,
+            error,
         };
         loop {
             let buf = self.reader.fill_buf().map_err(read_err)?;
@@ -111,9 +111,9 @@ impl<R: BufRead> TraceSource for OracleGeneral<R> {
                 }
                 continue;
             }
-            let buf = self.reader.fill_buf().map_err(|source| TraceError::Read {
+            let buf = self.reader.fill_buf().map_err(|error| TraceError::Read {
                 path: self.path.clone(),
-                source,
+                error,
             })?;
             let whole = (buf.len() / RECORD).min(out.len() - n);
             if whole == 0 {

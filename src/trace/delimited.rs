@@ -59,7 +59,7 @@ impl<R: BufRead> Delimited<R> {
                     .byte_headers()
                     .map_err(|e| TraceError::Read {
                         path,
-                        source: std::io::Error::other(e.to_string()),
+                        error: std::io::Error::other(e.to_string()),
                     })?
                     .clone(),
             )
@@ -95,7 +95,7 @@ impl<R: BufRead> Delimited<R> {
     fn error(&self, e: csv::Error) -> TraceError {
         TraceError::Read {
             path: self.path.clone(),
-            source: std::io::Error::other(e.to_string()),
+            error: std::io::Error::other(e.to_string()),
         }
     }
 }

@@ -52,12 +52,12 @@ pub struct TraceRequest {
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
     /// The file could not be opened or read.
-    #[error("{}: cannot read the trace: {source}", path.display())]
+    #[error("{}: cannot read the trace: {error}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The trace cannot be read as configured (e.g. a named CSV column is missing).
     #[error("{}: {message}", path.display())]
@@ -256,9 +256,9 @@ fn next_into_ids<S: TraceSource + ?Sized>(
 /// Opens `model`'s trace for reading from the start; `resources` are the scenario's
 /// resources as `(METHOD /path)` labels with their path templates, for access logs.
 pub fn open(model: &TraceModel) -> Result<Box<dyn TraceSource>, TraceError> {
-    let read_err = |source| TraceError::Read {
+    let read_err = |error| TraceError::Read {
         path: model.file.clone(),
-        source,
+        error,
     };
     let file = std::fs::File::open(&model.file).map_err(read_err)?;
     let reader: Box<dyn Read> = if model.zstd {
@@ -295,9 +295,9 @@ pub fn scan(model: &TraceModel, end: crate::time::SimTime) -> Result<Tally, Trac
 /// SHA-256 of the trace file's bytes as stored (hex): what a report's results depend on.
 pub fn file_sha256(model: &TraceModel) -> Result<String, TraceError> {
     use sha2::{Digest, Sha256};
-    let read_err = |source| TraceError::Read {
+    let read_err = |error| TraceError::Read {
         path: model.file.clone(),
-        source,
+        error,
     };
     let mut file = std::fs::File::open(&model.file).map_err(read_err)?;
     let mut hasher = Sha256::new();

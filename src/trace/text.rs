@@ -80,9 +80,9 @@ impl<R: BufRead> TraceSource for Text<R> {
                 let id = line.trim_ascii();
                 (!id.is_empty()).then(|| key_of(id))
             })
-            .map_err(|source| TraceError::Read {
+            .map_err(|error| TraceError::Read {
                 path: self.path.clone(),
-                source,
+                error,
             })?;
             let Some(key) = key else {
                 return Ok(false);
@@ -105,9 +105,9 @@ impl<R: BufRead> TraceSource for Text<R> {
     fn next_ids(&mut self, out: &mut [IdRecord], until: SimDuration) -> Result<usize, TraceError> {
         let mut n = 0;
         while n < out.len() {
-            let buf = self.reader.fill_buf().map_err(|source| TraceError::Read {
+            let buf = self.reader.fill_buf().map_err(|error| TraceError::Read {
                 path: self.path.clone(),
-                source,
+                error,
             })?;
             let mut used = 0;
             let mut reached_until = false;

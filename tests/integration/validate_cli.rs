@@ -203,3 +203,55 @@ fn studies_too_large_to_hold_are_refused_quickly_with_the_estimate() {
             .stderr(contains(expected));
     }
 }
+
+/// Messages speak the user's terms and say each thing once: the operator as written, a
+/// reader's error without its cause repeated.
+#[test]
+fn messages_say_each_thing_once_in_the_users_terms() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bad, _) = edited(
+        dir.path(),
+        "check.toml",
+        "scenarios/strategies.toml",
+        &[("backend_rps_peak <= 300", "backend_rps_peak >= lots")],
+    );
+    cachegate()
+        .arg("validate")
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stdout(contains("expected a number after `>=`, got `lots`"));
+    // A zstd trace cut short.
+    let trace = std::fs::read("scenarios/traces/pets-access.jsonl.zst").unwrap();
+    let (scenario, _) = edited(
+        dir.path(),
+        "cut.toml",
+        "scenarios/replay-access-logs.toml",
+        &[
+            ("traces/pets-access.jsonl.zst", "cut.jsonl.zst"),
+            ("policies/ops-invalidate.json", "ops.json"),
+        ],
+    );
+    std::fs::write(dir.path().join("cut.jsonl.zst"), &trace[..trace.len() / 2]).unwrap();
+    std::fs::copy(
+        "scenarios/policies/ops-invalidate.json",
+        dir.path().join("ops.json"),
+    )
+    .unwrap();
+    let out = cachegate()
+        .args(["run", "--quiet", "--out"])
+        .arg(dir.path().join("out"))
+        .arg(&scenario)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(
+        err.contains("cut.jsonl.zst: cannot read the trace: "),
+        "{err}"
+    );
+    let cause = err.trim_end().rsplit(": ").next().unwrap();
+    assert_eq!(err.matches(cause).count(), 1, "said once: {err}");
+}
