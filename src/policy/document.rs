@@ -104,26 +104,23 @@ impl PolicyDocument {
         match find(text) {
             Found::Plain => PolicyDocument::parse_plain(source_name, text),
             Found::Inline { offset, len, path } => {
-                PolicyDocument::parse_plain(source_name, &text[offset..offset + len]).map_err(
-                    |mut e| {
-                        // Back to the file's own lines and columns.
-                        let (line, column) = line_col(text, offset);
-                        if e.line == 1 {
-                            e.column += column - 1;
-                        }
-                        if e.line > 0 {
-                            e.line += line - 1;
-                        }
+                PolicyDocument::parse_plain(source_name, &text[offset..offset + len]).map_err(|e| {
+                    // Back to the file's own lines and columns.
+                    let (line, column) = line_col(text, offset);
+                    e.map_places(&|mut e| {
+                        shift(&mut e, line, column);
                         e.path = join(path, &e.path);
                         e
-                    },
-                )
+                    })
+                })
             }
             Found::Text { text: inner, path } => {
                 let name = format!("{source_name} ({path}, decoded)");
-                PolicyDocument::parse_plain(&name, inner.as_bytes()).map_err(|mut e| {
-                    e.path = join(path, &e.path);
-                    e
+                PolicyDocument::parse_plain(&name, inner.as_bytes()).map_err(|e| {
+                    e.map_places(&|mut e| {
+                        e.path = join(path, &e.path);
+                        e
+                    })
                 })
             }
             Found::Ambiguous { first, second } => Err(InvalidPolicy {
@@ -140,6 +137,7 @@ impl PolicyDocument {
                         format!("both `{first}` and `{second}`")
                     }
                 ),
+                also: Vec::new(),
             }),
             Found::Malformed { path } => Err(InvalidPolicy {
                 source_name: source_name.to_owned(),
@@ -149,6 +147,7 @@ impl PolicyDocument {
                 message: "expected the policy document: a JSON object, or a string holding \
                           one (URL-encoded, as the IAM API returns it)"
                     .to_owned(),
+                also: Vec::new(),
             }),
         }
     }
@@ -160,6 +159,7 @@ impl PolicyDocument {
             column,
             path,
             message,
+            also: Vec::new(),
         };
         if text.iter().all(u8::is_ascii_whitespace) {
             return Err(invalid(
@@ -171,21 +171,88 @@ impl PolicyDocument {
                     .to_owned(),
             ));
         }
-        let mut de = serde_json::Deserializer::from_slice(text);
-        let doc: PolicyDocument = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-            // serde_path_to_error writes `.` for the root and `?` for a key it has not
-            // read yet (e.g. at end of input); neither helps a reader.
-            let path = err.path().to_string();
-            let path = path
-                .trim_end_matches(".?")
-                .trim_start_matches('.')
-                .to_owned();
-            let inner = err.into_inner();
-            invalid(inner.line(), inner.column(), path, message_of(&inner))
+        let doc: PolicyDocument = deserialize_located(source_name, text).map_err(|mut e| {
+            // The first problem stops the parse; every statement is read on its own too,
+            // so a file's other problems are listed with it.
+            for more in statement_problems(source_name, text) {
+                if more.same_place(&e) || e.also.iter().any(|a| a.same_place(&more)) {
+                    continue;
+                }
+                e.also.push(more);
+            }
+            e
         })?;
-        de.end()
-            .map_err(|e| invalid(e.line(), e.column(), String::new(), message_of(&e)))?;
         Ok(doc)
+    }
+}
+
+/// Deserializes a `T` from the whole of `text`, or the first problem with its place.
+fn deserialize_located<'a, T: de::Deserialize<'a>>(
+    source_name: &str,
+    text: &'a [u8],
+) -> Result<T, InvalidPolicy> {
+    let invalid = |line, column, path: String, message: String| InvalidPolicy {
+        source_name: source_name.to_owned(),
+        line,
+        column,
+        path,
+        message,
+        also: Vec::new(),
+    };
+    let mut de = serde_json::Deserializer::from_slice(text);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        // serde_path_to_error writes `.` for the root and `?` for a key it has not
+        // read yet (e.g. at end of input); neither helps a reader.
+        let path = err.path().to_string();
+        let path = path
+            .trim_end_matches(".?")
+            .trim_start_matches('.')
+            .to_owned();
+        let inner = err.into_inner();
+        invalid(inner.line(), inner.column(), path, message_of(&inner))
+    })?;
+    de.end()
+        .map_err(|e| invalid(e.line(), e.column(), String::new(), message_of(&e)))?;
+    Ok(value)
+}
+
+/// The first problem of each statement of an array `Statement`, each read on its own,
+/// with its place in `text`; nothing when the document is not that far readable.
+fn statement_problems(source_name: &str, text: &[u8]) -> Vec<InvalidPolicy> {
+    #[derive(serde::Deserialize)]
+    struct Shell<'a> {
+        #[serde(rename = "Statement", borrow)]
+        statement: Option<Vec<&'a serde_json::value::RawValue>>,
+    }
+    let Ok(Shell {
+        statement: Some(statements),
+    }) = serde_json::from_slice::<Shell<'_>>(text)
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, raw) in statements.iter().enumerate() {
+        let inner = raw.get();
+        if let Err(mut e) = deserialize_located::<Statement>(source_name, inner.as_bytes()) {
+            // `inner` borrows from `text`, so its address tells where it starts.
+            let offset = inner.as_ptr() as usize - text.as_ptr() as usize;
+            let (line, column) = super::envelope::line_col(text, offset);
+            shift(&mut e, line, column);
+            e.path = join(&format!("Statement[{i}]"), &e.path);
+            out.push(e);
+        }
+    }
+    out
+}
+
+/// Moves `e`'s place from within a part of a file that starts at `line`:`column` to the
+/// file's own lines and columns.
+fn shift(e: &mut InvalidPolicy, line: usize, column: usize) {
+    if e.line == 1 {
+        e.column += column - 1;
+    }
+    if e.line > 0 {
+        e.line += line - 1;
     }
 }
 

@@ -35,6 +35,29 @@ pub struct InvalidPolicy {
     pub path: String,
     /// What is wrong and what was expected.
     pub message: String,
+    /// Further problems found in the same document (other statements), each with its own
+    /// place.
+    pub also: Vec<InvalidPolicy>,
+}
+
+impl InvalidPolicy {
+    /// `f` applied to this problem and every further one (to move them all into an
+    /// enclosing file's places).
+    pub(crate) fn map_places(self, f: &dyn Fn(InvalidPolicy) -> InvalidPolicy) -> InvalidPolicy {
+        let also = self.also.into_iter().map(|a| a.map_places(f)).collect();
+        let mut e = f(InvalidPolicy {
+            also: Vec::new(),
+            ..self
+        });
+        e.also = also;
+        e
+    }
+
+    /// Whether `other` is the same problem at the same place.
+    pub(crate) fn same_place(&self, other: &InvalidPolicy) -> bool {
+        (self.line, self.column, &self.path, &self.message)
+            == (other.line, other.column, &other.path, &other.message)
+    }
 }
 
 impl fmt::Display for InvalidPolicy {
@@ -46,7 +69,11 @@ impl fmt::Display for InvalidPolicy {
         if !self.path.is_empty() {
             write!(f, ": {}", self.path)?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", self.message)?;
+        for more in &self.also {
+            write!(f, "\n{more}")?;
+        }
+        Ok(())
     }
 }
 

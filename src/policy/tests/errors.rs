@@ -140,3 +140,34 @@ fn bad_input_names_line_column_path_and_expectation() {
     let empty = error_of("  \n");
     assert!(empty.message.contains("the document is empty"), "{empty}");
 }
+
+/// Every statement's problem is listed, each at its own line and column, in the file as
+/// written (inside an envelope too).
+#[test]
+fn every_statements_problem_is_listed_with_its_place() {
+    let statements = "\n  {\"Effect\": \"Permit\", \"Action\": \"s3:x\", \"Resource\": \"*\"},\n  {\"Effect\": \"Allow\", \"Action\": \"s3:x\", \"Resource\": \"*\"},\n  {\"Effect\": \"Allow\", \"Action\": 3, \"Resource\": \"*\"},\n  {\"Effect\": \"Allow\", \"Action\": \"s3:x\"}\n";
+    for (text, prefix, line) in [
+        (format!("{{\"Statement\": [{statements}]}}"), "", 2),
+        (
+            format!("{{\"PolicyVersion\": {{\"Document\":\n{{\"Statement\": [{statements}]}}}}}}"),
+            "PolicyVersion.Document.",
+            3,
+        ),
+    ] {
+        let e = error_of(&text);
+        let all: Vec<(usize, String)> = std::iter::once(&e)
+            .chain(&e.also)
+            .map(|p| (p.line, p.path.clone()))
+            .collect();
+        assert_eq!(
+            all,
+            [
+                (line, format!("{prefix}Statement[0].Effect")),
+                (line + 2, format!("{prefix}Statement[2].Action")),
+                (line + 3, format!("{prefix}Statement[3]")),
+            ],
+            "{e}"
+        );
+        assert_eq!(e.to_string().lines().count(), 3);
+    }
+}
