@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use super::error::{FieldPath, Problem, ScenarioError, Seg, at};
-use super::limits;
 use super::locate;
 use super::raw::RawScenario;
 use super::study::{Axis, Check, Configuration, Rank, SHARED, Study, changes, merge, set_path};
 use super::validate::{Problems, build};
+use super::{limits, shape};
 
 pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
     let file = path.display().to_string();
@@ -29,7 +29,8 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
             message: "the file is not UTF-8 text".into(),
         }])
     })?;
-    let raw = parse(src).map_err(|p| invalid(vec![p]))?;
+    let shape = shape::read(src).map_err(invalid)?;
+    let raw = shape.raw;
     let mut problems = Problems::default();
     let dir = path.parent().unwrap_or(Path::new("."));
     let checks: Vec<Check> = raw
@@ -68,8 +69,8 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
             axes.push((key.clone(), axis));
         }
     }
-    // The parse above succeeded, so the text is a TOML table.
-    let mut base: toml::Table = toml::from_str(src).unwrap_or_default();
+    // The file as read, with stand-ins for values of the wrong type.
+    let mut base: toml::Table = shape.table;
     for k in ["variants", "checks", "sweep", "rank_by"] {
         base.remove(k);
     }
@@ -199,8 +200,10 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
             ) {
                 Ok(raw_c) => build(&raw_c, path, bytes, dir, &mut config_problems),
                 Err(e) => {
-                    config_problems
-                        .add(serde_path(e.path()), e.inner().message().trim().to_owned());
+                    config_problems.add(
+                        shape::from_serde(e.path()),
+                        e.inner().message().trim().to_owned(),
+                    );
                     None
                 }
             };
@@ -248,6 +251,19 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
         if let Some(problem) = limits::study_problem(total, s.replications, windows) {
             problems.add(at("window"), problem);
         }
+    }
+    if !shape.problems.is_empty() {
+        // Nothing under a stand-in is a problem of the user's.
+        problems.0.retain(|(p, _)| {
+            !shape
+                .stood_in
+                .iter()
+                .any(|s| p.0.len() >= s.0.len() && p.0[..s.0.len()] == s.0[..])
+        });
+        let mut all = located(src, problems);
+        all.extend(shape.problems);
+        all.sort_by_key(|p| (p.line, p.column));
+        return Err(invalid(all));
     }
     if problems.0.is_empty() && !configurations.is_empty() {
         return Ok(Study {
@@ -310,38 +326,4 @@ fn import_stage_file(
     }
     table.insert("stage".into(), toml::Value::Table(stage));
     Ok(())
-}
-
-fn serde_path(path: &serde_path_to_error::Path) -> FieldPath {
-    let mut out = FieldPath::default();
-    for seg in path.iter() {
-        match seg {
-            serde_path_to_error::Segment::Seq { index } => out.0.push(Seg::Index(*index)),
-            serde_path_to_error::Segment::Map { key } => out.0.push(Seg::Key(key.clone())),
-            serde_path_to_error::Segment::Enum { variant } => out.0.push(Seg::Key(variant.clone())),
-            serde_path_to_error::Segment::Unknown => {}
-        }
-    }
-    out
-}
-
-/// TOML syntax and shape errors: one problem, located by the parser's span.
-fn parse(src: &str) -> Result<RawScenario, Problem> {
-    let de = toml::de::Deserializer::parse(src)
-        .map_err(|e| toml_problem(src, &e, FieldPath::default()))?;
-    serde_path_to_error::deserialize(de)
-        .map_err(|err| toml_problem(src, err.inner(), serde_path(err.path())))
-}
-
-fn toml_problem(src: &str, e: &toml::de::Error, path: FieldPath) -> Problem {
-    let (line, column) = match e.span() {
-        Some(span) => locate::line_col(src, span.start),
-        None => locate::locate(src, &path).unwrap_or((0, 0)),
-    };
-    Problem {
-        line,
-        column,
-        path,
-        message: e.message().trim().to_owned(),
-    }
 }

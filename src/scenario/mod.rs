@@ -11,6 +11,7 @@ pub mod limits;
 mod load;
 mod locate;
 mod raw;
+mod shape;
 mod shapes;
 mod study;
 mod trace;

@@ -255,3 +255,51 @@ fn messages_say_each_thing_once_in_the_users_terms() {
     let cause = err.trim_end().rsplit(": ").next().unwrap();
     assert_eq!(err.matches(cause).count(), 1, "said once: {err}");
 }
+
+/// Values of the wrong type, unknown fields and problems found later are all listed
+/// together; a stand-in for a wrong value is never reported as a problem of its own.
+#[test]
+fn a_type_error_hides_no_other_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bad, _) = edited(
+        dir.path(),
+        "types.toml",
+        "scenarios/pets.toml",
+        &[
+            ("seed = 42", "seed = \"abc\""),
+            ("replications = 3 ", "replications = \"three\" "),
+            ("ttl_mode", "ttl_mod"),
+            ("rate = 500 ", "rate = -1 "),
+            ("arrival = \"poisson\"", "arrival = 7"),
+            (
+                "policies = [\"policies/ops-invalidate.json\"]",
+                "policies = []",
+            ),
+        ],
+    );
+    let out = cachegate()
+        .arg("validate")
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "types.toml:7:8: seed: invalid type: string \"abc\", expected u64",
+        ))
+        .stdout(contains(
+            "replications: invalid type: string \"three\", expected u32",
+        ))
+        .stdout(contains("model.ttl_mod: unknown field `ttl_mod`"))
+        .stdout(contains("clients[0].rate: must be > 0, got -1"))
+        .stdout(contains(
+            "clients[0].arrival: invalid type: integer `7`, expected a string",
+        ))
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        5,
+        "nothing about the stand-ins: {text}"
+    );
+}
