@@ -12,6 +12,8 @@
 
 pub mod cache;
 pub mod cli;
+#[cfg(test)]
+mod fuzz;
 pub mod gateway;
 mod huge_pages;
 pub mod import;

@@ -532,14 +532,14 @@ fn unit_stem(stem: &str, replication: u32) -> String {
 }
 
 /// One configuration x replication's finished rows.
-struct Part {
-    summary: Vec<SummaryRow>,
-    series: Vec<TimeseriesRow>,
-    staleness: Vec<StalenessRow>,
+pub(crate) struct Part {
+    pub(crate) summary: Vec<SummaryRow>,
+    pub(crate) series: Vec<TimeseriesRow>,
+    pub(crate) staleness: Vec<StalenessRow>,
     /// Requests the unit simulated (warm-up included), whenever it ran.
-    simulated: u64,
+    pub(crate) simulated: u64,
     /// Read from an earlier run's parts rather than simulated now.
-    resumed: bool,
+    pub(crate) resumed: bool,
 }
 
 /// A trace file as read before the run.
@@ -638,7 +638,7 @@ struct Seal {
     sha256: std::collections::BTreeMap<String, String>,
 }
 
-fn write_part(stem: &Path, part: &Part) -> anyhow::Result<()> {
+pub(crate) fn write_part(stem: &Path, part: &Part) -> anyhow::Result<()> {
     let bytes = [
         report::csv_bytes(&part.series)?,
         report::csv_bytes(&part.staleness)?,
@@ -662,7 +662,7 @@ fn write_part(stem: &Path, part: &Part) -> anyhow::Result<()> {
 
 /// The part at `stem`, if it was finished (sealed); an error when it was sealed but its
 /// files are missing or no longer what was written.
-fn read_part(stem: &Path) -> anyhow::Result<Option<Part>> {
+pub(crate) fn read_part(stem: &Path) -> anyhow::Result<Option<Part>> {
     let seal_path = stem.with_extension("part.json");
     let seal_bytes = match std::fs::read(&seal_path) {
         Ok(b) => b,
@@ -715,7 +715,7 @@ fn read_part(stem: &Path) -> anyhow::Result<Option<Part>> {
 }
 
 /// SHA-256 of `bytes`, in lowercase hex.
-fn hex_sha256(bytes: &[u8]) -> String {
+pub(crate) fn hex_sha256(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     sha2::Sha256::digest(bytes)
         .iter()

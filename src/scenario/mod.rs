@@ -190,6 +190,12 @@ impl Study {
         })?;
         load::study(path, &bytes)
     }
+
+    /// Parses and validates scenario text that came from `path` (files it names are
+    /// read relative to that), with all its configurations.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
+        load::study(path, bytes)
+    }
 }
 
 impl Scenario {

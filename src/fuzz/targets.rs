@@ -1,0 +1,316 @@
+//! One fuzz target per reader of user input: policies (parsed, then decided by the
+//! compiled engine and the reference evaluator, which must agree), scenarios (loaded,
+//! and simulated when small), stage and template files, each trace format (read one
+//! record at a time and in blocks, which must agree), and sealed part files.
+
+use std::path::Path;
+
+use super::{campaign, seeds_in};
+use crate::policy::{Context, PolicyDocument, PolicySet};
+use crate::trace::{
+    AccessLogSpec, Column, IdRecord, MaxAgeZero, TraceFormat, TraceModel, TraceRequest,
+};
+
+#[test]
+fn policies() {
+    let mut seeds = seeds_in("scenarios/policies", &[".json"]);
+    seeds.extend(seeds_in("benches/data", &[".json"]));
+    seeds.push(br#"{"PolicyVersion": {"Document": "%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22*%22%2C%22Resource%22%3A%22*%22%7D%7D"}}"#.to_vec());
+    seeds.push(br#"{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "NotAction": "s3:*", "NotResource": "arn:aws:s3:::${aws:username}/*", "Condition": {"ForAllValues:StringLikeIfExists": {"aws:TagKeys": ["a*", "${aws:PrincipalTag/team, 'x'}"]}, "IpAddress": {"aws:SourceIp": "203.0.113.0/24"}, "NumericLessThan": {"n": "5"}, "DateGreaterThan": {"aws:CurrentTime": "2020-01-01T00:00:00Z"}, "Bool": {"aws:SecureTransport": "true"}, "Null": {"k": "false"}}}]}"#.to_vec());
+    let words = [
+        "Allow",
+        "Deny",
+        "NotAction",
+        "NotResource",
+        "Condition",
+        "StringLike",
+        "ForAnyValue:",
+        "ForAllValues:",
+        "IfExists",
+        "${aws:username}",
+        "${*}",
+        "${",
+        "\"Statement\": []",
+        "\"PolicyDocument\": ",
+        "%7B",
+        "arn:aws:",
+        "*",
+        "?",
+    ];
+    let resources = [
+        "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/pets/7",
+        "arn:aws:s3:::bucket/alice/x",
+        "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/",
+    ];
+    let ctx = Context::new()
+        .with("aws:username", "alice")
+        .with("aws:SourceIp", "203.0.113.9")
+        .with("aws:CurrentTime", "2026-12-04T00:00:00Z")
+        .with("aws:PrincipalTag/team", "ops")
+        .with("n", "3");
+    campaign("policies", &seeds, &words, |input| {
+        let Ok(doc) = PolicyDocument::parse("fuzz.json", input) else {
+            return;
+        };
+        let mut set = PolicySet::new();
+        set.add("fuzz.json", &doc);
+        // The reference evaluator takes exponential time on many wildcards.
+        let simple = input.iter().filter(|&&b| b == b'*' || b == b'?').count() <= 6;
+        for action in ["execute-api:InvalidateCache", "s3:GetObject"] {
+            for resource in resources {
+                let decision = set.decide(action, resource, &ctx);
+                let explained = set.explain(action, resource, &ctx);
+                assert_eq!(decision, explained.decision, "{action} on {resource}");
+                if simple {
+                    let reference = crate::policy::reference::evaluate(
+                        std::slice::from_ref(&doc),
+                        action,
+                        resource,
+                        &ctx,
+                    );
+                    assert_eq!(decision, reference, "{action} on {resource}");
+                }
+            }
+        }
+    });
+}
+
+#[test]
+fn scenarios() {
+    let mut seeds = seeds_in("scenarios", &[".toml"]);
+    seeds.extend(seeds_in("benches/data", &[".toml"]));
+    let words = [
+        "[[variants]]\nname = \"v\"\n",
+        "[sweep]\n",
+        "[[clients]]\n",
+        "[[events]]\n",
+        "[model]\n",
+        "capacity_entries = ",
+        "window = \"1us\"\n",
+        "stage_file = ",
+        "\"100years\"",
+        "{ lognormal = { median = \"1ms\", sigma = 9 } }",
+        "replications = ",
+    ];
+    // Files the seeds name (policies, traces, stages) resolve beside them.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/fuzz.toml");
+    campaign("scenarios", &seeds, &words, |input| {
+        let Ok(study) = crate::scenario::Study::parse(&path, input) else {
+            return;
+        };
+        // Simulate small ones: every configuration, one replication.
+        let s = study.base();
+        let rate: f64 = s.clients.iter().map(|c| c.rate).sum();
+        let requests = rate
+            * s.end()
+                .saturating_since(crate::time::SimTime::ZERO)
+                .as_secs_f64();
+        if s.traces.is_empty() && requests < 20_000.0 && study.configurations.len() <= 4 {
+            for c in &study.configurations {
+                let _ = crate::sim::run(&c.scenario, 0, &mut |_| {});
+            }
+        }
+    });
+}
+
+#[test]
+fn stages() {
+    let seeds = seeds_in("scenarios/stages", &[".json", ".yaml"]);
+    let words = [
+        "!Ref ",
+        "!Sub ",
+        "Resources:\n",
+        "MethodSettings:\n  - ",
+        "~1",
+        "&a ",
+        "*a",
+        "{{",
+        "- [",
+        "\"methodSettings\": {",
+        "CacheClusterSize: ",
+    ];
+    campaign("stages", &seeds, &words, |input| {
+        let _ = crate::import::parse_stage(Path::new("fuzz.yaml"), input, None);
+        let _ = crate::import::parse_stage(Path::new("fuzz.yaml"), input, Some("ProdStage"));
+    });
+}
+
+/// A trace model of `format` for `file`.
+fn model(file: &Path, format: TraceFormat, max_age_zero: MaxAgeZero) -> TraceModel {
+    TraceModel {
+        name: "fuzz".into(),
+        file: file.to_owned(),
+        zstd: false,
+        format,
+        start: crate::time::SimTime::ZERO,
+        max_bad_lines: u64::MAX,
+        max_age_zero,
+        resource: 0,
+        principal: 0,
+    }
+}
+
+/// Reads `model`'s file one record at a time, and (id formats) in blocks, which must
+/// give the same records.
+fn read_both_ways(model: &TraceModel, ids: bool) {
+    let Ok(mut source) = crate::trace::open(model) else {
+        return;
+    };
+    let mut one = Vec::new();
+    let mut r = TraceRequest::default();
+    while let Ok(true) = source.next(&mut r) {
+        one.push(IdRecord::from(&r));
+    }
+    if !ids {
+        return;
+    }
+    let Ok(mut source) = crate::trace::open(model) else {
+        return;
+    };
+    let mut blocks = Vec::new();
+    let mut buf = [IdRecord::default(); 16];
+    while let Ok(n) = source.next_ids(&mut buf, crate::time::SimDuration::MAX) {
+        blocks.extend_from_slice(&buf[..n]);
+        if n < buf.len() {
+            break;
+        }
+    }
+    assert_eq!(one, blocks, "one at a time and in blocks");
+}
+
+/// The first `n` bytes of a zstd-compressed example trace, decompressed.
+fn decompressed(file: &str, n: usize) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+    let bytes = std::fs::read(path).expect("example trace");
+    let mut out = zstd::decode_all(&bytes[..]).expect("example trace decodes");
+    out.truncate(n);
+    out
+}
+
+#[test]
+fn traces() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("trace");
+    let access = TraceFormat::AccessLog(AccessLogSpec {
+        time: vec!["requestTimeEpoch".into()],
+        method: vec!["httpMethod".into()],
+        resource_path: vec!["resourcePath".into()],
+        path: vec!["path".into()],
+        principal: Some(vec!["userArn".into()]),
+        response_length: Some(vec!["responseLength".into()]),
+        routes: vec![
+            ("GET".into(), "/pets/{petId}".into(), 0),
+            ("GET".into(), "/files/{proxy+}".into(), 0),
+            ("GET".into(), "/".into(), 0),
+        ],
+        principals: vec![("arn:aws:iam::123456789012:user/ops".into(), 0)],
+    });
+    let rule = MaxAgeZero::Field(crate::trace::FieldRule {
+        field: vec!["cacheControl".into()],
+        equals: None,
+        contains: Some("max-age=0".into()),
+    });
+    let csv = TraceFormat::Csv {
+        time: Some(Column::Index(0)),
+        id: Column::Name("id".into()),
+        size: Some(Column::Index(2)),
+        time_unit_us: 1e3,
+        rate: 1.0,
+        header: true,
+        delimiter: b',',
+    };
+    let formats = [
+        (
+            "access-logs",
+            access,
+            rule,
+            false,
+            decompressed("scenarios/traces/pets-access.jsonl.zst", 4096),
+        ),
+        (
+            "oracle-general",
+            TraceFormat::OracleGeneral,
+            MaxAgeZero::Share(0.0),
+            true,
+            decompressed("scenarios/traces/objects.oracleGeneral.bin.zst", 24 * 200),
+        ),
+        (
+            "text",
+            TraceFormat::Text { rate: 10.0 },
+            MaxAgeZero::Share(0.0),
+            true,
+            b"1\n2\nabc\n\n18446744073709551615\n7\r\n".to_vec(),
+        ),
+        (
+            "csv",
+            csv,
+            MaxAgeZero::Share(0.0),
+            true,
+            b"t,id,size\n1,a,10\n2,7,0\n3.5,b,\n".to_vec(),
+        ),
+    ];
+    for (name, format, max_age_zero, ids, seed) in formats {
+        let m = model(&file, format, max_age_zero);
+        let words = [
+            "\"requestTimeEpoch\":",
+            "\"path\":\"/prod/pets/",
+            "1e30",
+            "\n",
+            ",",
+        ];
+        campaign(&format!("trace-{name}"), &[seed], &words, |input| {
+            std::fs::write(&file, input).expect("temp file");
+            read_both_ways(&m, ids);
+        });
+    }
+}
+
+#[test]
+fn parts() {
+    // A real part, written as a run writes it: three CSV files and the seal.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pets.toml");
+    let mut scenario = crate::scenario::Scenario::load(&scenario_path).expect("pets loads");
+    scenario.duration = crate::time::SimDuration::from_secs(20);
+    scenario.warmup = crate::time::SimDuration::ZERO;
+    let output = crate::sim::run(&scenario, 0, &mut |_| {}).expect("pets runs");
+    let part = crate::run::Part {
+        summary: vec![crate::report::summary_row(&scenario, "base", &output)],
+        series: crate::report::timeseries_rows(&scenario, "base", &output),
+        staleness: crate::report::staleness_rows("base", &output),
+        simulated: output.simulated_requests,
+        resumed: false,
+    };
+    let stem = dir.path().join("part");
+    crate::run::write_part(&stem, &part).expect("part written");
+    const EXTS: [&str; 4] = [
+        "timeseries.csv",
+        "staleness.csv",
+        "summary.csv",
+        "part.json",
+    ];
+    let read = |ext: &str| std::fs::read(stem.with_extension(ext)).expect("part file");
+    // The four files in one input, apart by a record separator.
+    let seed: Vec<u8> = EXTS
+        .iter()
+        .map(|e| read(e))
+        .collect::<Vec<_>>()
+        .join(&0x1e_u8);
+    campaign("parts", &[seed], &[",", "\n", "\"sha256\""], |input| {
+        let files: Vec<&[u8]> = input.splitn(4, |&b| b == 0x1e).collect();
+        for (ext, bytes) in EXTS.iter().zip(&files) {
+            std::fs::write(stem.with_extension(ext), bytes).expect("temp file");
+        }
+        // Half the time the seal is made to match, so the CSV readers see the files.
+        if input.first().is_some_and(|b| b % 2 == 0) && files.len() == 4 {
+            let sums: serde_json::Map<String, serde_json::Value> = EXTS[..3]
+                .iter()
+                .zip(&files)
+                .map(|(e, b)| ((*e).to_owned(), crate::run::hex_sha256(b).into()))
+                .collect();
+            let seal = serde_json::json!({"simulated_requests": 1, "sha256": sums});
+            std::fs::write(stem.with_extension("part.json"), seal.to_string()).expect("seal");
+        }
+        let _ = crate::run::read_part(&stem);
+    });
+}
