@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
+use crate::policy::operator::NegatedIncomparable;
 use crate::policy::{Context, Decision, Explanation, PolicyDocument, PolicyError, PolicySet};
 use crate::scenario::{ScenarioError, Study};
 
@@ -166,6 +167,10 @@ pub struct EvalArgs {
     /// Print the decision as JSON.
     #[arg(long)]
     pub json: bool,
+    /// What a negated condition operator comes to on a value that cannot be compared
+    /// (AWS documents neither): `holds` (the negation of its positive form) or `fails`.
+    #[arg(long, value_name = "holds|fails", default_value = "holds", value_parser = NegatedIncomparable::parse)]
+    pub negated_incomparable: NegatedIncomparable,
 }
 
 /// A request's action: `service:Action`, as IAM names it (in any case, as IAM compares
@@ -337,7 +342,10 @@ fn validate(files: &[PathBuf], out: &mut dyn Write) -> anyhow::Result<u8> {
 }
 
 fn policy_eval(args: &EvalArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
-    let set = PolicySet::load(&args.policies)?;
+    let mut set = PolicySet::new().assuming(args.negated_incomparable);
+    for path in &args.policies {
+        set.add(&path.display().to_string(), &PolicyDocument::load(path)?);
+    }
     let mut ctx = Context::new();
     for (k, v) in &args.context {
         ctx.insert(k, v.as_str());
@@ -365,6 +373,9 @@ fn write_explanation(out: &mut dyn Write, args: &EvalArgs, e: &Explanation) -> s
     for s in e.matched.iter().filter(|s| Some(*s) != e.deciding.as_ref()) {
         writeln!(out, "  also applies: {s}")?;
     }
+    for a in &e.assumptions {
+        writeln!(out, "  rests on an assumption: {a}")?;
+    }
     Ok(())
 }
 
@@ -372,7 +383,11 @@ fn policy_check(files: &[PathBuf], out: &mut dyn Write) -> anyhow::Result<u8> {
     check_files(files, out, |file| match PolicyDocument::load(file) {
         Ok(doc) => {
             let n = doc.statements.len();
-            Checked::Valid(format!("{n} statement{}", if n == 1 { "" } else { "s" }))
+            let mut line = format!("{n} statement{}", if n == 1 { "" } else { "s" });
+            for w in doc.unparsable_values() {
+                line.push_str(&format!("\n  warning: {w}"));
+            }
+            Checked::Valid(line)
         }
         Err(e @ PolicyError::Read { .. }) => Checked::Unreadable(e.to_string()),
         Err(e) => Checked::Invalid(e.to_string()),

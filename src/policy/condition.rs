@@ -10,7 +10,7 @@ use ipnet::IpNet;
 
 use super::context::{Context, normalize_key};
 use super::document::{Condition, Version};
-use super::operator::{self, Operator, SetQualifier, Test, Value};
+use super::operator::{self, NegatedIncomparable, Operator, SetQualifier, Test, Value};
 use super::pattern::{Pattern, Syntax};
 
 /// A condition ready to evaluate.
@@ -19,6 +19,12 @@ pub struct CompiledCondition {
     key: Box<str>,
     operator: Operator,
     values: Values,
+    /// The operator as written and the key, for explanations.
+    written: Box<str>,
+    /// Policy values that did not parse for the operator (they match nothing).
+    unparsable: Box<[Box<str>]>,
+    /// What a negated operator comes to on a value that cannot be compared.
+    assume: NegatedIncomparable,
 }
 
 #[derive(Debug, Clone)]
@@ -78,8 +84,13 @@ impl ArnPattern {
 }
 
 impl CompiledCondition {
-    /// Compiles one parsed condition of a policy with the given version.
-    pub fn compile(c: &Condition, version: Version) -> CompiledCondition {
+    /// Compiles one parsed condition of a policy with the given version, taking
+    /// `assume` for a negated operator on a value that cannot be compared.
+    pub fn compile(
+        c: &Condition,
+        version: Version,
+        assume: NegatedIncomparable,
+    ) -> CompiledCondition {
         let syntax = |wildcards, case_insensitive| Syntax {
             wildcards,
             variables: version.has_variables(),
@@ -154,6 +165,16 @@ impl CompiledCondition {
             key: normalize_key(&c.key).into(),
             operator: c.operator.clone(),
             values,
+            written: format!("{} on `{}`", c.operator_name, c.key).into(),
+            unparsable: c
+                .values
+                .iter()
+                .filter_map(|v| match v {
+                    Value::Unparsable { text, .. } => Some(text.as_str().into()),
+                    _ => None,
+                })
+                .collect(),
+            assume,
         }
     }
 
@@ -176,6 +197,9 @@ impl CompiledCondition {
                     SetQualifier::ForAllValues => true,
                 };
         };
+        if op.negated && self.assume == NegatedIncomparable::Fails {
+            return self.holds_failing_incomparable(values, ctx);
+        }
         let satisfies = |v: &String| self.any_policy_value_matches(v, ctx) != op.negated;
         match op.set {
             SetQualifier::Single => {
@@ -184,6 +208,80 @@ impl CompiledCondition {
             SetQualifier::ForAnyValue => values.iter().any(satisfies),
             SetQualifier::ForAllValues => values.iter().all(satisfies),
         }
+    }
+
+    /// A negated operator on present `values` under [`NegatedIncomparable::Fails`]: a
+    /// context value that cannot be compared satisfies it in no case.
+    #[cold]
+    fn holds_failing_incomparable(&self, values: &[String], ctx: &Context) -> bool {
+        let matches = |v: &String| self.any_policy_value_matches(v, ctx);
+        let satisfies = |v: &String| !matches(v) && self.incomparable(v, ctx).is_none();
+        match self.operator.set {
+            SetQualifier::Single => {
+                !values.iter().any(matches)
+                    && values.iter().all(|v| self.incomparable(v, ctx).is_none())
+            }
+            SetQualifier::ForAnyValue => values.iter().any(satisfies),
+            SetQualifier::ForAllValues => values.iter().all(satisfies),
+        }
+    }
+
+    /// Why context value `v` cannot be compared with this condition's policy values
+    /// (when no policy value matched it): it is not of the operator's type, a policy value
+    /// did not parse, or a policy variable has no value.
+    fn incomparable(&self, v: &str, ctx: &Context) -> Option<String> {
+        if self.any_policy_value_matches(v, ctx) {
+            return None;
+        }
+        let kind = match self.operator.test {
+            Test::Numeric(_) if operator::parse_number(v).is_none() => Some("a number"),
+            Test::Date(_) if operator::parse_date(v).is_none() => Some("a date"),
+            Test::IpAddress if operator::parse_ip(v).is_none() => Some("an IP address"),
+            Test::Bool if operator::parse_bool(v).is_none() => Some("`true` or `false`"),
+            Test::ArnLike
+                if v.splitn(6, ':').count() < 6
+                    && matches!(&self.values, Values::Arns(ps) if ps.iter().any(|p| matches!(p, ArnPattern::Parts(_)))) =>
+            {
+                Some("an ARN")
+            }
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            return Some(format!("the context value `{v}` is not {kind}"));
+        }
+        if let Some(text) = self.unparsable.first() {
+            return Some(format!(
+                "the policy value `{text}` does not parse for the operator"
+            ));
+        }
+        let unresolved = match &self.values {
+            Values::Patterns(ps) => ps.iter().find_map(|p| p.unresolved(ctx)),
+            Values::Arns(ps) => ps.iter().find_map(|p| match p {
+                ArnPattern::Whole(p) => p.unresolved(ctx),
+                ArnPattern::Parts(parts) => parts.iter().find_map(|p| p.unresolved(ctx)),
+            }),
+            _ => None,
+        };
+        unresolved.map(|key| format!("the policy variable `${{{key}}}` has no value"))
+    }
+
+    /// When this condition's outcome in `ctx` rests on [`NegatedIncomparable`] (a
+    /// negated operator on a value that cannot be compared), says why.
+    pub fn assumption(&self, ctx: &Context) -> Option<String> {
+        if !self.operator.negated || self.operator.test == Test::Null {
+            return None;
+        }
+        let values = ctx.get(&self.key).filter(|v| !v.is_empty())?;
+        let why = values.iter().find_map(|v| self.incomparable(v, ctx))?;
+        Some(format!(
+            "{}: {why}; taken to {} (assumption negated_incomparable = {}; AWS documents neither outcome)",
+            self.written,
+            match self.assume {
+                NegatedIncomparable::Holds => "hold",
+                NegatedIncomparable::Fails => "fail",
+            },
+            self.assume.as_str()
+        ))
     }
 
     /// The positive test for one context value: does any policy value match it?

@@ -87,6 +87,28 @@ pub struct Statement {
 }
 
 impl PolicyDocument {
+    /// Each condition value that does not parse for its operator, with its element path:
+    /// IAM stores such a policy, but that value matches nothing.
+    pub fn unparsable_values(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, s) in self.statements.iter().enumerate() {
+            for c in &s.conditions {
+                for v in &c.values {
+                    if let Value::Unparsable { text, why } = v {
+                        out.push(format!(
+                            "Statement[{i}].Condition.{}.{}: `{text}` does not parse ({why}); \
+                             IAM stores such a policy (IAM Access Analyzer reports a type \
+                             mismatch as an error finding: that part is not functional), so \
+                             the value matches nothing",
+                            c.operator_name, c.key
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Reads and parses the policy document at `path`.
     pub fn load(path: &Path) -> Result<PolicyDocument, PolicyError> {
         let bytes = std::fs::read(path).map_err(|error| PolicyError::Read {
@@ -695,7 +717,13 @@ impl<'de> DeserializeSeed<'de> for ValuesSeed<'_> {
 
 impl ValuesSeed<'_> {
     fn one<E: de::Error>(&self, text: &str) -> Result<Vec<Value>, E> {
-        self.0.parse_value(text).map(|v| vec![v]).map_err(E::custom)
+        // A value that does not parse is kept (see `Value::Unparsable`).
+        Ok(vec![self.0.parse_value(text).unwrap_or_else(|why| {
+            Value::Unparsable {
+                text: text.to_owned(),
+                why,
+            }
+        })])
     }
 }
 

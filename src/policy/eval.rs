@@ -15,6 +15,7 @@ use super::condition::CompiledCondition;
 use super::context::Context;
 use super::document::{Effect, PolicyDocument, Statement, Targets, Version};
 use super::error::PolicyError;
+use super::operator::NegatedIncomparable;
 use super::pattern::{Pattern, Syntax};
 
 /// The outcome of evaluating a request.
@@ -79,6 +80,9 @@ pub struct Explanation {
     pub deciding: Option<StatementRef>,
     /// Every statement that applies to the request, in (policy, statement) order.
     pub matched: Vec<StatementRef>,
+    /// Where the decision rests on an assumption AWS does not document: each condition
+    /// of a statement naming the action and resource whose outcome does, and why.
+    pub assumptions: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -115,7 +119,12 @@ struct CompiledStatement {
 }
 
 impl CompiledStatement {
-    fn compile(s: &Statement, version: Version, origin: usize) -> CompiledStatement {
+    fn compile(
+        s: &Statement,
+        version: Version,
+        origin: usize,
+        assume: NegatedIncomparable,
+    ) -> CompiledStatement {
         let action = Syntax {
             wildcards: true,
             // IAM does not substitute policy variables in `Action`.
@@ -134,7 +143,7 @@ impl CompiledStatement {
             conditions: s
                 .conditions
                 .iter()
-                .map(|c| CompiledCondition::compile(c, version))
+                .map(|c| CompiledCondition::compile(c, version, assume))
                 .collect(),
         }
     }
@@ -151,12 +160,21 @@ pub struct PolicySet {
     refs: Vec<StatementRef>,
     denies: Vec<CompiledStatement>,
     allows: Vec<CompiledStatement>,
+    assume: NegatedIncomparable,
 }
 
 impl PolicySet {
     /// A set with no policies: every request is implicitly denied.
     pub fn new() -> PolicySet {
         PolicySet::default()
+    }
+
+    /// The same set, whose policies added from now on take `assume` for a negated
+    /// condition operator on a value that cannot be compared.
+    #[must_use]
+    pub fn assuming(mut self, assume: NegatedIncomparable) -> PolicySet {
+        self.assume = assume;
+        self
     }
 
     /// Loads and compiles each file in order.
@@ -180,7 +198,7 @@ impl PolicySet {
                 sid: s.sid.clone(),
                 effect: s.effect,
             });
-            let compiled = CompiledStatement::compile(s, doc.version, origin);
+            let compiled = CompiledStatement::compile(s, doc.version, origin, self.assume);
             match s.effect {
                 Effect::Deny => self.denies.push(compiled),
                 Effect::Allow => self.allows.push(compiled),
@@ -226,10 +244,20 @@ impl PolicySet {
                 None => (Decision::ImplicitDeny, None),
             },
         };
+        let mut assumptions = Vec::new();
+        for s in self.denies.iter().chain(&self.allows) {
+            if s.action.matches(action, ctx) && s.resource.matches(resource, ctx) {
+                for note in s.conditions.iter().filter_map(|c| c.assumption(ctx)) {
+                    assumptions.push((s.origin, format!("{}: {note}", self.refs[s.origin])));
+                }
+            }
+        }
+        assumptions.sort();
         Explanation {
             decision,
             deciding,
             matched,
+            assumptions: assumptions.into_iter().map(|(_, a)| a).collect(),
         }
     }
 

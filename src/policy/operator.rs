@@ -198,6 +198,53 @@ pub enum Value {
     Bool(bool),
     /// `IpAddress` / `NotIpAddress`.
     Net(IpNet),
+    /// A value that does not parse for its operator (`NumericEquals` with `abc`, a date
+    /// that is not a date, a malformed CIDR range, a variable in `Bool`). IAM stores such
+    /// a policy (IAM Access Analyzer reports it as an error finding: that part of the
+    /// policy is not functional), so it is kept and matches nothing.
+    Unparsable {
+        /// The value as written.
+        text: String,
+        /// What the operator expected.
+        why: String,
+    },
+}
+
+/// What a negated condition operator (`StringNotEquals`, `NumericNotEquals`,
+/// `ArnNotLike`, `NotIpAddress`, ...) comes to when a value cannot be compared: a policy
+/// variable without a value (and no default), a context value that is not a number,
+/// date, IP address, boolean or ARN as the operator needs, or a policy value that does
+/// not parse. AWS documents neither outcome; cachegate takes one, named in reports and
+/// by `policy eval`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NegatedIncomparable {
+    /// The negated operator is the negation of its positive form: nothing matched, so it
+    /// holds.
+    #[default]
+    Holds,
+    /// A comparison that cannot be made does not hold either way: the negated operator
+    /// fails (as some IAM simulators evaluate it).
+    Fails,
+}
+
+impl NegatedIncomparable {
+    /// Its name in scenario files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NegatedIncomparable::Holds => "holds",
+            NegatedIncomparable::Fails => "fails",
+        }
+    }
+
+    /// Parses `holds` or `fails`.
+    pub fn parse(text: &str) -> Result<NegatedIncomparable, String> {
+        match text {
+            "holds" => Ok(NegatedIncomparable::Holds),
+            "fails" => Ok(NegatedIncomparable::Fails),
+            other => Err(format!("expected `holds` or `fails`, got `{other}`")),
+        }
+    }
 }
 
 /// Parses a number as IAM's numeric operators take it (integer or decimal).

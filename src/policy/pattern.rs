@@ -88,6 +88,18 @@ impl Pattern {
         }
     }
 
+    /// The first policy variable of this pattern with no value in `ctx` (absent or
+    /// multivalued, and no default): the pattern then matches nothing.
+    pub fn unresolved(&self, ctx: &Context) -> Option<&str> {
+        let Strategy::Glob(tokens) = &self.strategy else {
+            return None;
+        };
+        tokens.iter().find_map(|t| match t {
+            Token::Var { key, default: None } if ctx.variable(key).is_none() => Some(&**key),
+            _ => None,
+        })
+    }
+
     /// The strategy chosen at compile time.
     pub fn strategy(&self) -> &Strategy {
         &self.strategy

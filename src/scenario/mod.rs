@@ -165,6 +165,9 @@ pub struct Scenario {
     pub cluster_size: Option<ClusterSize>,
     /// `model.coalesce_misses`.
     pub coalesce_misses: bool,
+    /// `model.negated_incomparable`: what a negated IAM condition operator comes to on a
+    /// value that cannot be compared.
+    pub negated_incomparable: crate::policy::operator::NegatedIncomparable,
     /// Latency the gateway adds to every response (`model.gateway_latency`).
     pub gateway_latency: SimDuration,
     /// `cost.backend_usd_per_million_requests`.
@@ -275,6 +278,10 @@ impl Scenario {
             ("ttl_mode", c.ttl_mode.as_str().to_owned()),
             ("eviction", c.eviction.as_str().to_owned()),
             ("coalesce_misses", self.coalesce_misses.to_string()),
+            (
+                "negated_incomparable",
+                self.negated_incomparable.as_str().to_owned(),
+            ),
             match c.capacity_unit {
                 crate::cache::CapacityUnit::Bytes => {
                     ("capacity_bytes", c.capacity_bytes.to_string())

@@ -93,6 +93,9 @@ pub struct RawModel {
     pub eviction: EvictionPolicy,
     #[serde(default)]
     pub coalesce_misses: bool,
+    /// What a negated IAM condition operator comes to on a value that cannot be compared.
+    #[serde(default)]
+    pub negated_incomparable: crate::policy::operator::NegatedIncomparable,
     pub capacity_bytes: Option<u64>,
     /// Capacity as a number of entries, whatever their size (for trace replay against
     /// cache-simulator results).

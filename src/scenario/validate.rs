@@ -314,7 +314,7 @@ pub(super) fn build(
     let mut principals = Vec::new();
     for (name, rp_raw) in &raw.principals {
         let pp = at("principals").key(name);
-        let mut policies = PolicySet::new();
+        let mut policies = PolicySet::new().assuming(raw.model.negated_incomparable);
         for (j, file) in rp_raw.policies.iter().enumerate() {
             let full = dir.join(file);
             match crate::policy::PolicyDocument::load(&full) {
@@ -421,6 +421,7 @@ pub(super) fn build(
         gateway,
         cluster_size,
         coalesce_misses: raw.model.coalesce_misses,
+        negated_incomparable: raw.model.negated_incomparable,
         gateway_latency: gateway_latency?,
         backend_usd_per_million: raw.cost.backend_usd_per_million_requests,
         resources: resource_models,

@@ -4,6 +4,7 @@
 //! the AWS CLI prints them (`aws_cli`). Shared
 //! helpers live here.
 
+mod assumptions;
 mod aws_cli;
 mod aws_examples;
 mod differential;
