@@ -258,7 +258,27 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
                 crate::report::read_summary(&a).map_err(anyhow::Error::msg)?,
                 crate::report::read_summary(&b).map_err(anyhow::Error::msg)?,
             );
-            let rows = crate::report::compare(&ra, &rb).map_err(anyhow::Error::msg)?;
+            let manifest = |dir: &std::path::Path| -> anyhow::Result<crate::report::Manifest> {
+                let path = dir.join("manifest.json");
+                let bytes = std::fs::read(&path)
+                    .with_context(|| format!("{}: cannot read", path.display()))?;
+                serde_json::from_slice(&bytes).with_context(|| {
+                    format!("{}: not a manifest written by cachegate", path.display())
+                })
+            };
+            let may_pair = match crate::report::pairing(&manifest(&a)?, &manifest(&b)?) {
+                Ok(warning) => {
+                    if let Some(w) = warning {
+                        eprintln!("warning: {w}");
+                    }
+                    true
+                }
+                Err(why) => {
+                    eprintln!("warning: {why}");
+                    false
+                }
+            };
+            let rows = crate::report::compare(&ra, &rb, may_pair).map_err(anyhow::Error::msg)?;
             out.write_all(&crate::report::csv_bytes(&rows)?)?;
             Ok(0)
         }

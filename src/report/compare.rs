@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::aggregate::{mean_ci, t975};
-use super::rows::{METRICS, SummaryRow, round6};
+use super::rows::{METRICS, Manifest, SummaryRow, round6};
 
 /// One row of the comparison.
 // NOTE: columns are defined in the README's "Comparing two runs" section.
@@ -52,9 +52,44 @@ fn variants(rows: &[SummaryRow]) -> Vec<String> {
     names
 }
 
+/// Whether two runs' replications may be paired, from their manifests: the same seeds
+/// draw the same traffic only over the same simulated time (duration and warm-up) and,
+/// for certain, from the same scenario file. `Err` gives why they may not; `Ok` may
+/// carry a warning (different scenario files, whose traffic pairs only if their
+/// clients, resources and traces are alike).
+pub fn pairing(a: &Manifest, b: &Manifest) -> Result<Option<String>, String> {
+    if (a.duration_s, a.warmup_s) != (b.duration_s, b.warmup_s) {
+        return Err(format!(
+            "the runs simulated different times ({} s after {} s of warm-up, and {} s after \
+             {} s), so their replications are not paired (Welch's interval)",
+            a.duration_s, a.warmup_s, b.duration_s, b.warmup_s
+        ));
+    }
+    if a.seed != b.seed {
+        return Err(format!(
+            "the runs used different seeds ({} and {}), so their replications are not paired \
+             (Welch's interval)",
+            a.seed, b.seed
+        ));
+    }
+    Ok((a.scenario_sha256 != b.scenario_sha256).then(|| {
+        format!(
+            "the runs are of different scenario files ({} and {}); replications are paired \
+             by seed, which removes the traffic's noise only when both files draw the same \
+             traffic (the same clients, resources' keys and traces)",
+            a.scenario_path, b.scenario_path
+        )
+    }))
+}
+
 /// Compares `b` against `a`: configurations with the same name, or the single
-/// configuration of each when both have one.
-pub fn compare(a: &[SummaryRow], b: &[SummaryRow]) -> Result<Vec<CompareRow>, String> {
+/// configuration of each when both have one. Replications are paired when they used the
+/// same seeds and `may_pair` (see [`pairing`]).
+pub fn compare(
+    a: &[SummaryRow],
+    b: &[SummaryRow],
+    may_pair: bool,
+) -> Result<Vec<CompareRow>, String> {
     let (va, vb) = (variants(a), variants(b));
     let pairs: Vec<(String, String)> = if va.len() == 1 && vb.len() == 1 {
         vec![(va[0].clone(), vb[0].clone())]
@@ -75,7 +110,8 @@ pub fn compare(a: &[SummaryRow], b: &[SummaryRow]) -> Result<Vec<CompareRow>, St
     for (na, nb) in pairs {
         let ra: Vec<&SummaryRow> = a.iter().filter(|r| r.variant == na).collect();
         let rb: Vec<&SummaryRow> = b.iter().filter(|r| r.variant == nb).collect();
-        let paired = ra.len() == rb.len() && ra.iter().zip(&rb).all(|(x, y)| x.seed == y.seed);
+        let paired =
+            may_pair && ra.len() == rb.len() && ra.iter().zip(&rb).all(|(x, y)| x.seed == y.seed);
         for &metric in METRICS {
             let xs: Vec<f64> = ra.iter().filter_map(|r| r.metric(metric)).collect();
             let ys: Vec<f64> = rb.iter().filter_map(|r| r.metric(metric)).collect();

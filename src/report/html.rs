@@ -160,10 +160,26 @@ fn verdict(h: &mut String, r: &HtmlReport<'_>) {
     } else {
         let _ = writeln!(
             h,
-            "<p>Best first, ordered by {}:</p>\n<ol>",
+            "<p>Best first, ordered by {}; configurations equal on every one of them tie and share a place:</p>\n<ol>",
             order.join(", then ")
         );
-        for &i in r.ranking {
+        let key_values = |i: usize| -> Vec<u64> {
+            r.rank_by
+                .iter()
+                .map(|k| mean_of(r.aggregate, &names[i], &k.metric).to_bits())
+                .collect()
+        };
+        let mut place = 0;
+        for (n, &i) in r.ranking.iter().enumerate() {
+            let tied_with: Vec<&str> = r
+                .ranking
+                .iter()
+                .filter(|&&j| j != i && key_values(j) == key_values(i))
+                .map(|&j| names[j].as_str())
+                .collect();
+            if n == 0 || key_values(r.ranking[n - 1]) != key_values(i) {
+                place = n + 1;
+            }
             let keys: Vec<String> = r
                 .rank_by
                 .iter()
@@ -180,9 +196,21 @@ fn verdict(h: &mut String, r: &HtmlReport<'_>) {
             } else {
                 ""
             };
+            let tie = if tied_with.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " <em>(tied with {})</em>",
+                    tied_with
+                        .iter()
+                        .map(|t| esc(t))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
             let _ = writeln!(
                 h,
-                "<li><strong>{}</strong>{base}: {}</li>",
+                "<li value=\"{place}\"><strong>{}</strong>{base}{tie}: {}</li>",
                 esc(&names[i]),
                 keys.join("; ")
             );
@@ -241,7 +269,6 @@ fn compared(h: &mut String, r: &HtmlReport<'_>) {
 }
 
 fn metrics_table(h: &mut String, r: &HtmlReport<'_>) {
-    let names = &r.manifest.configurations;
     let several = r.manifest.replications > 1;
     let _ = writeln!(
         h,
@@ -264,8 +291,19 @@ fn metrics_table(h: &mut String, r: &HtmlReport<'_>) {
             "With one replication there are no intervals, so nothing is marked significant; run with <code>--replications</code> of 2 or more."
         }
     );
+    // A few metrics a table, so each fits a laptop's screen without scrolling.
+    for group in r.metrics.chunks(METRICS_PER_TABLE) {
+        metrics_group(h, r, group);
+    }
+}
+
+/// Metric columns per key-metrics table.
+const METRICS_PER_TABLE: usize = 4;
+
+fn metrics_group(h: &mut String, r: &HtmlReport<'_>, metrics: &[String]) {
+    let names = &r.manifest.configurations;
     h.push_str("<div class=\"scroll\"><table>\n<tr><th>configuration</th>");
-    for metric in r.metrics {
+    for metric in metrics {
         let _ = write!(
             h,
             "<th title=\"{}\">{}</th>",
@@ -276,7 +314,7 @@ fn metrics_table(h: &mut String, r: &HtmlReport<'_>) {
     h.push_str("</tr>\n");
     for name in names {
         let _ = write!(h, "<tr><td>{}</td>", esc(name));
-        for metric in r.metrics {
+        for metric in metrics {
             let Some(a) = r
                 .aggregate
                 .iter()

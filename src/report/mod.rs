@@ -15,7 +15,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use aggregate::{AggregateRow, aggregate_rows, mean_ci, t975};
-pub use compare::{CompareRow, compare, read_summary};
+pub use compare::{CompareRow, compare, pairing, read_summary};
 pub use html::{HtmlReport, render_html};
 pub use plot::{Chart, PlotData, charts};
 pub use rows::{

@@ -201,3 +201,86 @@ fn rank_by_sets_the_verdict_order_and_is_validated() {
         ["warning-header", "silent", "fail-403", "no-authorization"]
     );
 }
+
+/// `compare` pairs replications only when the runs drew the same traffic: different
+/// simulated times are not paired, different scenario files are paired with a warning.
+#[test]
+fn compare_pairs_only_runs_of_the_same_traffic_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |out: &str, scenario: &Path, duration: &str| {
+        cachegate()
+            .args([
+                "run",
+                "--quiet",
+                "--replications",
+                "2",
+                "--duration",
+                duration,
+                "--out",
+            ])
+            .arg(dir.path().join(out))
+            .arg(scenario)
+            .assert()
+            .code(0);
+        dir.path().join(out).join("pets-cache-busting")
+    };
+    let pets = Path::new("scenarios/pets.toml");
+    let a = run("a", pets, "1m");
+    let b = run("b", pets, "2m");
+    let out = cachegate().arg("compare").arg(&a).arg(&b).assert().code(0);
+    let out = out
+        .stderr(contains("the runs simulated different times"))
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.lines().skip(1).all(|l| l.contains(",false,")),
+        "{text}"
+    );
+    // Another file, the same traffic: paired, with a warning.
+    let (other, _) = crate::run_cli::edited(
+        dir.path(),
+        "pets.toml",
+        "scenarios/pets.toml",
+        &[("cache_ttl_in_seconds = 300", "cache_ttl_in_seconds = 600")],
+    );
+    std::fs::create_dir_all(dir.path().join("policies")).unwrap();
+    std::fs::copy(
+        "scenarios/policies/ops-invalidate.json",
+        dir.path().join("policies/ops-invalidate.json"),
+    )
+    .unwrap();
+    let c = run("c", &other, "1m");
+    let out = cachegate()
+        .arg("compare")
+        .arg(&a)
+        .arg(&c)
+        .assert()
+        .code(0)
+        .stderr(contains("the runs are of different scenario files"))
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.lines().skip(1).all(|l| l.contains(",true,")), "{text}");
+}
+
+/// Configurations equal on every ranking key share a place and say so; the key metrics
+/// come in tables narrow enough for a laptop's screen.
+#[test]
+fn ties_are_named_and_tables_stay_narrow() {
+    let dir = tempfile::tempdir().unwrap();
+    run_strategies(dir.path(), &[]).code(0);
+    let html = std::fs::read_to_string(dir.path().join("strategies/report.html")).unwrap();
+    // One minute ends before the attack starts: the four strategies are identical.
+    assert!(html.contains(
+        "<li value=\"1\"><strong>warning-header</strong> (baseline) <em>(tied with fail-403, silent, no-authorization)</em>"
+    ));
+    assert_eq!(html.matches("<li value=\"1\">").count(), 4);
+    for row in html.split("<tr>").skip(1) {
+        let row = row.split("</tr>").next().unwrap();
+        let cells = row.matches("<th").count() + row.matches("<td").count();
+        assert!(cells <= 5, "a row of {cells} cells: {row}");
+    }
+}
