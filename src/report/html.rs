@@ -467,7 +467,7 @@ fn traces(h: &mut String, r: &HtmlReport<'_>) {
 
 fn assumptions(h: &mut String, r: &HtmlReport<'_>) {
     let m = r.manifest;
-    h.push_str("<h2>Assumptions in force</h2>\n<p>Model choices where AWS leaves the behaviour undocumented or the scenario left a default (see the README's \"Model\" section); a value that differs from the baseline's is in bold.</p>\n");
+    h.push_str("<h2>Assumptions in force</h2>\n<p>Model choices where AWS leaves the behaviour undocumented or the scenario left a default (see the README's \"Model\" section); a value that differs from the baseline's is in bold, beside the configuration that takes it.</p>\n");
     let keys: Vec<&String> =
         m.assumptions
             .values()
@@ -478,25 +478,35 @@ fn assumptions(h: &mut String, r: &HtmlReport<'_>) {
                 }
                 v
             });
+    // One row per assumption (three columns whatever the number of configurations):
+    // the baseline's value, then the configurations that take another.
     let base = m.assumptions.get(&m.baseline);
-    h.push_str("<div class=\"scroll\"><table>\n<tr><th>configuration</th>");
+    h.push_str("<div class=\"scroll\"><table>\n<tr><th>assumption</th><th>baseline</th><th>other configurations, where they differ</th></tr>\n");
     for k in &keys {
-        let _ = write!(h, "<th>{}</th>", esc(k));
-    }
-    h.push_str("</tr>\n");
-    for name in &m.configurations {
-        let _ = write!(h, "<tr><td>{}</td>", esc(name));
-        let mine = m.assumptions.get(name);
-        for k in &keys {
-            let v = mine.and_then(|a| a.get(*k)).map_or("", String::as_str);
-            let differs = base.and_then(|b| b.get(*k)).is_some_and(|b| b != v);
-            if differs {
-                let _ = write!(h, "<td><strong>{}</strong></td>", esc(v));
-            } else {
-                let _ = write!(h, "<td>{}</td>", esc(v));
-            }
-        }
-        h.push_str("</tr>\n");
+        let value = |name: &String| {
+            m.assumptions
+                .get(name)
+                .and_then(|a| a.get(*k))
+                .map_or("", String::as_str)
+        };
+        let base_value = base.and_then(|b| b.get(*k)).map_or("", String::as_str);
+        let differing: Vec<String> = m
+            .configurations
+            .iter()
+            .filter(|n| **n != m.baseline && value(n) != base_value)
+            .map(|n| format!("{}: <strong>{}</strong>", esc(n), esc(value(n))))
+            .collect();
+        let others = if differing.is_empty() {
+            "<span class=\"muted\">the same</span>".to_owned()
+        } else {
+            differing.join("<br>")
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{others}</td></tr>",
+            esc(k),
+            esc(base_value)
+        );
     }
     h.push_str("</table></div>\n");
     let _ = writeln!(
