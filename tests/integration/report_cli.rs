@@ -67,9 +67,9 @@ fn report_html_is_self_contained_and_ranks_the_passing_configurations() {
     assert!(html.contains("<p>3 of 4 configuration(s) pass every check.</p>"));
     assert!(html.contains("ordered by <code>lowest backend_rps_peak</code>, then"));
     let ranked = &html[html.find("<ol>").unwrap()..html.find("</ol>").unwrap()];
-    let first = ranked.find("<li><strong>").unwrap();
+    let first = ranked.find("<li value=\"1\"><strong>").unwrap();
     assert!(
-        ranked[first..].starts_with("<li><strong>fail-403</strong>"),
+        ranked[first..].starts_with("<li value=\"1\"><strong>fail-403</strong>"),
         "{ranked}"
     );
     assert!(!ranked.contains("no-authorization"));
@@ -190,7 +190,7 @@ fn rank_by_sets_the_verdict_order_and_is_validated() {
     assert!(html.contains("The scenario sets no checks, so every configuration is ranked."));
     let ranked = &html[html.find("<ol>").unwrap()..html.find("</ol>").unwrap()];
     let order: Vec<&str> = ranked
-        .split("<li><strong>")
+        .split("\"><strong>")
         .skip(1)
         .map(|s| &s[..s.find("</strong>").unwrap()])
         .collect();
