@@ -345,6 +345,7 @@ fn finish(
         staleness: &staleness,
         aggregate: &aggregate,
         compare: &shown,
+        checks: &checks,
     })?;
     write("summary.csv", &report::csv_bytes(&summary)?)?;
     write("aggregate.csv", &report::csv_bytes(&aggregate)?)?;

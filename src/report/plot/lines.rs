@@ -4,7 +4,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{Drawing, PlotData, color, padded, shorten, tick};
+use super::{Drawing, PlotData, color, padded, shorten, tick, tick_in};
 use crate::report::{TimeseriesRow, mean_ci};
 
 /// One configuration's line.
@@ -235,6 +235,7 @@ impl Drawing for LineChart {
             y.end = y.end.min(cap * 1.02);
             y.start = y.start.max(0.0).min(y.end - 1e-9);
         }
+        let (x_range, y_range) = (x.clone(), y.clone());
         let mut chart = ChartBuilder::on(&plot)
             .caption(&self.title, ("sans-serif", 22))
             .margin(12)
@@ -247,8 +248,8 @@ impl Drawing for LineChart {
             .y_desc(&self.y_desc)
             .axis_desc_style(("sans-serif", 15))
             .label_style(("sans-serif", 13))
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
+            .x_label_formatter(&|v| tick_in(*v, &x_range))
+            .y_label_formatter(&|v| tick_in(*v, &y_range))
             .light_line_style(WHITE)
             .bold_line_style(BLACK.mix(0.08))
             .draw()?;

@@ -50,6 +50,8 @@ pub struct PlotData<'a> {
     pub aggregate: &'a [AggregateRow],
     /// The metrics to compare configuration by configuration.
     pub compare: &'a [String],
+    /// The scenario's checks, drawn as threshold lines on their metric's chart.
+    pub checks: &'a [crate::scenario::Check],
 }
 
 /// Every chart of a report: hit rate and backend load over time, the staleness CDF,
@@ -164,6 +166,36 @@ fn padded(lo: f64, hi: f64, from_zero: bool) -> std::ops::Range<f64> {
     let pad = span * 0.06;
     let lo = if from_zero && lo >= 0.0 { lo } else { lo - pad };
     lo..(hi + pad)
+}
+
+/// A tick label for an axis over `range`: as short as [`tick`], with as many decimals
+/// as ticks about a tenth of the range apart need to read differently (no `209, 209,
+/// 210` on a narrow range, no `120k` eight times).
+fn tick_in(v: f64, range: &std::ops::Range<f64>) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let widest = range.start.abs().max(range.end.abs());
+    let (scale, unit) = if widest >= 1e6 {
+        (1e6, "M")
+    } else if widest >= 1e4 {
+        (1e3, "k")
+    } else {
+        (1.0, "")
+    };
+    let step = (range.end - range.start).abs() / 10.0 / scale;
+    let decimals = if step > 0.0 && step.is_finite() {
+        (-step.log10()).ceil().clamp(0.0, 6.0) as usize
+    } else {
+        0
+    };
+    let text = format!("{:.*}", decimals, v / scale);
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &text
+    };
+    format!("{text}{unit}")
 }
 
 /// A short, readable tick label.

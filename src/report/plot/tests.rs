@@ -72,6 +72,7 @@ fn data<'a>(names: &'a [String], aggregate: &'a [AggregateRow]) -> PlotData<'a> 
         staleness: &[],
         aggregate,
         compare: &[],
+        checks: &[],
     }
 }
 
@@ -95,6 +96,65 @@ fn comparison_charts_skip_metrics_with_nothing_to_compare() {
     assert!(comparison(&d, "cost_per_hour_usd").is_none());
     // A metric a configuration lacks is not drawn half.
     assert!(comparison(&d, "latency_p99_ms").is_none());
+    // One configuration compares with nothing.
+    let one = vec!["a".to_owned()];
+    assert!(comparison(&data(&one, &aggregate), "hit_rate").is_none());
+}
+
+#[test]
+fn comparison_charts_draw_the_checks_on_their_metric_and_ring_the_baseline() {
+    let names = vec!["a".to_owned(), "b".to_owned()];
+    let mut aggregate = [
+        agg("a", "backend_rps_peak", 160.0, Some((150.0, 170.0))),
+        agg("b", "backend_rps_peak", 410.0, Some((400.0, 420.0))),
+    ];
+    aggregate[1].significant = true;
+    let checks = [
+        crate::scenario::Check::parse("backend_rps_peak <= 300", crate::report::METRICS).unwrap(),
+        crate::scenario::Check::parse("hit_rate >= 0.9", crate::report::METRICS).unwrap(),
+    ];
+    let d = PlotData {
+        checks: &checks,
+        ..data(&names, &aggregate)
+    };
+    let w = comparison(&d, "backend_rps_peak").unwrap();
+    assert_eq!(w.thresholds, [(300.0, "<= 300".to_owned())]);
+    assert!(
+        w.caption
+            .contains("The red line is the check `backend_rps_peak <= 300`.")
+    );
+    let chart = render("t", &w).unwrap();
+    assert!(chart.svg.contains("check &lt;= 300") || chart.svg.contains("check <= 300"));
+    // The baseline's dot is a ring; only the significant difference is filled.
+    let circles: Vec<&str> = chart.svg.split("<circle").skip(1).collect();
+    assert_eq!(circles.len(), 2);
+    assert!(
+        circles[0].contains("fill=\"none\""),
+        "the baseline: {}",
+        circles[0]
+    );
+    assert!(
+        !circles[1].contains("fill=\"none\""),
+        "significant: {}",
+        circles[1]
+    );
+}
+
+#[test]
+fn tick_labels_on_a_narrow_range_read_differently() {
+    let labels = |range: std::ops::Range<f64>, ticks: &[f64]| -> Vec<String> {
+        ticks.iter().map(|&v| tick_in(v, &range)).collect()
+    };
+    assert_eq!(
+        labels(208.6..210.4, &[208.8, 209.0, 209.2, 209.4]),
+        ["208.8", "209", "209.2", "209.4"]
+    );
+    assert_eq!(
+        labels(119_000.0..121_000.0, &[119_500.0, 120_000.0, 120_500.0]),
+        ["119.5k", "120k", "120.5k"]
+    );
+    assert_eq!(labels(0.0..1.0, &[0.0, 0.5, 1.0]), ["0", "0.5", "1"]);
+    assert_eq!(labels(0.0..3e6, &[1e6, 2.5e6]), ["1M", "2.5M"]);
 }
 
 #[test]

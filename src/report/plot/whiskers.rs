@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
-use super::{Drawing, PlotData, color, padded, shorten, tick};
+use super::{Drawing, PlotData, color, padded, shorten, tick, tick_in};
 use crate::report::metric_label;
 
 /// One configuration's row.
@@ -29,6 +29,8 @@ pub(crate) struct Whiskers {
     pub x_desc: String,
     pub rows: Vec<WhiskerRow>,
     pub baseline: usize,
+    /// The bounds of the scenario's checks on this metric, as written (`<= 300`).
+    pub thresholds: Vec<(f64, String)>,
 }
 
 /// The comparison chart of `metric`; none when every configuration has the same mean
@@ -56,18 +58,40 @@ pub(crate) fn comparison(data: &PlotData<'_>, metric: &str) -> Option<Whiskers> 
     let all_same = rows
         .iter()
         .all(|r| r.mean == first && r.ci.is_none_or(|(lo, hi)| lo == hi));
-    if rows.len() != data.names.len() || all_same {
+    // One configuration compares with nothing (the report's table has its interval).
+    if rows.len() < 2 || rows.len() != data.names.len() || all_same {
         return None;
     }
+    let thresholds: Vec<(f64, String)> = data
+        .checks
+        .iter()
+        .filter(|c| c.metric == metric)
+        .map(|c| {
+            let op = c.text.split_whitespace().nth(1).unwrap_or("");
+            (c.value, format!("{op} {}", tick(c.value)))
+        })
+        .collect();
     let label = metric_label(metric);
+    let checks = if thresholds.is_empty() {
+        String::new()
+    } else {
+        let written: Vec<String> = data
+            .checks
+            .iter()
+            .filter(|c| c.metric == metric)
+            .map(|c| format!("`{}`", c.text))
+            .collect();
+        format!(" The red line is the check {}.", written.join(" and "))
+    };
     Some(Whiskers {
         title: format!("{}, by configuration", capitalised(label)),
         caption: format!(
-            "`{metric}`: each configuration's mean across replications (dot) with its 95% confidence interval (whiskers); the grey line is the baseline's mean. A filled dot marks a difference from the baseline that is significant (its paired 95% interval excludes 0)."
+            "`{metric}`: each configuration's mean across replications (dot) with its 95% confidence interval (whiskers); the grey line is the baseline's mean. A filled dot marks a difference from the baseline that is significant (its paired 95% interval excludes 0); the baseline's own dot is a ring.{checks}"
         ),
         x_desc: label.to_owned(),
         rows,
         baseline: data.baseline,
+        thresholds,
     })
 }
 
@@ -100,7 +124,15 @@ impl Drawing for Whiskers {
                 let (a, b) = r.ci.unwrap_or((r.mean, r.mean));
                 (lo.min(a).min(r.mean), hi.max(b).max(r.mean))
             });
+        // A threshold within reach of the data is shown; one far off would squash it.
+        let span = (hi - lo).max(hi.abs() * 0.05).max(1e-9);
+        let (lo, hi) = self
+            .thresholds
+            .iter()
+            .filter(|(t, _)| *t >= lo - 2.0 * span && *t <= hi + 2.0 * span)
+            .fold((lo, hi), |(lo, hi), (t, _)| (lo.min(*t), hi.max(*t)));
         let x = padded(lo, hi, false);
+        let x_range = x.clone();
         let names: Vec<String> = self.rows.iter().map(|r| shorten(&r.name, 56)).collect();
         let longest = names.iter().map(|s| s.chars().count()).max().unwrap_or(4);
         // The first configuration at the top.
@@ -117,7 +149,7 @@ impl Drawing for Whiskers {
             .x_desc(&self.x_desc)
             .axis_desc_style(("sans-serif", 15))
             .label_style(("sans-serif", 13))
-            .x_label_formatter(&|v| tick(*v))
+            .x_label_formatter(&|v| tick_in(*v, &x_range))
             .y_labels(n)
             .y_label_formatter(&|v| match v {
                 SegmentValue::CenterOf(i) if *i < n => names[n - 1 - i].clone(),
@@ -135,6 +167,21 @@ impl Drawing for Whiskers {
                 BLACK.mix(0.35).stroke_width(1),
             )))?;
         }
+        let red = RGBColor(0xc6, 0x28, 0x28);
+        for (t, text) in &self.thresholds {
+            if !x_range.contains(t) {
+                continue;
+            }
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(*t, SegmentValue::Exact(0)), (*t, SegmentValue::Last)],
+                red.stroke_width(2),
+            )))?;
+            chart.draw_series(std::iter::once(Text::new(
+                format!("check {text}"),
+                (*t, SegmentValue::Last),
+                ("sans-serif", 13).into_font().color(&red),
+            )))?;
+        }
         for (i, r) in self.rows.iter().enumerate() {
             if let Some((lo, hi)) = r.ci {
                 chart.draw_series(std::iter::once(PathElement::new(
@@ -142,7 +189,7 @@ impl Drawing for Whiskers {
                     r.color.stroke_width(3),
                 )))?;
             }
-            let style = if r.significant || i == self.baseline {
+            let style = if r.significant && i != self.baseline {
                 r.color.filled()
             } else {
                 r.color.stroke_width(2)
