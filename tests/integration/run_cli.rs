@@ -119,28 +119,29 @@ const COLUMNS: &str = "variant,replication,seed,requests,cache_hits,cache_misses
 fn run_writes_the_report_folder() {
     let dir = tempfile::tempdir().unwrap();
     run_pets(dir.path()).code(0).stdout(contains(
-        "pets-cache-busting: 1 configuration(s) x 3 replication(s)",
+        "pets-cache-busting: 3 configuration(s) x 3 replication(s)",
     ));
     let report = dir.path().join("pets-cache-busting");
     let summary = std::fs::read_to_string(report.join("summary.csv")).unwrap();
     let mut lines = summary.lines();
     assert_eq!(lines.next(), Some(COLUMNS));
     let rows: Vec<&str> = lines.collect();
-    assert_eq!(rows.len(), 3);
+    assert_eq!(rows.len(), 9, "3 configurations x 3 replications");
     assert!(
-        rows[0].starts_with("base,0,")
-            && rows[1].starts_with("base,1,")
-            && rows[2].starts_with("base,2,")
+        rows[0].starts_with("warning-header,0,")
+            && rows[1].starts_with("warning-header,1,")
+            && rows[3].starts_with("fail-403,0,")
+            && rows[8].starts_with("silent,2,")
     );
     let series = std::fs::read_to_string(report.join("timeseries.csv")).unwrap();
-    // 1 minute in 10 s windows, three replications.
-    assert_eq!(series.lines().count(), 1 + 3 * 6);
+    // 1 minute in 10 s windows, three configurations of three replications.
+    assert_eq!(series.lines().count(), 1 + 3 * 3 * 6);
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(report.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["scenario"], "pets-cache-busting");
     assert_eq!(manifest["seed"], 42);
-    assert_eq!(manifest["assumptions"]["base"]["eviction"], "lru");
-    assert_eq!(manifest["baseline"], "base");
+    assert_eq!(manifest["assumptions"]["fail-403"]["eviction"], "lru");
+    assert_eq!(manifest["baseline"], "warning-header");
     assert_eq!(manifest["scenario_sha256"].as_str().map(str::len), Some(64));
     // No temporary files left behind.
     let names: Vec<String> = std::fs::read_dir(&report)
@@ -164,7 +165,11 @@ fn run_writes_the_report_folder() {
     );
     let aggregate = std::fs::read_to_string(report.join("aggregate.csv")).unwrap();
     assert!(aggregate.starts_with("variant,metric,replications,mean,sd,ci95_low,ci95_high,baseline,diff_mean,diff_ci95_low,diff_ci95_high,significant\n"));
-    assert_eq!(aggregate.lines().count(), 1 + 24, "one row per metric");
+    assert_eq!(
+        aggregate.lines().count(),
+        1 + 3 * 24,
+        "one row per configuration and metric"
+    );
 }
 
 #[test]
@@ -207,8 +212,8 @@ fn reruns_are_byte_identical_whatever_the_threads_and_need_force() {
     let after = std::fs::read_to_string(a.path().join("pets-cache-busting/summary.csv")).unwrap();
     assert_eq!(
         after.lines().count(),
-        2,
-        "replaced by the one-replication run"
+        4,
+        "replaced by the one-replication run of the 3 configurations"
     );
 }
 
@@ -529,7 +534,14 @@ fn shards_combine_into_the_unsharded_report() {
 fn shards_split_the_replications_of_a_single_configuration() {
     let whole = tempfile::tempdir().unwrap();
     let shared = tempfile::tempdir().unwrap();
-    let run = run_pets_minute;
+    let run = |out: &Path, extra: &[&str]| {
+        cachegate()
+            .args(["run", "scenarios/stage-flush.toml", "--replications", "3", "--quiet"])
+            .args(["--duration", "1m", "--out"])
+            .arg(out)
+            .args(extra)
+            .assert()
+    };
     run(whole.path(), &[]).code(0);
     run(shared.path(), &["--shard", "1/2"])
         .code(0)
@@ -541,8 +553,8 @@ fn shards_split_the_replications_of_a_single_configuration() {
         .code(0)
         .stdout(contains("3 configuration x replication run(s) resumed"));
     assert_same_report(
-        &whole.path().join("pets-cache-busting"),
-        &shared.path().join("pets-cache-busting"),
+        &whole.path().join("stage-flush"),
+        &shared.path().join("stage-flush"),
     );
 }
 
@@ -584,7 +596,7 @@ fn compare_two_runs() {
         .arg(c.path().join("pets-cache-busting"))
         .assert()
         .code(0)
-        .stdout(contains("base,base,hit_rate,").and(contains(",false,")));
+        .stdout(contains("fail-403,fail-403,hit_rate,").and(contains(",false,")));
     cachegate()
         .args(["compare", "nope", "nope"])
         .assert()

@@ -180,7 +180,7 @@ fn studies_too_large_to_hold_are_refused_quickly_with_the_estimate() {
         .assert()
         .code(1)
         .stdout(contains(
-            "sweep: 1 variant(s) x 1000000 sweep combination(s) make 1000000 configurations, more than 1000",
+            "sweep: 3 variant(s) x 1000000 sweep combination(s) make 3000000 configurations, more than 1000",
         ));
     assert!(started.elapsed().as_secs() < 10, "refused before expanding");
     for (flags, expected) in [
@@ -191,7 +191,7 @@ fn studies_too_large_to_hold_are_refused_quickly_with_the_estimate() {
         ),
         (
             &["--replications", "10000", "--duration", "1d"],
-            "1 configuration(s) x 10000 replication(s) x 8640 window(s) make 86400000 time-series rows (about 11059 MB",
+            "3 configuration(s) x 10000 replication(s) x 8640 window(s) make 259200000 time-series rows (about 33177 MB",
         ),
     ] {
         cachegate()
