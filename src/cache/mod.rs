@@ -2,7 +2,7 @@
 //! TTL, size in bytes and a payload the simulator uses to measure staleness; a byte
 //! capacity; an eviction order ([`eviction`]); lazy expiry; whole-cache flush and resize.
 //!
-//! Semantics (see DESIGN.md and `reference/apigw-cache.md` §1): TTL 0 caches nothing; an
+//! Semantics (the README's "The model and its assumptions"): TTL 0 caches nothing; an
 //! entry is valid strictly before `inserted + TTL` (`ttl_mode = "fixed"`, the default) or
 //! before `last hit + TTL` (`"sliding"`); responses over 1,048,576 bytes are not cached;
 //! changing capacity drops every entry. Removal causes are counted separately (moka's

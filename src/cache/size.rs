@@ -7,7 +7,7 @@
 //!
 //! Prices (USD per hour, us-east-1): only 0.5 GB ($0.020) is corroborated by a public
 //! third-party source; the others are recalled list prices, not confirmed against the AWS
-//! pricing page (see `reference/apigw-cache.md` §1.1). Reports print this caveat.
+//! pricing page (the README's price table says so). Reports print this caveat.
 
 use std::fmt;
 
