@@ -395,10 +395,10 @@ impl IdRequests {
     }
 }
 
-/// The arrival time [`Clock::at`] gives a record whose time is implausible: more than
-/// [`MAX_SPAN_US`] after the trace's first record. Such a record is a bad record: taken
+/// The arrival time a reader's clock gives a record whose time is implausible: more than
+/// ten years after the trace's first record. Such a record is a bad record: taken
 /// as a time, one corrupt timestamp would push every later record past the run's end.
-pub const IMPLAUSIBLE: SimDuration = SimDuration::MAX;
+pub(crate) const IMPLAUSIBLE: SimDuration = SimDuration::MAX;
 
 /// The longest a timed trace may span: ten years of 365 days.
 const MAX_SPAN_US: u64 = 10 * 365 * 86_400 * 1_000_000;
