@@ -358,7 +358,13 @@ fn serve_next(
         return Ok(None);
     };
     let next = feed.next_at();
-    let fetch = server.serve(t, incoming, feed.params(place), feed.path(place), Some(key));
+    // The concrete path matters only to the IAM check of a `max-age=0` request.
+    let path = if incoming.max_age_zero {
+        feed.path(place)
+    } else {
+        None
+    };
+    let fetch = server.serve(t, incoming, feed.params(place), path, Some(key));
     feed.refill(&server.gateway, &scenario.resources)?;
     Ok(Some((fetch, next)))
 }

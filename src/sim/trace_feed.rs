@@ -278,7 +278,9 @@ impl TraceFeed {
 
 /// Reads requests into `out` in order, stopping at the end of the trace or after the
 /// first request at or after `until`, and each one's concrete path (empty when the trace
-/// records none) into the same place of `paths`; how many were read.
+/// records none) into the same place of `paths`; how many were read. Out of line: access
+/// logs only, it stays out of the object-id path.
+#[inline(never)]
 fn read_with_paths(
     source: &mut dyn TraceSource,
     out: &mut [TraceRequest],

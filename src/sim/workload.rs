@@ -34,7 +34,7 @@ impl Arrivals {
     }
 
     /// The gap from the last arrival's (rounded) time to the next one's.
-    #[inline]
+    #[inline(always)]
     pub fn gap(&mut self, rng: &mut Rng) -> SimDuration {
         let us = match self.arrival {
             Arrival::Constant => self.mean_gap_us,
@@ -44,10 +44,11 @@ impl Arrivals {
             }
         };
         let exact = self.offset_us + us;
-        // At least -0.5, so the rounded gap is never negative.
-        let whole = (exact + 0.5).floor();
-        self.offset_us = exact - whole;
-        SimDuration::from_micros(whole as u64)
+        // At least -0.5, so `exact + 0.5` is not negative and truncating it rounds
+        // `exact` to the nearest microsecond (a cast, where `floor` is a library call).
+        let whole = (exact + 0.5) as u64;
+        self.offset_us = exact - whole as f64;
+        SimDuration::from_micros(whole)
     }
 }
 

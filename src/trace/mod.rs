@@ -379,18 +379,21 @@ impl IdRequests {
     }
 
     /// The next record: object `id` at `micros` on the trace's clock, of `size` bytes if
-    /// the trace says; counts it. At [`IMPLAUSIBLE`], not counted, when its time is (the
-    /// caller counts it as bad with [`IdRequests::implausible`]).
+    /// the trace says; counts it. At [`IMPLAUSIBLE`] when its time is (the caller then
+    /// counts it as bad, not as a request, with [`IdRequests::implausible`]).
     #[inline(always)]
     fn record(&mut self, micros: u64, id: u64, size: Option<u64>) -> IdRecord {
         let at = self.clock.at(micros, &mut self.tally);
-        self.tally.requests += u64::from(at != IMPLAUSIBLE);
+        // Counted here, uncounted by `implausible` when it is not a request.
+        self.tally.requests += 1;
         IdRecord { at, id, size }
     }
 
-    /// Counts record (or line) `at` of `path` as bad for its implausible time.
+    /// Counts record (or line) `at` of `path` as bad for its implausible time, not as a
+    /// request.
     #[cold]
     fn implausible(&mut self, path: &Path, at: u64, limit: u64) -> Result<(), TraceError> {
+        self.tally.requests -= 1;
         self.tally.bad(path, at, IMPLAUSIBLE_WHY, limit)
     }
 }
@@ -442,18 +445,24 @@ impl Clock {
     fn at(&mut self, micros: u64, tally: &mut Tally) -> SimDuration {
         let first = *self.first.get_or_insert(micros);
         let rel = micros.saturating_sub(first);
-        if rel > self.max_span {
-            return IMPLAUSIBLE;
+        // One comparison for the usual case, `last <= rel <= max_span` (`last` never
+        // exceeds `max_span`); the others are rare.
+        if rel.wrapping_sub(self.last) > self.max_span - self.last {
+            return self.unusual(rel, tally);
         }
-        let rel = if rel < self.last {
-            tally.reordered += 1;
-            self.last
-        } else {
-            rel
-        };
         self.last = rel;
         tally.span = SimDuration::from_micros(rel);
         SimDuration::from_micros(rel)
+    }
+
+    /// A time before the last one (replayed at the last one's) or implausible.
+    #[cold]
+    fn unusual(&mut self, rel: u64, tally: &mut Tally) -> SimDuration {
+        if rel > self.max_span {
+            return IMPLAUSIBLE;
+        }
+        tally.reordered += 1;
+        SimDuration::from_micros(self.last)
     }
 }
 

@@ -536,7 +536,13 @@ fn shards_split_the_replications_of_a_single_configuration() {
     let shared = tempfile::tempdir().unwrap();
     let run = |out: &Path, extra: &[&str]| {
         cachegate()
-            .args(["run", "scenarios/stage-flush.toml", "--replications", "3", "--quiet"])
+            .args([
+                "run",
+                "scenarios/stage-flush.toml",
+                "--replications",
+                "3",
+                "--quiet",
+            ])
             .args(["--duration", "1m", "--out"])
             .arg(out)
             .args(extra)
