@@ -443,3 +443,45 @@ mix = { "GET /pets/{petId}" = 1.0 }"#;
         (c.requests, 0)
     );
 }
+
+/// An object-id trace's ids that are not numbers are hashed into keys, but IAM sees them
+/// as written: Deny on `objects/alpha` rejects exactly the `alpha` records.
+#[test]
+fn replayed_text_ids_are_authorized_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let arn = "arn:aws:execute-api:us-east-1:123456789012:a/s/GET/objects";
+    std::fs::write(
+        dir.path().join("ops.json"),
+        format!(
+            r#"{{"Version": "2012-10-17", "Statement": [
+  {{"Effect": "Allow", "Action": "execute-api:InvalidateCache", "Resource": "{arn}/*"}},
+  {{"Effect": "Deny", "Action": "execute-api:InvalidateCache", "Resource": "{arn}/alpha"}}
+]}}"#
+        ),
+    )
+    .unwrap();
+    let ids: String = (0..90)
+        .map(|i| ["alpha\n", "beta\n", "7\n"][i % 3])
+        .collect();
+    std::fs::write(dir.path().join("ids.txt"), ids).unwrap();
+    let toml = pets_with_ops(
+        r#"[[traces]]
+name = "ids"
+file = "ids.txt"
+format = "text"
+rate = 10
+principal = "ops"
+max_age_zero = 1.0
+resource = "GET /objects/{id}""#,
+    )
+    .replace("/pets/{{petId}}", "/objects/{id}")
+    .replace("/pets/{petId}", "/objects/{id}")
+    .replace("method.request.path.petId", "method.request.path.id");
+    let scenario = scenario_in(dir.path(), "ids.toml", &toml);
+    let c = run(&scenario, 0, &mut |_| {}).unwrap().recorder.counts;
+    assert_eq!(c.requests, 90);
+    assert_eq!(
+        (c.invalidations_rejected, c.invalidations_honored),
+        (30, 60)
+    );
+}

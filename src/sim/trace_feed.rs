@@ -82,8 +82,13 @@ impl TraceFeed {
             .max()
             .unwrap_or(0)
             .max(MAX_PARAMS);
+        // Text and CSV ids that are not numbers are hashed into keys; when a request may
+        // send `max-age=0`, IAM must see the id as written, so such a trace is read with
+        // its records' texts (more slowly) rather than as bare ids.
+        let texts_needed = matches!(model.max_age_zero, MaxAgeZero::Share(p) if p > 0.0);
         let one_resource = match model.format {
             TraceFormat::AccessLog(_) => None,
+            TraceFormat::Text { .. } | TraceFormat::Csv { .. } if texts_needed => None,
             TraceFormat::OracleGeneral | TraceFormat::Text { .. } | TraceFormat::Csv { .. } => {
                 Some((model.resource as usize, model.principal as usize))
             }
@@ -174,7 +179,7 @@ impl TraceFeed {
             None => {
                 let block = &mut self.ring[first..first + BLOCK];
                 let paths = &mut self.paths[first..first + BLOCK];
-                let n = read_with_paths(&mut *self.source, block, paths, until)?;
+                let n = read_with_paths(&mut *self.source, block, paths, until, resources)?;
                 let records = block[..n].iter().map(|r| (r.at, r)).zip(places);
                 let prefetch = gateway.worth_prefetching();
                 prepare(records, start, end, |r, out, len| {
@@ -286,6 +291,7 @@ fn read_with_paths(
     out: &mut [TraceRequest],
     paths: &mut [String],
     until: SimDuration,
+    resources: &[ResourceModel],
 ) -> Result<usize, TraceError> {
     let mut n = 0;
     for (r, path) in out.iter_mut().zip(paths) {
@@ -293,13 +299,37 @@ fn read_with_paths(
             break;
         }
         path.clear();
-        path.push_str(source.path().unwrap_or(""));
+        match (source.path(), source.id_text()) {
+            (Some(p), _) => path.push_str(p),
+            (None, Some(id)) => {
+                let label = &resources[r.resource as usize].label;
+                let template = label.split_once(' ').map_or("", |(_, t)| t);
+                with_id(template, id, path);
+            }
+            (None, None) => {}
+        }
         n += 1;
         if r.at >= until {
             break;
         }
     }
     Ok(n)
+}
+
+/// Writes `template` (`/objects/{id}`) into `out` with its one path parameter replaced
+/// by `id`; leaves `out` empty when the template has not exactly one parameter (the id
+/// then stands for no single one).
+fn with_id(template: &str, id: &str, out: &mut String) {
+    let mut params = template.match_indices('{');
+    let (Some((start, _)), None) = (params.next(), params.next()) else {
+        return;
+    };
+    let Some(len) = template[start..].find('}') else {
+        return;
+    };
+    out.push_str(&template[..start]);
+    out.push_str(id);
+    out.push_str(&template[start + len + 1..]);
 }
 
 /// A record's places in the ring: arrival time, parameter values and their count, cache

@@ -18,6 +18,9 @@ pub(super) struct Delimited<R> {
     positions: Option<(Option<usize>, usize, Option<usize>)>,
     time_unit_us: f64,
     gap_us: f64,
+    /// The last record's id as written, when not a number (see `TraceSource::id_text`).
+    text: String,
+    has_text: bool,
 }
 
 impl<R: BufRead> Delimited<R> {
@@ -48,6 +51,8 @@ impl<R: BufRead> Delimited<R> {
             positions: None,
             time_unit_us: *time_unit_us,
             gap_us: 1e6 / rate,
+            text: String::new(),
+            has_text: false,
         }
     }
 
@@ -140,6 +145,7 @@ impl<R: BufRead> TraceSource for Delimited<R> {
                 }
             };
             let key = key_of(id);
+            self.has_text = super::keep_id_text(id, &mut self.text);
             let micros = match time_at {
                 Some(t) => match self.record.get(t).and_then(number) {
                     Some(x) => (x * self.time_unit_us) as u64,
@@ -181,5 +187,9 @@ impl<R: BufRead> TraceSource for Delimited<R> {
 
     fn tally(&self) -> &Tally {
         &self.ids.tally
+    }
+
+    fn id_text(&self) -> Option<&str> {
+        self.has_text.then_some(self.text.as_str())
     }
 }

@@ -208,6 +208,23 @@ pub trait TraceSource {
     fn path(&self) -> Option<&str> {
         None
     }
+    /// The object id of the record the last [`TraceSource::next`] read, as written, when
+    /// it is not a number (text and CSV traces): its key is a hash, and the ARN IAM
+    /// evaluates names the text.
+    fn id_text(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// Keeps `id` as written in `out` (reused, so no allocation once grown) when it is not a
+/// number, so its key is a hash of it; whether it did.
+fn keep_id_text(id: &[u8], out: &mut String) -> bool {
+    if text::is_number(id) {
+        return false;
+    }
+    out.clear();
+    out.push_str(&String::from_utf8_lossy(id));
+    true
 }
 
 /// A record of an object-id trace ([`TraceSource::next_ids`]): what differs from one

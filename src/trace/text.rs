@@ -17,6 +17,9 @@ pub(super) struct Text<R> {
     ids: IdRequests,
     buf: Vec<u8>,
     gap_us: f64,
+    /// The last record's id as written, when not a number (see `TraceSource::id_text`).
+    text: String,
+    has_text: bool,
 }
 
 impl<R: BufRead> Text<R> {
@@ -31,15 +34,23 @@ impl<R: BufRead> Text<R> {
             ids: IdRequests::new(model),
             buf: Vec::with_capacity(64),
             gap_us: 1e6 / rate,
+            text: String::new(),
+            has_text: false,
         }
     }
+}
+
+/// Whether an id is a number, and so its own key: 1 to 19 ASCII digits.
+#[inline]
+pub(super) fn is_number(id: &[u8]) -> bool {
+    !id.is_empty() && id.len() <= 19 && id.iter().all(u8::is_ascii_digit)
 }
 
 /// The key of an id: the number itself, or the hash of the text.
 #[inline]
 pub(super) fn key_of(id: &[u8]) -> u64 {
     let mut n: u64 = 0;
-    if !id.is_empty() && id.len() <= 19 && id.iter().all(u8::is_ascii_digit) {
+    if is_number(id) {
         for &d in id {
             n = n * 10 + u64::from(d - b'0');
         }
@@ -76,8 +87,10 @@ impl<R: BufRead> TraceSource for Text<R> {
     #[inline]
     fn next(&mut self, out: &mut TraceRequest) -> Result<bool, TraceError> {
         loop {
+            let (text, has_text) = (&mut self.text, &mut self.has_text);
             let key = with_line(&mut self.reader, &mut self.buf, |line| {
                 let id = line.trim_ascii();
+                *has_text = super::keep_id_text(id, text);
                 (!id.is_empty()).then(|| key_of(id))
             })
             .map_err(|error| TraceError::Read {
@@ -142,5 +155,9 @@ impl<R: BufRead> TraceSource for Text<R> {
 
     fn tally(&self) -> &Tally {
         &self.ids.tally
+    }
+
+    fn id_text(&self) -> Option<&str> {
+        self.has_text.then_some(self.text.as_str())
     }
 }
