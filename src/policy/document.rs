@@ -145,12 +145,12 @@ impl PolicyDocument {
                     })
                 })
             }
-            Found::Ambiguous { first, second } => Err(InvalidPolicy {
-                source_name: source_name.to_owned(),
-                line: 0,
-                column: 0,
-                path: String::new(),
-                message: format!(
+            Found::Ambiguous { first, second } => Err(InvalidPolicy::new(
+                source_name,
+                0,
+                0,
+                String::new(),
+                format!(
                     "the file holds {}, so it is not clear which is the policy; expected \
                      one: the plain document, or the AWS CLI's output as printed",
                     if first == second {
@@ -159,32 +159,23 @@ impl PolicyDocument {
                         format!("both `{first}` and `{second}`")
                     }
                 ),
-                also: Vec::new(),
-            }),
-            Found::Malformed { path } => Err(InvalidPolicy {
-                source_name: source_name.to_owned(),
-                line: 0,
-                column: 0,
-                path: path.to_owned(),
-                message: "expected the policy document: a JSON object, or a string holding \
-                          one (URL-encoded, as the IAM API returns it)"
+            )),
+            Found::Malformed { path } => Err(InvalidPolicy::new(
+                source_name,
+                0,
+                0,
+                path.to_owned(),
+                "expected the policy document: a JSON object, or a string holding one \
+                 (URL-encoded, as the IAM API returns it)"
                     .to_owned(),
-                also: Vec::new(),
-            }),
+            )),
         }
     }
 
     fn parse_plain(source_name: &str, text: &[u8]) -> Result<PolicyDocument, InvalidPolicy> {
-        let invalid = |line, column, path: String, message: String| InvalidPolicy {
-            source_name: source_name.to_owned(),
-            line,
-            column,
-            path,
-            message,
-            also: Vec::new(),
-        };
         if text.iter().all(u8::is_ascii_whitespace) {
-            return Err(invalid(
+            return Err(InvalidPolicy::new(
+                source_name,
                 0,
                 0,
                 String::new(),
@@ -213,14 +204,8 @@ fn deserialize_located<'a, T: de::Deserialize<'a>>(
     source_name: &str,
     text: &'a [u8],
 ) -> Result<T, InvalidPolicy> {
-    let invalid = |line, column, path: String, message: String| InvalidPolicy {
-        source_name: source_name.to_owned(),
-        line,
-        column,
-        path,
-        message,
-        also: Vec::new(),
-    };
+    let invalid =
+        |line, column, path, message| InvalidPolicy::new(source_name, line, column, path, message);
     let mut de = serde_json::Deserializer::from_slice(text);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         // serde_path_to_error writes `.` for the root and `?` for a key it has not

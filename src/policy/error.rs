@@ -41,6 +41,24 @@ pub struct InvalidPolicy {
 }
 
 impl InvalidPolicy {
+    /// One problem of `source_name` at `line`:`column` (0 when unknown), element `path`.
+    pub(crate) fn new(
+        source_name: &str,
+        line: usize,
+        column: usize,
+        path: String,
+        message: String,
+    ) -> InvalidPolicy {
+        InvalidPolicy {
+            source_name: source_name.to_owned(),
+            line,
+            column,
+            path,
+            message,
+            also: Vec::new(),
+        }
+    }
+
     /// `f` applied to this problem and every further one (to move them all into an
     /// enclosing file's places).
     pub(crate) fn map_places(self, f: &dyn Fn(InvalidPolicy) -> InvalidPolicy) -> InvalidPolicy {

@@ -122,23 +122,26 @@ pub(super) fn build(
             );
         }
     }
-    if !is_account_id(&raw.api.account) {
-        p.add(
-            at("api").key("account"),
-            format!(
-                "expected a 12-digit AWS account id such as \"123456789012\", got \"{}\"",
-                raw.api.account
-            ),
-        );
-    }
-    if !is_region(&raw.api.region) {
-        p.add(
-            at("api").key("region"),
-            format!(
-                "expected an AWS region name such as \"us-east-1\" or \"eu-central-2\", got \"{}\"",
-                raw.api.region
-            ),
-        );
+    for (field, value, valid, expected) in [
+        (
+            "account",
+            &raw.api.account,
+            is_account_id(&raw.api.account),
+            "a 12-digit AWS account id such as \"123456789012\"",
+        ),
+        (
+            "region",
+            &raw.api.region,
+            is_region(&raw.api.region),
+            "an AWS region name such as \"us-east-1\" or \"eu-central-2\"",
+        ),
+    ] {
+        if !valid {
+            p.add(
+                at("api").key(field),
+                format!("expected {expected}, got \"{value}\""),
+            );
+        }
     }
     if let Some(usd) = raw.cost.backend_usd_per_million_requests {
         if !(usd >= 0.0 && usd.is_finite()) {
