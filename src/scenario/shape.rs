@@ -31,7 +31,10 @@ pub(super) fn read(src: &str) -> Result<Shape, Vec<Problem>> {
         .map_err(|e| vec![problem(src, &e, FieldPath::default())])?;
     let first = match serde_path_to_error::deserialize::<_, RawScenario>(de) {
         Ok(raw) => {
-            let table = toml::from_str(src).unwrap_or_default();
+            // The same text as TOML values: integers past i64 read as the typed struct's
+            // u64s but not as values; the expansion of variants works on the values.
+            let table =
+                toml::from_str(src).map_err(|e| vec![problem(src, &e, FieldPath::default())])?;
             return Ok(Shape {
                 raw,
                 table,
@@ -83,11 +86,17 @@ pub(super) fn problem(src: &str, e: &toml::de::Error, path: FieldPath) -> Proble
         Some(span) => locate::line_col(src, span.start),
         None => locate::locate(src, &path).unwrap_or((0, 0)),
     };
+    let message = match e.message().trim() {
+        "u64 value was too large" => {
+            format!("integer too large: TOML's integers go up to {}", i64::MAX)
+        }
+        other => other.to_owned(),
+    };
     Problem {
         line,
         column,
         path,
-        message: e.message().trim().to_owned(),
+        message,
     }
 }
 

@@ -22,14 +22,18 @@ fn single<'a>(v: &'a toml::Value, names: &[&str]) -> Option<(&'a str, &'a toml::
     names.contains(&k.as_str()).then_some((k.as_str(), v))
 }
 
+/// The steepest Zipf exponent accepted: at 10 the most popular key already takes 99.9%
+/// of requests.
+const MAX_ZIPF: f64 = 10.0;
+
 pub(super) fn popularity(v: &toml::Value) -> Result<Popularity, String> {
-    const EXPECTED: &str = "expected \"uniform\" or { zipf = S } with S >= 0";
+    const EXPECTED: &str = "expected \"uniform\" or { zipf = S } with S within 0..=10";
     if v.as_str() == Some("uniform") {
         return Ok(Popularity::Uniform);
     }
     match single(v, &["zipf"]).and_then(|(_, s)| number(s)) {
-        Some(s) if s >= 0.0 && s.is_finite() => Ok(Popularity::Zipf(s)),
-        Some(s) => Err(format!("{EXPECTED}, got zipf = {s}")),
+        Some(s) if (0.0..=MAX_ZIPF).contains(&s) => Ok(Popularity::Zipf(s)),
+        Some(s) => Err(format!("{EXPECTED}, got zipf = {}", units::show(s))),
         None => Err(format!("{EXPECTED}, got {v}")),
     }
 }

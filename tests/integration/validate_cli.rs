@@ -22,6 +22,10 @@ fn numbers_and_names_out_of_range_are_all_listed() {
             ),
             ("rate = 0.5", "rate = inf"),
             (
+                "popularity = { zipf = 0.9 }",
+                "popularity = { zipf = 1e300 }",
+            ),
+            (
                 "response_bytes = 2048 ",
                 "response_bytes = { lognormal = { median = 2048, sigma = 1e300 } } ",
             ),
@@ -48,6 +52,7 @@ fn numbers_and_names_out_of_range_are_all_listed() {
         ))
         .stdout(contains("clients[1].rate: must be >= 0, got inf"))
         .stdout(contains("sigma must be within 0..=5, got 1e300"))
+        .stdout(contains("with S within 0..=10, got zipf = 1e300"))
         .stdout(contains(
             "cost.backend_usd_per_million_requests: expected a price in USD >= 0, got -100",
         ));
@@ -58,6 +63,21 @@ fn numbers_and_names_out_of_range_are_all_listed() {
         .code(1)
         .stdout(contains(
             "cost.backend_usd_per_million_requests: expected a price in USD >= 0, got NaN",
+        ));
+    // Past TOML's largest integer: located, not a misleading "missing field".
+    let (huge, _) = edited(
+        dir.path(),
+        "huge.toml",
+        "scenarios/pets.toml",
+        &[("keys = 20\n", "keys = 18446744073709551615\n")],
+    );
+    cachegate()
+        .arg("validate")
+        .arg(&huge)
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "huge.toml:58:8: integer too large: TOML's integers go up to 9223372036854775807",
         ));
 }
 
