@@ -103,6 +103,11 @@ pub enum PolicyCommand {
         /// Policy files (IAM JSON).
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Count a condition value that does not parse for its operator as a problem
+        /// (exit 1), as if IAM refused such a policy; by default it is a warning and the
+        /// value matches nothing.
+        #[arg(long)]
+        strict: bool,
     },
 }
 
@@ -240,7 +245,9 @@ fn parse_context_pair(text: &str) -> Result<(String, String), String> {
 pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
     match cli.command {
         Command::Policy(PolicyCommand::Eval(args)) => policy_eval(&args, out),
-        Command::Policy(PolicyCommand::Check { files }) => policy_check(&files, out),
+        Command::Policy(PolicyCommand::Check { files, strict }) => {
+            policy_check(&files, strict, out)
+        }
         Command::Validate { files } => validate(&files, out),
         Command::Import(ImportCommand::Stage { file, resource }) => {
             let stage = crate::import::load_stage(&file, resource.as_deref())?;
@@ -399,12 +406,20 @@ fn write_explanation(out: &mut dyn Write, args: &EvalArgs, e: &Explanation) -> s
     Ok(())
 }
 
-fn policy_check(files: &[PathBuf], out: &mut dyn Write) -> anyhow::Result<u8> {
+fn policy_check(files: &[PathBuf], strict: bool, out: &mut dyn Write) -> anyhow::Result<u8> {
     check_files(files, out, |file| match PolicyDocument::load(file) {
         Ok(doc) => {
+            let unparsable = doc.unparsable_values();
+            if strict && !unparsable.is_empty() {
+                let lines: Vec<String> = unparsable
+                    .iter()
+                    .map(|w| format!("{}: {w}", file.display()))
+                    .collect();
+                return Checked::Invalid(lines.join("\n"));
+            }
             let n = doc.statements.len();
             let mut line = format!("{n} statement{}", if n == 1 { "" } else { "s" });
-            for w in doc.unparsable_values() {
+            for w in unparsable {
                 line.push_str(&format!("\n  warning: {w}"));
             }
             Checked::Valid(line)

@@ -162,6 +162,36 @@ fn an_action_or_resource_that_is_not_one_exits_2() {
 }
 
 #[test]
+fn a_value_that_does_not_parse_warns_or_with_strict_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("n.json");
+    std::fs::write(
+        &path,
+        r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"NumericEquals": {"n": "abc"}}}}"#,
+    )
+    .unwrap();
+    let expected = "Statement[0].Condition.NumericEquals.n: `abc` does not parse";
+    cachegate()
+        .args(["policy", "check"])
+        .arg(&path)
+        .assert()
+        .code(0)
+        .stdout(contains("n.json: ok: 1 statement").and(contains(format!("warning: {expected}"))));
+    cachegate()
+        .args(["policy", "check", "--strict"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stdout(contains(format!("n.json: {expected}")));
+    // Evaluated, the value matches nothing: the Allow does not apply.
+    eval(path.to_str().unwrap(), INVALIDATE, BASE)
+        .args(["--context", "n=5"])
+        .assert()
+        .code(1)
+        .stdout(contains("implicit deny"));
+}
+
+#[test]
 fn missing_policy_file_exits_2() {
     eval("does/not/exist.json", INVALIDATE, BASE)
         .assert()
