@@ -358,7 +358,7 @@ fn validate(files: &[PathBuf], out: &mut dyn Write) -> anyhow::Result<u8> {
             }
             let order: Vec<String> = study.rank_by.iter().map(ToString::to_string).collect();
             line.push_str(&format!("\n  verdict order: {}", order.join(", then ")));
-            for warning in study.timing_warnings() {
+            for warning in study.warnings() {
                 line.push_str(&format!("\n  warning: {warning}"));
             }
             Checked::Valid(line)

@@ -96,7 +96,7 @@ fn run_study(
             eprintln!("warning: {}: {note}", study.name());
         }
     }
-    for warning in study.timing_warnings() {
+    for warning in study.warnings() {
         eprintln!("warning: {}: {warning}", study.name());
     }
     let parts = dir.join("parts");

@@ -182,6 +182,9 @@ pub struct Scenario {
     pub traces: Vec<crate::trace::TraceModel>,
     /// Stage events, in time order.
     pub events: Vec<StageEvent>,
+    /// Condition values in the principals' policies that do not parse for their operator
+    /// (kept; they match nothing), each with its principal and file.
+    pub policy_warnings: Vec<String>,
 }
 
 impl Study {
@@ -223,15 +226,17 @@ impl Scenario {
         SimTime::ZERO + self.warmup + self.duration
     }
 
-    /// What falls outside the measured time (after the warm-up, before the end) and so
-    /// is not measured, or not at all: a client that starts at or after the end or stops
+    /// What a reader of the results should know about the scenario: its policies'
+    /// condition values that do not parse (they match nothing), and what falls outside
+    /// the measured time (after the warm-up, before the end) and so is not measured, or
+    /// not at all: a client that starts at or after the end or stops
     /// before the warm-up ends, a stage event at or after the end or during the warm-up.
     /// A scenario that studies an attack or a flush then measures something else, most
     /// often after `--duration` shortened it.
-    pub fn timing_warnings(&self) -> Vec<String> {
+    pub fn warnings(&self) -> Vec<String> {
         let (warmup, end) = (SimTime::ZERO + self.warmup, self.end());
         let since = |t: SimTime| t.saturating_since(SimTime::ZERO);
-        let mut out = Vec::new();
+        let mut out = self.policy_warnings.clone();
         for c in &self.clients {
             if c.start >= end {
                 out.push(format!(

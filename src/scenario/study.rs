@@ -235,12 +235,12 @@ pub struct Study {
 }
 
 impl Study {
-    /// Every configuration's [`Scenario::timing_warnings`], each once, prefixed with the
+    /// Every configuration's [`Scenario::warnings`], each once, prefixed with the
     /// configurations it holds for when not all of them.
-    pub fn timing_warnings(&self) -> Vec<String> {
+    pub fn warnings(&self) -> Vec<String> {
         let mut by_text: Vec<(String, Vec<&str>)> = Vec::new();
         for c in &self.configurations {
-            for w in c.scenario.timing_warnings() {
+            for w in c.scenario.warnings() {
                 match by_text.iter_mut().find(|(t, _)| *t == w) {
                     Some((_, names)) => names.push(&c.name),
                     None => by_text.push((w, vec![&c.name])),

@@ -315,13 +315,21 @@ pub(super) fn build(
     // Principals.
     let names: Vec<&String> = raw.principals.keys().collect();
     let mut principals = Vec::new();
+    let mut policy_warnings = Vec::new();
     for (name, rp_raw) in &raw.principals {
         let pp = at("principals").key(name);
         let mut policies = PolicySet::new().assuming(raw.model.negated_incomparable);
         for (j, file) in rp_raw.policies.iter().enumerate() {
             let full = dir.join(file);
             match crate::policy::PolicyDocument::load(&full) {
-                Ok(doc) => policies.add(file, &doc),
+                Ok(doc) => {
+                    policy_warnings.extend(
+                        doc.unparsable_values()
+                            .into_iter()
+                            .map(|w| format!("principal `{name}`, {file}: {w}")),
+                    );
+                    policies.add(file, &doc);
+                }
                 Err(e) => p.add(
                     pp.key("policies").index(j),
                     format!("policy does not load: {e}"),
@@ -432,6 +440,7 @@ pub(super) fn build(
         clients,
         traces,
         events,
+        policy_warnings,
     })
 }
 

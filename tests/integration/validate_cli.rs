@@ -323,3 +323,29 @@ fn a_type_error_hides_no_other_problem() {
         "nothing about the stand-ins: {text}"
     );
 }
+
+/// A scenario's policy with a condition value that does not parse loads (the value
+/// matches nothing) and `validate` says so.
+#[test]
+fn validate_warns_about_policy_values_that_do_not_parse() {
+    let dir = tempfile::tempdir().unwrap();
+    let (scenario, _) = edited(
+        dir.path(),
+        "pets.toml",
+        "scenarios/pets.toml",
+        &[("policies/ops-invalidate.json", "ops.json")],
+    );
+    std::fs::write(
+        dir.path().join("ops.json"),
+        r#"{"Statement": {"Effect": "Allow", "Action": "execute-api:InvalidateCache", "Resource": "*", "Condition": {"DateGreaterThan": {"aws:CurrentTime": "soon"}}}}"#,
+    )
+    .unwrap();
+    cachegate()
+        .arg("validate")
+        .arg(&scenario)
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "warning: principal `ops`, ops.json: Statement[0].Condition.DateGreaterThan.aws:CurrentTime: `soon` does not parse",
+        ));
+}
