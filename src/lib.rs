@@ -15,6 +15,7 @@ pub mod cli;
 #[cfg(test)]
 mod fuzz;
 pub mod gateway;
+mod hex;
 mod huge_pages;
 pub mod import;
 pub mod metrics;

@@ -28,7 +28,10 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         for c in &mut study.configurations {
             apply_overrides(&mut c.scenario, args)?;
         }
-        check_size(&study).with_context(|| format!("{}", path.display()))?;
+        // Overrides may have made the study too large to hold.
+        if let Some(problem) = study.size_problem() {
+            bail!("{}: {problem}", path.display());
+        }
         studies.push(study);
     }
     let mut pool = rayon::ThreadPoolBuilder::new();
@@ -41,24 +44,6 @@ pub fn run(args: &RunArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         status = status.max(run_study(study, args, &pool, out)?);
     }
     Ok(status)
-}
-
-/// The study's size within [`crate::scenario::limits`] once the overrides are in.
-fn check_size(study: &Study) -> anyhow::Result<()> {
-    use crate::scenario::limits;
-    let s = study.base();
-    if let Some(p) = limits::replications_problem(s.replications) {
-        bail!("replications: {p}");
-    }
-    if let Some(p) = limits::window_problem(s.duration, s.window) {
-        bail!("window: {p}");
-    }
-    let windows = limits::windows(s.duration, s.window);
-    let configurations = study.configurations.len() as u64;
-    if let Some(p) = limits::study_problem(configurations, s.replications, windows) {
-        bail!("{p}");
-    }
-    Ok(())
 }
 
 fn apply_overrides(s: &mut Scenario, args: &RunArgs) -> anyhow::Result<()> {
@@ -599,7 +584,6 @@ fn read_traces(study: &Study, pool: &rayon::ThreadPool) -> anyhow::Result<Vec<Tr
 /// What a configuration's results depend on: a part written for another scenario text,
 /// trace contents, seed, length or version is not reused.
 fn fingerprint(c: &Configuration, traces: &[TraceRead]) -> String {
-    use sha2::{Digest, Sha256};
     let s = &c.scenario;
     let trace_hashes: Vec<&str> = s
         .traces
@@ -619,11 +603,7 @@ fn fingerprint(c: &Configuration, traces: &[TraceRead]) -> String {
         env!("CARGO_PKG_VERSION"),
         trace_hashes.join(",")
     );
-    Sha256::digest(key.as_bytes())
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::sha256(key.as_bytes())[..16].to_owned()
 }
 
 /// The three CSV files of a part, by the extension each has after the stem.
@@ -653,7 +633,8 @@ pub(crate) fn write_part(stem: &Path, part: &Part) -> anyhow::Result<()> {
         let path = stem.with_extension(ext);
         report::write_atomic(&path, bytes)
             .with_context(|| format!("writing {}", path.display()))?;
-        seal.sha256.insert((*ext).to_owned(), hex_sha256(bytes));
+        seal.sha256
+            .insert((*ext).to_owned(), crate::hex::sha256(bytes));
     }
     // The seal goes last: its presence marks the part complete.
     let path = stem.with_extension("part.json");
@@ -687,7 +668,7 @@ pub(crate) fn read_part(stem: &Path) -> anyhow::Result<Option<Part>> {
                 seal_path.display()
             )
         })?;
-        if seal.sha256.get(ext) != Some(&hex_sha256(&bytes)) {
+        if seal.sha256.get(ext) != Some(&crate::hex::sha256(&bytes)) {
             bail!(
                 "{}: its contents are not what was written (its SHA-256 differs from the one \
                  in {}): truncated or edited; delete the part's files to simulate it again",
@@ -713,15 +694,6 @@ pub(crate) fn read_part(stem: &Path) -> anyhow::Result<Option<Part>> {
         simulated: seal.simulated_requests,
         resumed: true,
     }))
-}
-
-/// SHA-256 of `bytes`, in lowercase hex.
-pub(crate) fn hex_sha256(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 fn progress_bar(total: u64, quiet: bool, name: &str) -> ProgressBar {

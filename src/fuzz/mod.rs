@@ -172,14 +172,9 @@ fn mutate(input: &mut Vec<u8>, seeds: &[Vec<u8>], words: &[&str], rng: &mut impl
 
 /// Writes a failing input under `target/fuzz-failures/`; its path.
 fn keep(name: &str, input: &[u8]) -> String {
-    use sha2::Digest as _;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fuzz-failures");
     let _ = std::fs::create_dir_all(&dir);
-    let hash: String = sha2::Sha256::digest(input)
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = &crate::hex::sha256(input)[..16];
     let path = dir.join(format!("{name}-{hash}"));
     let _ = std::fs::write(&path, input);
     path.display().to_string()

@@ -378,6 +378,13 @@ impl<V: Copy + Default> Gateway<V> {
         self.resources[resource].settings
     }
 
+    /// Writes into `out` the concrete path of a request for `resource` whose one path
+    /// parameter is `text` (an object id as a trace wrote it); nothing when the resource
+    /// has not exactly one path parameter.
+    pub fn path_with(&self, resource: usize, text: &str, out: &mut String) {
+        self.resources[resource].path_with(text, out);
+    }
+
     /// The cache key a request for `resource` with `params` would use.
     pub fn cache_key(&self, resource: usize, params: &[u64]) -> CacheKey {
         self.resources[resource].key(params)

@@ -236,6 +236,25 @@ impl CompiledResource {
             .finish()
     }
 
+    /// Writes the concrete path of a request whose one path parameter is `text`
+    /// (`/objects/photo.jpg`) into `out`; nothing when the template has not exactly one
+    /// parameter.
+    pub(crate) fn path_with(&self, text: &str, out: &mut String) {
+        let params = self
+            .segments
+            .iter()
+            .filter(|s| matches!(s, Segment::Param(_)));
+        if params.count() != 1 {
+            return;
+        }
+        for seg in self.segments.iter() {
+            match seg {
+                Segment::Lit(l) => out.push_str(l),
+                Segment::Param(_) => out.push_str(text),
+            }
+        }
+    }
+
     /// Writes the `execute-api` ARN of this request into `buf` (cleared first), with the
     /// concrete path: `arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/pets/7`
     /// — `path` when the request carries it, else the template with each path

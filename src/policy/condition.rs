@@ -13,6 +13,16 @@ use super::document::{Condition, Version};
 use super::operator::{self, NegatedIncomparable, Operator, SetQualifier, Test, Value};
 use super::pattern::{Pattern, Syntax};
 
+/// Why a context value cannot be compared with a condition's policy values.
+enum Incomparable<'a> {
+    /// The context value is not what the operator compares (`a number`, ...).
+    Context(&'static str),
+    /// A policy value that did not parse for the operator.
+    PolicyValue(&'a str),
+    /// A policy variable (its key) with no value in the context.
+    Variable(&'a str),
+}
+
 /// A condition ready to evaluate.
 #[derive(Debug, Clone)]
 pub struct CompiledCondition {
@@ -214,25 +224,20 @@ impl CompiledCondition {
     /// context value that cannot be compared satisfies it in no case.
     #[cold]
     fn holds_failing_incomparable(&self, values: &[String], ctx: &Context) -> bool {
-        let matches = |v: &String| self.any_policy_value_matches(v, ctx);
-        let satisfies = |v: &String| !matches(v) && self.incomparable(v, ctx).is_none();
+        // Unmatched and comparable; allocation-free, as the simulator's check must be.
+        let satisfies = |v: &String| {
+            !self.any_policy_value_matches(v, ctx) && self.incomparable(v, ctx).is_none()
+        };
         match self.operator.set {
-            SetQualifier::Single => {
-                !values.iter().any(matches)
-                    && values.iter().all(|v| self.incomparable(v, ctx).is_none())
-            }
+            SetQualifier::Single | SetQualifier::ForAllValues => values.iter().all(satisfies),
             SetQualifier::ForAnyValue => values.iter().any(satisfies),
-            SetQualifier::ForAllValues => values.iter().all(satisfies),
         }
     }
 
-    /// Why context value `v` cannot be compared with this condition's policy values
-    /// (when no policy value matched it): it is not of the operator's type, a policy value
-    /// did not parse, or a policy variable has no value.
-    fn incomparable(&self, v: &str, ctx: &Context) -> Option<String> {
-        if self.any_policy_value_matches(v, ctx) {
-            return None;
-        }
+    /// Why context value `v`, which no policy value matched, cannot be compared with this
+    /// condition's policy values: it is not of the operator's type, a policy value did
+    /// not parse, or a policy variable has no value.
+    fn incomparable<'a>(&'a self, v: &str, ctx: &Context) -> Option<Incomparable<'a>> {
         let kind = match self.operator.test {
             Test::Numeric(_) if operator::parse_number(v).is_none() => Some("a number"),
             Test::Date(_) if operator::parse_date(v).is_none() => Some("a date"),
@@ -247,22 +252,20 @@ impl CompiledCondition {
             _ => None,
         };
         if let Some(kind) = kind {
-            return Some(format!("the context value `{v}` is not {kind}"));
+            return Some(Incomparable::Context(kind));
         }
         if let Some(text) = self.unparsable.first() {
-            return Some(format!(
-                "the policy value `{text}` does not parse for the operator"
-            ));
+            return Some(Incomparable::PolicyValue(text));
         }
-        let unresolved = match &self.values {
+        match &self.values {
             Values::Patterns(ps) => ps.iter().find_map(|p| p.unresolved(ctx)),
             Values::Arns(ps) => ps.iter().find_map(|p| match p {
                 ArnPattern::Whole(p) => p.unresolved(ctx),
                 ArnPattern::Parts(parts) => parts.iter().find_map(|p| p.unresolved(ctx)),
             }),
             _ => None,
-        };
-        unresolved.map(|key| format!("the policy variable `${{{key}}}` has no value"))
+        }
+        .map(Incomparable::Variable)
     }
 
     /// When this condition's outcome in `ctx` rests on [`NegatedIncomparable`] (a
@@ -272,7 +275,20 @@ impl CompiledCondition {
             return None;
         }
         let values = ctx.get(&self.key).filter(|v| !v.is_empty())?;
-        let why = values.iter().find_map(|v| self.incomparable(v, ctx))?;
+        let why = values.iter().find_map(|v| {
+            if self.any_policy_value_matches(v, ctx) {
+                return None;
+            }
+            Some(match self.incomparable(v, ctx)? {
+                Incomparable::Context(kind) => format!("the context value `{v}` is not {kind}"),
+                Incomparable::PolicyValue(text) => {
+                    format!("the policy value `{text}` does not parse for the operator")
+                }
+                Incomparable::Variable(key) => {
+                    format!("the policy variable `${{{key}}}` has no value")
+                }
+            })
+        })?;
         Some(format!(
             "{}: {why}; taken to {} (assumption negated_incomparable = {}; AWS documents neither outcome)",
             self.written,

@@ -259,6 +259,21 @@ impl Study {
             .collect()
     }
 
+    /// Why the study is too large to run (see [`super::limits`]), if it is: as `validate`
+    /// finds it, and again once `run`'s overrides have changed replications or duration.
+    pub fn size_problem(&self) -> Option<String> {
+        use super::limits;
+        let s = self.base();
+        if let Some(p) = limits::replications_problem(s.replications) {
+            return Some(format!("replications: {p}"));
+        }
+        if let Some(p) = limits::window_problem(s.duration, s.window) {
+            return Some(format!("window: {p}"));
+        }
+        let windows = limits::windows(s.duration, s.window);
+        limits::study_problem(self.configurations.len() as u64, s.replications, windows)
+    }
+
     /// The scenario file's name (the report folder).
     pub fn name(&self) -> &str {
         &self.configurations[self.baseline].scenario.name

@@ -6,8 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use super::error::{FieldPath, at};
 use super::raw::{RawClient, RawEvent, RawParameter, RawResource, RawScenario, RawStage};
 use super::shapes::{latency_dist, popularity, size_dist};
@@ -420,10 +418,7 @@ pub(super) fn build(
         name: raw.name.clone(),
         description: raw.description.clone(),
         source: path.to_owned(),
-        source_sha256: Sha256::digest(bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
+        source_sha256: crate::hex::sha256(bytes),
         seed: raw.seed,
         duration: duration?,
         warmup: warmup?,

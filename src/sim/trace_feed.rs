@@ -179,7 +179,7 @@ impl TraceFeed {
             None => {
                 let block = &mut self.ring[first..first + BLOCK];
                 let paths = &mut self.paths[first..first + BLOCK];
-                let n = read_with_paths(&mut *self.source, block, paths, until, resources)?;
+                let n = read_with_paths(&mut *self.source, block, paths, until, gateway)?;
                 let records = block[..n].iter().map(|r| (r.at, r)).zip(places);
                 let prefetch = gateway.worth_prefetching();
                 prepare(records, start, end, |r, out, len| {
@@ -258,12 +258,8 @@ impl TraceFeed {
     /// The concrete path of the record taken from `place`, when the trace records one.
     #[inline(always)]
     pub(super) fn path(&self, place: usize) -> Option<&str> {
-        match self.one_resource {
-            Some(_) => None,
-            None => Some(&self.paths[place])
-                .filter(|p| !p.is_empty())
-                .map(|p| &**p),
-        }
+        let path = &self.paths[place];
+        (self.one_resource.is_none() && !path.is_empty()).then_some(path.as_str())
     }
 
     /// Reads the next block once a whole one has been served (after the last record
@@ -283,15 +279,15 @@ impl TraceFeed {
 
 /// Reads requests into `out` in order, stopping at the end of the trace or after the
 /// first request at or after `until`, and each one's concrete path (empty when the trace
-/// records none) into the same place of `paths`; how many were read. Out of line: access
-/// logs only, it stays out of the object-id path.
+/// records none) into the same place of `paths`; how many were read. Out of line: it
+/// serves access logs and text or CSV ids read with their texts, not the bare-id path.
 #[inline(never)]
 fn read_with_paths(
     source: &mut dyn TraceSource,
     out: &mut [TraceRequest],
     paths: &mut [String],
     until: SimDuration,
-    resources: &[ResourceModel],
+    gateway: &Gateway<SimTime>,
 ) -> Result<usize, TraceError> {
     let mut n = 0;
     for (r, path) in out.iter_mut().zip(paths) {
@@ -301,11 +297,7 @@ fn read_with_paths(
         path.clear();
         match (source.path(), source.id_text()) {
             (Some(p), _) => path.push_str(p),
-            (None, Some(id)) => {
-                let label = &resources[r.resource as usize].label;
-                let template = label.split_once(' ').map_or("", |(_, t)| t);
-                with_id(template, id, path);
-            }
+            (None, Some(id)) => gateway.path_with(r.resource as usize, id, path),
             (None, None) => {}
         }
         n += 1;
@@ -314,22 +306,6 @@ fn read_with_paths(
         }
     }
     Ok(n)
-}
-
-/// Writes `template` (`/objects/{id}`) into `out` with its one path parameter replaced
-/// by `id`; leaves `out` empty when the template has not exactly one parameter (the id
-/// then stands for no single one).
-fn with_id(template: &str, id: &str, out: &mut String) {
-    let mut params = template.match_indices('{');
-    let (Some((start, _)), None) = (params.next(), params.next()) else {
-        return;
-    };
-    let Some(len) = template[start..].find('}') else {
-        return;
-    };
-    out.push_str(&template[..start]);
-    out.push_str(id);
-    out.push_str(&template[start + len + 1..]);
 }
 
 /// A record's places in the ring: arrival time, parameter values and their count, cache

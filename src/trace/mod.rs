@@ -326,11 +326,7 @@ pub fn file_sha256(model: &TraceModel) -> Result<String, TraceError> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::hex::hex(&hasher.finalize()))
 }
 
 /// What the readers of object-id traces (oracleGeneral, text, CSV) share: the clock, the
