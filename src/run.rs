@@ -13,10 +13,11 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::cli::RunArgs;
+use crate::metrics::{Check, Metric, Rank};
 use crate::report::{
     self, AggregateRow, Manifest, StalenessRow, SummaryRow, TimeseriesRow, TraceSummary, Verdict,
 };
-use crate::scenario::{Check, Configuration, Rank, Scenario, Study};
+use crate::scenario::{Configuration, Scenario, Study};
 use crate::sim;
 
 /// Runs every scenario in `args`; returns the exit status: 0, or 1 when a check failed.
@@ -287,17 +288,17 @@ fn finish(
     let checks = record
         .checks
         .iter()
-        .map(|c| Check::parse(c, report::METRICS).map_err(anyhow::Error::msg))
-        .collect::<anyhow::Result<Vec<Check>>>()?;
-    let written: Vec<&str> = record.rank_by.iter().map(String::as_str).collect();
-    let rank_by = if written.is_empty() {
-        Rank::DEFAULT
+        .map(|c| Check::parse(c))
+        .collect::<Result<Vec<Check>, _>>()?;
+    let rank_by = if record.rank_by.is_empty() {
+        Rank::DEFAULT.to_vec()
     } else {
-        &written
-    }
-    .iter()
-    .map(|r| Rank::parse(r, report::METRICS).map_err(anyhow::Error::msg))
-    .collect::<anyhow::Result<Vec<Rank>>>()?;
+        record
+            .rank_by
+            .iter()
+            .map(|r| Rank::parse(r))
+            .collect::<Result<Vec<Rank>, _>>()?
+    };
     let verdicts = report::judge(names, &checks, &aggregate);
     let ranking = report::ranking(names, &verdicts, &aggregate, &rank_by);
     let manifest = Manifest {
@@ -311,14 +312,14 @@ fn finish(
     };
     // The metrics the table and the comparison plots show: the key ones, then any a
     // check or the verdict's order names.
-    let mut shown: Vec<String> = KEY_METRICS.iter().map(|m| (*m).to_owned()).collect();
+    let mut shown: Vec<Metric> = Metric::KEY.to_vec();
     for m in checks
         .iter()
-        .map(|c| &c.metric)
-        .chain(rank_by.iter().map(|r| &r.metric))
+        .map(|c| c.metric)
+        .chain(rank_by.iter().map(|r| r.metric))
     {
-        if !shown.contains(m) {
-            shown.push(m.clone());
+        if !shown.contains(&m) {
+            shown.push(m);
         }
     }
     let charts = report::charts(&report::PlotData {
@@ -366,21 +367,6 @@ fn finish(
         0
     })
 }
-
-/// The metrics every report's table and comparison plots show.
-const KEY_METRICS: &[&str] = &[
-    "hit_rate",
-    "backend_rps_mean",
-    "backend_rps_peak",
-    "backend_inflight_peak",
-    "stale_fraction",
-    "staleness_p99_ms",
-    "latency_p99_ms",
-    "invalidations_rejected",
-    "invalidations_ignored",
-    "wrong_key_responses",
-    "cost_per_hour_usd",
-];
 
 /// Writes each chart as `plots/<stem>.svg` and `.png`, and removes plots an earlier run
 /// of the folder left that this one did not draw.
@@ -729,23 +715,18 @@ fn print_summary(
         dir.display()
     )?;
     for name in &manifest.configurations {
-        let mean = |metric: &str| {
-            aggregate
-                .iter()
-                .find(|r| r.variant == *name && r.metric == metric)
-                .map_or(f64::NAN, |r| r.mean)
-        };
+        let mean = |metric| report::mean_of(aggregate, name, metric);
         writeln!(
             out,
             "  {:<16} hit rate {:.4}  backend {:.1} rps mean, {:.0} peak  stale {:.4}  403s {:.0}  ignored max-age=0 {:.0}  wrong responses {:.0}",
             name,
-            mean("hit_rate"),
-            mean("backend_rps_mean"),
-            mean("backend_rps_peak"),
-            mean("stale_fraction"),
-            mean("invalidations_rejected"),
-            mean("invalidations_ignored"),
-            mean("wrong_key_responses"),
+            mean(Metric::HitRate),
+            mean(Metric::BackendRpsMean),
+            mean(Metric::BackendRpsPeak),
+            mean(Metric::StaleFraction),
+            mean(Metric::InvalidationsRejected),
+            mean(Metric::InvalidationsIgnored),
+            mean(Metric::WrongKeyResponses),
         )?;
     }
     for v in verdicts {

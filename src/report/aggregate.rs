@@ -5,7 +5,8 @@
 
 use serde::Serialize;
 
-use super::rows::{METRICS, SummaryRow, round6};
+use super::rows::round6;
+use crate::metrics::{Metric, SummaryRow};
 
 /// One row of `aggregate.csv`. Intervals are empty with a single replication.
 // NOTE: each column is defined in the README's "Report files" section.
@@ -13,7 +14,7 @@ use super::rows::{METRICS, SummaryRow, round6};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AggregateRow {
     pub variant: String,
-    pub metric: String,
+    pub metric: Metric,
     pub replications: usize,
     pub mean: f64,
     pub sd: Option<f64>,
@@ -71,19 +72,19 @@ pub fn aggregate_rows(names: &[String], baseline: usize, rows: &[SummaryRow]) ->
     let mut out = Vec::new();
     for name in names {
         let mine = of(name);
-        for &metric in METRICS {
-            let xs: Vec<f64> = mine.iter().filter_map(|r| r.metric(metric)).collect();
+        for &metric in Metric::ALL {
+            let xs: Vec<f64> = mine.iter().map(|r| r.get(metric)).collect();
             let (mean, sd, ci) = mean_ci(&xs);
             let diffs: Vec<f64> = mine
                 .iter()
                 .zip(&base)
-                .filter_map(|(a, b)| Some(a.metric(metric)? - b.metric(metric)?))
+                .map(|(a, b)| a.get(metric) - b.get(metric))
                 .collect();
             let (diff_mean, _, diff_ci) = mean_ci(&diffs);
             let significant = diff_ci.is_some_and(|(lo, hi)| lo > 0.0 || hi < 0.0);
             out.push(AggregateRow {
                 variant: name.clone(),
-                metric: metric.to_owned(),
+                metric,
                 replications: xs.len(),
                 mean: round6(mean),
                 sd: sd.map(round6),

@@ -7,7 +7,8 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::aggregate::{mean_ci, t975};
-use super::rows::{METRICS, Manifest, SummaryRow, round6};
+use super::rows::{Manifest, round6};
+use crate::metrics::{Metric, SummaryRow};
 
 /// One row of the comparison.
 // NOTE: columns are defined in the README's "Comparing two runs" section.
@@ -16,7 +17,7 @@ use super::rows::{METRICS, Manifest, SummaryRow, round6};
 pub struct CompareRow {
     pub variant_a: String,
     pub variant_b: String,
-    pub metric: String,
+    pub metric: Metric,
     pub a_mean: f64,
     pub b_mean: f64,
     pub diff_mean: f64,
@@ -112,9 +113,9 @@ pub fn compare(
         let rb: Vec<&SummaryRow> = b.iter().filter(|r| r.variant == nb).collect();
         let paired =
             may_pair && ra.len() == rb.len() && ra.iter().zip(&rb).all(|(x, y)| x.seed == y.seed);
-        for &metric in METRICS {
-            let xs: Vec<f64> = ra.iter().filter_map(|r| r.metric(metric)).collect();
-            let ys: Vec<f64> = rb.iter().filter_map(|r| r.metric(metric)).collect();
+        for &metric in Metric::ALL {
+            let xs: Vec<f64> = ra.iter().map(|r| r.get(metric)).collect();
+            let ys: Vec<f64> = rb.iter().map(|r| r.get(metric)).collect();
             let (ma, sa, _) = mean_ci(&xs);
             let (mb, sb, _) = mean_ci(&ys);
             let ci = if paired {
@@ -126,7 +127,7 @@ pub fn compare(
             out.push(CompareRow {
                 variant_a: na.clone(),
                 variant_b: nb.clone(),
-                metric: metric.to_owned(),
+                metric,
                 a_mean: round6(ma),
                 b_mean: round6(mb),
                 diff_mean: round6(mb - ma),

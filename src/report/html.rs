@@ -6,8 +6,8 @@
 
 use std::fmt::Write as _;
 
-use super::{AggregateRow, Chart, Manifest, Outcome, Verdict, mean_of, metric_label};
-use crate::scenario::Rank;
+use super::{AggregateRow, Chart, Manifest, Outcome, Verdict, mean_of};
+use crate::metrics::{Direction, Metric, Rank};
 
 /// Everything the page shows.
 pub struct HtmlReport<'a> {
@@ -28,18 +28,9 @@ pub struct HtmlReport<'a> {
     /// Configurations passing every check, best first (indices).
     pub ranking: &'a [usize],
     /// The metrics of the table.
-    pub metrics: &'a [String],
+    pub metrics: &'a [Metric],
     /// The plots.
     pub charts: &'a [Chart],
-}
-
-/// Which way is better for a metric, when one is.
-pub(crate) fn higher_is_better(metric: &str) -> Option<bool> {
-    match metric {
-        "hit_rate" | "cache_hits" => Some(true),
-        "requests" | "invalidations_honored" => None,
-        _ => Some(false),
-    }
 }
 
 /// HTML-escapes text.
@@ -166,7 +157,7 @@ fn verdict(h: &mut String, r: &HtmlReport<'_>) {
         let key_values = |i: usize| -> Vec<u64> {
             r.rank_by
                 .iter()
-                .map(|k| mean_of(r.aggregate, &names[i], &k.metric).to_bits())
+                .map(|k| mean_of(r.aggregate, &names[i], k.metric).to_bits())
                 .collect()
         };
         let mut place = 0;
@@ -186,8 +177,8 @@ fn verdict(h: &mut String, r: &HtmlReport<'_>) {
                 .map(|k| {
                     format!(
                         "{} {}",
-                        esc(metric_label(&k.metric)),
-                        num(mean_of(r.aggregate, &names[i], &k.metric))
+                        esc(&k.metric.title()),
+                        num(mean_of(r.aggregate, &names[i], k.metric))
                     )
                 })
                 .collect();
@@ -300,15 +291,15 @@ fn metrics_table(h: &mut String, r: &HtmlReport<'_>) {
 /// Metric columns per key-metrics table.
 const METRICS_PER_TABLE: usize = 4;
 
-fn metrics_group(h: &mut String, r: &HtmlReport<'_>, metrics: &[String]) {
+fn metrics_group(h: &mut String, r: &HtmlReport<'_>, metrics: &[Metric]) {
     let names = &r.manifest.configurations;
     h.push_str("<div class=\"scroll\"><table>\n<tr><th>configuration</th>");
     for metric in metrics {
         let _ = write!(
             h,
             "<th title=\"{}\">{}</th>",
-            esc(metric_label(metric)),
-            esc(metric)
+            esc(&metric.title()),
+            esc(metric.name())
         );
     }
     h.push_str("</tr>\n");
@@ -330,11 +321,11 @@ fn metrics_group(h: &mut String, r: &HtmlReport<'_>, metrics: &[String]) {
             if *name == r.manifest.baseline {
                 cell.push_str("<span class=\"base\">baseline</span>");
             } else {
-                let class = match (a.significant, higher_is_better(metric)) {
+                let class = match (a.significant, metric.direction()) {
                     (false, _) => "ns",
-                    (true, None) => "sig",
-                    (true, Some(up)) => {
-                        if (a.diff_mean > 0.0) == up {
+                    (true, Direction::Neither) => "sig",
+                    (true, direction) => {
+                        if (a.diff_mean > 0.0) == (direction == Direction::Higher) {
                             "better"
                         } else {
                             "worse"

@@ -14,13 +14,14 @@ mod verdict;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub use crate::metrics::SummaryRow;
 pub use aggregate::{AggregateRow, aggregate_rows, mean_ci, t975};
 pub use compare::{CompareRow, compare, pairing, read_summary};
 pub use html::{HtmlReport, render_html};
 pub use plot::{Chart, PlotData, charts};
 pub use rows::{
-    METRICS, Manifest, StalenessRow, SummaryRow, TimeseriesRow, TraceSummary, metric_label,
-    staleness_rows, summary_row, timeseries_rows,
+    Manifest, StalenessRow, TimeseriesRow, TraceSummary, staleness_rows, summary_row,
+    timeseries_rows,
 };
 pub use verdict::{Outcome, Verdict, judge, mean_of, ranking};
 

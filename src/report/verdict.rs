@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 
 use super::AggregateRow;
-use crate::scenario::{Check, Rank};
+use crate::metrics::{Check, Metric, Rank};
 
 /// What a check came to for one configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +59,7 @@ impl Verdict {
 }
 
 /// The mean of `metric` for configuration `name` (NaN when absent).
-pub fn mean_of(aggregate: &[AggregateRow], name: &str, metric: &str) -> f64 {
+pub fn mean_of(aggregate: &[AggregateRow], name: &str, metric: Metric) -> f64 {
     aggregate
         .iter()
         .find(|r| r.variant == name && r.metric == metric)
@@ -71,9 +71,9 @@ pub fn mean_of(aggregate: &[AggregateRow], name: &str, metric: &str) -> f64 {
 pub fn judge(names: &[String], checks: &[Check], aggregate: &[AggregateRow]) -> Vec<Verdict> {
     let mut out = Vec::new();
     for name in names {
-        let measured = mean_of(aggregate, name, "requests") > 0.0;
+        let measured = mean_of(aggregate, name, Metric::Requests) > 0.0;
         for check in checks {
-            let mean = mean_of(aggregate, name, &check.metric);
+            let mean = mean_of(aggregate, name, check.metric);
             let outcome = if !measured || mean.is_nan() {
                 Outcome::NoData
             } else if check.op.holds(mean, check.value) {
@@ -109,7 +109,7 @@ pub fn ranking(
         })
         .collect();
     let key = |i: usize, r: &Rank| {
-        let m = mean_of(aggregate, &names[i], &r.metric);
+        let m = mean_of(aggregate, &names[i], r.metric);
         // Better first: negate when higher is better; NaN last.
         if m.is_nan() {
             f64::INFINITY
@@ -132,12 +132,11 @@ pub fn ranking(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::METRICS;
 
     fn row(variant: &str, metric: &str, mean: f64) -> AggregateRow {
         AggregateRow {
             variant: variant.into(),
-            metric: metric.into(),
+            metric: Metric::from_name(metric).unwrap(),
             replications: 1,
             mean,
             sd: None,
@@ -169,17 +168,14 @@ mod tests {
             .map(|n| row(n, "requests", 1000.0))
             .chain(agg)
             .collect();
-        let checks = vec![Check::parse("hit_rate >= 0.75", METRICS).unwrap()];
+        let checks = vec![Check::parse("hit_rate >= 0.75").unwrap()];
         let verdicts = judge(&names, &checks, &agg);
         assert_eq!(
             verdicts.iter().map(Verdict::pass).collect::<Vec<_>>(),
             [true, false, true, true]
         );
         let order = |ranks: &[&str]| {
-            let ranks: Vec<Rank> = ranks
-                .iter()
-                .map(|r| Rank::parse(r, METRICS).unwrap())
-                .collect();
+            let ranks: Vec<Rank> = ranks.iter().map(|r| Rank::parse(r).unwrap()).collect();
             ranking(&names, &verdicts, &agg, &ranks)
         };
         // b fails its check, so it is never ranked.
@@ -189,8 +185,8 @@ mod tests {
         // Ties on the first key fall to the second; full ties keep file order.
         let no_checks = judge(&names, &[], &agg);
         let ranks = [
-            Rank::parse("lowest backend_rps_peak", METRICS).unwrap(),
-            Rank::parse("highest hit_rate", METRICS).unwrap(),
+            Rank::parse("lowest backend_rps_peak").unwrap(),
+            Rank::parse("highest hit_rate").unwrap(),
         ];
         assert_eq!(ranking(&names, &no_checks, &agg, &ranks), [3, 2, 1, 0]);
         assert_eq!(ranking(&names, &no_checks, &agg, &[]), [0, 1, 2, 3]);
@@ -212,8 +208,8 @@ mod tests {
             row("uncached", "hit_rate", f64::NAN),
         ];
         let checks = vec![
-            Check::parse("backend_rps_peak <= 300", METRICS).unwrap(),
-            Check::parse("hit_rate != 0.9", METRICS).unwrap(),
+            Check::parse("backend_rps_peak <= 300").unwrap(),
+            Check::parse("hit_rate != 0.9").unwrap(),
         ];
         let outcomes: Vec<Outcome> = judge(&names, &checks, &agg)
             .iter()
@@ -228,17 +224,5 @@ mod tests {
                 .starts_with("NO DATA idle: backend_rps_peak <= 300")
         );
         assert_eq!(ranking(&names, &verdicts, &agg, &[]), [1]);
-    }
-
-    #[test]
-    fn rank_parsing() {
-        assert!(Rank::parse("lowest hit_rate", METRICS).unwrap().metric == "hit_rate");
-        assert!(Rank::parse("highest hit_rate", METRICS).unwrap().highest);
-        assert!(Rank::parse("hit_rate", METRICS).is_err());
-        assert!(
-            Rank::parse("lowest hitrate", METRICS)
-                .unwrap_err()
-                .contains("unknown metric `hitrate`")
-        );
     }
 }

@@ -7,9 +7,10 @@ use std::path::Path;
 use super::error::{FieldPath, Problem, ScenarioError, Seg, at};
 use super::locate;
 use super::raw::RawScenario;
-use super::study::{Axis, Check, Configuration, Rank, SHARED, Study, changes, merge, set_path};
+use super::study::{Axis, Configuration, SHARED, Study, changes, merge, set_path};
 use super::validate::{Problems, build};
 use super::{limits, shape};
+use crate::metrics::{Check, Rank};
 
 pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
     let file = path.display().to_string();
@@ -40,15 +41,12 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
         .filter_map(|(i, c)| {
             problems.check(
                 &at("checks").index(i),
-                Check::parse(c, crate::report::METRICS),
+                Check::parse(c).map_err(|e| e.to_string()),
             )
         })
         .collect();
     let rank_by: Vec<Rank> = if raw.rank_by.is_empty() {
-        Rank::DEFAULT
-            .iter()
-            .filter_map(|r| Rank::parse(r, crate::report::METRICS).ok())
-            .collect()
+        Rank::DEFAULT.to_vec()
     } else {
         raw.rank_by
             .iter()
@@ -56,7 +54,7 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
             .filter_map(|(i, r)| {
                 problems.check(
                     &at("rank_by").index(i),
-                    Rank::parse(r, crate::report::METRICS),
+                    Rank::parse(r).map_err(|e| e.to_string()),
                 )
             })
             .collect()

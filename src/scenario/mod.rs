@@ -21,7 +21,7 @@ mod validate;
 use std::path::{Path, PathBuf};
 
 pub use error::{FieldPath, Problem, ScenarioError, Seg};
-pub use study::{Check, CheckOp, Configuration, Rank, Study};
+pub use study::{Configuration, Study};
 pub use units::duration as parse_duration;
 
 use crate::cache::ClusterSize;

@@ -10,9 +10,8 @@
 //! configuration named `variant/label=value,...`. `checks` are `"metric op number"`
 //! strings over `summary.csv` columns, judged on the mean across replications.
 
-use std::fmt;
-
 use super::Scenario;
+use crate::metrics::{Check, Rank};
 
 /// One configuration to simulate.
 #[derive(Debug, Clone)]
@@ -24,151 +23,6 @@ pub struct Configuration {
     pub changes: Vec<String>,
     /// The validated scenario it runs.
     pub scenario: Scenario,
-}
-
-/// A comparison operator of a check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CheckOp {
-    /// `<=`
-    Le,
-    /// `<`
-    Lt,
-    /// `>=`
-    Ge,
-    /// `>`
-    Gt,
-    /// `==`
-    Eq,
-    /// `!=`
-    Ne,
-}
-
-impl CheckOp {
-    fn parse(s: &str) -> Option<CheckOp> {
-        Some(match s {
-            "<=" => CheckOp::Le,
-            "<" => CheckOp::Lt,
-            ">=" => CheckOp::Ge,
-            ">" => CheckOp::Gt,
-            "==" => CheckOp::Eq,
-            "!=" => CheckOp::Ne,
-            _ => return None,
-        })
-    }
-
-    /// Whether `x op value` holds.
-    pub fn holds(self, x: f64, value: f64) -> bool {
-        match self {
-            CheckOp::Le => x <= value,
-            CheckOp::Lt => x < value,
-            CheckOp::Ge => x >= value,
-            CheckOp::Gt => x > value,
-            CheckOp::Eq => x == value,
-            CheckOp::Ne => x != value,
-        }
-    }
-}
-
-/// A pass/fail condition on a metric's mean.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Check {
-    /// As written, e.g. `backend_rps_peak <= 300`.
-    pub text: String,
-    /// A numeric `summary.csv` column.
-    pub metric: String,
-    /// The comparison.
-    pub op: CheckOp,
-    /// The bound.
-    pub value: f64,
-}
-
-impl Check {
-    /// Parses `"metric op number"`; `metrics` are the accepted metric names.
-    pub fn parse(text: &str, metrics: &[&str]) -> Result<Check, String> {
-        let parts: Vec<&str> = text.split_whitespace().collect();
-        let [metric, op, value] = parts.as_slice() else {
-            return Err(format!(
-                "expected \"METRIC OP NUMBER\" such as \"hit_rate >= 0.9\", got \"{text}\""
-            ));
-        };
-        if !metrics.contains(metric) {
-            return Err(format!(
-                "unknown metric `{metric}`; expected one of {}",
-                metrics.join(", ")
-            ));
-        }
-        let op_text = *op;
-        let op = CheckOp::parse(op)
-            .ok_or_else(|| format!("unknown operator `{op}`; expected <=, <, >=, >, == or !="))?;
-        let value: f64 = value
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| format!("expected a number after `{op_text}`, got `{value}`"))?;
-        Ok(Check {
-            text: parts.join(" "),
-            metric: (*metric).to_owned(),
-            op,
-            value,
-        })
-    }
-}
-
-impl fmt::Display for Check {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-/// One key of the verdict's order: a metric and which way is better.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Rank {
-    /// A numeric `summary.csv` column.
-    pub metric: String,
-    /// `highest` (true) or `lowest` (false) is better.
-    pub highest: bool,
-}
-
-impl Rank {
-    /// The order used when a scenario states none: protect the backend first, then
-    /// freshness, then the hit rate, then money.
-    pub const DEFAULT: &[&str] = &[
-        "lowest backend_rps_peak",
-        "lowest stale_fraction",
-        "highest hit_rate",
-        "lowest cost_per_hour_usd",
-    ];
-
-    /// Parses `"lowest METRIC"` or `"highest METRIC"`; `metrics` are the accepted names.
-    pub fn parse(text: &str, metrics: &[&str]) -> Result<Rank, String> {
-        let parts: Vec<&str> = text.split_whitespace().collect();
-        let (highest, metric) = match parts.as_slice() {
-            ["lowest", m] => (false, *m),
-            ["highest", m] => (true, *m),
-            _ => {
-                return Err(format!(
-                    "expected \"lowest METRIC\" or \"highest METRIC\" such as \"lowest backend_rps_peak\", got \"{text}\""
-                ));
-            }
-        };
-        if !metrics.contains(&metric) {
-            return Err(format!(
-                "unknown metric `{metric}`; expected one of {}",
-                metrics.join(", ")
-            ));
-        }
-        Ok(Rank {
-            metric: metric.to_owned(),
-            highest,
-        })
-    }
-}
-
-impl fmt::Display for Rank {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let way = if self.highest { "highest" } else { "lowest" };
-        write!(f, "{way} {}", self.metric)
-    }
 }
 
 /// `key` as TOML writes it: bare when it can be, quoted otherwise.
@@ -525,42 +379,6 @@ at = "2m"
             Axis::parse("stage.cache_cluster_size", &toml::Value::Array(vec![]))
                 .unwrap_err()
                 .contains("non-empty array")
-        );
-    }
-
-    #[test]
-    fn checks_parse_or_say_why_not() {
-        let metrics = ["hit_rate", "backend_rps_peak"];
-        let c = Check::parse("backend_rps_peak  <=  300", &metrics).unwrap();
-        assert_eq!(
-            (c.metric.as_str(), c.op, c.value, c.text.as_str()),
-            (
-                "backend_rps_peak",
-                CheckOp::Le,
-                300.0,
-                "backend_rps_peak <= 300"
-            )
-        );
-        assert!(c.op.holds(300.0, c.value) && !c.op.holds(301.0, c.value));
-        assert!(
-            Check::parse("hit_ratio >= 0.9", &metrics)
-                .unwrap_err()
-                .contains("unknown metric `hit_ratio`")
-        );
-        assert!(
-            Check::parse("hit_rate => 0.9", &metrics)
-                .unwrap_err()
-                .contains("unknown operator")
-        );
-        assert!(
-            Check::parse("hit_rate >= high", &metrics)
-                .unwrap_err()
-                .contains("expected a number")
-        );
-        assert!(
-            Check::parse("hit_rate>=0.9", &metrics)
-                .unwrap_err()
-                .contains("METRIC OP NUMBER")
         );
     }
 }

@@ -49,9 +49,9 @@ pub struct PlotData<'a> {
     /// `aggregate.csv`'s rows.
     pub aggregate: &'a [AggregateRow],
     /// The metrics to compare configuration by configuration.
-    pub compare: &'a [String],
+    pub compare: &'a [crate::metrics::Metric],
     /// The scenario's checks, drawn as threshold lines on their metric's chart.
-    pub checks: &'a [crate::scenario::Check],
+    pub checks: &'a [crate::metrics::Check],
 }
 
 /// Every chart of a report: hit rate and backend load over time, the staleness CDF,
@@ -63,7 +63,7 @@ pub fn charts(data: &PlotData<'_>) -> anyhow::Result<Vec<Chart>> {
         render("staleness-cdf", &staleness_cdf(data))?,
     ];
     for metric in data.compare {
-        if let Some(w) = comparison(data, metric) {
+        if let Some(w) = comparison(data, *metric) {
             out.push(render(&format!("compare-{metric}"), &w)?);
         }
     }

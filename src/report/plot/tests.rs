@@ -1,5 +1,6 @@
 use super::lines::bands;
 use super::*;
+use crate::metrics::{Check, Metric};
 use crate::report::TimeseriesRow;
 
 fn window(variant: &str, replication: u32, t: f64, hits: u64, misses: u64) -> TimeseriesRow {
@@ -48,7 +49,7 @@ fn bands_are_the_mean_and_t_interval_across_replications_per_window() {
 fn agg(variant: &str, metric: &str, mean: f64, ci: Option<(f64, f64)>) -> AggregateRow {
     AggregateRow {
         variant: variant.into(),
-        metric: metric.into(),
+        metric: Metric::from_name(metric).unwrap(),
         replications: 2,
         mean,
         sd: None,
@@ -88,17 +89,17 @@ fn comparison_charts_skip_metrics_with_nothing_to_compare() {
         agg("b", "cost_per_hour_usd", 0.02, None),
     ];
     let d = data(&names, &aggregate);
-    let w = comparison(&d, "hit_rate").unwrap();
+    let w = comparison(&d, Metric::HitRate).unwrap();
     assert_eq!(w.rows.len(), 2);
     assert_eq!(w.rows[1].ci, Some((0.69, 0.71)));
     assert_eq!(w.title, "Hit rate, by configuration");
-    assert!(comparison(&d, "evictions").is_none());
-    assert!(comparison(&d, "cost_per_hour_usd").is_none());
+    assert!(comparison(&d, Metric::Evictions).is_none());
+    assert!(comparison(&d, Metric::CostPerHour).is_none());
     // A metric a configuration lacks is not drawn half.
-    assert!(comparison(&d, "latency_p99_ms").is_none());
+    assert!(comparison(&d, Metric::LatencyP99).is_none());
     // One configuration compares with nothing.
     let one = vec!["a".to_owned()];
-    assert!(comparison(&data(&one, &aggregate), "hit_rate").is_none());
+    assert!(comparison(&data(&one, &aggregate), Metric::HitRate).is_none());
 }
 
 #[test]
@@ -110,14 +111,14 @@ fn comparison_charts_draw_the_checks_on_their_metric_and_ring_the_baseline() {
     ];
     aggregate[1].significant = true;
     let checks = [
-        crate::scenario::Check::parse("backend_rps_peak <= 300", crate::report::METRICS).unwrap(),
-        crate::scenario::Check::parse("hit_rate >= 0.9", crate::report::METRICS).unwrap(),
+        Check::parse("backend_rps_peak <= 300").unwrap(),
+        Check::parse("hit_rate >= 0.9").unwrap(),
     ];
     let d = PlotData {
         checks: &checks,
         ..data(&names, &aggregate)
     };
-    let w = comparison(&d, "backend_rps_peak").unwrap();
+    let w = comparison(&d, Metric::BackendRpsPeak).unwrap();
     assert_eq!(w.thresholds, [(300.0, "<= 300".to_owned())]);
     assert!(
         w.caption
@@ -162,7 +163,7 @@ fn charts_without_data_still_render() {
     let names = vec!["a".to_owned()];
     let aggregate = [agg("a", "hit_rate", 0.9, None)];
     let charts = charts(&PlotData {
-        compare: &["hit_rate".to_owned()],
+        compare: &[Metric::HitRate],
         ..data(&names, &aggregate)
     })
     .unwrap();

@@ -7,7 +7,7 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
 use super::{Drawing, PlotData, color, padded, shorten, tick, tick_in};
-use crate::report::metric_label;
+use crate::metrics::Metric;
 
 /// One configuration's row.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +35,7 @@ pub(crate) struct Whiskers {
 
 /// The comparison chart of `metric`; none when every configuration has the same mean
 /// and no spread (nothing to compare; the report's table still shows the value).
-pub(crate) fn comparison(data: &PlotData<'_>, metric: &str) -> Option<Whiskers> {
+pub(crate) fn comparison(data: &PlotData<'_>, metric: Metric) -> Option<Whiskers> {
     let rows: Vec<WhiskerRow> = data
         .names
         .iter()
@@ -71,7 +71,7 @@ pub(crate) fn comparison(data: &PlotData<'_>, metric: &str) -> Option<Whiskers> 
             (c.value, format!("{op} {}", tick(c.value)))
         })
         .collect();
-    let label = metric_label(metric);
+    let label = metric.title();
     let checks = if thresholds.is_empty() {
         String::new()
     } else {
@@ -84,11 +84,11 @@ pub(crate) fn comparison(data: &PlotData<'_>, metric: &str) -> Option<Whiskers> 
         format!(" The red line is the check {}.", written.join(" and "))
     };
     Some(Whiskers {
-        title: format!("{}, by configuration", capitalised(label)),
+        title: format!("{}, by configuration", capitalised(&label)),
         caption: format!(
             "`{metric}`: each configuration's mean across replications (dot) with its 95% confidence interval (whiskers); the grey line is the baseline's mean. A filled dot marks a difference from the baseline that is significant (its paired 95% interval excludes 0); the baseline's own dot is a ring.{checks}"
         ),
-        x_desc: label.to_owned(),
+        x_desc: label,
         rows,
         baseline: data.baseline,
         thresholds,
