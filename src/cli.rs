@@ -10,7 +10,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::policy::operator::NegatedIncomparable;
 use crate::policy::{Context, Decision, Explanation, PolicyDocument, PolicyError, PolicySet};
+use crate::run::{Existing, Overrides, RunOptions, Shard};
 use crate::scenario::{ScenarioError, Study};
+use crate::time::SimDuration;
 
 /// Decide how an API Gateway stage cache should be configured before it goes live.
 #[derive(Debug, Parser)]
@@ -128,8 +130,8 @@ pub struct RunArgs {
     pub replications: Option<u32>,
     /// Override the measured duration (e.g. `2m`); events and client stops past the new
     /// end simply do not happen.
-    #[arg(long, value_name = "DURATION")]
-    pub duration: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_run_duration)]
+    pub duration: Option<SimDuration>,
     /// Replace an existing report folder.
     #[arg(long, conflicts_with = "resume")]
     pub force: bool,
@@ -144,7 +146,7 @@ pub struct RunArgs {
     /// their parts to the report folder (which may exist); a final run with `--resume`
     /// and the same other arguments combines all shards without simulating again.
     #[arg(long, value_name = "K/N", value_parser = parse_shard, conflicts_with = "force")]
-    pub shard: Option<(u32, u32)>,
+    pub shard: Option<Shard>,
     /// Worker threads for replications (default: all cores). Results are identical
     /// whatever the number.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
@@ -152,6 +154,30 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+impl RunArgs {
+    /// The run's options, as the library takes them.
+    pub fn options(&self) -> RunOptions {
+        RunOptions {
+            out: self.out.clone(),
+            overrides: Overrides {
+                seed: self.seed,
+                replications: self.replications,
+                duration: self.duration,
+            },
+            existing: match (self.force, self.resume) {
+                (true, _) => Existing::Replace,
+                (false, true) => Existing::Resume,
+                (false, false) => Existing::Refuse,
+            },
+            shard: self.shard,
+            threads: self
+                .threads
+                .and_then(|n| std::num::NonZeroUsize::new(usize::from(n))),
+            progress: !self.quiet,
+        }
+    }
 }
 
 /// Arguments of `cachegate policy eval`.
@@ -219,7 +245,16 @@ fn parse_arn(text: &str) -> Result<String, String> {
     }
 }
 
-fn parse_shard(text: &str) -> Result<(u32, u32), String> {
+/// A measured duration for `--duration`: a humantime string, more than zero.
+fn parse_run_duration(text: &str) -> Result<SimDuration, String> {
+    let d = crate::scenario::parse_duration(text)?;
+    if d.is_zero() {
+        return Err("must be > 0".into());
+    }
+    Ok(d)
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
     let bad = || format!("expected K/N with 1 <= K <= N, e.g. 2/8, got `{text}`");
     let (k, n) = text.split_once('/').ok_or_else(bad)?;
     let (k, n): (u32, u32) = (
@@ -229,7 +264,7 @@ fn parse_shard(text: &str) -> Result<(u32, u32), String> {
     if k == 0 || k > n {
         return Err(bad());
     }
-    Ok((k, n))
+    Ok(Shard { index: k, count: n })
 }
 
 fn parse_context_pair(text: &str) -> Result<(String, String), String> {
@@ -254,7 +289,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
             out.write_all(stage.to_toml(&file).as_bytes())?;
             Ok(0)
         }
-        Command::Run(args) => crate::run::run(&args, out),
+        Command::Run(args) => crate::run::run(&args.scenarios, &args.options(), out),
         Command::Merge {
             folders,
             out: to,
