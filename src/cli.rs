@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
+use crate::diagnostic::Diagnostics;
 use crate::policy::operator::NegatedIncomparable;
 use crate::policy::{Context, Decision, Explanation, PolicyDocument, PolicyError, PolicySet};
 use crate::run::{Existing, Overrides, RunOptions, Shard};
@@ -247,7 +248,7 @@ fn parse_arn(text: &str) -> Result<String, String> {
 
 /// A measured duration for `--duration`: a humantime string, more than zero.
 fn parse_run_duration(text: &str) -> Result<SimDuration, String> {
-    let d = crate::scenario::parse_duration(text)?;
+    let d = crate::scenario::parse_duration(text).map_err(|e| e.to_string())?;
     if d.is_zero() {
         return Err("must be > 0".into());
     }
@@ -332,7 +333,7 @@ enum Checked {
     /// Valid: a one-line description.
     Valid(String),
     /// Invalid: every problem, one per line (stdout, status 1).
-    Invalid(String),
+    Invalid(Diagnostics),
     /// Unreadable: the error (stderr, status 2).
     Unreadable(String),
 }
@@ -399,7 +400,7 @@ fn validate(files: &[PathBuf], out: &mut dyn Write) -> anyhow::Result<u8> {
             Checked::Valid(line)
         }
         Err(e @ ScenarioError::Read { .. }) => Checked::Unreadable(e.to_string()),
-        Err(e) => Checked::Invalid(e.to_string()),
+        Err(ScenarioError::Invalid(problems)) => Checked::Invalid(problems),
     })
 }
 
@@ -444,22 +445,20 @@ fn write_explanation(out: &mut dyn Write, args: &EvalArgs, e: &Explanation) -> s
 fn policy_check(files: &[PathBuf], strict: bool, out: &mut dyn Write) -> anyhow::Result<u8> {
     check_files(files, out, |file| match PolicyDocument::load(file) {
         Ok(doc) => {
-            let unparsable = doc.unparsable_values();
-            if strict && !unparsable.is_empty() {
-                let lines: Vec<String> = unparsable
-                    .iter()
-                    .map(|w| format!("{}: {w}", file.display()))
-                    .collect();
-                return Checked::Invalid(lines.join("\n"));
+            let unparsable = doc.unparsable_values(&file.display().to_string());
+            if strict {
+                if let Some(problems) = Diagnostics::from_vec(unparsable.clone()) {
+                    return Checked::Invalid(problems);
+                }
             }
             let n = doc.statements.len();
             let mut line = format!("{n} statement{}", if n == 1 { "" } else { "s" });
             for w in unparsable {
-                line.push_str(&format!("\n  warning: {w}"));
+                line.push_str(&format!("\n  warning: {}: {}", w.path, w.message));
             }
             Checked::Valid(line)
         }
         Err(e @ PolicyError::Read { .. }) => Checked::Unreadable(e.to_string()),
-        Err(e) => Checked::Invalid(e.to_string()),
+        Err(PolicyError::Invalid(problems)) => Checked::Invalid(problems),
     })
 }

@@ -12,6 +12,7 @@
 
 pub mod cache;
 pub mod cli;
+pub mod diagnostic;
 #[cfg(test)]
 mod fuzz;
 pub mod gateway;

@@ -94,8 +94,32 @@ pub struct GatewayError {
     pub method: Method,
     /// The path template.
     pub path: String,
+    /// The part of the resource's configuration at fault.
+    pub field: ResourceField,
     /// What is wrong.
     pub message: String,
+}
+
+/// A part of a resource's configuration, as a scenario's `[[resources]]` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceField {
+    /// The path template (`path`).
+    Path,
+    /// The declared request parameters (`parameters`).
+    Parameters,
+    /// The cache key parameters (`cache_key_parameters`).
+    CacheKeyParameters,
+}
+
+impl ResourceField {
+    /// Its field name in a scenario's `[[resources]]`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ResourceField::Path => "path",
+            ResourceField::Parameters => "parameters",
+            ResourceField::CacheKeyParameters => "cache_key_parameters",
+        }
+    }
 }
 
 /// One request as the gateway sees it.
@@ -216,9 +240,10 @@ impl<V: Copy + Default> Gateway<V> {
             let settings = config.stage.resolve(&r.path, r.method);
             let compiled =
                 CompiledResource::compile(r, i, namespace, users > 1, settings, &arn_base)
-                    .map_err(|message| GatewayError {
+                    .map_err(|(field, message)| GatewayError {
                         method: r.method,
                         path: r.path.clone(),
+                        field,
                         message,
                     })?;
             resources.push(compiled);

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 
 use crate::cache::{CacheKey, Fingerprint};
 
+use super::ResourceField;
 use super::settings::{Method, Resolved};
 
 /// Where a request parameter comes from.
@@ -137,8 +138,9 @@ impl CompiledResource {
         shared_namespace: bool,
         settings: Resolved,
         arn_base: &str,
-    ) -> Result<CompiledResource, String> {
-        let (segments, path_names) = parse_template(&config.path)?;
+    ) -> Result<CompiledResource, (ResourceField, String)> {
+        let (segments, path_names) =
+            parse_template(&config.path).map_err(|m| (ResourceField::Path, m))?;
         let mut params: Vec<Param> = path_names
             .into_iter()
             .map(|name| Param {
@@ -149,16 +151,22 @@ impl CompiledResource {
             .collect();
         for p in &config.params {
             if p.location == Location::Path {
-                return Err(format!(
-                    "parameter `{}`: path parameters come from the path template",
-                    p.name
+                return Err((
+                    ResourceField::Parameters,
+                    format!(
+                        "parameter `{}`: path parameters come from the path template",
+                        p.name
+                    ),
                 ));
             }
             if params
                 .iter()
                 .any(|q| q.location == p.location && q.name == p.name)
             {
-                return Err(format!("parameter `{}` is declared twice", p.name));
+                return Err((
+                    ResourceField::Parameters,
+                    format!("parameter `{}` is declared twice", p.name),
+                ));
             }
             params.push(p.clone());
         }
@@ -172,7 +180,7 @@ impl CompiledResource {
                         .iter()
                         .map(|p| format!("method.request.{}.{}", p.location.key_part(), p.name))
                         .collect();
-                    format!(
+                    let message = format!(
                         "cache key parameter `{k}` names no parameter of {} {}; declared: {}",
                         config.method,
                         config.path,
@@ -181,10 +189,14 @@ impl CompiledResource {
                         } else {
                             known.join(", ")
                         }
-                    )
+                    );
+                    (ResourceField::CacheKeyParameters, message)
                 })?;
             if key_slots.contains(&slot) {
-                return Err(format!("cache key parameter `{k}` is listed twice"));
+                return Err((
+                    ResourceField::CacheKeyParameters,
+                    format!("cache key parameter `{k}` is listed twice"),
+                ));
             }
             key_slots.push(slot);
         }
@@ -283,7 +295,11 @@ mod tests {
     use super::*;
     use crate::gateway::settings::StageSettings;
 
-    fn compile(path: &str, params: Vec<Param>, keys: &[&str]) -> Result<CompiledResource, String> {
+    fn compile(
+        path: &str,
+        params: Vec<Param>,
+        keys: &[&str],
+    ) -> Result<CompiledResource, (ResourceField, String)> {
         let config = ResourceConfig {
             path: path.to_owned(),
             method: Method::Get,
@@ -367,35 +383,51 @@ mod tests {
     }
 
     #[test]
-    fn bad_templates_and_key_parameters_are_errors() {
-        assert!(
-            compile("pets", vec![], &[])
-                .unwrap_err()
-                .contains("must start with `/`")
+    fn bad_templates_parameters_and_key_parameters_are_errors_of_their_field() {
+        let err = |path: &str, params: Vec<Param>, keys: &[&str]| {
+            let Err(e) = compile(path, params, keys) else {
+                panic!("{path} must be refused")
+            };
+            e
+        };
+        for (template, why) in [
+            ("pets", "must start with `/`"),
+            ("/pets/{}", "not a valid"),
+            ("/pets/{a}/{a}", "appears twice"),
+            ("/pets/x{a}", "has a brace"),
+        ] {
+            let (field, message) = err(template, vec![], &[]);
+            assert_eq!(field, ResourceField::Path, "{template}");
+            assert!(message.contains(why), "{template}: {message}");
+        }
+        let (field, message) = err(
+            "/pets",
+            vec![query("type", true), query("type", false)],
+            &[],
         );
-        assert!(
-            compile("/pets/{}", vec![], &[])
-                .unwrap_err()
-                .contains("not a valid")
-        );
-        assert!(
-            compile("/pets/{a}/{a}", vec![], &[])
-                .unwrap_err()
-                .contains("appears twice")
-        );
-        assert!(
-            compile("/pets/x{a}", vec![], &[])
-                .unwrap_err()
-                .contains("has a brace")
-        );
-        let e = compile("/pets/{petId}", vec![], &["method.request.path.id"]).unwrap_err();
-        assert!(e.contains("`method.request.path.id` names no parameter of GET /pets/{petId}; declared: method.request.path.petId"), "{e}");
-        let e = compile(
+        assert_eq!(field, ResourceField::Parameters);
+        assert_eq!(message, "parameter `type` is declared twice");
+        let (field, message) = err("/pets/{petId}", vec![], &["method.request.path.id"]);
+        assert_eq!(field, ResourceField::CacheKeyParameters);
+        assert!(message.contains("`method.request.path.id` names no parameter of GET /pets/{petId}; declared: method.request.path.petId"), "{message}");
+        let (field, message) = err(
             "/pets",
             vec![query("type", true)],
             &["method.request.querystring.Type"],
-        )
-        .unwrap_err();
-        assert!(e.contains("names no parameter"), "case-sensitive: {e}");
+        );
+        assert_eq!(field, ResourceField::CacheKeyParameters);
+        assert!(
+            message.contains("names no parameter"),
+            "case-sensitive: {message}"
+        );
+        let (field, _) = err(
+            "/pets",
+            vec![query("type", true)],
+            &[
+                "method.request.querystring.type",
+                "method.request.querystring.type",
+            ],
+        );
+        assert_eq!(field, ResourceField::CacheKeyParameters);
     }
 }

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::cache::ClusterSize;
+use crate::diagnostic::Diagnostic;
 use crate::gateway::{MethodSetting, UnauthorizedStrategy};
 
 /// Why a stage file could not be imported.
@@ -26,16 +27,10 @@ pub enum ImportError {
         /// Why.
         error: std::io::Error,
     },
-    /// The file is not what it should be.
-    #[error("{}: {path}{}{message}", file.display(), if path.is_empty() { "" } else { ": " })]
-    Invalid {
-        /// The file.
-        file: PathBuf,
-        /// The field path, e.g. `methodSettings."*/*".cacheTtlInSeconds`.
-        path: String,
-        /// What was expected.
-        message: String,
-    },
+    /// The file is not what it should be: the field path (e.g.
+    /// `methodSettings."*/*".cacheTtlInSeconds`) and what was expected.
+    #[error("{0}")]
+    Invalid(Diagnostic),
 }
 
 /// Where an imported stage came from.
@@ -141,10 +136,8 @@ pub fn parse_stage(
     bytes: &[u8],
     logical_id: Option<&str>,
 ) -> Result<ImportedStage, ImportError> {
-    let invalid = |p: &str, m: String| ImportError::Invalid {
-        file: path.to_owned(),
-        path: p.to_owned(),
-        message: m,
+    let invalid = |p: &str, m: String| {
+        ImportError::Invalid(Diagnostic::new(path.display().to_string(), 0, 0, p, m))
     };
     let text =
         std::str::from_utf8(bytes).map_err(|_| invalid("", "the file is not UTF-8 text".into()))?;

@@ -10,8 +10,9 @@ use std::path::Path;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::error::{InvalidPolicy, PolicyError};
+use super::error::PolicyError;
 use super::operator::{Operator, Value};
+use crate::diagnostic::{Diagnostic, Diagnostics};
 
 /// The policy language version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,20 +88,26 @@ pub struct Statement {
 }
 
 impl PolicyDocument {
-    /// Each condition value that does not parse for its operator, with its element path:
-    /// IAM stores such a policy, but that value matches nothing.
-    pub fn unparsable_values(&self) -> Vec<String> {
+    /// Each condition value that does not parse for its operator, with its element path,
+    /// as a problem of `source_name`: IAM stores such a policy, but that value matches
+    /// nothing.
+    pub fn unparsable_values(&self, source_name: &str) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for (i, s) in self.statements.iter().enumerate() {
             for c in &s.conditions {
                 for v in &c.values {
                     if let Value::Unparsable { text, why } = v {
-                        out.push(format!(
-                            "Statement[{i}].Condition.{}.{}: `{text}` does not parse ({why}); \
-                             IAM stores such a policy (IAM Access Analyzer reports a type \
-                             mismatch as an error finding: that part is not functional), so \
-                             the value matches nothing",
-                            c.operator_name, c.key
+                        out.push(Diagnostic::new(
+                            source_name,
+                            0,
+                            0,
+                            format!("Statement[{i}].Condition.{}.{}", c.operator_name, c.key),
+                            format!(
+                                "`{text}` does not parse ({why}); IAM stores such a policy \
+                                 (IAM Access Analyzer reports a type mismatch as an error \
+                                 finding: that part is not functional), so the value matches \
+                                 nothing"
+                            ),
                         ));
                     }
                 }
@@ -121,35 +128,37 @@ impl PolicyDocument {
     /// Parses a policy document from `text`, plain or as the AWS CLI prints it
     /// (`PolicyVersion.Document`, `PolicyDocument`, either possibly URL-encoded);
     /// `source_name` names it in errors.
-    pub fn parse(source_name: &str, text: &[u8]) -> Result<PolicyDocument, InvalidPolicy> {
+    pub fn parse(source_name: &str, text: &[u8]) -> Result<PolicyDocument, Diagnostics> {
         use super::envelope::{Found, find, line_col};
         match find(text) {
             Found::Plain => PolicyDocument::parse_plain(source_name, text),
             Found::Inline { offset, len, path } => {
-                PolicyDocument::parse_plain(source_name, &text[offset..offset + len]).map_err(|e| {
-                    // Back to the file's own lines and columns.
-                    let (line, column) = line_col(text, offset);
-                    e.map_places(&|mut e| {
-                        shift(&mut e, line, column);
-                        e.path = join(path, &e.path);
+                PolicyDocument::parse_plain(source_name, &text[offset..offset + len]).map_err(
+                    |mut e| {
+                        // Back to the file's own lines and columns.
+                        let (line, column) = line_col(text, offset);
+                        for d in e.iter_mut() {
+                            shift(d, line, column);
+                            d.path = join(path, &d.path);
+                        }
                         e
-                    })
-                })
+                    },
+                )
             }
             Found::Text { text: inner, path } => {
                 let name = format!("{source_name} ({path}, decoded)");
-                PolicyDocument::parse_plain(&name, inner.as_bytes()).map_err(|e| {
-                    e.map_places(&|mut e| {
-                        e.path = join(path, &e.path);
-                        e
-                    })
+                PolicyDocument::parse_plain(&name, inner.as_bytes()).map_err(|mut e| {
+                    for d in e.iter_mut() {
+                        d.path = join(path, &d.path);
+                    }
+                    e
                 })
             }
-            Found::Ambiguous { first, second } => Err(InvalidPolicy::new(
+            Found::Ambiguous { first, second } => Err(Diagnostic::new(
                 source_name,
                 0,
                 0,
-                String::new(),
+                "",
                 format!(
                     "the file holds {}, so it is not clear which is the policy; expected \
                      one: the plain document, or the AWS CLI's output as printed",
@@ -159,41 +168,40 @@ impl PolicyDocument {
                         format!("both `{first}` and `{second}`")
                     }
                 ),
-            )),
-            Found::Malformed { path } => Err(InvalidPolicy::new(
+            )
+            .into()),
+            Found::Malformed { path } => Err(Diagnostic::new(
                 source_name,
                 0,
                 0,
-                path.to_owned(),
+                path,
                 "expected the policy document: a JSON object, or a string holding one \
-                 (URL-encoded, as the IAM API returns it)"
-                    .to_owned(),
-            )),
+                 (URL-encoded, as the IAM API returns it)",
+            )
+            .into()),
         }
     }
 
-    fn parse_plain(source_name: &str, text: &[u8]) -> Result<PolicyDocument, InvalidPolicy> {
+    fn parse_plain(source_name: &str, text: &[u8]) -> Result<PolicyDocument, Diagnostics> {
         if text.iter().all(u8::is_ascii_whitespace) {
-            return Err(InvalidPolicy::new(
+            return Err(Diagnostic::new(
                 source_name,
                 0,
                 0,
-                String::new(),
+                "",
                 "the document is empty; expected a policy object such as \
-                 {\"Version\": \"2012-10-17\", \"Statement\": [...]}"
-                    .to_owned(),
-            ));
+                 {\"Version\": \"2012-10-17\", \"Statement\": [...]}",
+            )
+            .into());
         }
-        let doc: PolicyDocument = deserialize_located(source_name, text).map_err(|mut e| {
+        let doc: PolicyDocument = deserialize_located(source_name, text).map_err(|first| {
             // The first problem stops the parse; every statement is read on its own too,
             // so a file's other problems are listed with it.
+            let mut all = Diagnostics::from(first);
             for more in statement_problems(source_name, text) {
-                if more.same_place(&e) || e.also.iter().any(|a| a.same_place(&more)) {
-                    continue;
-                }
-                e.also.push(more);
+                all.push(more);
             }
-            e
+            all
         })?;
         Ok(doc)
     }
@@ -203,9 +211,10 @@ impl PolicyDocument {
 fn deserialize_located<'a, T: de::Deserialize<'a>>(
     source_name: &str,
     text: &'a [u8],
-) -> Result<T, InvalidPolicy> {
-    let invalid =
-        |line, column, path, message| InvalidPolicy::new(source_name, line, column, path, message);
+) -> Result<T, Diagnostic> {
+    let invalid = |line, column, path: String, message: String| {
+        Diagnostic::new(source_name, line, column, path, message)
+    };
     let mut de = serde_json::Deserializer::from_slice(text);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         // serde_path_to_error writes `.` for the root and `?` for a key it has not
@@ -225,7 +234,7 @@ fn deserialize_located<'a, T: de::Deserialize<'a>>(
 
 /// The first problem of each statement of an array `Statement`, each read on its own,
 /// with its place in `text`; nothing when the document is not that far readable.
-fn statement_problems(source_name: &str, text: &[u8]) -> Vec<InvalidPolicy> {
+fn statement_problems(source_name: &str, text: &[u8]) -> Vec<Diagnostic> {
     #[derive(serde::Deserialize)]
     struct Shell<'a> {
         #[serde(rename = "Statement", borrow)]
@@ -254,7 +263,7 @@ fn statement_problems(source_name: &str, text: &[u8]) -> Vec<InvalidPolicy> {
 
 /// Moves `e`'s place from within a part of a file that starts at `line`:`column` to the
 /// file's own lines and columns.
-fn shift(e: &mut InvalidPolicy, line: usize, column: usize) {
+fn shift(e: &mut Diagnostic, line: usize, column: usize) {
     if e.line == 1 {
         e.column += column - 1;
     }

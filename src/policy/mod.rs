@@ -18,7 +18,7 @@ pub mod reference;
 
 pub use context::{Context, normalize_key};
 pub use document::{Condition, Effect, PolicyDocument, Statement, Targets, Version};
-pub use error::{InvalidPolicy, PolicyError};
+pub use error::PolicyError;
 pub use eval::{ActionPolicy, Decision, Explanation, PolicySet, StatementRef};
 
 #[cfg(test)]

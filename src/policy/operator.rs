@@ -125,9 +125,33 @@ const BASE_OPERATORS: &[(&str, Test, bool)] = &[
     ("Null", Test::Null, false),
 ];
 
+/// Why a condition operator's name is not supported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OperatorError {
+    /// No such operator.
+    #[error(
+        "unsupported condition operator `{0}`; supported: the String*, Arn*, Numeric*, \
+         Date*, Bool, BinaryEquals, IpAddress/NotIpAddress and Null operators, with an \
+         optional `IfExists` suffix and `ForAnyValue:`/`ForAllValues:` prefix"
+    )]
+    Unsupported(String),
+    /// `Null` with `IfExists` or a set prefix.
+    #[error(
+        "unsupported condition operator `{0}`: `Null` takes neither `IfExists` nor a set prefix"
+    )]
+    QualifiedNull(String),
+}
+
 impl Operator {
     /// Parses an operator name as written in a policy, or says why it is not supported.
-    pub fn parse(name: &str) -> Result<Operator, String> {
+    ///
+    /// ```
+    /// use cachegate::policy::operator::Operator;
+    ///
+    /// assert!(Operator::parse("ForAnyValue:StringLikeIfExists").is_ok());
+    /// assert!(Operator::parse("NullIfExists").is_err());
+    /// ```
+    pub fn parse(name: &str) -> Result<Operator, OperatorError> {
         let (set, rest) = if let Some(rest) = name.strip_prefix("ForAnyValue:") {
             (SetQualifier::ForAnyValue, rest)
         } else if let Some(rest) = name.strip_prefix("ForAllValues:") {
@@ -140,16 +164,10 @@ impl Operator {
             None => (rest, false),
         };
         let Some(&(_, test, negated)) = BASE_OPERATORS.iter().find(|(n, _, _)| *n == base) else {
-            return Err(format!(
-                "unsupported condition operator `{name}`; supported: the String*, Arn*, Numeric*, \
-                 Date*, Bool, BinaryEquals, IpAddress/NotIpAddress and Null operators, with an \
-                 optional `IfExists` suffix and `ForAnyValue:`/`ForAllValues:` prefix"
-            ));
+            return Err(OperatorError::Unsupported(name.to_owned()));
         };
         if test == Test::Null && (if_exists || set != SetQualifier::Single) {
-            return Err(format!(
-                "unsupported condition operator `{name}`: `Null` takes neither `IfExists` nor a set prefix"
-            ));
+            return Err(OperatorError::QualifiedNull(name.to_owned()));
         }
         Ok(Operator {
             test,

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::diagnostic::{Diagnostic, Diagnostics};
+
 /// One segment of a field path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seg {
@@ -64,17 +66,31 @@ impl fmt::Display for FieldPath {
     }
 }
 
-/// One problem in a scenario file.
+/// One problem in a scenario file, located, with its field path as a path (the file's
+/// problems become [`Diagnostics`] once all are found).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
+pub(super) struct Problem {
     /// 1-based line, 0 when unknown.
-    pub line: usize,
+    pub(super) line: usize,
     /// 1-based column, 0 when unknown.
-    pub column: usize,
+    pub(super) column: usize,
     /// The field path; empty for the whole file.
-    pub path: FieldPath,
+    pub(super) path: FieldPath,
     /// What is wrong and what was expected.
-    pub message: String,
+    pub(super) message: String,
+}
+
+impl Problem {
+    /// This problem, of the file `source`.
+    pub(super) fn diagnostic(self, source: &str) -> Diagnostic {
+        Diagnostic::new(
+            source,
+            self.line,
+            self.column,
+            self.path.to_string(),
+            self.message,
+        )
+    }
 }
 
 /// A scenario could not be loaded.
@@ -89,35 +105,9 @@ pub enum ScenarioError {
         /// Why.
         error: std::io::Error,
     },
-    /// The file was read but has problems; all of them are listed.
-    #[error("{}", Listing(file, problems))]
-    Invalid {
-        /// The file.
-        file: String,
-        /// Every problem found, in file order.
-        problems: Vec<Problem>,
-    },
-}
-
-struct Listing<'a>(&'a String, &'a Vec<Problem>);
-
-impl fmt::Display for Listing<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, p) in self.1.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{}", self.0)?;
-            if p.line > 0 {
-                write!(f, ":{}:{}", p.line, p.column)?;
-            }
-            if !p.path.0.is_empty() {
-                write!(f, ": {}", p.path)?;
-            }
-            write!(f, ": {}", p.message)?;
-        }
-        Ok(())
-    }
+    /// The file was read but has problems; all of them are listed, in file order.
+    #[error("{0}")]
+    Invalid(Diagnostics),
 }
 
 #[cfg(test)]

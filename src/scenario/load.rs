@@ -10,13 +10,17 @@ use super::raw::RawScenario;
 use super::study::{Axis, Configuration, SHARED, Study, changes, merge, set_path};
 use super::validate::{Problems, build};
 use super::{limits, shape};
+use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::metrics::{Check, Rank};
 
 pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
     let file = path.display().to_string();
-    let invalid = |problems| ScenarioError::Invalid {
-        file: file.clone(),
-        problems,
+    let invalid = |problems: Vec<Problem>| {
+        let all = problems.into_iter().map(|p| p.diagnostic(&file)).collect();
+        // Never empty: a file is invalid because something was found.
+        ScenarioError::Invalid(Diagnostics::from_vec(all).unwrap_or_else(|| {
+            Diagnostic::new(file.clone(), 0, 0, "", "the file is not a valid scenario").into()
+        }))
     };
     let src = std::str::from_utf8(bytes).map_err(|e| {
         let (line, column) = locate::line_col(

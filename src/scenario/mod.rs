@@ -20,9 +20,9 @@ mod validate;
 
 use std::path::{Path, PathBuf};
 
-pub use error::{FieldPath, Problem, ScenarioError, Seg};
+pub use error::{FieldPath, ScenarioError, Seg};
 pub use study::{Configuration, Study};
-pub use units::duration as parse_duration;
+pub use units::{DurationError, duration as parse_duration};
 
 use crate::cache::ClusterSize;
 use crate::gateway::{GatewayConfig, Principal};

@@ -88,7 +88,9 @@ pub(super) fn latency_dist(v: &toml::Value) -> Result<LatencyDist, String> {
     const EXPECTED: &str =
         "expected a duration such as \"80ms\" or { lognormal = { median = \"80ms\", sigma = S } }";
     if let Some(s) = v.as_str() {
-        return units::duration(s).map(LatencyDist::Fixed);
+        return units::duration(s)
+            .map(LatencyDist::Fixed)
+            .map_err(|e| e.to_string());
     }
     let (_, ln) = single(v, &["lognormal"]).ok_or_else(|| format!("{EXPECTED}, got {v}"))?;
     let (median, sigma) = lognormal_fields(ln)?;
@@ -96,7 +98,8 @@ pub(super) fn latency_dist(v: &toml::Value) -> Result<LatencyDist, String> {
         median
             .as_str()
             .ok_or("lognormal median must be a duration string such as \"80ms\"")?,
-    )?;
+    )
+    .map_err(|e| e.to_string())?;
     if median.is_zero() {
         return Err("lognormal median must be > 0".into());
     }

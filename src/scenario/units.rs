@@ -4,22 +4,48 @@
 
 use crate::time::SimDuration;
 
+/// Why a duration does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Not a humantime duration.
+    #[error(
+        "expected a duration such as \"90s\", \"5m\", \"1h\" or \"250ms\", got \"{text}\" ({why})"
+    )]
+    Unparsable {
+        /// As written.
+        text: String,
+        /// What humantime found wrong.
+        why: String,
+    },
+    /// Finer than a microsecond.
+    #[error("\"{0}\" is finer than the simulator's one microsecond")]
+    TooFine(String),
+    /// Past the simulated clock's range.
+    #[error("\"{0}\" is too long")]
+    TooLong(String),
+}
+
 /// Parses a humantime duration into simulated time (microsecond resolution).
-pub fn duration(text: &str) -> Result<SimDuration, String> {
-    let d = humantime::parse_duration(text.trim()).map_err(|e| {
-        format!(
-            "expected a duration such as \"90s\", \"5m\", \"1h\" or \"250ms\", got \"{text}\" ({e})"
-        )
+///
+/// ```
+/// use cachegate::scenario::parse_duration;
+/// use cachegate::time::SimDuration;
+///
+/// assert_eq!(parse_duration("1m 30s"), Ok(SimDuration::from_secs(90)));
+/// assert!(parse_duration("250ns").is_err());
+/// ```
+pub fn duration(text: &str) -> Result<SimDuration, DurationError> {
+    let d = humantime::parse_duration(text.trim()).map_err(|e| DurationError::Unparsable {
+        text: text.to_owned(),
+        why: e.to_string(),
     })?;
     let micros = d.as_micros();
     if d.as_nanos() % 1_000 != 0 {
-        return Err(format!(
-            "\"{text}\" is finer than the simulator's one microsecond"
-        ));
+        return Err(DurationError::TooFine(text.to_owned()));
     }
     u64::try_from(micros)
         .map(SimDuration::from_micros)
-        .map_err(|_| format!("\"{text}\" is too long"))
+        .map_err(|_| DurationError::TooLong(text.to_owned()))
 }
 
 /// Parses a rate per second: a number, or `"N/DURATION"`.
@@ -32,7 +58,7 @@ pub fn rate_per_second(value: &toml::Value) -> Result<f64, String> {
                 let n: f64 = n.trim().parse().map_err(|_| {
                     format!("expected \"N/DURATION\" such as \"1/10m\", got \"{s}\"")
                 })?;
-                let per = duration(per)?;
+                let per = duration(per).map_err(|e| e.to_string())?;
                 if per.is_zero() {
                     return Err(format!("\"{s}\": the duration must be > 0"));
                 }
@@ -77,12 +103,25 @@ mod tests {
         assert_eq!(duration("5m"), Ok(SimDuration::from_secs(300)));
         assert_eq!(duration("250ms"), Ok(SimDuration::from_millis(250)));
         assert_eq!(duration("1h 30m"), Ok(SimDuration::from_secs(5_400)));
+        assert!(matches!(
+            duration("5 minutes please"),
+            Err(DurationError::Unparsable { .. })
+        ));
         assert!(
             duration("5 minutes please")
                 .unwrap_err()
-                .contains("expected a duration")
+                .to_string()
+                .starts_with("expected a duration such as \"90s\"")
         );
-        assert!(duration("1ns").unwrap_err().contains("microsecond"));
+        assert_eq!(duration("1ns"), Err(DurationError::TooFine("1ns".into())));
+        assert_eq!(
+            duration("1ns").unwrap_err().to_string(),
+            "\"1ns\" is finer than the simulator's one microsecond"
+        );
+        assert_eq!(
+            duration("600000 years"),
+            Err(DurationError::TooLong("600000 years".into()))
+        );
     }
 
     #[test]

@@ -30,8 +30,12 @@ impl Problems {
     }
 
     /// The value, or records the problem and gives `None`.
-    pub(super) fn check<T>(&mut self, path: &FieldPath, r: Result<T, String>) -> Option<T> {
-        r.map_err(|m| self.add(path.clone(), m)).ok()
+    pub(super) fn check<T, E: std::fmt::Display>(
+        &mut self,
+        path: &FieldPath,
+        r: Result<T, E>,
+    ) -> Option<T> {
+        r.map_err(|m| self.add(path.clone(), m.to_string())).ok()
     }
 }
 
@@ -301,12 +305,10 @@ pub(super) fn build(
                 .iter()
                 .position(|r| r.path == e.path && Method::parse(&r.method) == Some(e.method))
                 .unwrap_or(0);
-            let field = if e.message.contains("cache key parameter") {
-                "cache_key_parameters"
-            } else {
-                "path"
-            };
-            p.add(at("resources").index(i).key(field), e.message.clone());
+            p.add(
+                at("resources").index(i).key(e.field.name()),
+                e.message.clone(),
+            );
         }
     }
 
@@ -322,9 +324,9 @@ pub(super) fn build(
             match crate::policy::PolicyDocument::load(&full) {
                 Ok(doc) => {
                     policy_warnings.extend(
-                        doc.unparsable_values()
+                        doc.unparsable_values(file)
                             .into_iter()
-                            .map(|w| format!("principal `{name}`, {file}: {w}")),
+                            .map(|w| format!("principal `{name}`, {w}")),
                     );
                     policies.add(file, &doc);
                 }

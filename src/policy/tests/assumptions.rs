@@ -32,11 +32,15 @@ fn values_that_do_not_parse_load_and_match_nothing() {
         ("Bool", "${aws:username}", "true"),
     ] {
         let doc = allow_if(operator, "k", value);
-        let warnings = doc.unparsable_values();
+        let warnings = doc.unparsable_values("p.json");
         assert_eq!(warnings.len(), 1, "{operator}");
+        assert_eq!(
+            warnings[0].path,
+            format!("Statement[0].Condition.{operator}.k")
+        );
         assert!(
-            warnings[0].starts_with(&format!(
-                "Statement[0].Condition.{operator}.k: `{value}` does not parse"
+            warnings[0].to_string().starts_with(&format!(
+                "p.json: Statement[0].Condition.{operator}.k: `{value}` does not parse"
             )),
             "{}",
             warnings[0]

@@ -69,10 +69,12 @@ fn url_encoded_documents_load() {
 fn errors_point_into_the_file_as_written() {
     let inner = r#"{"Statement": [{"Effect": "Alow", "Action": "*", "Resource": "*"}]}"#;
     let plain = PolicyDocument::parse("p.json", inner.as_bytes()).unwrap_err();
+    let plain = plain.first();
     let text = format!(
         "{{\n  \"PolicyVersion\": {{\n    \"Document\": {inner},\n    \"VersionId\": \"v1\"\n  }}\n}}"
     );
     let err = PolicyDocument::parse("v.json", text.as_bytes()).unwrap_err();
+    let err = err.first();
     // The same place, on line 3 after `    "Document": `.
     assert_eq!((err.line, err.column), (3, plain.column + 16));
     assert_eq!(err.path, "PolicyVersion.Document.Statement[0].Effect");

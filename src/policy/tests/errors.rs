@@ -2,8 +2,12 @@
 
 use super::*;
 
-fn error_of(text: &str) -> InvalidPolicy {
+fn errors_of(text: &str) -> crate::diagnostic::Diagnostics {
     PolicyDocument::parse("bad.json", text.as_bytes()).expect_err("must be rejected")
+}
+
+fn error_of(text: &str) -> crate::diagnostic::Diagnostic {
+    errors_of(text).first().clone()
 }
 
 #[test]
@@ -125,7 +129,7 @@ fn bad_input_names_line_column_path_and_expectation() {
         assert_eq!((e.line, e.path.as_str()), (line, path), "{text}: {e}");
         assert!(e.column > 0, "{text}: {e}");
         assert!(e.message.contains(message), "{text}: {e}");
-        assert_eq!(e.source_name, "bad.json");
+        assert_eq!(e.source, "bad.json");
         assert!(
             e.to_string().starts_with(&format!("bad.json:{line}:")),
             "{e}"
@@ -148,11 +152,8 @@ fn every_statements_problem_is_listed_with_its_place() {
             3,
         ),
     ] {
-        let e = error_of(&text);
-        let all: Vec<(usize, String)> = std::iter::once(&e)
-            .chain(&e.also)
-            .map(|p| (p.line, p.path.clone()))
-            .collect();
+        let e = errors_of(&text);
+        let all: Vec<(usize, String)> = e.iter().map(|p| (p.line, p.path.clone())).collect();
         assert_eq!(
             all,
             [
