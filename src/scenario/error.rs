@@ -66,6 +66,25 @@ impl fmt::Display for FieldPath {
     }
 }
 
+/// Problems found so far, by field path.
+#[derive(Default)]
+pub(super) struct Problems(pub(super) Vec<(FieldPath, String)>);
+
+impl Problems {
+    pub(super) fn add(&mut self, path: FieldPath, message: impl Into<String>) {
+        self.0.push((path, message.into()));
+    }
+
+    /// The value, or records the problem and gives `None`.
+    pub(super) fn check<T, E: std::fmt::Display>(
+        &mut self,
+        path: &FieldPath,
+        r: Result<T, E>,
+    ) -> Option<T> {
+        r.map_err(|m| self.add(path.clone(), m.to_string())).ok()
+    }
+}
+
 /// One problem in a scenario file, located, with its field path as a path (the file's
 /// problems become [`Diagnostics`] once all are found).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,11 +4,11 @@
 
 use std::path::Path;
 
-use super::error::{FieldPath, Problem, ScenarioError, Seg, at};
+use super::error::{FieldPath, Problem, Problems, ScenarioError, Seg, at};
 use super::locate;
 use super::raw::RawScenario;
 use super::study::{Axis, Configuration, SHARED, Study, changes, merge, set_path};
-use super::validate::{Problems, build};
+use super::validate::build;
 use super::{limits, shape};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::metrics::{Check, Rank};

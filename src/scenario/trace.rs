@@ -6,10 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::error::{FieldPath, at};
+use super::error::{FieldPath, Problems, at};
 use super::raw::{RawResource, RawTrace};
 use super::units;
-use super::validate::Problems;
 use crate::gateway::{GatewayConfig, Location};
 use crate::time::SimTime;
 use crate::trace::{AccessLogSpec, Column, FieldRule, MAX_PARAMS, MaxAgeZero, TraceFormat};

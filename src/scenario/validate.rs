@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::error::{FieldPath, at};
+use super::error::{FieldPath, Problems, at};
 use super::raw::{RawClient, RawEvent, RawParameter, RawResource, RawScenario, RawStage};
 use super::shapes::{latency_dist, popularity, size_dist};
 use super::{
@@ -19,25 +19,6 @@ use crate::gateway::{
 };
 use crate::policy::{Context, PolicySet};
 use crate::time::{SimDuration, SimTime};
-
-/// Problems found so far, by field path.
-#[derive(Default)]
-pub(super) struct Problems(pub(super) Vec<(FieldPath, String)>);
-
-impl Problems {
-    pub(super) fn add(&mut self, path: FieldPath, message: impl Into<String>) {
-        self.0.push((path, message.into()));
-    }
-
-    /// The value, or records the problem and gives `None`.
-    pub(super) fn check<T, E: std::fmt::Display>(
-        &mut self,
-        path: &FieldPath,
-        r: Result<T, E>,
-    ) -> Option<T> {
-        r.map_err(|m| self.add(path.clone(), m.to_string())).ok()
-    }
-}
 
 /// The fastest a single client may send: 10 million requests a second, ten arrivals a
 /// microsecond, a rate the simulator's microsecond clock still places exactly.

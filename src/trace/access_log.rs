@@ -8,22 +8,11 @@
 use std::io::BufRead;
 
 use super::json_fields::{MAX_FIELDS, Val, extract};
-use super::spec::{AccessLogSpec, MaxAgeZero, TraceFormat, TraceModel};
+use super::spec::{AccessLogSpec, FieldRule, MaxAgeZero, TraceFormat, TraceModel};
 use super::{
     Clock, IMPLAUSIBLE, IMPLAUSIBLE_WHY, MAX_PARAMS, Tally, TraceError, TraceRequest, TraceSource,
     fnv_extend, hash_text, read_line,
 };
-
-/// A rule on a log field deciding whether `max-age=0` was sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldRule {
-    /// The field's path.
-    pub field: Vec<String>,
-    /// True when the field's text equals this...
-    pub equals: Option<String>,
-    /// ...or contains this.
-    pub contains: Option<String>,
-}
 
 impl FieldRule {
     fn holds(&self, value: Option<&Val<'_>>) -> bool {

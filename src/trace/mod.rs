@@ -17,8 +17,7 @@ mod text;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-pub use access_log::FieldRule;
-pub use spec::{AccessLogSpec, Column, MaxAgeZero, TraceFormat, TraceModel};
+pub use spec::{AccessLogSpec, Column, FieldRule, MaxAgeZero, TraceFormat, TraceModel};
 
 use crate::time::SimDuration;
 

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use super::access_log::FieldRule;
 use crate::time::SimTime;
 
 /// A validated trace.
@@ -101,4 +100,15 @@ pub enum MaxAgeZero {
     Share(f64),
     /// A rule on a log field.
     Field(FieldRule),
+}
+
+/// A rule on a log field deciding whether `max-age=0` was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldRule {
+    /// The field's path.
+    pub field: Vec<String>,
+    /// True when the field's text equals this...
+    pub equals: Option<String>,
+    /// ...or contains this.
+    pub contains: Option<String>,
 }
