@@ -1,0 +1,252 @@
+//! A scenario's `[[clients]]` (who sends what, how fast, when) and `[[events]]` (stage
+//! operations at given times).
+
+use std::collections::BTreeMap;
+
+use super::super::error::{FieldPath, Problems, at};
+use super::super::raw::{RawClient, RawEvent, RawScenario};
+use super::super::{Arrival, ClientModel, StageAction, StageEvent, units};
+use crate::cache::ClusterSize;
+use crate::time::SimTime;
+
+/// The fastest a single client may send: 10 million requests a second, ten arrivals a
+/// microsecond, a rate the simulator's microsecond clock still places exactly.
+const MAX_CLIENT_RATE: f64 = 1e7;
+
+/// Every `[[clients]]` entry; one that has problems is left out. A client's resources
+/// need their `keys`.
+pub(super) fn clients(
+    raw: &RawScenario,
+    principals: &[&String],
+    labels: &BTreeMap<String, usize>,
+    problems: &mut Problems,
+) -> Vec<ClientModel> {
+    let mut clients = Vec::new();
+    for (i, c) in raw.clients.iter().enumerate() {
+        if let Some(client) = client(c, &at("clients").index(i), principals, labels, problems) {
+            for &(r, _) in &client.mix {
+                if raw.resources[r].keys.is_none() {
+                    problems.add(
+                        at("resources").index(r).key("keys"),
+                        format!(
+                            "required: `clients[{i}]` requests this resource (how many distinct keys it asks for)"
+                        ),
+                    );
+                }
+            }
+            clients.push(client);
+        }
+    }
+    clients
+}
+
+/// Every `[[events]]` entry before `end`, in time order; one that has problems is left
+/// out.
+pub(super) fn events(raw: &RawScenario, end: SimTime, problems: &mut Problems) -> Vec<StageEvent> {
+    let mut events = Vec::new();
+    for (i, e) in raw.events.iter().enumerate() {
+        if let Some(ev) = event(e, &at("events").index(i), end, problems) {
+            events.push(ev);
+        }
+    }
+    events.sort_by_key(|e| e.at);
+    events
+}
+
+fn client(
+    c: &RawClient,
+    path: &FieldPath,
+    principals: &[&String],
+    labels: &BTreeMap<String, usize>,
+    problems: &mut Problems,
+) -> Option<ClientModel> {
+    let before = problems.0.len();
+    let principal = principals.iter().position(|n| **n == c.principal);
+    if principal.is_none() {
+        let known: Vec<String> = principals.iter().map(|n| format!("\"{n}\"")).collect();
+        problems.add(
+            path.key("principal"),
+            format!(
+                "no principal \"{}\"; declared: {}",
+                c.principal,
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        );
+    }
+    let rate = problems.check(&path.key("rate"), units::rate_per_second(&c.rate));
+    if rate == Some(0.0) {
+        problems.add(path.key("rate"), "must be > 0, got 0");
+    }
+    if let Some(r) = rate.filter(|&r| r > MAX_CLIENT_RATE) {
+        problems.add(
+            path.key("rate"),
+            format!(
+                "must be at most {MAX_CLIENT_RATE:e} requests a second (split a larger load \
+                 over several clients), got {}",
+                units::show(r)
+            ),
+        );
+    }
+    if let toml::Value::Integer(n) = c.rate {
+        if n < 0 {
+            problems.0.pop();
+            problems.add(path.key("rate"), format!("must be > 0, got {n}"));
+        }
+    }
+    let arrival = match c.arrival.as_deref() {
+        None | Some("poisson") => Some(Arrival::Poisson),
+        Some("constant") => Some(Arrival::Constant),
+        Some(other) => {
+            problems.add(
+                path.key("arrival"),
+                format!("expected \"poisson\" or \"constant\", got \"{other}\""),
+            );
+            None
+        }
+    };
+    if !(0.0..=1.0).contains(&c.max_age_zero) {
+        problems.add(
+            path.key("max_age_zero"),
+            format!("must be a share within 0..=1, got {}", c.max_age_zero),
+        );
+    }
+    let mut mix = Vec::new();
+    let mut total = 0.0;
+    for (label, &share) in &c.mix {
+        match labels.get(label) {
+            Some(&r) => mix.push((r, share)),
+            None => {
+                let known: Vec<String> = labels.keys().map(|l| format!("\"{l}\"")).collect();
+                problems.add(
+                    path.key("mix").key(label),
+                    format!("no resource \"{label}\"; declared: {}", known.join(", ")),
+                );
+            }
+        }
+        if !(share >= 0.0 && share.is_finite()) {
+            problems.add(
+                path.key("mix").key(label),
+                format!("a share must be >= 0, got {share}"),
+            );
+        }
+        total += share;
+    }
+    if c.mix.is_empty() {
+        problems.add(
+            path.key("mix"),
+            "expected at least one \"METHOD /path\" = share entry",
+        );
+    } else if (total - 1.0).abs() > 1e-9 {
+        problems.add(
+            path.key("mix"),
+            format!("shares must sum to 1, got {total}"),
+        );
+    }
+    let start = match &c.start {
+        Some(s) => problems
+            .check(&path.key("start"), units::duration(s))
+            .map(|d| SimTime::ZERO + d),
+        None => Some(SimTime::ZERO),
+    };
+    let stop = match &c.stop {
+        Some(s) => problems
+            .check(&path.key("stop"), units::duration(s))
+            .map(|d| SimTime::ZERO + d),
+        None => Some(SimTime::MAX),
+    };
+    if let (Some(a), Some(b)) = (start, stop) {
+        if a >= b {
+            problems.add(
+                path.key("stop"),
+                format!(
+                    "must be after start ({}), got {}",
+                    a - SimTime::ZERO,
+                    b - SimTime::ZERO
+                ),
+            );
+        }
+    }
+    if problems.0.len() > before {
+        return None;
+    }
+    Some(ClientModel {
+        name: c.name.clone(),
+        principal: principal?,
+        rate: rate?,
+        arrival: arrival?,
+        max_age_zero: c.max_age_zero,
+        mix,
+        start: start?,
+        stop: stop?,
+    })
+}
+
+fn event(
+    e: &RawEvent,
+    path: &FieldPath,
+    end: SimTime,
+    problems: &mut Problems,
+) -> Option<StageEvent> {
+    let at_time = problems
+        .check(&path.key("at"), units::duration(&e.at))
+        .map(|d| SimTime::ZERO + d)?;
+    if at_time >= end {
+        problems.add(
+            path.key("at"),
+            format!(
+                "must be inside the run (before {}), got {}",
+                end - SimTime::ZERO,
+                e.at
+            ),
+        );
+        return None;
+    }
+    let action = match e.action.as_str() {
+        "flush_stage_cache" => {
+            if e.cache_cluster_size.is_some() || e.capacity_bytes.is_some() {
+                problems.add(path.key("action"), "`flush_stage_cache` takes no size");
+                return None;
+            }
+            StageAction::Flush
+        }
+        "set_capacity" => {
+            match (&e.cache_cluster_size, e.capacity_bytes) {
+                (Some(s), None) => {
+                    let size = problems.check(
+                        &path.key("cache_cluster_size"),
+                        ClusterSize::parse(s).ok_or_else(|| {
+                            format!(
+                                "unknown size \"{s}\"; expected one of {}",
+                                ClusterSize::expected()
+                            )
+                        }),
+                    )?;
+                    StageAction::SetCapacity {
+                        bytes: size.bytes(),
+                        size: Some(size),
+                    }
+                }
+                (None, Some(bytes)) => StageAction::SetCapacity { bytes, size: None },
+                _ => {
+                    problems.add(path.key("action"), "`set_capacity` takes exactly one of `cache_cluster_size` or `capacity_bytes`");
+                    return None;
+                }
+            }
+        }
+        other => {
+            problems.add(
+                path.key("action"),
+                format!("expected \"flush_stage_cache\" or \"set_capacity\", got \"{other}\""),
+            );
+            return None;
+        }
+    };
+    Some(StageEvent {
+        at: at_time,
+        action,
+    })
+}

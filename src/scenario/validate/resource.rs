@@ -1,0 +1,213 @@
+//! A scenario's `[[resources]]`: each method's configuration for the gateway (path
+//! template, parameters, cache key parameters) and its model (keys, popularity, sizes,
+//! latency, how often its data changes).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::super::error::{FieldPath, Problems, at};
+use super::super::raw::{RawParameter, RawResource, RawScenario};
+use super::super::shapes::{latency_dist, popularity, size_dist};
+use super::super::{Popularity, ResourceModel, units};
+use crate::gateway::{Location, Method, Param, ResourceConfig};
+
+/// The resources, by `METHOD /path` label (their index), as configured and as modelled.
+pub(super) struct Resources {
+    /// Each label's index.
+    pub(super) labels: BTreeMap<String, usize>,
+    /// For the gateway.
+    pub(super) configs: Vec<ResourceConfig>,
+    /// For the workload.
+    pub(super) models: Vec<ResourceModel>,
+}
+
+/// Every `[[resources]]` entry; one that has problems is left out.
+pub(super) fn resources(raw: &RawScenario, problems: &mut Problems) -> Resources {
+    let mut out = Resources {
+        labels: BTreeMap::new(),
+        configs: Vec::new(),
+        models: Vec::new(),
+    };
+    for (i, r) in raw.resources.iter().enumerate() {
+        let path = at("resources").index(i);
+        let label = format!("{} {}", r.method, r.path);
+        if out.labels.insert(label.clone(), i).is_some() {
+            problems.add(path.clone(), format!("`{label}` is declared twice"));
+        }
+        if let Some((config, model)) = resource(r, &path, label, problems) {
+            out.configs.push(config);
+            out.models.push(model);
+        }
+    }
+    if raw.resources.is_empty() {
+        problems.add(
+            at("resources"),
+            "a scenario needs at least one `[[resources]]`",
+        );
+    }
+    out
+}
+
+fn resource(
+    r: &RawResource,
+    path: &FieldPath,
+    label: String,
+    problems: &mut Problems,
+) -> Option<(ResourceConfig, ResourceModel)> {
+    let before = problems.0.len();
+    let method = Method::parse(&r.method);
+    if method.is_none() {
+        problems.add(
+            path.key("method"),
+            format!(
+                "expected GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS, got \"{}\"",
+                r.method
+            ),
+        );
+    }
+    if r.keys == Some(0) {
+        problems.add(path.key("keys"), "must be >= 1, got 0");
+    }
+    let popularity = match &r.popularity {
+        None => Some(Popularity::Uniform),
+        Some(v) => problems.check(&path.key("popularity"), popularity(v)),
+    };
+    let response_bytes = problems.check(&path.key("response_bytes"), size_dist(&r.response_bytes));
+    let backend_latency = problems.check(
+        &path.key("backend_latency"),
+        latency_dist(&r.backend_latency),
+    );
+    let change_rate = match &r.data_change_rate {
+        None => Some(0.0),
+        Some(v) => problems.check(&path.key("data_change_rate"), units::rate_per_second(v)),
+    };
+    // Parameters: path ones from the template, others declared.
+    let path_names: Vec<&str> = r
+        .path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|s| s.strip_suffix('+').unwrap_or(s))
+        .collect();
+    let mut params = Vec::new();
+    let mut path_values: BTreeMap<&str, Option<u64>> =
+        path_names.iter().map(|n| (*n, None)).collect();
+    let mut other_values = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (j, raw_param) in r.parameters.iter().enumerate() {
+        let parameter_path = path.key("parameters").index(j);
+        if let Some((param, values)) = parameter(raw_param, &parameter_path, &path_names, problems)
+        {
+            if !seen.insert((param.location.key_part(), param.name.clone())) {
+                problems.add(
+                    parameter_path.key("name"),
+                    format!("parameter `{}` is declared twice", param.name),
+                );
+                continue;
+            }
+            if param.location == Location::Path {
+                path_values.insert(
+                    path_names
+                        .iter()
+                        .copied()
+                        .find(|n| *n == param.name)
+                        .unwrap_or(""),
+                    values,
+                );
+            } else {
+                params.push(param);
+                other_values.push(values);
+            }
+        }
+    }
+    // A query-string or header cache key parameter declares its parameter (AWS requires
+    // it in the method's requestParameters; the scenario need not repeat it).
+    for key in &r.cache_key_parameters {
+        let implicit = [
+            ("method.request.querystring.", Location::Query),
+            ("method.request.header.", Location::Header),
+        ]
+        .into_iter()
+        .find_map(|(prefix, loc)| key.strip_prefix(prefix).map(|name| (name, loc)));
+        if let Some((name, location)) = implicit {
+            if !name.is_empty() && seen.insert((location.key_part(), name.to_owned())) {
+                params.push(Param {
+                    name: name.to_owned(),
+                    location,
+                    affects_response: true,
+                });
+                other_values.push(None);
+            }
+        }
+    }
+    if problems.0.len() > before {
+        return None;
+    }
+    let param_values: Vec<Option<u64>> = path_names
+        .iter()
+        .map(|n| path_values.get(n).copied().flatten())
+        .chain(other_values)
+        .collect();
+    Some((
+        ResourceConfig {
+            path: r.path.clone(),
+            method: method?,
+            params,
+            cache_key_parameters: r.cache_key_parameters.clone(),
+            cache_namespace: r.cache_namespace.clone(),
+        },
+        ResourceModel {
+            label,
+            keys: r.keys.unwrap_or(0),
+            popularity: popularity?,
+            response_bytes: response_bytes?,
+            backend_latency: backend_latency?,
+            change_rate: change_rate?,
+            param_values,
+        },
+    ))
+}
+
+fn parameter(
+    raw: &RawParameter,
+    path: &FieldPath,
+    path_names: &[&str],
+    problems: &mut Problems,
+) -> Option<(Param, Option<u64>)> {
+    let location = match raw.location.as_str() {
+        "path" => Location::Path,
+        "query" | "querystring" => Location::Query,
+        "header" => Location::Header,
+        other => {
+            problems.add(
+                path.key("in"),
+                format!("expected \"path\", \"query\" or \"header\", got \"{other}\""),
+            );
+            return None;
+        }
+    };
+    if location == Location::Path && !path_names.contains(&raw.name.as_str()) {
+        problems.add(
+            path.key("name"),
+            format!("`{}` is not a `{{parameter}}` of the path", raw.name),
+        );
+        return None;
+    }
+    if raw.values == Some(0) {
+        problems.add(path.key("values"), "must be >= 1, got 0");
+        return None;
+    }
+    if location == Location::Path && raw.affects_response == Some(false) {
+        problems.add(
+            path.key("affects_response"),
+            "a path parameter always affects the response",
+        );
+        return None;
+    }
+    Some((
+        Param {
+            name: raw.name.clone(),
+            location,
+            affects_response: raw.affects_response.unwrap_or(true),
+        },
+        raw.values,
+    ))
+}
