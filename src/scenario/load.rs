@@ -13,6 +13,7 @@ use super::{limits, shape};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::metrics::{Check, Rank};
 
+/// The study of the scenario file at `path`, whose contents are `bytes`.
 pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
     let file = path.display().to_string();
     let invalid = |problems: Vec<Problem>| {
@@ -34,49 +35,30 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
             message: "the file is not UTF-8 text".into(),
         }])
     })?;
-    let shape = shape::read(src).map_err(invalid)?;
-    let raw = shape.raw;
+    let shape::Shape {
+        raw,
+        table,
+        problems: shape_problems,
+        stood_in,
+    } = shape::read(src).map_err(invalid)?;
+    let raw = &raw;
     let mut problems = Problems::default();
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let checks: Vec<Check> = raw
-        .checks
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| {
-            problems.check(
-                &at("checks").index(i),
-                Check::parse(c).map_err(|e| e.to_string()),
-            )
-        })
-        .collect();
-    let rank_by: Vec<Rank> = if raw.rank_by.is_empty() {
-        Rank::DEFAULT.to_vec()
-    } else {
-        raw.rank_by
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| {
-                problems.check(
-                    &at("rank_by").index(i),
-                    Rank::parse(r).map_err(|e| e.to_string()),
-                )
-            })
-            .collect()
+    let (checks, rank_by) = verdict(raw, &mut problems);
+    let axes = axes(raw, &mut problems);
+    let file = File {
+        path,
+        bytes,
+        src,
+        dir: path.parent().unwrap_or(Path::new(".")),
+        raw,
+        axes: &axes,
     };
-    let mut configurations = Vec::new();
-    let mut baseline = None;
-    let mut axes = Vec::new();
-    for (key, values) in &raw.sweep {
-        if let Some(axis) = problems.check(&at("sweep").key(key), Axis::parse(key, values)) {
-            axes.push((key.clone(), axis));
-        }
-    }
     // The file as read, with stand-ins for values of the wrong type.
-    let mut base: toml::Table = shape.table;
+    let mut base: toml::Table = table;
     for k in ["variants", "checks", "sweep", "rank_by"] {
         base.remove(k);
     }
-    if let Err(e) = resolve_stage_file(&mut base, dir) {
+    if let Err(e) = resolve_stage_file(&mut base, file.dir) {
         problems.add(at("stage_file"), e);
     }
     // No variants: the file itself is the one variant, `base`.
@@ -108,142 +90,39 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
         );
         return Err(invalid(located(src, problems)));
     }
+    let mut configurations = Vec::new();
+    let mut baseline = None;
     let mut names: Vec<String> = Vec::new();
     for (i, variant) in variants.iter().enumerate() {
-        let vp = at("variants").index(i);
-        let name = match variant.get("name").and_then(toml::Value::as_str) {
-            Some(n)
-                if !n.is_empty()
-                    && n.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) =>
-            {
-                n.to_owned()
-            }
-            _ => {
-                problems.add(
-                    vp.key("name"),
-                    "every variant needs a `name` of letters, digits, `-`, `_` or `.`",
-                );
-                continue;
-            }
+        let variant_path = at("variants").index(i);
+        let Some(name) = variant_name(variant, &variant_path, &names, &mut problems) else {
+            continue;
         };
-        if names.contains(&name) {
-            problems.add(
-                vp.key("name"),
-                format!("variant `{name}` is declared twice"),
-            );
-        }
         names.push(name.clone());
         match variant.get("baseline") {
             None | Some(toml::Value::Boolean(false)) => {}
-            Some(toml::Value::Boolean(true)) if baseline.is_some() => {
-                problems.add(vp.key("baseline"), "only one variant can be the baseline")
-            }
+            Some(toml::Value::Boolean(true)) if baseline.is_some() => problems.add(
+                variant_path.key("baseline"),
+                "only one variant can be the baseline",
+            ),
             Some(toml::Value::Boolean(true)) => baseline = Some(configurations.len()),
-            Some(_) => problems.add(vp.key("baseline"), "expected true or false"),
+            Some(_) => problems.add(variant_path.key("baseline"), "expected true or false"),
         }
-        let mut overlay = variant.clone();
-        overlay.remove("name");
-        overlay.remove("baseline");
-        for shared in SHARED {
-            if overlay.contains_key(*shared) {
-                problems.add(
-                    vp.key(shared),
-                    format!("`{shared}` is shared by every configuration (so they pair up); set it at the top of the file"),
-                );
-            }
-        }
-        let overlay_changes = changes(&overlay);
-        // A variant with its own `stage_file` runs exactly that stage (plus its own
-        // `[stage]` fields), not the file's stage with changes.
-        let own_stage = if overlay.contains_key("stage_file") {
-            if let Err(e) = resolve_stage_file(&mut overlay, dir) {
-                problems.add(vp.key("stage_file"), format!("variant `{name}`: {e}"));
-            }
-            overlay.get("stage").cloned()
-        } else {
-            None
+        let variant = Variant {
+            overlay: overlay(
+                variant,
+                &variant_path,
+                file.dir,
+                &name,
+                &base,
+                &mut problems,
+            ),
+            path: variant_path,
+            name,
         };
-        let mut merged = base.clone();
-        merge(&mut merged, &overlay);
-        if let Some(stage) = own_stage {
-            merged.insert("stage".into(), stage);
-        }
-        // Every combination of the sweep's values, first axis slowest.
-        for combo in 0..combinations as usize {
-            let mut config = merged.clone();
-            let mut labels = Vec::new();
-            let mut config_changes = overlay_changes.clone();
-            let mut rest = combo;
-            let mut picks = vec![0; axes.len()];
-            for (j, (_, axis)) in axes.iter().enumerate().rev() {
-                picks[j] = rest % axis.values.len();
-                rest /= axis.values.len();
-            }
-            for ((key, axis), &pick) in axes.iter().zip(&picks) {
-                let value = axis.values[pick].clone();
-                let shown = value
-                    .as_str()
-                    .map_or_else(|| value.to_string(), str::to_owned);
-                labels.push(format!("{}={shown}", axis.label));
-                config_changes.push(format!("{key} = {value}"));
-                if let Err(e) = set_path(&mut config, &axis.path, value) {
-                    problems.add(at("sweep").key(key), e);
-                }
-            }
-            let config_name = match (labels.is_empty(), raw.variants.is_empty()) {
-                (true, _) => name.clone(),
-                (false, true) => labels.join(","),
-                (false, false) => format!("{name}/{}", labels.join(",")),
-            };
-            let mut config_problems = Problems::default();
-            let scenario = match serde_path_to_error::deserialize::<_, RawScenario>(
-                toml::Value::Table(config),
-            ) {
-                Ok(raw_c) => build(&raw_c, path, bytes, dir, &mut config_problems),
-                Err(e) => {
-                    config_problems.add(
-                        shape::from_serde(e.path()),
-                        e.inner().message().trim().to_owned(),
-                    );
-                    None
-                }
-            };
-            for (p, message) in config_problems.0 {
-                // Point at the sweep axis, the variant's own field, or the file's field.
-                let swept = axes.iter().find(|(_, a)| {
-                    p.0.len() >= a.path.len()
-                        && p.0
-                            .iter()
-                            .zip(&a.path)
-                            .all(|(s, k)| matches!(s, Seg::Key(x) if x == k))
-                });
-                let mut in_variant = vp.clone();
-                in_variant.0.extend(p.0.iter().cloned());
-                let (at_path, message) = if let Some((key, _)) = swept {
-                    (
-                        at("sweep").key(key),
-                        format!("configuration `{config_name}`: {p}: {message}"),
-                    )
-                } else if !raw.variants.is_empty() && locate::locate_exact(src, &in_variant) {
-                    (in_variant, format!("variant `{name}`: {message}"))
-                } else {
-                    (p, message)
-                };
-                if !problems
-                    .0
-                    .iter()
-                    .any(|(q, m)| *q == at_path && *m == message)
-                {
-                    problems.add(at_path, message);
-                }
-            }
-            if let Some(s) = scenario {
-                configurations.push(Configuration {
-                    name: config_name,
-                    changes: config_changes,
-                    scenario: s,
-                });
+        for combination in 0..combinations as usize {
+            if let Some(c) = file.configuration(&variant, combination, &mut problems) {
+                configurations.push(c);
             }
         }
     }
@@ -254,16 +133,15 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
             problems.add(at("window"), problem);
         }
     }
-    if !shape.problems.is_empty() {
+    if !shape_problems.is_empty() {
         // Nothing under a stand-in is a problem of the user's.
         problems.0.retain(|(p, _)| {
-            !shape
-                .stood_in
+            !stood_in
                 .iter()
                 .any(|s| p.0.len() >= s.0.len() && p.0[..s.0.len()] == s.0[..])
         });
         let mut all = located(src, problems);
-        all.extend(shape.problems);
+        all.extend(shape_problems);
         all.sort_by_key(|p| (p.line, p.column));
         return Err(invalid(all));
     }
@@ -276,6 +154,232 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
         });
     }
     Err(invalid(located(src, problems)))
+}
+
+/// The checks and the verdict's order (the default one when the file gives none).
+fn verdict(raw: &RawScenario, problems: &mut Problems) -> (Vec<Check>, Vec<Rank>) {
+    let checks: Vec<Check> = raw
+        .checks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| problems.check(&at("checks").index(i), Check::parse(c)))
+        .collect();
+    let rank_by: Vec<Rank> = if raw.rank_by.is_empty() {
+        Rank::DEFAULT.to_vec()
+    } else {
+        raw.rank_by
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| problems.check(&at("rank_by").index(i), Rank::parse(r)))
+            .collect()
+    };
+    (checks, rank_by)
+}
+
+/// The `[sweep]` axes, by their key as written.
+fn axes(raw: &RawScenario, problems: &mut Problems) -> Vec<(String, Axis)> {
+    raw.sweep
+        .iter()
+        .filter_map(|(key, values)| {
+            problems
+                .check(&at("sweep").key(key), Axis::parse(key, values))
+                .map(|axis| (key.clone(), axis))
+        })
+        .collect()
+}
+
+/// A variant's name: letters, digits, `-`, `_` or `.`, and not one already taken.
+fn variant_name(
+    variant: &toml::Table,
+    path: &FieldPath,
+    taken: &[String],
+    problems: &mut Problems,
+) -> Option<String> {
+    let name = match variant.get("name").and_then(toml::Value::as_str) {
+        Some(n)
+            if !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) =>
+        {
+            n.to_owned()
+        }
+        _ => {
+            problems.add(
+                path.key("name"),
+                "every variant needs a `name` of letters, digits, `-`, `_` or `.`",
+            );
+            return None;
+        }
+    };
+    if taken.contains(&name) {
+        problems.add(
+            path.key("name"),
+            format!("variant `{name}` is declared twice"),
+        );
+    }
+    Some(name)
+}
+
+/// A variant: its place in the file, its name, and the file with its fields merged over.
+struct Variant {
+    path: FieldPath,
+    name: String,
+    overlay: Overlay,
+}
+
+/// The file with a variant's fields merged over it, and those fields as changes.
+struct Overlay {
+    merged: toml::Table,
+    changes: Vec<String>,
+}
+
+/// The file `base` with `variant`'s own fields merged over it. A field shared by every
+/// configuration is refused; a variant's own `stage_file` runs exactly that stage (plus
+/// its own `[stage]` fields), not the file's stage with changes.
+fn overlay(
+    variant: &toml::Table,
+    path: &FieldPath,
+    dir: &Path,
+    name: &str,
+    base: &toml::Table,
+    problems: &mut Problems,
+) -> Overlay {
+    let mut overlay = variant.clone();
+    overlay.remove("name");
+    overlay.remove("baseline");
+    for shared in SHARED {
+        if overlay.contains_key(*shared) {
+            problems.add(
+                path.key(shared),
+                format!("`{shared}` is shared by every configuration (so they pair up); set it at the top of the file"),
+            );
+        }
+    }
+    let overlay_changes = changes(&overlay);
+    let own_stage = if overlay.contains_key("stage_file") {
+        if let Err(e) = resolve_stage_file(&mut overlay, dir) {
+            problems.add(path.key("stage_file"), format!("variant `{name}`: {e}"));
+        }
+        overlay.get("stage").cloned()
+    } else {
+        None
+    };
+    let mut merged = base.clone();
+    merge(&mut merged, &overlay);
+    if let Some(stage) = own_stage {
+        merged.insert("stage".into(), stage);
+    }
+    Overlay {
+        merged,
+        changes: overlay_changes,
+    }
+}
+
+/// The scenario file being loaded, and what every configuration of it shares.
+struct File<'a> {
+    path: &'a Path,
+    bytes: &'a [u8],
+    src: &'a str,
+    /// Where its relative paths start.
+    dir: &'a Path,
+    raw: &'a RawScenario,
+    axes: &'a [(String, Axis)],
+}
+
+impl File<'_> {
+    /// The configuration of `variant` at the sweep's `combination` (first axis slowest),
+    /// or `None` with its problems added to `problems` where the user wrote them.
+    fn configuration(
+        &self,
+        variant: &Variant,
+        combination: usize,
+        problems: &mut Problems,
+    ) -> Option<Configuration> {
+        let mut config = variant.overlay.merged.clone();
+        let mut labels = Vec::new();
+        let mut config_changes = variant.overlay.changes.clone();
+        let mut rest = combination;
+        let mut picks = vec![0; self.axes.len()];
+        for (j, (_, axis)) in self.axes.iter().enumerate().rev() {
+            picks[j] = rest % axis.values.len();
+            rest /= axis.values.len();
+        }
+        for ((key, axis), &pick) in self.axes.iter().zip(&picks) {
+            let value = axis.values[pick].clone();
+            let shown = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            labels.push(format!("{}={shown}", axis.label));
+            config_changes.push(format!("{key} = {value}"));
+            if let Err(e) = set_path(&mut config, &axis.path, value) {
+                problems.add(at("sweep").key(key), e);
+            }
+        }
+        let name = &variant.name;
+        let config_name = match (labels.is_empty(), self.raw.variants.is_empty()) {
+            (true, _) => name.clone(),
+            (false, true) => labels.join(","),
+            (false, false) => format!("{name}/{}", labels.join(",")),
+        };
+        let mut config_problems = Problems::default();
+        let scenario =
+            match serde_path_to_error::deserialize::<_, RawScenario>(toml::Value::Table(config)) {
+                Ok(raw) => build(&raw, self.path, self.bytes, self.dir, &mut config_problems),
+                Err(e) => {
+                    config_problems.add(
+                        shape::from_serde(e.path()),
+                        e.inner().message().trim().to_owned(),
+                    );
+                    None
+                }
+            };
+        for (path, message) in config_problems.0 {
+            let (at_path, message) = self.relocate(variant, &config_name, path, message);
+            if !problems
+                .0
+                .iter()
+                .any(|(q, m)| *q == at_path && *m == message)
+            {
+                problems.add(at_path, message);
+            }
+        }
+        Some(Configuration {
+            name: config_name,
+            changes: config_changes,
+            scenario: scenario?,
+        })
+    }
+
+    /// Where a configuration's problem at `path` was written: the sweep axis that set
+    /// it, the variant's own field, or the file's field.
+    fn relocate(
+        &self,
+        variant: &Variant,
+        config_name: &str,
+        path: FieldPath,
+        message: String,
+    ) -> (FieldPath, String) {
+        let swept = self.axes.iter().find(|(_, a)| {
+            path.0.len() >= a.path.len()
+                && path
+                    .0
+                    .iter()
+                    .zip(&a.path)
+                    .all(|(s, k)| matches!(s, Seg::Key(x) if x == k))
+        });
+        let mut in_variant = variant.path.clone();
+        in_variant.0.extend(path.0.iter().cloned());
+        if let Some((key, _)) = swept {
+            (
+                at("sweep").key(key),
+                format!("configuration `{config_name}`: {path}: {message}"),
+            )
+        } else if !self.raw.variants.is_empty() && locate::locate_exact(self.src, &in_variant) {
+            (in_variant, format!("variant `{}`: {message}", variant.name))
+        } else {
+            (path, message)
+        }
+    }
 }
 
 /// `problems` with their lines and columns in `src`, in file order.
