@@ -14,7 +14,6 @@ mod raw;
 mod shape;
 mod shapes;
 mod study;
-mod trace;
 mod units;
 mod validate;
 

@@ -3,12 +3,13 @@
 //! load policies, and collect every problem with its field path rather than stopping
 //! at the first. One function a section of the file: its identity and timing here, the
 //! stage ([`stage`]), resources ([`resource`]), principals ([`principal`]), clients and
-//! events ([`client`]), traces (`scenario::trace`).
+//! events ([`client`]), traces ([`trace`]).
 
 mod client;
 mod principal;
 mod resource;
 mod stage;
+mod trace;
 
 use std::path::Path;
 
@@ -40,7 +41,7 @@ pub(super) fn build(
     let names: Vec<&String> = raw.principals.keys().collect();
     let (principals, policy_warnings) = principal::principals(raw, dir, problems);
     let clients = client::clients(raw, &names, &labels, problems);
-    let trace_context = super::trace::Context {
+    let trace_context = trace::Context {
         dir,
         principals: &names,
         labels: &labels,

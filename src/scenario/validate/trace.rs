@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::error::{FieldPath, Problems, at};
-use super::raw::{RawResource, RawTrace};
-use super::units;
+use super::super::error::{FieldPath, Problems, at};
+use super::super::raw::{RawResource, RawTrace};
+use super::super::units;
 use crate::gateway::{GatewayConfig, Location};
 use crate::time::SimTime;
 use crate::trace::{AccessLogSpec, Column, FieldRule, MAX_PARAMS, MaxAgeZero, TraceFormat};
@@ -27,50 +27,30 @@ pub(super) struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// The trace `t` (at `trace_path`), or `None` with its problems added.
     pub(super) fn trace(
         &self,
         t: &RawTrace,
-        tp: &FieldPath,
-        p: &mut Problems,
+        trace_path: &FieldPath,
+        problems: &mut Problems,
     ) -> Option<TraceModel> {
-        let before = p.0.len();
+        let before = problems.0.len();
         if t.name.is_empty() {
-            p.add(tp.key("name"), "must not be empty");
+            problems.add(trace_path.key("name"), "must not be empty");
         }
-        let file = self.dir.join(&t.file);
-        if !file.is_file() {
-            p.add(
-                tp.key("file"),
-                format!(
-                    "no such file: {} (paths are relative to the scenario file)",
-                    file.display()
-                ),
-            );
-        }
-        let zstd = match t.compression.as_deref() {
-            None => t.file.ends_with(".zst") || t.file.ends_with(".zstd"),
-            Some("zstd") => true,
-            Some("none") => false,
-            Some(other) => {
-                p.add(
-                    tp.key("compression"),
-                    format!("expected \"zstd\" or \"none\", got \"{other}\""),
-                );
-                false
-            }
-        };
+        let (file, zstd) = self.file(t, trace_path, problems);
         let start = match &t.start {
-            Some(s) => p
-                .check(&tp.key("start"), units::duration(s))
+            Some(s) => problems
+                .check(&trace_path.key("start"), units::duration(s))
                 .map(|d| SimTime::ZERO + d),
             None => Some(SimTime::ZERO),
         };
         let principal = match &t.principal {
-            Some(name) => self.principal(name, &tp.key("principal"), p),
+            Some(name) => self.principal(name, &trace_path.key("principal"), problems),
             None if self.principals.len() == 1 => Some(0),
             None => {
-                p.add(
-                    tp.key("principal"),
+                problems.add(
+                    trace_path.key("principal"),
                     "required: name the `[principals.NAME]` the trace's requests come from (for access logs: callers not in `principals`)",
                 );
                 None
@@ -78,104 +58,12 @@ impl Context<'_> {
         };
         let max_age_zero = match &t.max_age_zero {
             None => Some(MaxAgeZero::Share(0.0)),
-            Some(v) => max_age_zero(v, &tp.key("max_age_zero"), p),
+            Some(v) => max_age_zero(v, &trace_path.key("max_age_zero"), problems),
         };
-        let rate = || match &t.rate {
-            Some(v) => {
-                let r = p_rate(v);
-                r.map_err(|m| (tp.key("rate"), m))
-            }
-            None => Err((
-                tp.key("rate"),
-                "required: this format has no times, so give requests per second".to_owned(),
-            )),
-        };
-        let mut needs_resource = true;
-        let format = match t.format.as_str() {
-            "oracle_general" => Some(TraceFormat::OracleGeneral),
-            "text" => match rate() {
-                Ok(rate) => Some(TraceFormat::Text { rate }),
-                Err((path, m)) => {
-                    p.add(path, m);
-                    None
-                }
-            },
-            "csv" => self.csv(t, tp, p),
-            "access_log" => {
-                needs_resource = false;
-                self.access_log(t, tp, p)
-            }
-            other => {
-                p.add(
-                    tp.key("format"),
-                    format!(
-                        "expected \"access_log\", \"oracle_general\", \"text\" or \"csv\", got \"{other}\""
-                    ),
-                );
-                None
-            }
-        };
-        // Options that belong to other formats are mistakes, not silently ignored.
-        let only = |field: &str, set: bool, formats: &[&str], p: &mut Problems| {
-            if set && !formats.contains(&t.format.as_str()) {
-                p.add(
-                    tp.key(field),
-                    format!("only for format {}", formats.join(" or ")),
-                );
-            }
-        };
-        only("rate", t.rate.is_some(), &["text", "csv"], p);
-        for (field, set) in [
-            ("time_column", t.time_column.is_some()),
-            ("id_column", t.id_column.is_some()),
-            ("size_column", t.size_column.is_some()),
-            ("time_unit", t.time_unit.is_some()),
-            ("header", t.header.is_some()),
-            ("delimiter", t.delimiter.is_some()),
-        ] {
-            only(field, set, &["csv"], p);
-        }
-        let fields_set = [
-            &t.fields.time,
-            &t.fields.method,
-            &t.fields.resource_path,
-            &t.fields.path,
-            &t.fields.principal,
-            &t.fields.response_length,
-        ]
-        .iter()
-        .any(|f| f.is_some());
-        only("fields", fields_set, &["access_log"], p);
-        only("principals", !t.principals.is_empty(), &["access_log"], p);
-        if matches!(max_age_zero, Some(MaxAgeZero::Field(_))) {
-            only("max_age_zero", true, &["access_log"], p);
-        }
-        let resource = if needs_resource {
-            match &t.resource {
-                Some(label) => self.id_resource(label, &tp.key("resource"), p),
-                None => {
-                    let known: Vec<String> =
-                        self.labels.keys().map(|l| format!("\"{l}\"")).collect();
-                    p.add(
-                        tp.key("resource"),
-                        format!(
-                            "required: the resource whose keys the object ids are; one of {}",
-                            known.join(", ")
-                        ),
-                    );
-                    None
-                }
-            }
-        } else {
-            only(
-                "resource",
-                t.resource.is_some(),
-                &["oracle_general", "text", "csv"],
-                p,
-            );
-            Some(0)
-        };
-        if p.0.len() > before {
+        let format = self.format(t, trace_path, problems);
+        misplaced_options(t, trace_path, max_age_zero.as_ref(), problems);
+        let resource = self.resource(t, trace_path, problems);
+        if problems.0.len() > before {
             return None;
         }
         Some(TraceModel {
@@ -191,11 +79,106 @@ impl Context<'_> {
         })
     }
 
-    fn principal(&self, name: &str, path: &FieldPath, p: &mut Problems) -> Option<u32> {
+    /// The trace's file (relative to the scenario's folder) and whether it is
+    /// zstd-compressed.
+    fn file(
+        &self,
+        t: &RawTrace,
+        trace_path: &FieldPath,
+        problems: &mut Problems,
+    ) -> (std::path::PathBuf, bool) {
+        let file = self.dir.join(&t.file);
+        if !file.is_file() {
+            problems.add(
+                trace_path.key("file"),
+                format!(
+                    "no such file: {} (paths are relative to the scenario file)",
+                    file.display()
+                ),
+            );
+        }
+        let zstd = match t.compression.as_deref() {
+            None => t.file.ends_with(".zst") || t.file.ends_with(".zstd"),
+            Some("zstd") => true,
+            Some("none") => false,
+            Some(other) => {
+                problems.add(
+                    trace_path.key("compression"),
+                    format!("expected \"zstd\" or \"none\", got \"{other}\""),
+                );
+                false
+            }
+        };
+        (file, zstd)
+    }
+
+    /// The trace's format, with its own options.
+    fn format(
+        &self,
+        t: &RawTrace,
+        trace_path: &FieldPath,
+        problems: &mut Problems,
+    ) -> Option<TraceFormat> {
+        match t.format.as_str() {
+            "oracle_general" => Some(TraceFormat::OracleGeneral),
+            "text" => {
+                let rate = match &t.rate {
+                    Some(v) => positive_rate(v),
+                    None => Err(
+                        "required: this format has no times, so give requests per second"
+                            .to_owned(),
+                    ),
+                };
+                problems
+                    .check(&trace_path.key("rate"), rate)
+                    .map(|rate| TraceFormat::Text { rate })
+            }
+            "csv" => self.csv(t, trace_path, problems),
+            "access_log" => self.access_log(t, trace_path, problems),
+            other => {
+                problems.add(
+                    trace_path.key("format"),
+                    format!(
+                        "expected \"access_log\", \"oracle_general\", \"text\" or \"csv\", got \"{other}\""
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// The resource whose keys the trace's object ids are; an access log names its
+    /// resources in each record (resource 0 stands in).
+    fn resource(
+        &self,
+        t: &RawTrace,
+        trace_path: &FieldPath,
+        problems: &mut Problems,
+    ) -> Option<u32> {
+        if t.format == "access_log" {
+            return Some(0);
+        }
+        match &t.resource {
+            Some(label) => self.id_resource(label, &trace_path.key("resource"), problems),
+            None => {
+                let known: Vec<String> = self.labels.keys().map(|l| format!("\"{l}\"")).collect();
+                problems.add(
+                    trace_path.key("resource"),
+                    format!(
+                        "required: the resource whose keys the object ids are; one of {}",
+                        known.join(", ")
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn principal(&self, name: &str, path: &FieldPath, problems: &mut Problems) -> Option<u32> {
         let found = self.principals.iter().position(|n| *n == name);
         if found.is_none() {
             let known: Vec<String> = self.principals.iter().map(|n| format!("\"{n}\"")).collect();
-            p.add(
+            problems.add(
                 path.clone(),
                 format!(
                     "no principal \"{name}\"; declared: {}",
@@ -212,17 +195,17 @@ impl Context<'_> {
 
     /// The resource an id-based trace's object ids are keys of: it must vary its cache
     /// key by a parameter, or every object would share one entry.
-    fn id_resource(&self, label: &str, path: &FieldPath, p: &mut Problems) -> Option<u32> {
+    fn id_resource(&self, label: &str, path: &FieldPath, problems: &mut Problems) -> Option<u32> {
         let Some(&i) = self.labels.get(label) else {
             let known: Vec<String> = self.labels.keys().map(|l| format!("\"{l}\"")).collect();
-            p.add(
+            problems.add(
                 path.clone(),
                 format!("no resource \"{label}\"; declared: {}", known.join(", ")),
             );
             return None;
         };
         if self.resources[i].cache_key_parameters.is_empty() {
-            p.add(
+            problems.add(
                 path.clone(),
                 format!(
                     "`{label}` has no cache key parameters, so every object id would share one entry; declare the parameter the id is (e.g. `cache_key_parameters = [\"method.request.path.id\"]`)"
@@ -232,14 +215,19 @@ impl Context<'_> {
         Some(i as u32)
     }
 
-    fn csv(&self, t: &RawTrace, tp: &FieldPath, p: &mut Problems) -> Option<TraceFormat> {
+    fn csv(
+        &self,
+        t: &RawTrace,
+        trace_path: &FieldPath,
+        problems: &mut Problems,
+    ) -> Option<TraceFormat> {
         let header = t.header.unwrap_or(true);
-        let column = |field: &str, v: &toml::Value, p: &mut Problems| -> Option<Column> {
-            let path = tp.key(field);
+        let column = |field: &str, v: &toml::Value, problems: &mut Problems| -> Option<Column> {
+            let path = trace_path.key(field);
             match v {
                 toml::Value::String(name) if !name.is_empty() => {
                     if !header {
-                        p.add(
+                        problems.add(
                             path,
                             "a column by name needs `header = true`; give its 1-based position",
                         );
@@ -249,7 +237,7 @@ impl Context<'_> {
                 }
                 toml::Value::Integer(n) if *n >= 1 => Some(Column::Index(*n as usize - 1)),
                 other => {
-                    p.add(
+                    problems.add(
                         path,
                         format!(
                             "expected a header name or a 1-based column number, got {}",
@@ -264,21 +252,21 @@ impl Context<'_> {
             }
         };
         let id = match &t.id_column {
-            Some(v) => column("id_column", v, p),
+            Some(v) => column("id_column", v, problems),
             None => {
-                p.add(
-                    tp.key("id_column"),
+                problems.add(
+                    trace_path.key("id_column"),
                     "required: the column holding the object id",
                 );
                 None
             }
         };
         let time = match &t.time_column {
-            Some(v) => Some(column("time_column", v, p)?),
+            Some(v) => Some(column("time_column", v, problems)?),
             None => None,
         };
         let size = match &t.size_column {
-            Some(v) => Some(column("size_column", v, p)?),
+            Some(v) => Some(column("size_column", v, problems)?),
             None => None,
         };
         let time_unit_us = match t.time_unit.as_deref().unwrap_or("s") {
@@ -286,8 +274,8 @@ impl Context<'_> {
             "ms" => 1e3,
             "us" => 1.0,
             other => {
-                p.add(
-                    tp.key("time_unit"),
+                problems.add(
+                    trace_path.key("time_unit"),
                     format!("expected \"s\", \"ms\" or \"us\", got \"{other}\""),
                 );
                 1e6
@@ -295,17 +283,17 @@ impl Context<'_> {
         };
         let rate = match (&time, &t.rate) {
             (Some(_), Some(_)) => {
-                p.add(
-                    tp.key("rate"),
+                problems.add(
+                    trace_path.key("rate"),
                     "the time column times the requests; give one or the other",
                 );
                 None
             }
             (Some(_), None) => Some(1.0),
-            (None, Some(v)) => p.check(&tp.key("rate"), p_rate(v)),
+            (None, Some(v)) => problems.check(&trace_path.key("rate"), positive_rate(v)),
             (None, None) => {
-                p.add(
-                    tp.key("rate"),
+                problems.add(
+                    trace_path.key("rate"),
                     "required without `time_column`: requests per second",
                 );
                 None
@@ -316,8 +304,8 @@ impl Context<'_> {
             Some("\\t" | "\t" | "tab") => Some(b'\t'),
             Some(d) if d.len() == 1 && d.is_ascii() => Some(d.as_bytes()[0]),
             Some(d) => {
-                p.add(
-                    tp.key("delimiter"),
+                problems.add(
+                    trace_path.key("delimiter"),
                     format!("expected one ASCII character (or \"tab\"), got \"{d}\""),
                 );
                 None
@@ -334,13 +322,18 @@ impl Context<'_> {
         })
     }
 
-    fn access_log(&self, t: &RawTrace, tp: &FieldPath, p: &mut Problems) -> Option<TraceFormat> {
-        let fp = tp.key("fields");
-        let field = |name: &str, given: &Option<String>, default: &str, p: &mut Problems| {
+    fn access_log(
+        &self,
+        t: &RawTrace,
+        trace_path: &FieldPath,
+        problems: &mut Problems,
+    ) -> Option<TraceFormat> {
+        let fp = trace_path.key("fields");
+        let field = |name: &str, given: &Option<String>, default: &str, problems: &mut Problems| {
             let text = given.as_deref().unwrap_or(default);
             let parts: Vec<String> = text.split('.').map(str::to_owned).collect();
             if parts.iter().any(String::is_empty) {
-                p.add(
+                problems.add(
                     fp.key(name),
                     format!("expected a field name or dotted path such as `identity.userArn`, got \"{text}\""),
                 );
@@ -348,18 +341,18 @@ impl Context<'_> {
             parts
         };
         let f = &t.fields;
-        let time = field("time", &f.time, "requestTimeEpoch", p);
-        let method = field("method", &f.method, "httpMethod", p);
-        let resource_path = field("resource_path", &f.resource_path, "resourcePath", p);
-        let path = field("path", &f.path, "path", p);
+        let time = field("time", &f.time, "requestTimeEpoch", problems);
+        let method = field("method", &f.method, "httpMethod", problems);
+        let resource_path = field("resource_path", &f.resource_path, "resourcePath", problems);
+        let path = field("path", &f.path, "path", problems);
         let principal = f
             .principal
             .as_ref()
-            .map(|_| field("principal", &f.principal, "", p));
+            .map(|_| field("principal", &f.principal, "", problems));
         let response_length = f
             .response_length
             .as_ref()
-            .map(|_| field("response_length", &f.response_length, "", p));
+            .map(|_| field("response_length", &f.response_length, "", problems));
         let mut routes = Vec::new();
         for (i, r) in self.gateway.resources.iter().enumerate() {
             let path_params = r.path.matches('{').count();
@@ -369,7 +362,7 @@ impl Context<'_> {
                 .filter(|q| q.location != Location::Path)
                 .count();
             if path_params + others > MAX_PARAMS {
-                p.add(
+                problems.add(
                     at("resources").index(i),
                     format!(
                         "`{} {}` has more than {MAX_PARAMS} parameters, more than trace replay supports",
@@ -381,7 +374,9 @@ impl Context<'_> {
         }
         let mut principals = Vec::new();
         for (caller, name) in &t.principals {
-            if let Some(i) = self.principal(name, &tp.key("principals").key(caller), p) {
+            if let Some(i) =
+                self.principal(name, &trace_path.key("principals").key(caller), problems)
+            {
                 principals.push((caller.clone(), i));
             }
         }
@@ -398,7 +393,56 @@ impl Context<'_> {
     }
 }
 
-fn p_rate(v: &toml::Value) -> Result<f64, String> {
+/// Options that belong to other formats than the trace's are mistakes, not silently
+/// ignored.
+fn misplaced_options(
+    t: &RawTrace,
+    trace_path: &FieldPath,
+    max_age_zero: Option<&MaxAgeZero>,
+    problems: &mut Problems,
+) {
+    let mut only = |field: &str, set: bool, formats: &[&str]| {
+        if set && !formats.contains(&t.format.as_str()) {
+            problems.add(
+                trace_path.key(field),
+                format!("only for format {}", formats.join(" or ")),
+            );
+        }
+    };
+    only("rate", t.rate.is_some(), &["text", "csv"]);
+    for (field, set) in [
+        ("time_column", t.time_column.is_some()),
+        ("id_column", t.id_column.is_some()),
+        ("size_column", t.size_column.is_some()),
+        ("time_unit", t.time_unit.is_some()),
+        ("header", t.header.is_some()),
+        ("delimiter", t.delimiter.is_some()),
+    ] {
+        only(field, set, &["csv"]);
+    }
+    let fields_set = [
+        &t.fields.time,
+        &t.fields.method,
+        &t.fields.resource_path,
+        &t.fields.path,
+        &t.fields.principal,
+        &t.fields.response_length,
+    ]
+    .iter()
+    .any(|f| f.is_some());
+    only("fields", fields_set, &["access_log"]);
+    only("principals", !t.principals.is_empty(), &["access_log"]);
+    if matches!(max_age_zero, Some(MaxAgeZero::Field(_))) {
+        only("max_age_zero", true, &["access_log"]);
+    }
+    only(
+        "resource",
+        t.resource.is_some() && t.format == "access_log",
+        &["oracle_general", "text", "csv"],
+    );
+}
+
+fn positive_rate(v: &toml::Value) -> Result<f64, String> {
     let r = units::rate_per_second(v)?;
     if r > 0.0 {
         Ok(r)
@@ -408,7 +452,7 @@ fn p_rate(v: &toml::Value) -> Result<f64, String> {
 }
 
 /// `max_age_zero`: a share, or a rule on an access-log field.
-fn max_age_zero(v: &toml::Value, path: &FieldPath, p: &mut Problems) -> Option<MaxAgeZero> {
+fn max_age_zero(v: &toml::Value, path: &FieldPath, problems: &mut Problems) -> Option<MaxAgeZero> {
     let expected =
         "expected a share within 0..=1, or { field = \"...\", equals = \"...\" } (or `contains`)";
     match v {
@@ -420,7 +464,7 @@ fn max_age_zero(v: &toml::Value, path: &FieldPath, p: &mut Problems) -> Option<M
             if (0.0..=1.0).contains(&x) {
                 Some(MaxAgeZero::Share(x))
             } else {
-                p.add(
+                problems.add(
                     path.clone(),
                     format!("must be a share within 0..=1, got {x}"),
                 );
@@ -434,11 +478,11 @@ fn max_age_zero(v: &toml::Value, path: &FieldPath, p: &mut Problems) -> Option<M
                 .filter(|k| !["field", "equals", "contains"].contains(&k.as_str()))
                 .collect();
             if let Some(k) = unknown.first() {
-                p.add(path.key(k), format!("unknown key; {expected}"));
+                problems.add(path.key(k), format!("unknown key; {expected}"));
                 return None;
             }
             let Some(field) = text("field").filter(|f| !f.is_empty()) else {
-                p.add(
+                problems.add(
                     path.key("field"),
                     "required: the log field that shows the header",
                 );
@@ -446,7 +490,7 @@ fn max_age_zero(v: &toml::Value, path: &FieldPath, p: &mut Problems) -> Option<M
             };
             let (equals, contains) = (text("equals"), text("contains"));
             if equals.is_some() == contains.is_some() {
-                p.add(path.clone(), "give exactly one of `equals` and `contains`");
+                problems.add(path.clone(), "give exactly one of `equals` and `contains`");
                 return None;
             }
             Some(MaxAgeZero::Field(FieldRule {
@@ -456,7 +500,7 @@ fn max_age_zero(v: &toml::Value, path: &FieldPath, p: &mut Problems) -> Option<M
             }))
         }
         other => {
-            p.add(
+            problems.add(
                 path.clone(),
                 format!("{expected}, got {}", other.type_str()),
             );
