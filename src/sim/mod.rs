@@ -157,59 +157,13 @@ pub fn run(
     let warmup = SimTime::ZERO + scenario.warmup;
     let end = scenario.end();
     let mut queue = EventQueue::new();
-
     let samplers: Vec<KeySampler> = scenario.resources.iter().map(KeySampler::new).collect();
-    let mut clients: Vec<ClientState> = Vec::with_capacity(scenario.clients.len());
-    for (i, c) in scenario.clients.iter().enumerate() {
-        let mut state = ClientState {
-            arrivals: Arrivals::new(c),
-            arrival_rng: rng::stream(seed, Component::Arrivals, i as u64),
-            mix_rng: rng::stream(seed, Component::Mix, i as u64),
-            key_rng: rng::stream(seed, Component::Keys, i as u64),
-            max_age_rng: rng::stream(seed, Component::MaxAge, i as u64),
-            mix: c
-                .mix
-                .iter()
-                .scan(0.0, |acc, &(r, share)| {
-                    *acc += share;
-                    Some((*acc, r))
-                })
-                .collect(),
-            ahead: VecDeque::with_capacity(DRAW_AHEAD),
-        };
-        let first = c.start + state.arrivals.gap(&mut state.arrival_rng);
-        if first < c.stop && first < end {
-            queue.push(first, Event::Arrival(i as u32));
-        }
-        clients.push(state);
-    }
+    let mut clients = clients(scenario, seed, &mut queue);
     for (i, e) in scenario.events.iter().enumerate() {
         queue.push(e.at, Event::Stage(i as u32));
     }
-    let mut traces: Vec<TraceFeed> = Vec::with_capacity(scenario.traces.len());
-    for (i, model) in scenario.traces.iter().enumerate() {
-        let max_age_rng = rng::stream(seed, Component::TraceMaxAge, i as u64);
-        let feed = TraceFeed::open(model, end, max_age_rng, &gateway, &scenario.resources)?;
-        if let Some(at) = feed.next_at() {
-            queue.push(at, Event::Trace(i as u32));
-        }
-        traces.push(feed);
-    }
-    let backends: Vec<Backend> = scenario
-        .resources
-        .iter()
-        .enumerate()
-        .map(|(i, r)| Backend::new(r, i, seed))
-        .collect();
-    let mut server = Server::new(
-        gateway,
-        Recorder::new(warmup, end, scenario.window, scenario.gateway_latency),
-        backends,
-        scenario.coalesce_misses,
-        scenario.gateway_latency,
-        rng::stream(seed, Component::Latency, 0),
-        rng::stream(seed, Component::Changes, 0),
-    );
+    let mut traces = traces(scenario, seed, &gateway, &mut queue)?;
+    let mut server = server(scenario, seed, gateway);
     let mut params: Vec<u64> = Vec::with_capacity(8);
     let mut marks = Marks {
         warmup,
@@ -298,6 +252,82 @@ pub fn run(
         expirations: now.expired - start.expired,
         simulated_requests: server.requests,
     })
+}
+
+/// Every client's state, each with its first arrival queued (when it has one before it
+/// stops and the run ends).
+fn clients(scenario: &Scenario, seed: u64, queue: &mut EventQueue) -> Vec<ClientState> {
+    let end = scenario.end();
+    let mut clients: Vec<ClientState> = Vec::with_capacity(scenario.clients.len());
+    for (i, c) in scenario.clients.iter().enumerate() {
+        let mut state = ClientState {
+            arrivals: Arrivals::new(c),
+            arrival_rng: rng::stream(seed, Component::Arrivals, i as u64),
+            mix_rng: rng::stream(seed, Component::Mix, i as u64),
+            key_rng: rng::stream(seed, Component::Keys, i as u64),
+            max_age_rng: rng::stream(seed, Component::MaxAge, i as u64),
+            mix: c
+                .mix
+                .iter()
+                .scan(0.0, |acc, &(r, share)| {
+                    *acc += share;
+                    Some((*acc, r))
+                })
+                .collect(),
+            ahead: VecDeque::with_capacity(DRAW_AHEAD),
+        };
+        let first = c.start + state.arrivals.gap(&mut state.arrival_rng);
+        if first < c.stop && first < end {
+            queue.push(first, Event::Arrival(i as u32));
+        }
+        clients.push(state);
+    }
+    clients
+}
+
+/// Every trace, opened, with its first record queued (when it has one before the end).
+fn traces(
+    scenario: &Scenario,
+    seed: u64,
+    gateway: &Gateway<SimTime>,
+    queue: &mut EventQueue,
+) -> Result<Vec<TraceFeed>, SimError> {
+    let end = scenario.end();
+    let mut traces: Vec<TraceFeed> = Vec::with_capacity(scenario.traces.len());
+    for (i, model) in scenario.traces.iter().enumerate() {
+        let max_age_rng = rng::stream(seed, Component::TraceMaxAge, i as u64);
+        let feed = TraceFeed::open(model, end, max_age_rng, gateway, &scenario.resources)?;
+        if let Some(at) = feed.next_at() {
+            queue.push(at, Event::Trace(i as u32));
+        }
+        traces.push(feed);
+    }
+    Ok(traces)
+}
+
+/// The server: the gateway, a backend per resource, and the recorder of what is
+/// measured after warm-up.
+fn server(scenario: &Scenario, seed: u64, gateway: Gateway<SimTime>) -> Server {
+    let backends: Vec<Backend> = scenario
+        .resources
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Backend::new(r, i, seed))
+        .collect();
+    Server::new(
+        gateway,
+        Recorder::new(
+            SimTime::ZERO + scenario.warmup,
+            scenario.end(),
+            scenario.window,
+            scenario.gateway_latency,
+        ),
+        backends,
+        scenario.coalesce_misses,
+        scenario.gateway_latency,
+        rng::stream(seed, Component::Latency, 0),
+        rng::stream(seed, Component::Changes, 0),
+    )
 }
 
 /// Serves trace `ti`'s records back to back from the one at `t`, while nothing else is
