@@ -4,7 +4,8 @@
 use std::hint::black_box;
 
 use cachegate::cache::{
-    CacheConfig, CacheKey, EvictionPolicy, Fingerprint, Lookup, StageCache, TtlMode,
+    CacheConfig, CacheKey, Capacity, EvictionPolicy, Fingerprint, Lookup, NewEntry, Presence,
+    StageCache, TtlMode,
 };
 use cachegate::time::{SimDuration, SimTime};
 use criterion::{Criterion, Throughput, criterion_group};
@@ -20,19 +21,16 @@ fn key(i: u64) -> CacheKey {
 
 fn filled(n: u64, eviction: EvictionPolicy) -> StageCache<u64> {
     let mut c = StageCache::new(CacheConfig {
-        capacity_bytes: n * ENTRY,
+        capacity: Capacity::Bytes(n * ENTRY),
         entry_overhead_bytes: 0,
         ttl_mode: TtlMode::Fixed,
         eviction,
-        capacity_unit: Default::default(),
     });
     for i in 0..n {
         c.insert(
             SimTime::ZERO,
-            key(i),
-            ENTRY,
-            SimDuration::from_secs(3_600),
-            i,
+            NewEntry::new(key(i), ENTRY, SimDuration::from_secs(3_600), i),
+            Presence::Unknown,
         );
     }
     c
@@ -89,10 +87,8 @@ fn cache_ops(c: &mut Criterion) {
                         next += 1;
                         cache.insert(
                             SimTime::ZERO,
-                            key(next),
-                            ENTRY,
-                            SimDuration::from_secs(60),
-                            next,
+                            NewEntry::new(key(next), ENTRY, SimDuration::from_secs(60), next),
+                            Presence::Unknown,
                         );
                     }
                 })

@@ -5,9 +5,9 @@
 
 use std::hint::black_box;
 
-use cachegate::cache::{CacheKey, Lookup, StageCache};
+use cachegate::cache::{CacheKey, Lookup, NewEntry, Presence, StageCache};
 use cachegate::gateway::fixture::{OPS, PET, PUBLIC, pets_config, pets_principals};
-use cachegate::gateway::{Gateway, Request, Route, UnauthorizedStrategy};
+use cachegate::gateway::{Gateway, Request, Response, Route, UnauthorizedStrategy};
 use cachegate::time::{SimDuration, SimTime};
 use criterion::{Criterion, Throughput, criterion_group};
 
@@ -33,6 +33,7 @@ fn decide(
         params: &params,
         path: None,
         max_age_zero,
+        key: None,
     };
     match g.decide(&req).route {
         Route::Hit { value, .. } => value,
@@ -54,10 +55,19 @@ fn gateway_decision(c: &mut Criterion) {
                 params: &[id],
                 path: None,
                 max_age_zero: false,
+                key: None,
             };
             // 100-byte responses: 10⁶ of them fit the 0.5 GB cache, so every lookup hits.
             if let Route::Miss(f) = g.decide(&req).route {
-                g.complete(SimTime::ZERO, &f, 100, id);
+                g.complete(
+                    SimTime::ZERO,
+                    &f,
+                    Response {
+                        bytes: 100,
+                        value: id,
+                    },
+                    Presence::Unknown,
+                );
             }
         }
         assert_eq!(g.cache_usage().0 as u64, n, "the whole key space is cached");
@@ -83,10 +93,8 @@ fn gateway_decision(c: &mut Criterion) {
         for id in 0..n {
             bare_cache.insert(
                 SimTime::ZERO,
-                g.cache_key(PET, &[id]),
-                100,
-                SimDuration::from_secs(60),
-                id,
+                NewEntry::new(g.cache_key(PET, &[id]), 100, SimDuration::from_secs(60), id),
+                Presence::Unknown,
             );
         }
         let keys: Vec<CacheKey> = ids.iter().map(|&id| g.cache_key(PET, &[id])).collect();

@@ -103,7 +103,7 @@ fn trace_replay_allocates_nothing_per_record() {
     scenario.warmup = SimDuration::ZERO;
     scenario.window = SimDuration::from_secs(480);
     // A cache that fills in seconds (about 100 pets), so its tables stop growing early.
-    scenario.gateway.cache.capacity_bytes = 250_000;
+    scenario.gateway.cache.capacity = cachegate::cache::Capacity::Bytes(250_000);
     let run_for = |secs| requests_and_blocks(&scenario, secs);
     let (short_requests, short) = run_for(240);
     let (long_requests, long) = run_for(480);

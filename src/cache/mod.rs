@@ -59,27 +59,34 @@ impl TtlMode {
 /// How a stage cache is set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheConfig {
-    /// Bytes available for entries.
-    pub capacity_bytes: u64,
+    /// What the entries may take.
+    pub capacity: Capacity,
     /// Bytes added to each response's size when stored. Defaults to: 0.
     pub entry_overhead_bytes: u64,
     /// When TTLs start. Defaults to: fixed.
     pub ttl_mode: TtlMode,
     /// What is evicted to make room. Defaults to: lru.
     pub eviction: EvictionPolicy,
-    /// What `capacity_bytes` counts. Defaults to: bytes.
-    pub capacity_unit: CapacityUnit,
 }
 
-/// What a cache's capacity counts (`model.capacity_entries` sets `Entries`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CapacityUnit {
+/// A cache's capacity, and what it counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capacity {
     /// Bytes: each entry takes its response size plus the per-entry overhead.
-    #[default]
-    Bytes,
+    Bytes(u64),
     /// Entries: each entry takes 1, whatever its size (object-count capacity, as cache
-    /// simulators count it).
-    Entries,
+    /// simulators count it; `model.capacity_entries`).
+    Entries(u64),
+}
+
+impl Capacity {
+    /// How much the entries may take, in the capacity's own unit.
+    #[inline(always)]
+    pub fn limit(self) -> u64 {
+        match self {
+            Capacity::Bytes(n) | Capacity::Entries(n) => n,
+        }
+    }
 }
 
 /// Why an entry left the cache.
@@ -229,12 +236,44 @@ impl<V: Copy + Default> Entries<CacheKey> for VictimCheck<'_, V> {
     }
 }
 
-/// Whether an insert looks for an entry of its key to replace.
+/// A response to store: its key, size, TTL and payload, with a tag kept beside it
+/// (read back by [`StageCache::get_tagged`]; the gateway keeps the response's identity
+/// there).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Replace {
-    LookFor,
-    /// The caller knows there is none.
-    KnownAbsent,
+pub struct NewEntry<V> {
+    /// The key it is stored under.
+    pub key: CacheKey,
+    /// The response's size in bytes (before per-entry overhead).
+    pub bytes: u64,
+    /// How long it stays fresh.
+    pub ttl: SimDuration,
+    /// The payload.
+    pub value: V,
+    /// Kept beside the entry, read only with [`StageCache::get_tagged`].
+    pub tag: u64,
+}
+
+impl<V> NewEntry<V> {
+    /// An entry of `bytes` for `key`, fresh for `ttl`, holding `value`, untagged.
+    pub fn new(key: CacheKey, bytes: u64, ttl: SimDuration, value: V) -> NewEntry<V> {
+        NewEntry {
+            key,
+            bytes,
+            ttl,
+            value,
+            tag: 0,
+        }
+    }
+}
+
+/// What the caller of an insert knows of the key's current entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// It may have one: looked for, and replaced.
+    Unknown,
+    /// It has none: a lookup has just missed it and the cache has not changed since (a
+    /// backend that answers at once).
+    Absent,
 }
 
 /// A stage cache holding payloads of type `V`.
@@ -266,9 +305,9 @@ impl<V: Copy + Default> StageCache<V> {
         // 2^17 of them at once rather than growing (and rehashing) through every power of
         // two; past that the cache grows with use, so a large capacity over few keys does
         // not reserve memory it never fills.
-        let reserve = match config.capacity_unit {
-            CapacityUnit::Entries => config.capacity_bytes.min(1 << 17) as usize,
-            CapacityUnit::Bytes => 0,
+        let reserve = match config.capacity {
+            Capacity::Entries(n) => n.min(1 << 17) as usize,
+            Capacity::Bytes(_) => 0,
         };
         let mut slots = Vec::with_capacity(reserve.saturating_add(1));
         crate::huge_pages::advise(slots.spare_capacity_mut());
@@ -323,7 +362,7 @@ impl<V: Copy + Default> StageCache<V> {
     /// As [`StageCache::get`], also returning the tag stored with the entry (one more
     /// memory access on a hit).
     #[inline]
-    pub fn get_tagged(&mut self, now: SimTime, key: CacheKey) -> Lookup<(V, u64)> {
+    pub(crate) fn get_tagged(&mut self, now: SimTime, key: CacheKey) -> Lookup<(V, u64)> {
         match self.lookup(now, key) {
             Lookup::Hit((value, slot)) => {
                 let tag = self.slots[slot as usize].tag;
@@ -379,80 +418,33 @@ impl<V: Copy + Default> StageCache<V> {
         })
     }
 
-    /// Stores a response of `response_bytes` for `key` at `now`, replacing any entry for
-    /// the key and evicting in eviction order to make room.
-    pub fn insert(
-        &mut self,
-        now: SimTime,
-        key: CacheKey,
-        response_bytes: u64,
-        ttl: SimDuration,
-        value: V,
-    ) -> Insert {
-        self.insert_tagged(now, key, response_bytes, ttl, value, 0)
+    /// Stores `entry` at `now`, evicting in eviction order to make room; an entry of its
+    /// key is replaced unless the caller knows there is none ([`Presence::Absent`]: skips
+    /// looking for it, the third probe of the same key on a miss answered at once).
+    pub fn insert(&mut self, now: SimTime, entry: NewEntry<V>, presence: Presence) -> Insert {
+        debug_assert!(
+            presence == Presence::Unknown || self.index.get(entry.key.0).is_none(),
+            "{:?} has an entry",
+            entry.key
+        );
+        self.insert_as(now, entry, presence)
     }
 
-    /// As [`StageCache::insert`], with a tag kept beside the entry (see
-    /// [`StageCache::get_tagged`]).
-    pub fn insert_tagged(
-        &mut self,
-        now: SimTime,
-        key: CacheKey,
-        response_bytes: u64,
-        ttl: SimDuration,
-        value: V,
-        tag: u64,
-    ) -> Insert {
-        self.insert_as(
-            now,
-            key,
-            response_bytes,
-            ttl,
-            (value, tag),
-            Replace::LookFor,
-        )
-    }
-
-    /// As [`StageCache::insert_tagged`], for a key with no entry: one that a lookup has
-    /// just missed, with no change to the cache since (a backend that answers at once).
-    /// Skips looking for an entry to replace, the third probe of the same key.
-    pub fn insert_absent(
-        &mut self,
-        now: SimTime,
-        key: CacheKey,
-        response_bytes: u64,
-        ttl: SimDuration,
-        value: V,
-        tag: u64,
-    ) -> Insert {
-        debug_assert!(self.index.get(key.0).is_none(), "{key:?} has an entry");
-        self.insert_as(
-            now,
-            key,
-            response_bytes,
-            ttl,
-            (value, tag),
-            Replace::KnownAbsent,
-        )
-    }
-
-    /// The insert behind both: admit the response, replace the key's entry if asked to
-    /// look for one, store.
+    /// The insert: admit the response, replace the key's entry unless it has none, store.
     #[inline(always)]
-    fn insert_as(
-        &mut self,
-        now: SimTime,
-        key: CacheKey,
-        response_bytes: u64,
-        ttl: SimDuration,
-        (value, tag): (V, u64),
-        replace: Replace,
-    ) -> Insert {
+    fn insert_as(&mut self, now: SimTime, entry: NewEntry<V>, presence: Presence) -> Insert {
+        let NewEntry {
+            key,
+            bytes: response_bytes,
+            ttl,
+            value,
+            tag,
+        } = entry;
         let bytes = match self.admit(response_bytes, ttl) {
             Ok(bytes) => bytes,
             Err(rejection) => return Insert::Rejected(rejection),
         };
-        if replace == Replace::LookFor {
+        if presence == Presence::Unknown {
             self.remove_key(key, RemovalCause::Replaced);
         }
         self.store_new(now, key, bytes, ttl, value, tag);
@@ -469,11 +461,14 @@ impl<V: Copy + Default> StageCache<V> {
         if response_bytes > MAX_RESPONSE_BYTES {
             return Err(Rejection::OverMaxResponse);
         }
-        let bytes = match self.config.capacity_unit {
-            CapacityUnit::Bytes => response_bytes.saturating_add(self.config.entry_overhead_bytes),
-            CapacityUnit::Entries => 1,
+        let (bytes, limit) = match self.config.capacity {
+            Capacity::Bytes(limit) => (
+                response_bytes.saturating_add(self.config.entry_overhead_bytes),
+                limit,
+            ),
+            Capacity::Entries(limit) => (1, limit),
         };
-        if bytes > self.config.capacity_bytes {
+        if bytes > limit {
             return Err(Rejection::OverCapacity);
         }
         Ok(bytes)
@@ -491,7 +486,8 @@ impl<V: Copy + Default> StageCache<V> {
         value: V,
         tag: u64,
     ) {
-        while self.used_bytes + bytes > self.config.capacity_bytes {
+        let limit = self.config.capacity.limit();
+        while self.used_bytes + bytes > limit {
             let mut entries = VictimCheck {
                 index: &mut self.index,
                 found: None,
@@ -563,9 +559,9 @@ impl<V: Copy + Default> StageCache<V> {
 
     /// Changes the capacity, dropping every entry as AWS does when it recreates the
     /// cache instance.
-    pub fn set_capacity(&mut self, capacity_bytes: u64) {
+    pub fn set_capacity(&mut self, capacity: Capacity) {
         self.clear(RemovalCause::Resized);
-        self.config.capacity_bytes = capacity_bytes;
+        self.config.capacity = capacity;
     }
 
     fn clear(&mut self, cause: RemovalCause) {
@@ -652,10 +648,10 @@ impl<V: Copy + Default> StageCache<V> {
                 self.used_bytes
             ));
         }
-        if used > self.config.capacity_bytes {
+        if used > self.config.capacity.limit() {
             return Err(format!(
-                "{used} bytes over capacity {}",
-                self.config.capacity_bytes
+                "{used} bytes over capacity {:?}",
+                self.config.capacity
             ));
         }
         let ranks: Vec<(CacheKey, u64, u64)> = self

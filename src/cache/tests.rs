@@ -8,11 +8,10 @@ use super::*;
 
 fn cache(capacity: u64, ttl_mode: TtlMode, eviction: EvictionPolicy) -> StageCache<u32> {
     StageCache::new(CacheConfig {
-        capacity_bytes: capacity,
+        capacity: Capacity::Bytes(capacity),
         entry_overhead_bytes: 0,
         ttl_mode,
         eviction,
-        capacity_unit: Default::default(),
     })
 }
 
@@ -28,7 +27,10 @@ const TTL: SimDuration = SimDuration::from_secs(300);
 #[test]
 fn fixed_ttl_is_invalid_at_exactly_inserted_plus_ttl() {
     let mut c = cache(10_000, TtlMode::Fixed, EvictionPolicy::Lru);
-    assert_eq!(c.insert(t(100), K1, 10, TTL, 7), Insert::Stored);
+    assert_eq!(
+        c.insert(t(100), NewEntry::new(K1, 10, TTL, 7), Presence::Unknown),
+        Insert::Stored
+    );
     assert_eq!(c.get(t(100), K1), Lookup::Hit(7));
     let just_before = SimTime::from_micros(t(400).as_micros() - 1);
     assert_eq!(c.get(just_before, K1), Lookup::Hit(7));
@@ -43,7 +45,7 @@ fn fixed_ttl_is_invalid_at_exactly_inserted_plus_ttl() {
 #[test]
 fn sliding_ttl_restarts_on_each_hit() {
     let mut c = cache(10_000, TtlMode::Sliding, EvictionPolicy::Lru);
-    c.insert(t(0), K1, 10, TTL, 1);
+    c.insert(t(0), NewEntry::new(K1, 10, TTL, 1), Presence::Unknown);
     assert_eq!(c.get(t(299), K1), Lookup::Hit(1));
     assert_eq!(c.get(t(598), K1), Lookup::Hit(1));
     assert_eq!(c.peek(K1).unwrap().expires_at, t(898));
@@ -54,38 +56,52 @@ fn sliding_ttl_restarts_on_each_hit() {
 fn ttl_zero_and_oversize_responses_are_not_cached() {
     let mut c = cache(10_000_000, TtlMode::Fixed, EvictionPolicy::Lru);
     assert_eq!(
-        c.insert(t(0), K1, 10, SimDuration::ZERO, 1),
+        c.insert(
+            t(0),
+            NewEntry::new(K1, 10, SimDuration::ZERO, 1),
+            Presence::Unknown
+        ),
         Insert::Rejected(Rejection::TtlZero)
     );
     assert_eq!(
-        c.insert(t(0), K1, MAX_RESPONSE_BYTES + 1, TTL, 1),
+        c.insert(
+            t(0),
+            NewEntry::new(K1, MAX_RESPONSE_BYTES + 1, TTL, 1),
+            Presence::Unknown
+        ),
         Insert::Rejected(Rejection::OverMaxResponse)
     );
     assert_eq!(
-        c.insert(t(0), K1, MAX_RESPONSE_BYTES, TTL, 1),
+        c.insert(
+            t(0),
+            NewEntry::new(K1, MAX_RESPONSE_BYTES, TTL, 1),
+            Presence::Unknown
+        ),
         Insert::Stored
     );
     let mut small = cache(100, TtlMode::Fixed, EvictionPolicy::Lru);
     assert_eq!(
-        small.insert(t(0), K1, 101, TTL, 1),
+        small.insert(t(0), NewEntry::new(K1, 101, TTL, 1), Presence::Unknown),
         Insert::Rejected(Rejection::OverCapacity)
     );
-    assert_eq!(small.insert(t(0), K1, 100, TTL, 1), Insert::Stored);
+    assert_eq!(
+        small.insert(t(0), NewEntry::new(K1, 100, TTL, 1), Presence::Unknown),
+        Insert::Stored
+    );
 }
 
 #[test]
 fn overhead_counts_against_capacity() {
     let mut c: StageCache<u32> = StageCache::new(CacheConfig {
-        capacity_bytes: 100,
+        capacity: Capacity::Bytes(100),
         entry_overhead_bytes: 20,
         ttl_mode: TtlMode::Fixed,
         eviction: EvictionPolicy::Lru,
-        capacity_unit: Default::default(),
     });
-    c.insert(t(0), K1, 30, TTL, 1);
-    c.insert(t(0), K2, 30, TTL, 2);
+    c.insert(t(0), NewEntry::new(K1, 30, TTL, 1), Presence::Unknown);
+    c.insert(t(0), NewEntry::new(K2, 30, TTL, 2), Presence::Unknown);
     assert_eq!(c.used_bytes(), 100);
-    c.insert(t(0), K3, 1, TTL, 3);
+    c.insert(t(0), NewEntry::new(K3, 1, TTL, 3), Presence::Unknown);
     assert_eq!(c.peek(K1), None, "the oldest entry made room");
     assert_eq!(c.removals().evicted, 1);
 }
@@ -97,10 +113,10 @@ fn lru_evicts_least_recently_used_fifo_the_oldest() {
         (EvictionPolicy::Fifo, K2, K1),
     ] {
         let mut c = cache(20, TtlMode::Fixed, policy);
-        c.insert(t(0), K1, 10, TTL, 1);
-        c.insert(t(1), K2, 10, TTL, 2);
+        c.insert(t(0), NewEntry::new(K1, 10, TTL, 1), Presence::Unknown);
+        c.insert(t(1), NewEntry::new(K2, 10, TTL, 2), Presence::Unknown);
         assert_eq!(c.get(t(2), K1), Lookup::Hit(1));
-        c.insert(t(3), K3, 10, TTL, 3);
+        c.insert(t(3), NewEntry::new(K3, 10, TTL, 3), Presence::Unknown);
         assert!(c.peek(survivor).is_some(), "{policy:?}");
         assert!(c.peek(victim).is_none(), "{policy:?}");
         c.validate().unwrap();
@@ -110,17 +126,21 @@ fn lru_evicts_least_recently_used_fifo_the_oldest() {
 #[test]
 fn an_expired_victim_counts_as_expired_not_evicted() {
     let mut c = cache(20, TtlMode::Fixed, EvictionPolicy::Lru);
-    c.insert(t(0), K1, 10, SimDuration::from_secs(5), 1);
-    c.insert(t(0), K2, 10, TTL, 2);
-    c.insert(t(10), K3, 10, TTL, 3);
+    c.insert(
+        t(0),
+        NewEntry::new(K1, 10, SimDuration::from_secs(5), 1),
+        Presence::Unknown,
+    );
+    c.insert(t(0), NewEntry::new(K2, 10, TTL, 2), Presence::Unknown);
+    c.insert(t(10), NewEntry::new(K3, 10, TTL, 3), Presence::Unknown);
     assert_eq!((c.removals().expired, c.removals().evicted), (1, 0));
 }
 
 #[test]
 fn replacing_an_entry_restarts_its_ttl_and_counts_as_replaced() {
     let mut c = cache(100, TtlMode::Fixed, EvictionPolicy::Lru);
-    c.insert(t(0), K1, 10, TTL, 1);
-    c.insert(t(100), K1, 40, TTL, 2);
+    c.insert(t(0), NewEntry::new(K1, 10, TTL, 1), Presence::Unknown);
+    c.insert(t(100), NewEntry::new(K1, 40, TTL, 2), Presence::Unknown);
     let e = c.peek(K1).unwrap();
     assert_eq!(
         (e.value, e.inserted_at, e.expires_at, e.bytes),
@@ -132,15 +152,15 @@ fn replacing_an_entry_restarts_its_ttl_and_counts_as_replaced() {
 #[test]
 fn flush_and_resize_drop_everything() {
     let mut c = cache(100, TtlMode::Fixed, EvictionPolicy::Lru);
-    c.insert(t(0), K1, 10, TTL, 1);
-    c.insert(t(0), K2, 10, TTL, 2);
+    c.insert(t(0), NewEntry::new(K1, 10, TTL, 1), Presence::Unknown);
+    c.insert(t(0), NewEntry::new(K2, 10, TTL, 2), Presence::Unknown);
     c.flush();
     assert_eq!((c.len(), c.used_bytes(), c.removals().flushed), (0, 0, 2));
-    c.insert(t(1), K1, 10, TTL, 1);
-    c.set_capacity(1_000);
+    c.insert(t(1), NewEntry::new(K1, 10, TTL, 1), Presence::Unknown);
+    c.set_capacity(Capacity::Bytes(1_000));
     assert_eq!(
-        (c.len(), c.removals().resized, c.config().capacity_bytes),
-        (0, 1, 1_000)
+        (c.len(), c.removals().resized, c.config().capacity),
+        (0, 1, Capacity::Bytes(1_000))
     );
     assert_eq!(c.get(t(1), K1), Lookup::Miss);
     c.validate().unwrap();
@@ -224,14 +244,14 @@ impl Model {
             return Insert::Rejected(Rejection::OverMaxResponse);
         }
         let size = bytes + self.config.entry_overhead_bytes;
-        if size > self.config.capacity_bytes {
+        if size > self.config.capacity.limit() {
             return Insert::Rejected(Rejection::OverCapacity);
         }
         if let Some(i) = self.position(key) {
             self.entries.remove(i);
             self.removals.replaced += 1;
         }
-        while self.entries.iter().map(|e| e.3).sum::<u64>() + size > self.config.capacity_bytes {
+        while self.entries.iter().map(|e| e.3).sum::<u64>() + size > self.config.capacity.limit() {
             let victim = self.entries.remove(0);
             if now >= victim.1 {
                 self.removals.expired += 1;
@@ -268,12 +288,20 @@ fn run_ops(config: CacheConfig, ops: &[Op]) -> Result<(), TestCaseError> {
                 value,
             } => {
                 let ttl = SimDuration::from_secs(ttl_secs);
-                // A key with no entry goes through `insert_absent` half the time (it must
-                // store and reject exactly as `insert` does).
+                // A key with no entry is inserted as `Presence::Absent` half the time (it
+                // must store and reject exactly as `Presence::Unknown` does).
                 let stored = if model.position(key).is_none() && value % 2 == 0 {
-                    real.insert_absent(now, CacheKey(key), bytes, ttl, value, 0)
+                    real.insert(
+                        now,
+                        NewEntry::new(CacheKey(key), bytes, ttl, value),
+                        Presence::Absent,
+                    )
                 } else {
-                    real.insert(now, CacheKey(key), bytes, ttl, value)
+                    real.insert(
+                        now,
+                        NewEntry::new(CacheKey(key), bytes, ttl, value),
+                        Presence::Unknown,
+                    )
                 };
                 prop_assert_eq!(
                     stored,
@@ -299,8 +327,8 @@ fn run_ops(config: CacheConfig, ops: &[Op]) -> Result<(), TestCaseError> {
             Op::Resize(cap) => {
                 model.removals.resized += model.entries.len() as u64;
                 model.entries.clear();
-                model.config.capacity_bytes = cap;
-                real.set_capacity(cap);
+                model.config.capacity = Capacity::Bytes(cap);
+                real.set_capacity(Capacity::Bytes(cap));
             }
         }
         if let Err(e) = real.validate() {
@@ -335,11 +363,10 @@ proptest! {
         overhead in prop::sample::select(&[0u64, 24][..]),
     ) {
         let config = CacheConfig {
-            capacity_bytes: 1_000,
+            capacity: Capacity::Bytes(1_000),
             entry_overhead_bytes: overhead,
             ttl_mode: if sliding { TtlMode::Sliding } else { TtlMode::Fixed },
             eviction: if fifo { EvictionPolicy::Fifo } else { EvictionPolicy::Lru },
-            capacity_unit: Default::default(),
         };
         run_ops(config, &ops)?;
     }
@@ -350,17 +377,20 @@ proptest! {
 #[test]
 fn a_large_entry_capacity_reserves_only_what_it_uses() {
     let mut c: StageCache<u32> = StageCache::new(CacheConfig {
-        capacity_bytes: 1 << 30,
+        capacity: Capacity::Entries(1 << 30),
         entry_overhead_bytes: 0,
         ttl_mode: TtlMode::Fixed,
         eviction: EvictionPolicy::Lru,
-        capacity_unit: CapacityUnit::Entries,
     });
     let reserved = |c: &StageCache<u32>| c.slots.capacity() + c.index.slot_count();
     // 2^17 (and one) cold slots, and an index a quarter full at 2^17 keys.
     assert_eq!(reserved(&c), (1 << 17) + 1 + (4 << 17));
     for k in 0..300_000u64 {
-        c.insert(t(0), CacheKey(k * 7 + 1), 1, TTL, 1);
+        c.insert(
+            t(0),
+            NewEntry::new(CacheKey(k * 7 + 1), 1, TTL, 1),
+            Presence::Unknown,
+        );
     }
     assert_eq!(
         c.len(),

@@ -11,7 +11,7 @@ use super::{
     ApiIdentity, GatewayConfig, Location, Method, MethodSetting, Param, Principal, ResourceConfig,
     STAGE_WIDE, StageSettings, UnauthorizedStrategy,
 };
-use crate::cache::{CacheConfig, EvictionPolicy, TtlMode};
+use crate::cache::{CacheConfig, Capacity, EvictionPolicy, TtlMode};
 use crate::policy::{Context, PolicyDocument, PolicySet};
 
 /// Index of `GET /pets/{petId}`.
@@ -72,11 +72,10 @@ pub fn pets_config(strategy: UnauthorizedStrategy, require_authorization: bool) 
             method_settings,
         },
         cache: CacheConfig {
-            capacity_bytes: 500_000_000,
+            capacity: Capacity::Bytes(500_000_000),
             entry_overhead_bytes: 0,
             ttl_mode: TtlMode::Fixed,
             eviction: EvictionPolicy::Lru,
-            capacity_unit: Default::default(),
         },
         resources: vec![
             resource(

@@ -32,7 +32,10 @@ pub use settings::{
     UnauthorizedStrategy, method_setting_key,
 };
 
-use crate::cache::{CacheConfig, CacheKey, Insert, Lookup, RemovalCounts, StageCache};
+use crate::cache::{
+    CacheConfig, CacheKey, Capacity, Fingerprint, Insert, Lookup, NewEntry, Presence,
+    RemovalCounts, StageCache,
+};
 use crate::policy::{ActionPolicy, Context, PolicySet};
 use crate::time::SimTime;
 
@@ -139,6 +142,18 @@ pub struct Request<'a> {
     pub path: Option<&'a str>,
     /// Whether it carries `Cache-Control: max-age=0`.
     pub max_age_zero: bool,
+    /// Its cache key, when the caller has already computed it (with
+    /// [`Gateway::keyer`], to prefetch its lookup); else the gateway computes it.
+    pub key: Option<CacheKey>,
+}
+
+/// A backend's response to a [`Fetch`], for [`Gateway::complete`] to store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Response<V> {
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// The payload stored with it.
+    pub value: V,
 }
 
 /// A backend fetch whose response the gateway may store on arrival.
@@ -268,19 +283,11 @@ impl<V: Copy + Default> Gateway<V> {
     /// header's handling is out of line.
     #[inline(always)]
     pub fn decide(&mut self, req: &Request<'_>) -> Outcome<V> {
-        self.decide_with(req, None)
-    }
-
-    /// As [`Gateway::decide`], with the request's cache key already computed by
-    /// [`Gateway::cache_key`] (as a caller that prefetched it has).
-    #[inline(always)]
-    pub fn decide_keyed(&mut self, req: &Request<'_>, key: CacheKey) -> Outcome<V> {
-        debug_assert_eq!(key, self.cache_key(req.resource, req.params));
-        self.decide_with(req, Some(key))
-    }
-
-    #[inline(always)]
-    fn decide_with(&mut self, req: &Request<'_>, key: Option<CacheKey>) -> Outcome<V> {
+        debug_assert!(
+            req.key
+                .is_none_or(|key| key == self.cache_key(req.resource, req.params)),
+            "a request's key is its resource's key of its parameters"
+        );
         let Gateway {
             resources, cache, ..
         } = self;
@@ -296,7 +303,7 @@ impl<V: Copy + Default> Gateway<V> {
                 cache_control,
             };
         }
-        let key = key.unwrap_or_else(|| r.key(req.params));
+        let key = req.key.unwrap_or_else(|| r.key(req.params));
         if req.max_age_zero {
             return self.decide_max_age_zero(req, key);
         }
@@ -344,32 +351,25 @@ impl<V: Copy + Default> Gateway<V> {
         p.invalidate.decide(&self.arn, &p.context).is_allowed()
     }
 
-    /// Stores the response of a fetch that arrived at `now` with the method's TTL.
+    /// Stores the response of `fetch`, arriving at `now`, with the method's TTL.
+    /// `presence`: [`Presence::Absent`] for the fetch of a [`Route::Miss`] that the
+    /// backend answered at once, before the cache changed in any other way (no entry for
+    /// its key can have appeared since the lookup, so none is looked for to replace).
     pub fn complete(
         &mut self,
         now: SimTime,
         fetch: &Fetch,
-        response_bytes: u64,
-        value: V,
+        response: Response<V>,
+        presence: Presence,
     ) -> Insert {
-        let ttl = self.ttl(fetch);
-        self.cache
-            .insert_tagged(now, fetch.key, response_bytes, ttl, value, fetch.response)
-    }
-
-    /// As [`Gateway::complete`], for the fetch of a [`Route::Miss`] that the backend
-    /// answered at once, before the cache changed in any other way: no entry for its key
-    /// can have appeared since the lookup, so none is looked for to replace.
-    pub fn complete_miss(
-        &mut self,
-        now: SimTime,
-        fetch: &Fetch,
-        response_bytes: u64,
-        value: V,
-    ) -> Insert {
-        let ttl = self.ttl(fetch);
-        self.cache
-            .insert_absent(now, fetch.key, response_bytes, ttl, value, fetch.response)
+        let entry = NewEntry {
+            key: fetch.key,
+            bytes: response.bytes,
+            ttl: self.ttl(fetch),
+            value: response.value,
+            tag: fetch.response,
+        };
+        self.cache.insert(now, entry, presence)
     }
 
     /// The TTL a fetch's response is stored with: its method's.
@@ -384,8 +384,8 @@ impl<V: Copy + Default> Gateway<V> {
     }
 
     /// Changes the cache capacity, dropping every entry.
-    pub fn set_capacity(&mut self, capacity_bytes: u64) {
-        self.cache.set_capacity(capacity_bytes);
+    pub fn set_capacity(&mut self, capacity: Capacity) {
+        self.cache.set_capacity(capacity);
     }
 
     /// Removals from the cache so far, by cause.
@@ -427,26 +427,11 @@ impl<V: Copy + Default> Gateway<V> {
         }
     }
 
-    /// Whether the cache is large enough for [`Gateway::prefetch`] to pay off; callers
+    /// Whether the cache is large enough for a [`Keyer::prefetch`] to pay off; callers
     /// skip preparing prefetches when it is not.
     #[inline(always)]
     pub fn worth_prefetching(&self) -> bool {
         self.cache.worth_prefetching()
-    }
-
-    /// Starts loading the cache memory a request for `resource` with `params` will read,
-    /// without waiting for it; changes nothing. For callers that know requests ahead.
-    #[inline(always)]
-    pub fn prefetch(&self, resource: usize, params: &[u64]) {
-        self.prefetch_key(resource, self.cache_key(resource, params));
-    }
-
-    /// As [`Gateway::prefetch`], for a request whose cache key is `key`.
-    #[inline(always)]
-    pub fn prefetch_key(&self, resource: usize, key: CacheKey) {
-        if self.resources[resource].settings.cached {
-            self.cache.prefetch(key);
-        }
     }
 
     /// The parameters a resource method declares, in value-id order.
@@ -475,28 +460,33 @@ impl<V: Copy + Default> Keyer<'_, V> {
         self.resource.key(params)
     }
 
-    /// Whether the cache key is made of the first parameter's value alone (the
-    /// resource's cache key parameters are exactly its first parameter), so that
-    /// [`Keyer::key_of_first`] gives a request's key from that value.
-    pub fn keys_by_first(&self) -> bool {
-        *self.resource.key_slots == [0]
+    /// When the cache key is made of the first parameter's value alone (the resource's
+    /// cache key parameters are exactly its first parameter), the keyer of requests by
+    /// that value: no parameter array to read.
+    pub fn of_first(&self) -> Option<FirstKeyer> {
+        (*self.resource.key_slots == [0]).then_some(FirstKeyer(self.resource.key_seed))
     }
 
-    /// The cache key of a request whose first parameter has `value`, for a resource
-    /// that [`Keyer::keys_by_first`]: no parameter array to read.
-    #[inline(always)]
-    pub fn key_of_first(&self, value: u64) -> CacheKey {
-        debug_assert!(self.keys_by_first());
-        self.resource.key_seed.push(value).key()
-    }
-
-    /// As [`Gateway::prefetch_key`]: starts loading the cache memory a lookup of `key`
-    /// will read, if that pays; changes nothing.
+    /// Starts loading the cache memory a lookup of `key` will read, if that pays;
+    /// changes nothing. For callers that know requests ahead.
     #[inline(always)]
     pub fn prefetch(&self, key: CacheKey) {
         if let Some(cache) = self.prefetch {
             cache.prefetch(key);
         }
+    }
+}
+
+/// The cache keys of a resource whose key is its first parameter's value alone, from
+/// [`Keyer::of_first`].
+#[derive(Debug, Clone, Copy)]
+pub struct FirstKeyer(Fingerprint);
+
+impl FirstKeyer {
+    /// The cache key of a request whose first parameter has `value`.
+    #[inline(always)]
+    pub fn key(self, value: u64) -> CacheKey {
+        self.0.push(value).key()
     }
 }
 

@@ -4,7 +4,7 @@
 //! methods, oversize responses, an undeclared key parameter, and an explicit Deny.
 
 use super::*;
-use crate::cache::{EvictionPolicy, Rejection, TtlMode};
+use crate::cache::{Capacity, EvictionPolicy, Presence, Rejection, TtlMode};
 use crate::policy::PolicyDocument;
 use crate::time::SimDuration;
 
@@ -44,6 +44,7 @@ fn req(
         params,
         path: None,
         max_age_zero,
+        key: None,
     }
 }
 
@@ -52,8 +53,19 @@ fn req(
 fn send(g: &mut Gateway<u32>, r: Request<'_>, value: u32) -> Outcome<u32> {
     let o = g.decide(&r);
     match o.route {
-        Route::Miss(f) => assert_eq!(g.complete_miss(r.now, &f, 2048, value), Insert::Stored),
-        Route::Refresh(f) => assert_eq!(g.complete(r.now, &f, 2048, value), Insert::Stored),
+        Route::Miss(f) => assert_eq!(
+            g.complete(r.now, &f, Response { bytes: 2048, value }, Presence::Absent),
+            Insert::Stored
+        ),
+        Route::Refresh(f) => assert_eq!(
+            g.complete(
+                r.now,
+                &f,
+                Response { bytes: 2048, value },
+                Presence::Unknown
+            ),
+            Insert::Stored
+        ),
         _ => {}
     }
     g.validate().unwrap();
@@ -102,7 +114,15 @@ fn authorized_max_age_zero_is_honoured_under_every_strategy() {
             g.decide(&req(t(20), PUBLIC, PET, &[7], false)).route,
             hit(1)
         );
-        g.complete(t(90), &f, 2048, 2);
+        g.complete(
+            t(90),
+            &f,
+            Response {
+                bytes: 2048,
+                value: 2,
+            },
+            Presence::Unknown,
+        );
         assert_eq!(
             g.decide(&req(t(91), PUBLIC, PET, &[7], false)).route,
             hit(2)
@@ -244,14 +264,33 @@ fn oversize_responses_are_not_stored() {
         panic!()
     };
     assert_eq!(
-        g.complete(t(1), &f, 1_048_577, 1),
+        g.complete(
+            t(1),
+            &f,
+            Response {
+                bytes: 1_048_577,
+                value: 1
+            },
+            Presence::Unknown
+        ),
         Insert::Rejected(Rejection::OverMaxResponse)
     );
     assert!(matches!(
         g.decide(&req(t(2), PUBLIC, PET, &[7], false)).route,
         Route::Miss(_)
     ));
-    assert_eq!(g.complete(t(3), &f, 1_048_576, 1), Insert::Stored);
+    assert_eq!(
+        g.complete(
+            t(3),
+            &f,
+            Response {
+                bytes: 1_048_576,
+                value: 1
+            },
+            Presence::Unknown
+        ),
+        Insert::Stored
+    );
     assert_eq!(g.decide(&req(t(4), PUBLIC, PET, &[7], false)).route, hit(1));
 }
 
@@ -312,7 +351,7 @@ fn flush_and_capacity_change_empty_the_cache() {
     g.flush();
     assert_eq!((g.cache_usage(), g.removals().flushed), ((0, 0), 2));
     send(&mut g, req(t(1), PUBLIC, PET, &[7], false), 1);
-    g.set_capacity(1_000);
+    g.set_capacity(Capacity::Bytes(1_000));
     assert_eq!((g.cache_usage().0, g.removals().resized), (0, 1));
     assert!(matches!(
         g.decide(&req(t(2), PUBLIC, PET, &[7], false)).route,
@@ -334,11 +373,10 @@ fn unknown_cache_key_parameter_is_an_error() {
             method_settings: BTreeMap::new(),
         },
         cache: CacheConfig {
-            capacity_bytes: 1,
+            capacity: Capacity::Bytes(1),
             entry_overhead_bytes: 0,
             ttl_mode: TtlMode::Fixed,
             eviction: EvictionPolicy::Lru,
-            capacity_unit: Default::default(),
         },
         resources: vec![ResourceConfig {
             path: "/pets/{petId}".into(),

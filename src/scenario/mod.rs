@@ -286,13 +286,9 @@ impl Scenario {
                 "negated_incomparable",
                 self.negated_incomparable.as_str().to_owned(),
             ),
-            match c.capacity_unit {
-                crate::cache::CapacityUnit::Bytes => {
-                    ("capacity_bytes", c.capacity_bytes.to_string())
-                }
-                crate::cache::CapacityUnit::Entries => {
-                    ("capacity_entries", c.capacity_bytes.to_string())
-                }
+            match c.capacity {
+                crate::cache::Capacity::Bytes(n) => ("capacity_bytes", n.to_string()),
+                crate::cache::Capacity::Entries(n) => ("capacity_entries", n.to_string()),
             },
             ("entry_overhead_bytes", c.entry_overhead_bytes.to_string()),
             ("gateway_latency", self.gateway_latency.to_string()),

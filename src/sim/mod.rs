@@ -18,7 +18,7 @@ mod trace_feed;
 
 use std::collections::VecDeque;
 
-use crate::cache::RemovalCounts;
+use crate::cache::{CacheKey, Capacity, RemovalCounts};
 use crate::gateway::{Gateway, GatewayError};
 use crate::metrics::Recorder;
 use crate::scenario::{ClientModel, ResourceModel, Scenario, StageAction};
@@ -61,11 +61,27 @@ pub enum SimError {
 /// One request, whoever sent it.
 #[derive(Clone, Copy)]
 struct Incoming {
+    /// Its resource method.
     resource: usize,
-    key: u64,
+    /// Which of the resource's keys it asks for (its object id, for a trace): what the
+    /// backend's response size depends on.
+    key_index: u64,
+    /// Its caller.
     principal: usize,
+    /// Whether it sends `Cache-Control: max-age=0`.
     max_age_zero: bool,
+    /// Its response's size, when a trace recorded it.
     size: Option<u64>,
+}
+
+/// What the sender of a request has prepared for the gateway: the parameter values, the
+/// concrete path (when the request came with one) and the cache key (when computed
+/// ahead, to prefetch its lookup).
+#[derive(Clone, Copy)]
+struct Prepared<'a> {
+    params: &'a [u64],
+    path: Option<&'a str>,
+    cache_key: Option<CacheKey>,
 }
 
 /// How many requests a client draws ahead of its arrivals. Each request's cache slot is
@@ -139,7 +155,8 @@ impl ClientState {
         while self.ahead.len() < DRAW_AHEAD {
             let d = self.draw(model, samplers);
             param_values(&resources[d.resource], d.key, params);
-            gateway.prefetch(d.resource, params);
+            let keyer = gateway.keyer(d.resource);
+            keyer.prefetch(keyer.key(params));
             self.ahead.push_back(d);
         }
     }
@@ -203,12 +220,17 @@ pub fn run(
                 param_values(&scenario.resources[resource], key, &mut params);
                 let incoming = Incoming {
                     resource,
-                    key,
+                    key_index: key,
                     principal: model.principal,
                     max_age_zero,
                     size: None,
                 };
-                if let Some((at, slot)) = server.serve(t, incoming, &params, None, None) {
+                let prepared = Prepared {
+                    params: &params,
+                    path: None,
+                    cache_key: None,
+                };
+                if let Some(Waiting { at, slot }) = server.serve(t, incoming, prepared) {
                     queue.push(at, Event::Done(slot));
                 }
             }
@@ -230,14 +252,16 @@ pub fn run(
                     continue;
                 }
                 match serve_next(feed, &mut server, scenario, t)? {
-                    Some((fetch, next)) => requeue(&mut queue, ti, next, fetch),
+                    Some(served) => requeue(&mut queue, ti, served),
                     None => queue.remove_top(),
                 }
             }
             Event::Done(slot) => server.done(slot, t),
             Event::Stage(i) => match scenario.events[i as usize].action {
                 StageAction::Flush => server.gateway.flush(),
-                StageAction::SetCapacity { bytes, .. } => server.gateway.set_capacity(bytes),
+                StageAction::SetCapacity { bytes, .. } => {
+                    server.gateway.set_capacity(Capacity::Bytes(bytes))
+                }
             },
         }
     }
@@ -351,12 +375,15 @@ fn replay_alone(
 ) -> Result<(), TraceError> {
     loop {
         match serve_next(feed, server, scenario, t)? {
-            Some((None, Some(at))) => {
+            Some(Served {
+                waiting: None,
+                next: Some(at),
+            }) => {
                 t = at;
                 marks.step(t, &server.gateway, progress);
             }
-            Some((fetch, next)) => {
-                requeue(queue, ti, next, fetch);
+            Some(served) => {
+                requeue(queue, ti, served);
                 return Ok(());
             }
             None => {
@@ -368,7 +395,21 @@ fn replay_alone(
 }
 
 /// A fetch left waiting on the backend: when it completes, and its slot.
-type Waiting = Option<(SimTime, u32)>;
+#[derive(Clone, Copy)]
+struct Waiting {
+    /// When the backend answers.
+    at: SimTime,
+    /// The fetch's slot.
+    slot: u32,
+}
+
+/// What serving a trace's record left: the fetch it left waiting on the backend, if
+/// any, and when the trace's next record arrives, if it has one.
+#[derive(Clone, Copy)]
+struct Served {
+    waiting: Option<Waiting>,
+    next: Option<SimTime>,
+}
 
 /// Serves `feed`'s next record, arriving at `t`: the fetch it leaves waiting, and when
 /// the trace's next record arrives. `None` if no record waits.
@@ -378,10 +419,10 @@ fn serve_next(
     server: &mut Server,
     scenario: &Scenario,
     t: SimTime,
-) -> Result<Option<(Waiting, Option<SimTime>)>, TraceError> {
+) -> Result<Option<Served>, TraceError> {
     let Some(Taken {
         incoming,
-        key,
+        cache_key,
         place,
     }) = feed.take()
     else {
@@ -394,20 +435,28 @@ fn serve_next(
     } else {
         None
     };
-    let fetch = server.serve(t, incoming, feed.params(place), path, Some(key));
+    let prepared = Prepared {
+        params: feed.params(place),
+        path,
+        cache_key: Some(cache_key),
+    };
+    let fetch = server.serve(t, incoming, prepared);
     feed.refill(&server.gateway, &scenario.resources)?;
-    Ok(Some((fetch, next)))
+    Ok(Some(Served {
+        waiting: fetch,
+        next,
+    }))
 }
 
 /// After a record of trace `ti` (the queue's top): queues the trace's next record, or
 /// drops the trace, then the completion of the fetch the record left waiting, if any.
 #[inline(always)]
-fn requeue(queue: &mut EventQueue, ti: u32, next: Option<SimTime>, fetch: Waiting) {
+fn requeue(queue: &mut EventQueue, ti: u32, Served { waiting, next }: Served) {
     match next {
         Some(at) => queue.replace_top(at, Event::Trace(ti)),
         None => queue.remove_top(),
     }
-    if let Some((at, slot)) = fetch {
+    if let Some(Waiting { at, slot }) = waiting {
         queue.push(at, Event::Done(slot));
     }
 }

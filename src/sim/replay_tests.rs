@@ -326,7 +326,7 @@ resource = "GET {path}"
             param_values(resource, id, &mut expected);
             assert_eq!(feed.params(taken.place), &expected[..], "{path}, id {id}");
             assert_eq!(
-                taken.key,
+                taken.cache_key,
                 gateway.cache_key(0, &expected),
                 "{path}, id {id}"
             );

@@ -5,14 +5,14 @@
 
 use hashbrown::HashMap;
 
-use crate::cache::{CacheKey, IdentityBuild};
-use crate::gateway::{CacheControl, Fetch, Gateway, Route};
+use crate::cache::{CacheKey, IdentityBuild, Presence};
+use crate::gateway::{CacheControl, Fetch, Gateway, Response, Route};
 use crate::metrics::Recorder;
 use crate::time::{SimDuration, SimTime};
 
-use super::Incoming;
 use super::rng::Rng;
 use super::workload::Backend;
+use super::{Incoming, Prepared, Waiting};
 
 /// The gateway, its backends and what is measured of them.
 pub(super) struct Server {
@@ -53,25 +53,28 @@ impl Server {
         }
     }
 
-    /// Serves `incoming`, with parameter values `params`, its concrete path if it came
-    /// with one (and its cache key, if the caller computed it), arriving at `t`. A fetch the backend answers later is
-    /// returned as `(when, fetch slot)`, for the caller to schedule its completion.
+    /// Serves `incoming`, arriving at `t`, with what its sender `prepared`. A fetch the
+    /// backend answers later is returned as `(when, fetch slot)`, for the caller to
+    /// schedule its completion.
     #[inline(always)]
     pub(super) fn serve(
         &mut self,
         t: SimTime,
         incoming: Incoming,
-        params: &[u64],
-        path: Option<&str>,
-        key: Option<CacheKey>,
-    ) -> Option<(SimTime, u32)> {
+        prepared: Prepared<'_>,
+    ) -> Option<Waiting> {
         let Incoming {
             resource,
-            key: k,
+            key_index,
             principal,
             max_age_zero,
             size,
         } = incoming;
+        let Prepared {
+            params,
+            path,
+            cache_key,
+        } = prepared;
         self.requests += 1;
         let rec = &mut self.rec;
         let measured = rec.measured(t);
@@ -82,11 +85,9 @@ impl Server {
             params,
             path,
             max_age_zero,
+            key: cache_key,
         };
-        let outcome = match key {
-            Some(key) => self.gateway.decide_keyed(&req, key),
-            None => self.gateway.decide(&req),
-        };
+        let outcome = self.gateway.decide(&req);
         if measured && outcome.cache_control != CacheControl::Absent {
             count_cache_control(rec, outcome.cache_control);
         }
@@ -141,7 +142,7 @@ impl Server {
                 rec.answered_at_once(t, fetch.is_some());
             }
             if let Some(fetch) = fetch {
-                self.store(t, &fetch, k, size, absent);
+                self.store(t, &fetch, key_index, size, absent);
             }
             return None;
         }
@@ -152,8 +153,13 @@ impl Server {
             }
         }
         rec.fetch_started(t);
-        let slot = self.fetches.start(fetch, k, size, measured.then_some(t));
-        Some((t + latency, slot))
+        let slot = self
+            .fetches
+            .start(fetch, key_index, size, measured.then_some(t));
+        Some(Waiting {
+            at: t + latency,
+            slot,
+        })
     }
 
     /// Stores the response of `fetch` (key index `key_index`; `size` if a trace gave it)
@@ -171,11 +177,16 @@ impl Server {
         let backend = &self.backends[fetch.resource as usize];
         let next_change = backend.next_change(t, &mut self.change_rng);
         let bytes = size.unwrap_or_else(|| backend.response_bytes(key_index));
-        if absent {
-            self.gateway.complete_miss(t, fetch, bytes, next_change);
+        let presence = if absent {
+            Presence::Absent
         } else {
-            self.gateway.complete(t, fetch, bytes, next_change);
-        }
+            Presence::Unknown
+        };
+        let response = Response {
+            bytes,
+            value: next_change,
+        };
+        self.gateway.complete(t, fetch, response, presence);
     }
 
     /// Fetch `slot` responds at `t`: store the response, serve its waiters.

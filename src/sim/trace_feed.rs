@@ -63,7 +63,7 @@ pub(super) struct TraceFeed {
 /// [`TraceFeed::params`].
 pub(super) struct Taken {
     pub(super) incoming: Incoming,
-    pub(super) key: CacheKey,
+    pub(super) cache_key: CacheKey,
     pub(super) place: usize,
 }
 
@@ -158,11 +158,12 @@ impl TraceFeed {
                 let model = &resources[resource];
                 let count = model.param_values.len();
                 let keyer = gateway.keyer(resource);
-                if self.id_is_param && keyer.keys_by_first() {
+                let by_id = keyer.of_first().filter(|_| self.id_is_param);
+                if let Some(first) = by_id {
                     // The common shape: one parameter, the id itself, which is the key
                     // (`params` reads it from the record).
                     prepare(records, start, end, |r, _, _| {
-                        let key = keyer.key_of_first(r.id);
+                        let key = first.key(r.id);
                         keyer.prefetch(key);
                         key
                     })
@@ -181,14 +182,12 @@ impl TraceFeed {
                 let paths = &mut self.paths[first..first + BLOCK];
                 let n = read_with_paths(&mut *self.source, block, paths, until, gateway)?;
                 let records = block[..n].iter().map(|r| (r.at, r)).zip(places);
-                let prefetch = gateway.worth_prefetching();
                 prepare(records, start, end, |r, out, len| {
                     let resource = r.resource as usize;
                     *len = trace_params(&resources[resource], r, out);
-                    let key = gateway.cache_key(resource, &out[..*len]);
-                    if prefetch {
-                        gateway.prefetch_key(resource, key);
-                    }
+                    let keyer = gateway.keyer(resource);
+                    let key = keyer.key(&out[..*len]);
+                    keyer.prefetch(key);
                     key
                 })
             }
@@ -217,7 +216,7 @@ impl TraceFeed {
                 let r = &self.ids[place];
                 Incoming {
                     resource,
-                    key: r.id,
+                    key_index: r.id,
                     principal,
                     max_age_zero: rng::chance(self.max_age_zero, &mut self.max_age_rng),
                     size: r.size,
@@ -227,7 +226,7 @@ impl TraceFeed {
                 let r = &self.ring[place];
                 Incoming {
                     resource: r.resource as usize,
-                    key: r.key,
+                    key_index: r.key,
                     principal: r.principal as usize,
                     max_age_zero: r
                         .max_age_zero
@@ -240,7 +239,7 @@ impl TraceFeed {
         self.len -= 1;
         Some(Taken {
             incoming,
-            key: self.keys[place],
+            cache_key: self.keys[place],
             place,
         })
     }

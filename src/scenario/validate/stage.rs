@@ -5,7 +5,7 @@
 use super::super::error::{Problems, at};
 use super::super::raw::{RawScenario, RawStage};
 use super::super::units;
-use crate::cache::{CacheConfig, CapacityUnit, ClusterSize};
+use crate::cache::{CacheConfig, Capacity, ClusterSize};
 use crate::gateway::{
     ApiIdentity, Gateway, GatewayConfig, Method, ResourceConfig, STAGE_WIDE, StageSettings,
     method_setting_key,
@@ -70,11 +70,15 @@ pub(super) fn cache<'a>(raw: &'a RawScenario, problems: &mut Problems) -> Cache<
             "give `capacity_bytes` or `capacity_entries`, not both",
         );
     }
-    let capacity_bytes = model
-        .capacity_entries
-        .or(model.capacity_bytes)
-        .or(cluster_size.map(ClusterSize::bytes))
-        .unwrap_or(0);
+    let capacity = match model.capacity_entries {
+        Some(n) => Capacity::Entries(n),
+        None => Capacity::Bytes(
+            model
+                .capacity_bytes
+                .or(cluster_size.map(ClusterSize::bytes))
+                .unwrap_or(0),
+        ),
+    };
     let gateway_latency = match &model.gateway_latency {
         Some(l) => problems.check(&at("model").key("gateway_latency"), units::duration(l)),
         None => Some(SimDuration::ZERO),
@@ -83,15 +87,10 @@ pub(super) fn cache<'a>(raw: &'a RawScenario, problems: &mut Problems) -> Cache<
         stage,
         cluster_size,
         config: CacheConfig {
-            capacity_bytes,
+            capacity,
             entry_overhead_bytes: model.entry_overhead_bytes,
             ttl_mode: model.ttl_mode,
             eviction: model.eviction,
-            capacity_unit: if model.capacity_entries.is_some() {
-                CapacityUnit::Entries
-            } else {
-                CapacityUnit::Bytes
-            },
         },
         gateway_latency,
     }
