@@ -2,10 +2,9 @@
 //! spans 12 MB: in 4 KiB pages its random accesses keep missing the TLB, and every miss
 //! is a page walk. Linux backs anonymous memory with 2 MiB pages only where a program
 //! asks (`madvise`, the usual setting of `/sys/kernel/mm/transparent_hugepage/enabled`),
-//! so the large arrays ask, before their memory is first written. With huge pages a
-//! replay of the bench trace ran 7% faster here (six runs of each, every run with them
-//! faster than every run without). Where the kernel says no, or on other systems,
-//! nothing changes.
+//! so the large arrays ask, before their memory is first written (what it gains is in
+//! `docs/performance.md`). Where the kernel says no, or on other systems, nothing
+//! changes.
 //!
 //! With `prefetch.rs`, the crate's only `unsafe`: the `madvise` call itself.
 

@@ -11,12 +11,12 @@
 //! into scenario form. Simulated [`time`] is integer microseconds.
 
 pub mod cache;
+mod checksum;
 pub mod cli;
 pub mod diagnostic;
 #[cfg(test)]
 mod fuzz;
 pub mod gateway;
-mod hex;
 mod huge_pages;
 pub mod import;
 pub mod metrics;

@@ -1,6 +1,6 @@
 //! Cache keys: a 64-bit fingerprint of (cache namespace, method, the values of the
 //! declared cache key parameters), computed once per request from integer value ids, so
-//! no string is built per lookup. The map uses the fingerprint as its own hash.
+//! no string is built per lookup. The cache's index hashes the fingerprint once more.
 //!
 //! Two different parameter tuples share a fingerprint with probability about n²/2⁶⁵ for
 //! n live keys (3·10⁻⁶ at 10⁷ keys); such a collision would merge two entries, which is
@@ -36,9 +36,9 @@ impl Fingerprint {
     }
 
     /// The fingerprint. Each push already multiplies by a large odd constant and
-    /// rotates the well-mixed high product bits down (Fibonacci hashing), so one xor-fold
-    /// suffices for the hash table, which reads both the low bits (bucket) and the top
-    /// seven (tag); a full `fmix64` here cost a third of a gateway decision.
+    /// rotates the well-mixed high product bits down, so one xor-fold suffices for the
+    /// cache's index, which multiplies again and takes the top bits as a key's home slot
+    /// (a full `fmix64` here cost much of a gateway decision).
     #[inline]
     pub const fn finish(self) -> u64 {
         self.0 ^ (self.0 >> 32)

@@ -1,6 +1,6 @@
 //! The API Gateway stage cache: entries by [`CacheKey`], each with its insertion time,
 //! TTL, size in bytes and a payload the simulator uses to measure staleness; a byte
-//! capacity; an eviction order ([`eviction`]); lazy expiry; whole-cache flush and resize.
+//! capacity; an eviction order ([`EvictionPolicy`]); lazy expiry; whole-cache flush and resize.
 //!
 //! Semantics (the README's "The model and its assumptions"): TTL 0 caches nothing; an
 //! entry is valid strictly before `inserted + TTL` (`ttl_mode = "fixed"`, the default) or
@@ -8,9 +8,9 @@
 //! changing capacity drops every entry. Removal causes are counted separately (moka's
 //! `RemovalCause` vocabulary). [`StageCache::validate`] checks every invariant.
 
-pub mod eviction;
-pub mod key;
-pub mod size;
+mod eviction;
+mod key;
+mod size;
 mod table;
 
 #[cfg(test)]
@@ -21,8 +21,10 @@ use std::collections::VecDeque;
 use serde::Deserialize;
 
 use crate::time::{SimDuration, SimTime};
-pub use eviction::{Entries, EvictionPolicy, RankHeap};
-pub use key::{CacheKey, Fingerprint, IdentityBuild};
+pub use eviction::EvictionPolicy;
+pub(crate) use eviction::{Entries, RankHeap};
+pub(crate) use key::IdentityBuild;
+pub use key::{CacheKey, Fingerprint};
 pub use size::ClusterSize;
 use table::Table;
 
@@ -278,13 +280,37 @@ pub enum Presence {
 
 /// A stage cache holding payloads of type `V`.
 ///
+/// ```
+/// use cachegate::cache::{
+///     CacheConfig, CacheKey, Capacity, EvictionPolicy, Lookup, NewEntry, Presence, StageCache,
+///     TtlMode,
+/// };
+/// use cachegate::time::{SimDuration, SimTime};
+///
+/// let mut cache: StageCache<&str> = StageCache::new(CacheConfig {
+///     capacity: Capacity::Entries(2),
+///     entry_overhead_bytes: 0,
+///     ttl_mode: TtlMode::Fixed,
+///     eviction: EvictionPolicy::Lru,
+/// });
+/// let ttl = SimDuration::from_secs(60);
+/// let at = |s| SimTime::ZERO + SimDuration::from_secs(s);
+/// for (key, value) in [(1, "a"), (2, "b")] {
+///     cache.insert(at(0), NewEntry::new(CacheKey(key), 100, ttl, value), Presence::Unknown);
+/// }
+/// assert_eq!(cache.get(at(1), CacheKey(1)), Lookup::Hit("a"));
+/// // Full: a third entry evicts the least recently used, key 2.
+/// cache.insert(at(2), NewEntry::new(CacheKey(3), 100, ttl, "c"), Presence::Unknown);
+/// assert_eq!(cache.get(at(3), CacheKey(2)), Lookup::Miss);
+/// // Valid strictly before insertion + TTL.
+/// assert_eq!(cache.get(at(60), CacheKey(1)), Lookup::Expired);
+/// ```
+///
 /// Layout: a hash table (`table.rs`) from key to the hot part of an entry (its slot, expiry,
 /// eviction rank and payload), and a slab of cold parts by slot; a hit touches only its
 /// table slot. A slot is live while an index entry names it; free slots are reused in the
 /// order they were freed, and only once another is free behind them, so the slot an insert
-/// writes was freed (and prefetched) at least one insert earlier: writing straight into a
-/// just-evicted entry's slot waited for memory on every evicting insert of a large cache
-/// (a fifth of a replay's time).
+/// writes was freed (and prefetched) at least one insert earlier, not waited for.
 #[derive(Debug, Clone)]
 pub struct StageCache<V> {
     index: Table<Hot<V>>,
@@ -362,7 +388,7 @@ impl<V: Copy + Default> StageCache<V> {
     /// As [`StageCache::get`], also returning the tag stored with the entry (one more
     /// memory access on a hit).
     #[inline]
-    pub(crate) fn get_tagged(&mut self, now: SimTime, key: CacheKey) -> Lookup<(V, u64)> {
+    pub fn get_tagged(&mut self, now: SimTime, key: CacheKey) -> Lookup<(V, u64)> {
         match self.lookup(now, key) {
             Lookup::Hit((value, slot)) => {
                 let tag = self.slots[slot as usize].tag;
@@ -587,8 +613,7 @@ impl<V: Copy + Default> StageCache<V> {
 
     /// Removes the entry at index position `pos`, whose hot part is `hot`. Reads the cold
     /// part only for an entry too big for the hot byte count. Inlined, with the table's
-    /// own removal, into each evicting insert: as calls they cost the 10⁵-entry replay
-    /// 3% (criterion) to 7% (CLI).
+    /// own removal, into each evicting insert, where a call cost measurably.
     #[inline(always)]
     fn remove_at(&mut self, pos: usize, hot: Hot<V>, cause: RemovalCause) {
         let bytes = match hot.bytes {

@@ -12,9 +12,8 @@
 //! walks past more than the run its key belongs to. The load stays at most 1/4 (a hit
 //! probes 1.17 slots and a miss 1.39 on average; Knuth, TAOCP vol. 3, 6.4) until the
 //! table takes [`SPARSE_UP_TO_BYTES`], then at most 1/2 (1.5 and 2.5), so the largest
-//! tables do not double their memory for it. Probe length matters more than footprint:
-//! a bound of 0.7 made the 10⁴-key simulation 20% slower, and going from 1/2 to 1/4 made
-//! the 10⁵-entry replay 3-5% faster although its table grew from 12.6 to 25 MB.
+//! tables do not double their memory for it: probe length matters more than footprint
+//! (the measurements are in `docs/performance.md`).
 
 /// The key an empty slot holds. A real key equal to it lives in [`Table::zero`].
 const EMPTY: u64 = 0;
@@ -147,8 +146,7 @@ impl<T: Copy + Default> Table<T> {
     }
 
     /// Stores `data` for `key`, replacing what was there. Inlined into each evicting
-    /// insert (growth stays out of line): as a call it cost the 10⁵-entry replay 5% (5
-    /// alternating criterion pairs; callgrind 1.5% more instructions).
+    /// insert, where a call cost measurably (growth stays out of line).
     #[inline(always)]
     pub(crate) fn insert(&mut self, key: u64, data: T) {
         if key == EMPTY {
@@ -264,7 +262,7 @@ impl<T: Copy + Default> Table<T> {
 
     /// Whether the slots take enough memory that a lookup may well wait for memory
     /// beyond the core's own caches, so that [`Table::prefetch`] is worth its cost (on
-    /// a small table it is pure overhead: 13% of a 10⁴-key simulation).
+    /// a small table it is pure overhead).
     #[inline(always)]
     pub(crate) fn worth_prefetching(&self) -> bool {
         self.slots.len() * size_of::<Slot<T>>() >= PREFETCH_FROM_BYTES

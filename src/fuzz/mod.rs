@@ -174,7 +174,7 @@ fn mutate(input: &mut Vec<u8>, seeds: &[Vec<u8>], words: &[&str], rng: &mut impl
 fn keep(name: &str, input: &[u8]) -> String {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fuzz-failures");
     let _ = std::fs::create_dir_all(&dir);
-    let hash = &crate::hex::sha256(input)[..16];
+    let hash = &crate::checksum::sha256(input)[..16];
     let path = dir.join(format!("{name}-{hash}"));
     let _ = std::fs::write(&path, input);
     path.display().to_string()

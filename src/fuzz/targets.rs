@@ -306,7 +306,7 @@ fn parts() {
             let sums: serde_json::Map<String, serde_json::Value> = EXTS[..3]
                 .iter()
                 .zip(&files)
-                .map(|(e, b)| ((*e).to_owned(), crate::hex::sha256(b).into()))
+                .map(|(e, b)| ((*e).to_owned(), crate::checksum::sha256(b).into()))
                 .collect();
             let seal = serde_json::json!({"simulated_requests": 1, "sha256": sums});
             std::fs::write(stem.with_extension("part.json"), seal.to_string()).expect("seal");

@@ -19,6 +19,7 @@
 //! A miss or refresh returns a [`Fetch`]; the caller hands it back to
 //! [`Gateway::complete`] when the backend responds, which stores the response.
 
+#[cfg(any(test, feature = "testing"))]
 pub mod fixture;
 mod resource;
 mod settings;
@@ -222,6 +223,37 @@ struct CompiledPrincipal {
 
 /// The gateway: compiled resources and principals, and the stage cache holding payloads
 /// of type `V`.
+///
+/// ```
+/// use cachegate::cache::Presence;
+/// use cachegate::gateway::{CacheControl, Gateway, Request, Response, Route};
+/// use cachegate::scenario::Study;
+/// use cachegate::time::SimTime;
+///
+/// // The pets API: resource 0 is `GET /pets/{petId}`; principal 0 `ops` may invalidate,
+/// // principal 1 `public` may not; an unauthorized `max-age=0` gets a Warning header.
+/// let study = Study::load("scenarios/pets.toml".as_ref()).unwrap();
+/// let s = study.base();
+/// let mut gateway: Gateway<u32> = Gateway::new(&s.gateway, &s.principals).unwrap();
+/// let request = |now, principal, max_age_zero| Request {
+///     now: SimTime::from_micros(now),
+///     principal,
+///     resource: 0,
+///     params: &[42],
+///     path: None,
+///     max_age_zero,
+///     key: None,
+/// };
+/// let Route::Miss(fetch) = gateway.decide(&request(0, 1, false)).route else { panic!() };
+/// gateway.complete(SimTime::ZERO, &fetch, Response { bytes: 2048, value: 7 }, Presence::Absent);
+/// assert!(matches!(gateway.decide(&request(1, 1, false)).route, Route::Hit { value: 7, .. }));
+/// // `public` asks for a fresh response: ignored, with a Warning header.
+/// assert_eq!(gateway.decide(&request(2, 1, true)).cache_control, CacheControl::IgnoredWithWarning);
+/// // `ops` may: the entry is fetched again.
+/// let outcome = gateway.decide(&request(3, 0, true));
+/// assert!(matches!(outcome.route, Route::Refresh(_)));
+/// assert_eq!(outcome.cache_control, CacheControl::Honored);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Gateway<V> {
     resources: Vec<CompiledResource>,

@@ -131,6 +131,16 @@ pub fn load_stage(path: &Path, logical_id: Option<&str>) -> Result<ImportedStage
 }
 
 /// [`load_stage`] on text already read; `path` names it in errors.
+///
+/// ```
+/// use cachegate::import::parse_stage;
+///
+/// let json = br#"{"stageName": "prod", "cacheClusterEnabled": true, "cacheClusterSize": "0.5",
+///   "methodSettings": {"*/*": {"cachingEnabled": true, "cacheTtlInSeconds": 300}}}"#;
+/// let stage = parse_stage("prod.json".as_ref(), json, None).unwrap();
+/// assert_eq!(stage.cache_cluster_size.as_deref(), Some("0.5"));
+/// assert!(stage.to_toml("prod.json".as_ref()).contains("cache_ttl_in_seconds = 300"));
+/// ```
 pub fn parse_stage(
     path: &Path,
     bytes: &[u8],

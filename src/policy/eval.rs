@@ -155,6 +155,28 @@ impl CompiledStatement {
 }
 
 /// The identity policies a principal holds, compiled for evaluation.
+///
+/// ```
+/// use cachegate::policy::{Context, Decision, PolicyDocument, PolicySet};
+///
+/// let doc = PolicyDocument::parse("ops.json", br#"{
+///   "Version": "2012-10-17",
+///   "Statement": [
+///     {"Effect": "Allow", "Action": "execute-api:InvalidateCache",
+///      "Resource": "arn:aws:execute-api:*:*:*/prod/GET/pets/*"},
+///     {"Effect": "Deny", "Action": "execute-api:InvalidateCache",
+///      "Resource": "arn:aws:execute-api:*:*:*/prod/GET/pets/42"}
+///   ]
+/// }"#).unwrap();
+/// let mut set = PolicySet::new();
+/// set.add("ops.json", &doc);
+/// let arn = |pet| format!("arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/GET/pets/{pet}");
+/// let action = "execute-api:InvalidateCache";
+/// assert_eq!(set.decide(action, &arn(7), &Context::new()), Decision::Allow);
+/// // An explicit Deny beats any Allow.
+/// let why = set.explain(action, &arn(42), &Context::new());
+/// assert_eq!(why.decision, Decision::ExplicitDeny);
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct PolicySet {
     refs: Vec<StatementRef>,

@@ -3,8 +3,8 @@
 //! [`PolicyDocument`] mirrors the JSON and reports bad input with file, line, column and
 //! element path; [`PolicySet`] compiles documents into matchers that pick the cheapest
 //! strategy per pattern and decides requests without allocating; [`PolicySet::explain`]
-//! names the deciding statement; [`mod@reference`] is a plain evaluator that tests and
-//! benches hold the compiled one against.
+//! names the deciding statement; `reference` (built for tests and benches only) is a
+//! plain evaluator they hold the compiled one against.
 
 mod condition;
 mod context;
@@ -13,7 +13,8 @@ mod envelope;
 mod error;
 mod eval;
 pub mod operator;
-pub mod pattern;
+mod pattern;
+#[cfg(any(test, feature = "testing"))]
 pub mod reference;
 
 pub use context::{Context, normalize_key};

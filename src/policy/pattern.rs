@@ -101,6 +101,7 @@ impl Pattern {
     }
 
     /// The strategy chosen at compile time.
+    #[cfg(test)]
     pub fn strategy(&self) -> &Strategy {
         &self.strategy
     }

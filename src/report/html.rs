@@ -394,14 +394,18 @@ fn plots(h: &mut String, r: &HtmlReport<'_>) {
         let svg = c
             .svg
             .trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+        let png = if c.png.is_some() {
+            format!("<a href=\"plots/{}.png\">PNG</a>, ", esc(&c.stem))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             h,
-            "<figure id=\"{}\">\n{}\n<figcaption><strong>{}.</strong> {} (<a href=\"plots/{}.png\">PNG</a>, <a href=\"plots/{}.svg\">SVG</a>)</figcaption>\n</figure>",
+            "<figure id=\"{}\">\n{}\n<figcaption><strong>{}.</strong> {} ({png}<a href=\"plots/{}.svg\">SVG</a>)</figcaption>\n</figure>",
             esc(&c.stem),
             svg.trim(),
             esc(&c.title),
             esc(&c.caption),
-            esc(&c.stem),
             esc(&c.stem)
         );
     }

@@ -12,7 +12,7 @@ mod rows;
 mod verdict;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use crate::metrics::SummaryRow;
 pub use aggregate::{AggregateRow, aggregate_rows, mean_ci, t975};
@@ -42,8 +42,9 @@ pub fn csv_bytes<R: serde::Serialize>(rows: &[R]) -> Result<Vec<u8>, csv::Error>
     Ok(buf)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, synced,
-/// then renamed over `path`.
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder (removed
+/// if anything fails), synced, then renamed over `path`, so a reader sees the old file
+/// or the new one, never a part.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
@@ -53,15 +54,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }

@@ -125,14 +125,15 @@ pub(super) fn finish(
     })
 }
 
-/// Writes each chart as `plots/<stem>.svg` and `.png`, and removes plots an earlier run
-/// of the folder left that this one did not draw.
+/// Writes each chart as `plots/<stem>.svg` and (with the `png` feature) `.png`, and
+/// removes plots an earlier run of the folder left that this one did not draw.
 fn write_plots(dir: &Path, charts: &[report::Chart]) -> anyhow::Result<()> {
     let plots = dir.join("plots");
     std::fs::create_dir_all(&plots).with_context(|| format!("creating {}", plots.display()))?;
     let mut written = Vec::new();
     for c in charts {
-        for (ext, bytes) in [("svg", c.svg.as_bytes()), ("png", &c.png[..])] {
+        let png = c.png.as_deref().map(|bytes| ("png", bytes));
+        for (ext, bytes) in std::iter::once(("svg", c.svg.as_bytes())).chain(png) {
             let name = format!("{}.{ext}", c.stem);
             let path = plots.join(&name);
             report::write_atomic(&path, bytes)

@@ -3,10 +3,10 @@
 //! summary. The progress bar goes to stderr and is hidden unless asked for
 //! ([`RunOptions::progress`]) or when stderr is not a terminal.
 //!
-//! The steps live apart: the trace pre-scan ([`traces`]), part files and their seals
-//! ([`parts`]), what a folder's parts belong to ([`record`]), writing the report from
-//! the parts ([`finish`]), `cachegate merge` ([`merge`](self::merge())) and the printed
-//! summary ([`summary`]).
+//! The steps live apart: the trace pre-scan (`traces.rs`), part files and their seals
+//! (`parts.rs`), what a folder's parts belong to (`record.rs`), writing the report from
+//! the parts (`finish.rs`), `cachegate merge` ([`merge`](self::merge())) and the printed
+//! summary (`summary.rs`).
 
 mod finish;
 mod merge;

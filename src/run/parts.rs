@@ -77,7 +77,7 @@ pub(crate) fn write_part(stem: &Path, part: &Part) -> anyhow::Result<()> {
         report::write_atomic(&path, bytes)
             .with_context(|| format!("writing {}", path.display()))?;
         seal.sha256
-            .insert((*ext).to_owned(), crate::hex::sha256(bytes));
+            .insert((*ext).to_owned(), crate::checksum::sha256(bytes));
     }
     // The seal goes last: its presence marks the part complete.
     let path = stem.with_extension("part.json");
@@ -111,7 +111,7 @@ pub(crate) fn read_part(stem: &Path) -> anyhow::Result<Option<Part>> {
                 seal_path.display()
             )
         })?;
-        if seal.sha256.get(ext) != Some(&crate::hex::sha256(&bytes)) {
+        if seal.sha256.get(ext) != Some(&crate::checksum::sha256(&bytes)) {
             bail!(
                 "{}: its contents are not what was written (its SHA-256 differs from the one \
                  in {}): truncated or edited; delete the part's files to simulate it again",

@@ -107,5 +107,5 @@ fn fingerprint(c: &Configuration, traces: &[TraceRead]) -> String {
         env!("CARGO_PKG_VERSION"),
         trace_hashes.join(",")
     );
-    crate::hex::sha256(key.as_bytes())[..16].to_owned()
+    crate::checksum::sha256(key.as_bytes())[..16].to_owned()
 }

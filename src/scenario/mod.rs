@@ -188,6 +188,19 @@ pub struct Scenario {
 
 impl Study {
     /// Reads, parses and validates a scenario file with all its configurations.
+    ///
+    /// ```
+    /// use cachegate::scenario::Study;
+    ///
+    /// let study = Study::load("scenarios/pets.toml".as_ref()).unwrap();
+    /// let names: Vec<&str> = study.configurations.iter().map(|c| c.name.as_str()).collect();
+    /// assert_eq!(names, ["warning-header", "fail-403", "silent"]);
+    /// assert_eq!(study.checks[0].to_string(), "backend_rps_mean <= 250");
+    ///
+    /// // A file with problems lists them all, each with its line, column and field.
+    /// let err = Study::load("no/such/file.toml".as_ref()).unwrap_err();
+    /// assert!(err.to_string().starts_with("no/such/file.toml: cannot read scenario"));
+    /// ```
     pub fn load(path: &Path) -> Result<Study, ScenarioError> {
         let bytes = std::fs::read(path).map_err(|error| ScenarioError::Read {
             path: path.to_owned(),

@@ -41,7 +41,7 @@ impl EventQueue {
     }
 
     /// The earliest event (the first scheduled among equal times).
-    #[inline]
+    #[cfg(test)]
     pub fn pop(&mut self) -> Option<(SimTime, Event)> {
         self.heap.pop().map(|Reverse((at, _, e))| (at, e))
     }
@@ -73,11 +73,6 @@ impl EventQueue {
     /// Number of pending events.
     pub fn len(&self) -> usize {
         self.heap.len()
-    }
-
-    /// Whether no event is pending.
-    pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
     }
 }
 

@@ -325,7 +325,7 @@ pub fn file_sha256(model: &TraceModel) -> Result<String, TraceError> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(crate::hex::hex(&hasher.finalize()))
+    Ok(crate::checksum::hex(&hasher.finalize()))
 }
 
 /// What the readers of object-id traces (oracleGeneral, text, CSV) share: the clock, the

@@ -28,8 +28,8 @@ pub struct Chart {
     pub caption: String,
     /// The SVG text.
     pub svg: String,
-    /// The PNG bytes.
-    pub png: Vec<u8>,
+    /// The PNG bytes; none when built without the `png` feature.
+    pub png: Option<Vec<u8>>,
 }
 
 /// What the charts are drawn from.
@@ -102,10 +102,18 @@ fn render(stem: &str, chart: &impl Drawing) -> anyhow::Result<Chart> {
 }
 
 /// The bundled font, for the PNGs' text.
+#[cfg(feature = "png")]
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 
+/// No PNG without the `png` feature: the report links the SVG alone.
+#[cfg(not(feature = "png"))]
+fn rasterise(_svg: &str) -> Result<Option<Vec<u8>>, String> {
+    Ok(None)
+}
+
 /// The PNG of an SVG, with the bundled font standing in for every family.
-fn rasterise(svg: &str) -> Result<Vec<u8>, String> {
+#[cfg(feature = "png")]
+fn rasterise(svg: &str) -> Result<Option<Vec<u8>>, String> {
     use resvg::{tiny_skia, usvg};
     let mut options = usvg::Options::default();
     let fonts = options.fontdb_mut();
@@ -117,7 +125,7 @@ fn rasterise(svg: &str) -> Result<Vec<u8>, String> {
     let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height())
         .ok_or_else(|| "the chart has no area".to_owned())?;
     resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
-    pixmap.encode_png().map_err(|e| e.to_string())
+    pixmap.encode_png().map(Some).map_err(|e| e.to_string())
 }
 
 /// Tableau 10: distinct, colour-blind-aware hues; repeats after ten configurations.

@@ -68,7 +68,7 @@ pub(super) fn build(
         name: raw.name.clone(),
         description: raw.description.clone(),
         source: path.to_owned(),
-        source_sha256: crate::hex::sha256(bytes),
+        source_sha256: crate::checksum::sha256(bytes),
         seed: raw.seed,
         duration: timing.duration?,
         warmup: timing.warmup?,

@@ -1,11 +1,11 @@
-//! Lowercase hex of bytes, the one spelling of every checksum and fingerprint cachegate
+//! Checksums in lowercase hex, the one spelling of every checksum and fingerprint cachegate
 //! writes (scenario and trace SHA-256s, part seals, run fingerprints).
 
 use sha2::{Digest, Sha256};
 
 /// `bytes` in lowercase hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// The SHA-256 of `bytes`, in lowercase hex.
