@@ -8,8 +8,11 @@
 //! changing capacity drops every entry. Removal causes are counted separately (moka's
 //! `RemovalCause` vocabulary). [`StageCache::validate`] checks every invariant.
 
+mod config;
+mod entry;
 mod eviction;
 mod key;
+mod rank_heap;
 mod size;
 mod table;
 
@@ -18,172 +21,17 @@ mod tests;
 
 use std::collections::VecDeque;
 
-use serde::Deserialize;
-
 use crate::time::{SimDuration, SimTime};
+pub use config::{CacheConfig, Capacity, MAX_RESPONSE_BYTES, TtlMode};
+pub use entry::{
+    Entry, Insert, Lookup, NewEntry, Presence, Rejection, RemovalCause, RemovalCounts,
+};
 pub use eviction::EvictionPolicy;
-pub(crate) use eviction::{Entries, RankHeap};
 pub(crate) use key::IdentityBuild;
 pub use key::{CacheKey, Fingerprint};
+pub(crate) use rank_heap::{Entries, RankHeap};
 pub use size::ClusterSize;
 use table::Table;
-
-/// API Gateway's largest cacheable response.
-pub const MAX_RESPONSE_BYTES: u64 = 1_048_576;
-
-/// When an entry's TTL starts (`model.ttl_mode`). AWS does not document it; its wording
-/// suggests expiry from the time of caching. Defaults to: `fixed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TtlMode {
-    /// Valid until `inserted + TTL`.
-    #[default]
-    Fixed,
-    /// Each hit extends validity to `now + TTL`.
-    Sliding,
-    /// Entries never expire (the TTL only decides whether a method is cached). API
-    /// Gateway has no such mode; it is for replaying traces against cache-simulator
-    /// results, which usually have no TTL.
-    Never,
-}
-
-impl TtlMode {
-    /// The scenario spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TtlMode::Fixed => "fixed",
-            TtlMode::Sliding => "sliding",
-            TtlMode::Never => "never",
-        }
-    }
-}
-
-/// How a stage cache is set up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CacheConfig {
-    /// What the entries may take.
-    pub capacity: Capacity,
-    /// Bytes added to each response's size when stored. Defaults to: 0.
-    pub entry_overhead_bytes: u64,
-    /// When TTLs start. Defaults to: fixed.
-    pub ttl_mode: TtlMode,
-    /// What is evicted to make room. Defaults to: lru.
-    pub eviction: EvictionPolicy,
-}
-
-/// A cache's capacity, and what it counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Capacity {
-    /// Bytes: each entry takes its response size plus the per-entry overhead.
-    Bytes(u64),
-    /// Entries: each entry takes 1, whatever its size (object-count capacity, as cache
-    /// simulators count it; `model.capacity_entries`).
-    Entries(u64),
-}
-
-impl Capacity {
-    /// How much the entries may take, in the capacity's own unit.
-    #[inline(always)]
-    pub fn limit(self) -> u64 {
-        match self {
-            Capacity::Bytes(n) | Capacity::Entries(n) => n,
-        }
-    }
-}
-
-/// Why an entry left the cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RemovalCause {
-    /// Found past its expiry (on lookup, or when chosen to make room).
-    Expired,
-    /// Evicted while still valid, to make room.
-    Evicted,
-    /// Overwritten by a newer response for the same key (e.g. an honoured `max-age=0`).
-    Replaced,
-    /// Removed on purpose by [`StageCache::invalidate`].
-    Invalidated,
-    /// Dropped by a whole-stage flush (`FlushStageCache`).
-    Flushed,
-    /// Dropped because the capacity changed (AWS recreates the cache instance).
-    Resized,
-}
-
-/// Entries removed, by cause.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RemovalCounts {
-    /// See [`RemovalCause::Expired`].
-    pub expired: u64,
-    /// See [`RemovalCause::Evicted`].
-    pub evicted: u64,
-    /// See [`RemovalCause::Replaced`].
-    pub replaced: u64,
-    /// See [`RemovalCause::Invalidated`].
-    pub invalidated: u64,
-    /// See [`RemovalCause::Flushed`].
-    pub flushed: u64,
-    /// See [`RemovalCause::Resized`].
-    pub resized: u64,
-}
-
-impl RemovalCounts {
-    fn count(&mut self, cause: RemovalCause, n: u64) {
-        let c = match cause {
-            RemovalCause::Expired => &mut self.expired,
-            RemovalCause::Evicted => &mut self.evicted,
-            RemovalCause::Replaced => &mut self.replaced,
-            RemovalCause::Invalidated => &mut self.invalidated,
-            RemovalCause::Flushed => &mut self.flushed,
-            RemovalCause::Resized => &mut self.resized,
-        };
-        *c += n;
-    }
-}
-
-/// The result of a lookup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lookup<V> {
-    /// A valid entry; its payload.
-    Hit(V),
-    /// No entry.
-    Miss,
-    /// An entry had expired; it has been removed. A miss for the caller.
-    Expired,
-}
-
-/// Why a response was not stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rejection {
-    /// The TTL is 0: caching is off.
-    TtlZero,
-    /// The response is larger than [`MAX_RESPONSE_BYTES`].
-    OverMaxResponse,
-    /// The entry alone is larger than the whole capacity.
-    OverCapacity,
-}
-
-/// The result of an insert.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Insert {
-    /// Stored (possibly replacing an entry or evicting others).
-    Stored,
-    /// Not stored.
-    Rejected(Rejection),
-}
-
-/// A stored entry, as [`StageCache::peek`] shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Entry<V> {
-    /// When the response was stored.
-    pub inserted_at: SimTime,
-    /// The entry is valid strictly before this time.
-    pub expires_at: SimTime,
-    /// The TTL it was stored with.
-    pub ttl: SimDuration,
-    /// Bytes charged against capacity (response plus overhead).
-    pub bytes: u64,
-    /// The simulator's payload.
-    pub value: V,
-}
 
 /// What a hit reads, kept in the hash table itself so a hit touches one slot.
 #[derive(Debug, Clone, Copy, Default)]
@@ -236,46 +84,6 @@ impl<V: Copy + Default> Entries<CacheKey> for VictimCheck<'_, V> {
     fn prefetch(&self, key: CacheKey) {
         self.index.prefetch_removal(key.0);
     }
-}
-
-/// A response to store: its key, size, TTL and payload, with a tag kept beside it
-/// (read back by [`StageCache::get_tagged`]; the gateway keeps the response's identity
-/// there).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NewEntry<V> {
-    /// The key it is stored under.
-    pub key: CacheKey,
-    /// The response's size in bytes (before per-entry overhead).
-    pub bytes: u64,
-    /// How long it stays fresh.
-    pub ttl: SimDuration,
-    /// The payload.
-    pub value: V,
-    /// Kept beside the entry, read only with [`StageCache::get_tagged`].
-    pub tag: u64,
-}
-
-impl<V> NewEntry<V> {
-    /// An entry of `bytes` for `key`, fresh for `ttl`, holding `value`, untagged.
-    pub fn new(key: CacheKey, bytes: u64, ttl: SimDuration, value: V) -> NewEntry<V> {
-        NewEntry {
-            key,
-            bytes,
-            ttl,
-            value,
-            tag: 0,
-        }
-    }
-}
-
-/// What the caller of an insert knows of the key's current entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Presence {
-    /// It may have one: looked for, and replaced.
-    Unknown,
-    /// It has none: a lookup has just missed it and the cache has not changed since (a
-    /// backend that answers at once).
-    Absent,
 }
 
 /// A stage cache holding payloads of type `V`.

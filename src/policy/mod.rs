@@ -8,6 +8,7 @@
 
 mod condition;
 mod context;
+mod deserialize;
 mod document;
 mod envelope;
 mod error;
