@@ -28,24 +28,12 @@ pub struct AggregateRow {
     pub significant: bool,
 }
 
-/// Two-sided 97.5% quantile of Student's t with `df` degrees of freedom: exact table to
-/// 30, then the Cornish-Fisher expansion (error < 1e-3).
-pub fn t975(df: usize) -> f64 {
-    const TABLE: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
-    ];
-    match df {
-        0 => f64::NAN,
-        1..=30 => TABLE[df - 1],
-        _ => {
-            let z = 1.959_964f64;
-            let d = df as f64;
-            z + (z.powi(3) + z) / (4.0 * d)
-                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
-        }
-    }
+/// The 97.5% quantile of Student's t with `df` degrees of freedom (fractional, as
+/// Welch's approximation gives them): the half-width factor of a two-sided 95% interval.
+/// NaN when `df` is not positive.
+pub fn t975(df: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    StudentsT::new(0.0, 1.0, df).map_or(f64::NAN, |t| t.inverse_cdf(0.975))
 }
 
 /// Mean, standard deviation and 95% interval of `xs`.
@@ -56,7 +44,7 @@ pub fn mean_ci(xs: &[f64]) -> (f64, Option<f64>, Option<(f64, f64)>) {
         return (mean, None, None);
     }
     let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt();
-    let half = t975(n - 1) * sd / (n as f64).sqrt();
+    let half = t975((n - 1) as f64) * sd / (n as f64).sqrt();
     (mean, Some(sd), Some((mean - half, mean + half)))
 }
 
@@ -107,11 +95,21 @@ mod tests {
 
     #[test]
     fn t_quantiles() {
-        assert_eq!(t975(1), 12.706);
-        assert_eq!(t975(30), 2.042);
-        // Published values: t(0.975; 40) = 2.021, t(0.975; 120) = 1.980.
-        assert!((t975(40) - 2.021).abs() < 1e-3);
-        assert!((t975(120) - 1.980).abs() < 1e-3);
+        // Whole degrees of freedom: the published table of t critical values (NIST/SEMATECH
+        // e-Handbook); fractional ones: the density integrated numerically (Simpson's rule,
+        // bisection on the CDF).
+        for (df, t) in [
+            (1.0, 12.7062),
+            (2.0, 4.3027),
+            (4.0, 2.7764),
+            (30.0, 2.0423),
+            (120.0, 1.9799),
+            (2.5, 3.5747),
+            (7.3, 2.3451),
+        ] {
+            assert!((t975(df) - t).abs() < 1e-4, "t(0.975; {df}) = {}", t975(df));
+        }
+        assert!(t975(0.0).is_nan() && t975(-1.0).is_nan());
     }
 
     #[test]
@@ -121,7 +119,7 @@ mod tests {
         let sd = sd.unwrap();
         assert!((sd - 1.290_994).abs() < 1e-6);
         let (lo, hi) = ci.unwrap();
-        let half = 3.182 * sd / 2.0;
+        let half = t975(3.0) * sd / 2.0;
         assert!((lo - (2.5 - half)).abs() < 1e-9 && (hi - (2.5 + half)).abs() < 1e-9);
         assert_eq!(mean_ci(&[7.0]), (7.0, None, None));
     }

@@ -150,6 +150,7 @@ fn welch(diff: f64, sa: Option<f64>, na: usize, sb: Option<f64>, nb: usize) -> O
         return Some((diff, diff));
     }
     let df = (va + vb).powi(2) / (va * va / (na as f64 - 1.0) + vb * vb / (nb as f64 - 1.0));
-    let half = t975(df.floor().max(1.0) as usize) * se;
+    // Welch's degrees of freedom, fractional as the approximation gives them.
+    let half = t975(df) * se;
     Some((diff - half, diff + half))
 }
