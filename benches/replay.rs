@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use cachegate::scenario::Scenario;
 use cachegate::sim;
+use cachegate::testing::ScenarioText;
 use cachegate::trace::{self, TraceRequest};
 use criterion::{Criterion, Throughput, criterion_group};
 use rand::SeedableRng;
@@ -58,25 +59,13 @@ fn scenario(trace: &Path, format: &str) -> Scenario {
     };
     std::fs::write(
         &path,
-        format!(
-            r#"
-name = "replay-bench"
-seed = 1
-duration = "1h"
-[api]
-region = "us-east-1"
-account = "123456789012"
-api_id = "a"
-stage = "s"
-[stage]
-cache_cluster_enabled = true
-cache_cluster_size = "0.5"
-[stage.method_settings."*/*"]
-cache_ttl_in_seconds = 3600
-[model]
-ttl_mode = "never"
-capacity_entries = 100_000
-[[resources]]
+        ScenarioText::new("replay-bench")
+            .duration("1h")
+            .ttl(3600)
+            .model(r#"ttl_mode = "never""#)
+            .model("capacity_entries = 100_000")
+            .then(&format!(
+                r#"[[resources]]
 path = "/objects/{{id}}"
 method = "GET"
 cache_key_parameters = ["method.request.path.id"]
@@ -89,8 +78,9 @@ file = "{}"
 format = "{format}"
 resource = "GET /objects/{{id}}"
 {rate}"#,
-            trace.file_name().expect("name").to_string_lossy()
-        ),
+                trace.file_name().expect("name").to_string_lossy()
+            ))
+            .text(),
     )
     .expect("write scenario");
     Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))

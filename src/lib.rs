@@ -26,5 +26,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod time;
 pub mod trace;

@@ -10,6 +10,7 @@ use rand::{RngExt as _, SeedableRng};
 use rand_distr::{Distribution, Zipf};
 
 use super::*;
+use crate::testing::ScenarioText;
 
 /// A generated request: time (s), object id, size.
 type Record = (u32, u64, u32);
@@ -86,17 +87,6 @@ fn reference_fifo(records: &[Record], capacity: usize) -> u64 {
     misses
 }
 
-/// The API and a cached stage whose `*/*` method setting follows (its TTL next).
-const STAGE: &str = r#"[api]
-region = "us-east-1"
-account = "123456789012"
-api_id = "a"
-stage = "s"
-[stage]
-cache_cluster_enabled = true
-cache_cluster_size = "0.5"
-[stage.method_settings."*/*"]"#;
-
 /// Writes `toml` as `dir/name` (its trace files beside it) and loads it.
 fn scenario_in(dir: &Path, name: &str, toml: &str) -> crate::scenario::Scenario {
     let path = dir.join(name);
@@ -105,19 +95,15 @@ fn scenario_in(dir: &Path, name: &str, toml: &str) -> crate::scenario::Scenario 
 }
 
 fn replay(dir: &Path, eviction: &str, capacity: usize) -> crate::metrics::Counts {
-    let toml = format!(
-        r#"
-name = "replay"
-seed = 1
-duration = "2h"
-{STAGE}
-cache_ttl_in_seconds = 3600
-[model]
-ttl_mode = "never"
-eviction = "{eviction}"
-capacity_entries = {capacity}
-[[resources]]
-path = "/objects/{{id}}"
+    let toml = ScenarioText::new("replay")
+        .duration("2h")
+        .ttl(3600)
+        .model(r#"ttl_mode = "never""#)
+        .model(&format!(r#"eviction = "{eviction}""#))
+        .model(&format!(r#"capacity_entries = {capacity}"#))
+        .then(
+            r#"[[resources]]
+path = "/objects/{id}"
 method = "GET"
 cache_key_parameters = ["method.request.path.id"]
 response_bytes = 100
@@ -127,9 +113,9 @@ backend_latency = "0ms"
 name = "generated"
 file = "trace.oracleGeneral.bin"
 format = "oracle_general"
-resource = "GET /objects/{{id}}"
-"#
-    );
+resource = "GET /objects/{id}""#,
+        )
+        .text();
     let scenario = scenario_in(dir, "replay.toml", &toml);
     run(&scenario, 0, &mut |_| {}).unwrap().recorder.counts
 }
@@ -167,21 +153,19 @@ fn replayed_requests_beside_clients_are_all_answered_when_the_backend_is_slow() 
     let dir = tempfile::tempdir().unwrap();
     let ids: String = (0..2_000).map(|i| format!("{}\n", (i * 7) % 50)).collect();
     std::fs::write(dir.path().join("ids.txt"), ids).unwrap();
-    let toml = format!(
-        r#"
-name = "beside"
-seed = 3
-duration = "30s"
-{STAGE}
-cache_ttl_in_seconds = 2
-[[resources]]
-path = "/objects/{{id}}"
+    let toml = ScenarioText::new("beside")
+        .seed(3)
+        .duration("30s")
+        .ttl(2)
+        .then(
+            r#"[[resources]]
+path = "/objects/{id}"
 method = "GET"
 cache_key_parameters = ["method.request.path.id"]
 response_bytes = 100
 backend_latency = "50ms"
 [[resources]]
-path = "/other/{{id}}"
+path = "/other/{id}"
 method = "GET"
 cache_key_parameters = ["method.request.path.id"]
 keys = 1000
@@ -192,15 +176,15 @@ backend_latency = "50ms"
 name = "c"
 principal = "p"
 rate = 50
-mix = {{ "GET /other/{{id}}" = 1.0 }}
+mix = { "GET /other/{id}" = 1.0 }
 [[traces]]
 name = "ids"
 file = "ids.txt"
 format = "text"
 rate = 100
-resource = "GET /objects/{{id}}"
-"#
-    );
+resource = "GET /objects/{id}""#,
+        )
+        .text();
     let scenario = scenario_in(dir.path(), "beside.toml", &toml);
     let out = run(&scenario, 0, &mut |_| {}).unwrap();
     let c = &out.recorder.counts;
@@ -226,15 +210,13 @@ fn a_lone_trace_hands_the_event_loop_its_next_record_before_a_fetch_at_the_same_
     // at 5 ms comes first and misses too. From 10 ms on the object is cached.
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ids.txt"), "7\n".repeat(100)).unwrap();
-    let toml = format!(
-        r#"
-name = "lone"
-seed = 3
-duration = "1s"
-{STAGE}
-cache_ttl_in_seconds = 60
-[[resources]]
-path = "/objects/{{id}}"
+    let toml = ScenarioText::new("lone")
+        .seed(3)
+        .duration("1s")
+        .ttl(60)
+        .then(
+            r#"[[resources]]
+path = "/objects/{id}"
 method = "GET"
 cache_key_parameters = ["method.request.path.id"]
 response_bytes = 100
@@ -245,9 +227,9 @@ name = "ids"
 file = "ids.txt"
 format = "text"
 rate = 200
-resource = "GET /objects/{{id}}"
-"#
-    );
+resource = "GET /objects/{id}""#,
+        )
+        .text();
     let scenario = scenario_in(dir.path(), "lone.toml", &toml);
     let c = run(&scenario, 0, &mut |_| {}).unwrap().recorder.counts;
     assert_eq!((c.requests, c.cache_misses, c.cache_hits), (100, 2, 98));
@@ -286,14 +268,11 @@ values = 3"#,
         ),
     ];
     for (path, key_spec) in shapes {
-        let toml = format!(
-            r#"
-name = "shapes"
-seed = 1
-duration = "1h"
-{STAGE}
-cache_ttl_in_seconds = 3600
-[[resources]]
+        let toml = ScenarioText::new("shapes")
+            .duration("1h")
+            .ttl(3600)
+            .then(&format!(
+                r#"[[resources]]
 path = "{path}"
 method = "GET"
 response_bytes = 100
@@ -304,9 +283,9 @@ backend_latency = "0ms"
 name = "generated"
 file = "trace.oracleGeneral.bin"
 format = "oracle_general"
-resource = "GET {path}"
-"#
-        );
+resource = "GET {path}""#
+            ))
+            .text();
         let scenario = scenario_in(dir.path(), "shapes.toml", &toml);
         let gateway: Gateway<SimTime> =
             Gateway::new(&scenario.gateway, &scenario.principals).unwrap();
@@ -350,17 +329,15 @@ fn write_allow_pets_deny(dir: &Path, deny: &str) {
 
 /// The pets resource under FAIL_WITH_403 with the ops principal of `ops.json`.
 fn pets_with_ops(traffic: &str) -> String {
-    format!(
-        r#"
-name = "arns"
-seed = 5
-duration = "10s"
-warmup = "0s"
-{STAGE}
-cache_ttl_in_seconds = 300
-require_authorization_for_cache_control = true
-unauthorized_cache_control_header_strategy = "FAIL_WITH_403"
-[[resources]]
+    ScenarioText::new("arns")
+        .seed(5)
+        .duration("10s")
+        .warmup("0s")
+        .ttl(300)
+        .method_setting(r#"require_authorization_for_cache_control = true"#)
+        .method_setting(r#"unauthorized_cache_control_header_strategy = "FAIL_WITH_403""#)
+        .then(&format!(
+            r#"[[resources]]
 path = "/pets/{{petId}}"
 method = "GET"
 cache_key_parameters = ["method.request.path.petId"]
@@ -368,9 +345,9 @@ response_bytes = 100
 backend_latency = "0ms"
 [principals.ops]
 policies = ["ops.json"]
-{traffic}
-"#
-    )
+{traffic}"#
+        ))
+        .text()
 }
 
 /// IAM sees the ARN AWS evaluates for replayed access logs: the concrete path without

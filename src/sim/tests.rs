@@ -13,42 +13,21 @@ use std::path::Path;
 
 use super::*;
 use crate::scenario::Scenario;
+use crate::testing::ScenarioText;
 
 fn scenario(toml: &str) -> Scenario {
     Scenario::parse(Path::new("test.toml"), toml.as_bytes()).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// A one-resource scenario: `keys` keys with `popularity`, one client at `rate`/s, TTL
-/// `ttl` s, capacity `capacity` bytes for 100-byte responses, zero backend latency.
-fn single_resource(
-    keys: u64,
-    popularity: &str,
-    rate: f64,
-    ttl: u32,
-    capacity: u64,
-    warmup: &str,
-    duration: &str,
-) -> Scenario {
-    scenario(&format!(
-        r#"
-name = "theory"
-seed = 7
-duration = "{duration}"
-warmup = "{warmup}"
-window = "20s"
-[api]
-region = "us-east-1"
-account = "123456789012"
-api_id = "a"
-stage = "s"
-[stage]
-cache_cluster_enabled = true
-cache_cluster_size = "0.5"
-[stage.method_settings."*/*"]
-cache_ttl_in_seconds = {ttl}
-[model]
-capacity_bytes = {capacity}
-[[resources]]
+/// A one-resource scenario: `keys` keys with `popularity`, one client at `rate`/s,
+/// 100-byte responses, zero backend latency; seed 7, 20 s windows. Callers add the TTL,
+/// the capacity, the warm-up and the duration.
+fn single_resource(keys: u64, popularity: &str, rate: f64) -> ScenarioText {
+    ScenarioText::new("theory")
+        .seed(7)
+        .window("20s")
+        .then(&format!(
+            r#"[[resources]]
 path = "/items/{{id}}"
 method = "GET"
 cache_key_parameters = ["method.request.path.id"]
@@ -61,9 +40,13 @@ backend_latency = "0ms"
 name = "c"
 principal = "public"
 rate = {rate}
-mix = {{ "GET /items/{{id}}" = 1.0 }}
-"#
-    ))
+mix = {{ "GET /items/{{id}}" = 1.0 }}"#
+        ))
+}
+
+/// `text` with a byte capacity, as a scenario.
+fn with_capacity(text: ScenarioText, capacity: u64) -> Scenario {
+    scenario(&text.model(&format!("capacity_bytes = {capacity}")).text())
 }
 
 /// Hit ratio over the run and its standard error by batch means over the windows.
@@ -90,15 +73,11 @@ fn run0(s: &Scenario) -> RunOutput {
 fn ttl_cache_hit_probability_matches_jung_berger_balakrishnan() {
     // 100 keys, uniform, 100 req/s in all: each key is Poisson with λ = 1/s.
     for ttl in [1u32, 2, 5] {
-        let s = single_resource(
-            100,
-            "\"uniform\"",
-            100.0,
-            ttl,
-            1_000_000_000,
-            "30s",
-            "2000s",
-        );
+        let text = single_resource(100, "\"uniform\"", 100.0)
+            .ttl(ttl.into())
+            .warmup("30s")
+            .duration("2000s");
+        let s = with_capacity(text, 1_000_000_000);
         let out = run0(&s);
         let (h, se) = hit_ratio_with_se(&out);
         let lt = 1.0 * f64::from(ttl);
@@ -140,15 +119,11 @@ fn lru_under_zipf_matches_che_approximation() {
     // capacity evicts. Che's approximation is not exact for finite caches (Fricker,
     // Robert and Roberts, ITC 2012, find it within a fraction of a percent at this
     // size); the simulation agrees within sampling error alone.
-    let s = single_resource(
-        5_000,
-        "{ zipf = 0.8 }",
-        2_000.0,
-        3_600,
-        500 * 100,
-        "200s",
-        "1000s",
-    );
+    let text = single_resource(5_000, "{ zipf = 0.8 }", 2_000.0)
+        .ttl(3_600)
+        .warmup("200s")
+        .duration("1000s");
+    let s = with_capacity(text, 500 * 100);
     let out = run0(&s);
     let (h, se) = hit_ratio_with_se(&out);
     let expected = che_hit_ratio(5_000, 0.8, 500.0);
@@ -162,7 +137,11 @@ fn lru_under_zipf_matches_che_approximation() {
 
 #[test]
 fn a_run_is_a_pure_function_of_scenario_and_replication() {
-    let s = single_resource(1_000, "{ zipf = 0.9 }", 500.0, 30, 100 * 300, "10s", "120s");
+    let text = single_resource(1_000, "{ zipf = 0.9 }", 500.0)
+        .ttl(30)
+        .warmup("10s")
+        .duration("120s");
+    let s = with_capacity(text, 100 * 300);
     let a = crate::report::summary_row(&s, "base", &run0(&s));
     let b = crate::report::summary_row(&s, "base", &run0(&s));
     assert_eq!(a, b);

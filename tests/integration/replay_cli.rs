@@ -6,6 +6,8 @@ use std::path::Path;
 use predicates::prelude::*;
 use predicates::str::contains;
 
+use cachegate::testing::ScenarioText;
+
 use super::run_cli::{cachegate, edited};
 
 fn summary(dir: &Path) -> Vec<csv::StringRecord> {
@@ -153,22 +155,11 @@ fn csv_traces_replay_and_trace_mistakes_are_located() {
     )
     .unwrap();
     let scenario = |trace: &str| {
-        format!(
-            r#"
-name = "csv"
-seed = 1
-duration = "10s"
-[api]
-region = "us-east-1"
-account = "123456789012"
-api_id = "a"
-stage = "s"
-[stage]
-cache_cluster_enabled = true
-cache_cluster_size = "0.5"
-[stage.method_settings."*/*"]
-cache_ttl_in_seconds = 60
-[[resources]]
+        ScenarioText::new("csv")
+            .duration("10s")
+            .ttl(60)
+            .then(&format!(
+                r#"[[resources]]
 path = "/o/{{id}}"
 method = "GET"
 cache_key_parameters = ["method.request.path.id"]
@@ -176,9 +167,9 @@ response_bytes = 10
 backend_latency = "0ms"
 [principals.p]
 [[traces]]
-{trace}
-"#
-        )
+{trace}"#
+            ))
+            .text()
     };
     let good = dir.path().join("good.toml");
     std::fs::write(
