@@ -266,7 +266,7 @@ impl NegatedIncomparable {
 }
 
 /// Parses a number as IAM's numeric operators take it (integer or decimal).
-pub fn parse_number(text: &str) -> Option<f64> {
+pub(crate) fn parse_number(text: &str) -> Option<f64> {
     let text = text.trim();
     // Rust accepts "inf" and "NaN"; IAM numbers are plain decimals.
     if text.is_empty()
@@ -280,7 +280,7 @@ pub fn parse_number(text: &str) -> Option<f64> {
 }
 
 /// Parses `true`/`false`, case-insensitively, as IAM's `Bool` operator does.
-pub fn parse_bool(text: &str) -> Option<bool> {
+pub(crate) fn parse_bool(text: &str) -> Option<bool> {
     if text.eq_ignore_ascii_case("true") {
         Some(true)
     } else if text.eq_ignore_ascii_case("false") {
@@ -291,7 +291,7 @@ pub fn parse_bool(text: &str) -> Option<bool> {
 }
 
 /// Parses an IP address or CIDR range; a bare address is a /32 (or /128) range.
-pub fn parse_net(text: &str) -> Option<IpNet> {
+pub(crate) fn parse_net(text: &str) -> Option<IpNet> {
     let text = text.trim();
     text.parse::<IpNet>()
         .ok()
@@ -299,7 +299,7 @@ pub fn parse_net(text: &str) -> Option<IpNet> {
 }
 
 /// Parses a context IP address.
-pub fn parse_ip(text: &str) -> Option<IpAddr> {
+pub(crate) fn parse_ip(text: &str) -> Option<IpAddr> {
     text.trim().parse().ok()
 }
 
@@ -307,7 +307,7 @@ pub fn parse_ip(text: &str) -> Option<IpAddr> {
 /// one of the W3C profiles of ISO 8601 (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`, and date-times with
 /// `Z` or an offset). A date-time with no offset is taken as UTC. Returns nanoseconds since
 /// the Unix epoch.
-pub fn parse_date(text: &str) -> Option<i128> {
+pub(crate) fn parse_date(text: &str) -> Option<i128> {
     let text = text.trim();
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && text.len() != 4 {
         return text

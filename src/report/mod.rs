@@ -15,18 +15,22 @@ use std::io::Write;
 use std::path::Path;
 
 pub use crate::metrics::SummaryRow;
-pub use aggregate::{AggregateRow, aggregate_rows, mean_ci, t975};
-pub use compare::{CompareRow, compare, pairing, read_summary};
-pub use html::{HtmlReport, render_html};
-pub use plot::{Chart, PlotData, charts};
-pub use rows::{
-    Manifest, StalenessRow, TimeseriesRow, TraceSummary, staleness_rows, summary_row,
-    timeseries_rows,
-};
-pub use verdict::{Outcome, Verdict, judge, mean_of, ranking};
+pub use aggregate::AggregateRow;
+pub(crate) use aggregate::{aggregate_rows, mean_ci};
+pub use compare::CompareRow;
+pub(crate) use compare::{compare, pairing, read_summary};
+pub(crate) use html::{HtmlReport, render_html};
+pub(crate) use plot::{Chart, PlotData, charts};
+pub use rows::{Manifest, StalenessRow, TimeseriesRow, TraceSummary};
+pub(crate) use rows::{staleness_rows, summary_row, timeseries_rows};
+pub use verdict::{Outcome, Verdict};
+pub(crate) use verdict::{judge, mean_of, ranking};
 
 /// Writes CSV rows (with a header) to `out`.
-pub fn write_csv<R: serde::Serialize>(out: impl Write, rows: &[R]) -> Result<(), csv::Error> {
+pub(crate) fn write_csv<R: serde::Serialize>(
+    out: impl Write,
+    rows: &[R],
+) -> Result<(), csv::Error> {
     let mut w = csv::Writer::from_writer(out);
     for row in rows {
         w.serialize(row)?;
@@ -36,7 +40,7 @@ pub fn write_csv<R: serde::Serialize>(out: impl Write, rows: &[R]) -> Result<(),
 }
 
 /// The CSV text of `rows`.
-pub fn csv_bytes<R: serde::Serialize>(rows: &[R]) -> Result<Vec<u8>, csv::Error> {
+pub(crate) fn csv_bytes<R: serde::Serialize>(rows: &[R]) -> Result<Vec<u8>, csv::Error> {
     let mut buf = Vec::new();
     write_csv(&mut buf, rows)?;
     Ok(buf)
@@ -45,7 +49,7 @@ pub fn csv_bytes<R: serde::Serialize>(rows: &[R]) -> Result<Vec<u8>, csv::Error>
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder (removed
 /// if anything fails), synced, then renamed over `path`, so a reader sees the old file
 /// or the new one, never a part.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

@@ -21,7 +21,7 @@ pub const MAX_TIMESERIES_ROWS: u64 = 5_000_000;
 const ROW_BYTES: u64 = 128;
 
 /// Windows of `window` a measured `duration` has.
-pub fn windows(duration: SimDuration, window: SimDuration) -> u64 {
+pub(crate) fn windows(duration: SimDuration, window: SimDuration) -> u64 {
     duration
         .as_micros()
         .div_ceil(window.as_micros().max(1))
@@ -29,7 +29,7 @@ pub fn windows(duration: SimDuration, window: SimDuration) -> u64 {
 }
 
 /// Why `window` is too short for `duration`, if it is.
-pub fn window_problem(duration: SimDuration, window: SimDuration) -> Option<String> {
+pub(crate) fn window_problem(duration: SimDuration, window: SimDuration) -> Option<String> {
     let n = windows(duration, window);
     (n > MAX_WINDOWS).then(|| {
         let shortest = SimDuration::from_micros(duration.as_micros().div_ceil(MAX_WINDOWS));
@@ -41,14 +41,18 @@ pub fn window_problem(duration: SimDuration, window: SimDuration) -> Option<Stri
 }
 
 /// Why `replications` is too many, if it is.
-pub fn replications_problem(replications: u32) -> Option<String> {
+pub(crate) fn replications_problem(replications: u32) -> Option<String> {
     (replications > MAX_REPLICATIONS)
         .then(|| format!("must be at most {MAX_REPLICATIONS}, got {replications}"))
 }
 
 /// Why a study of `configurations` x `replications` runs of `windows` windows each is
 /// too large, if it is, with the estimate.
-pub fn study_problem(configurations: u64, replications: u32, windows: u64) -> Option<String> {
+pub(crate) fn study_problem(
+    configurations: u64,
+    replications: u32,
+    windows: u64,
+) -> Option<String> {
     let rows = configurations
         .saturating_mul(u64::from(replications))
         .saturating_mul(windows);

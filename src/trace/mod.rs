@@ -95,7 +95,7 @@ pub struct Tally {
     pub reordered: u64,
     /// The time from the first record to the last.
     pub span: SimDuration,
-    /// Records at or after the run's end, which are not replayed (set by [`scan`]).
+    /// Records at or after the run's end, which are not replayed (counted by the pre-run scan).
     pub after_end: u64,
 }
 
@@ -293,7 +293,7 @@ pub fn open(model: &TraceModel) -> Result<Box<dyn TraceSource>, TraceError> {
 
 /// Reads the whole trace once: how many requests, what was wrong, how long it spans,
 /// how many fall at or after `end` (the run's end) and are not replayed.
-pub fn scan(model: &TraceModel, end: crate::time::SimTime) -> Result<Tally, TraceError> {
+pub(crate) fn scan(model: &TraceModel, end: crate::time::SimTime) -> Result<Tally, TraceError> {
     let mut source = open(model)?;
     let mut request = TraceRequest::default();
     let mut after_end = 0;
@@ -309,7 +309,7 @@ pub fn scan(model: &TraceModel, end: crate::time::SimTime) -> Result<Tally, Trac
 }
 
 /// SHA-256 of the trace file's bytes as stored (hex): what a report's results depend on.
-pub fn file_sha256(model: &TraceModel) -> Result<String, TraceError> {
+pub(crate) fn file_sha256(model: &TraceModel) -> Result<String, TraceError> {
     use sha2::{Digest, Sha256};
     let read_err = |error| TraceError::Read {
         path: model.file.clone(),
@@ -522,7 +522,7 @@ fn trim_line_end(mut line: &[u8]) -> &[u8] {
 
 /// A stable 64-bit hash of a parameter value or an object name (FNV-1a): the same
 /// text always maps to the same key, on every machine and version.
-pub fn hash_text(bytes: &[u8]) -> u64 {
+pub(crate) fn hash_text(bytes: &[u8]) -> u64 {
     fnv_extend(0xcbf2_9ce4_8422_2325, bytes)
 }
 

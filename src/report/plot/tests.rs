@@ -38,7 +38,10 @@ fn bands_are_the_mean_and_t_interval_across_replications_per_window() {
     let (t, mean, lo, hi) = b[0];
     assert_eq!(t, 0.0);
     assert!((mean - 0.7).abs() < 1e-12);
-    assert!((hi - mean - crate::report::t975(1.0) * 0.1 * 2f64.sqrt() / 2f64.sqrt()).abs() < 1e-9);
+    assert!(
+        (hi - mean - crate::report::aggregate::t975(1.0) * 0.1 * 2f64.sqrt() / 2f64.sqrt()).abs()
+            < 1e-9
+    );
     assert!((mean - lo - (hi - mean)).abs() < 1e-12);
     // Window 10 s: one replication had no requests, so only the other counts.
     assert_eq!(b[1], (10.0, 0.5, 0.5, 0.5));
