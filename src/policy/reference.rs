@@ -205,9 +205,13 @@ fn value_matches(version: Version, test: Test, policy: &Value, v: &str, ctx: &Co
             }
             let value_parts: Vec<&str> = v.splitn(6, ':').collect();
             value_parts.len() == 6
-                && pattern_parts.iter().zip(&value_parts).all(|(pp, vp)| {
-                    expand(pp, version, ctx, true).is_some_and(|p| matches_chars(&p, &chars(vp)))
-                })
+                && pattern_parts
+                    .iter()
+                    .zip(&value_parts)
+                    .all(|(pattern_part, value_part)| {
+                        expand(pattern_part, version, ctx, true)
+                            .is_some_and(|p| matches_chars(&p, &chars(value_part)))
+                    })
         }
         (Test::BinaryEquals, Value::Text(p)) => p == v,
         (Test::Numeric(cmp), Value::Number(n)) => {
