@@ -38,7 +38,7 @@ fn decide(
     match g.decide(&req).route {
         Route::Hit { value, .. } => value,
         Route::Miss(f) | Route::Refresh(f) => f.key.0 & 1,
-        Route::Uncached | Route::Forbidden => 1,
+        Route::Uncached | Route::Unavailable | Route::Forbidden => 1,
     }
 }
 

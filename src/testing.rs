@@ -130,7 +130,7 @@ backend_latency = "0ms""#;
         t.push_str(
             "[api]\nregion = \"us-east-1\"\naccount = \"123456789012\"\napi_id = \"a\"\nstage = \"s\"\n\
              [stage]\ncache_cluster_enabled = true\ncache_cluster_size = \"0.5\"\n\
-             [stage.method_settings.\"*/*\"]\n",
+             [stage.method_settings.\"*/*\"]\ncaching_enabled = true\n",
         );
         let _ = writeln!(t, "cache_ttl_in_seconds = {}", self.ttl);
         for line in &self.method_settings {

@@ -73,6 +73,8 @@ pub enum Rejection {
     OverMaxResponse,
     /// The entry alone is larger than the whole capacity.
     OverCapacity,
+    /// The cache is being created or resized: nothing is stored.
+    Provisioning,
 }
 
 /// The result of an insert.

@@ -39,6 +39,7 @@ pub fn pets_config(strategy: UnauthorizedStrategy, require_authorization: bool) 
             cache_ttl_in_seconds: Some(300),
             require_authorization_for_cache_control: Some(require_authorization),
             unauthorized_cache_control_header_strategy: Some(strategy),
+            ..MethodSetting::default()
         },
     );
     method_settings.insert(
@@ -92,6 +93,7 @@ pub fn pets_config(strategy: UnauthorizedStrategy, require_authorization: bool) 
             ),
             resource("/pets", Method::Post, vec![], &[]),
         ],
+        throttling: None,
     }
 }
 

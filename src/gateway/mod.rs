@@ -23,6 +23,7 @@
 pub mod fixture;
 mod resource;
 mod settings;
+mod throttle;
 
 use std::collections::BTreeMap;
 
@@ -32,6 +33,8 @@ pub use settings::{
     DEFAULT_TTL_SECONDS, Method, MethodSetting, Resolved, STAGE_WIDE, StageSettings,
     UnauthorizedStrategy, method_setting_key,
 };
+use throttle::Throttle;
+pub use throttle::{Limits, MAX_LIMIT, TokenBucket};
 
 use crate::cache::{
     CacheConfig, CacheKey, Capacity, Fingerprint, Insert, Lookup, NewEntry, Presence,
@@ -77,6 +80,9 @@ pub struct GatewayConfig {
     pub cache: CacheConfig,
     /// The resource methods served, indexed by position.
     pub resources: Vec<ResourceConfig>,
+    /// The account's throttling limits in the Region; `None`: no request is throttled
+    /// (the model's `throttling = false`, for comparisons with cache simulators).
+    pub throttling: Option<Limits>,
 }
 
 /// An IAM principal calling the API: its identity policies and request context.
@@ -185,6 +191,9 @@ pub enum Route<V> {
     Uncached,
     /// `max-age=0` honoured: fetch, then replace the entry.
     Refresh(Fetch),
+    /// The method is cached but the cache is being created or resized: a miss that goes
+    /// to the backend and stores nothing.
+    Unavailable,
     /// 403: `max-age=0` from an unauthorized caller under `FAIL_WITH_403`.
     Forbidden,
 }
@@ -262,6 +271,10 @@ pub struct Gateway<V> {
     /// for resources whose key does not identify the response.
     cache: StageCache<V>,
     arn: String,
+    throttle: Option<Throttle>,
+    /// While the cache is being (re)created: per resource, whether it caches once the
+    /// cache is ready (every resource's `settings.cached` is off meanwhile).
+    provisioning: Option<Vec<bool>>,
 }
 
 impl<V: Copy + Default> Gateway<V> {
@@ -302,12 +315,33 @@ impl<V: Copy + Default> Gateway<V> {
                 context: p.context.clone(),
             })
             .collect();
+        let throttle = config.throttling.map(|account| {
+            let methods = config
+                .resources
+                .iter()
+                .map(|r| config.stage.throttle(&r.path, r.method, account))
+                .collect();
+            Throttle::new(account, methods)
+        });
         Ok(Gateway {
             resources,
             principals,
             cache: StageCache::new(config.cache),
             arn: String::with_capacity(256),
+            throttle,
+            provisioning: None,
         })
+    }
+
+    /// Whether a request to `resource` at `now` gets past throttling (a token from its
+    /// method's bucket, then the account's); `false`: it is answered 429, before the
+    /// cache is consulted. Requests must come in time order.
+    #[inline(always)]
+    pub fn admit(&mut self, now: SimTime, resource: usize) -> bool {
+        match &mut self.throttle {
+            None => true,
+            Some(t) => t.admit(now, resource),
+        }
     }
 
     /// Decides one request. Allocation-free once the ARN buffer has grown to the
@@ -330,8 +364,12 @@ impl<V: Copy + Default> Gateway<V> {
             } else {
                 CacheControl::Absent
             };
+            let route = match &self.provisioning {
+                Some(cached) if cached[req.resource] => Route::Unavailable,
+                _ => Route::Uncached,
+            };
             return Outcome {
-                route: Route::Uncached,
+                route,
                 cache_control,
             };
         }
@@ -394,6 +432,9 @@ impl<V: Copy + Default> Gateway<V> {
         response: Response<V>,
         presence: Presence,
     ) -> Insert {
+        if self.provisioning.is_some() {
+            return Insert::Rejected(crate::cache::Rejection::Provisioning);
+        }
         let entry = NewEntry {
             key: fetch.key,
             bytes: response.bytes,
@@ -418,6 +459,29 @@ impl<V: Copy + Default> Gateway<V> {
     /// Changes the cache capacity, dropping every entry.
     pub fn set_capacity(&mut self, capacity: Capacity) {
         self.cache.set_capacity(capacity);
+    }
+
+    /// Starts (re)creating the cache with `capacity`, as API Gateway does on a size
+    /// change: every entry is dropped now, and until [`Gateway::cache_ready`] every
+    /// cached method's request is a miss ([`Route::Unavailable`]) and nothing is stored.
+    pub fn begin_provisioning(&mut self, capacity: Capacity) {
+        self.cache.set_capacity(capacity);
+        if self.provisioning.is_none() {
+            let cached = self.resources.iter().map(|r| r.settings.cached).collect();
+            for r in &mut self.resources {
+                r.settings.cached = false;
+            }
+            self.provisioning = Some(cached);
+        }
+    }
+
+    /// The cache being (re)created is ready, empty.
+    pub fn cache_ready(&mut self) {
+        if let Some(cached) = self.provisioning.take() {
+            for (r, cached) in self.resources.iter_mut().zip(cached) {
+                r.settings.cached = cached;
+            }
+        }
     }
 
     /// Removals from the cache so far, by cause.

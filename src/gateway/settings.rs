@@ -3,10 +3,11 @@
 //! `{resource_path}/{HTTP_METHOD}` entry (resource path without its leading slash, e.g.
 //! `pets/{petId}/GET`; the root resource is `/GET`).
 //!
-//! Defaults where neither entry says (reference §1.2, §2.3): caching on for GET only when
-//! the stage cache is enabled (other methods need their own entry to enable it, as AWS
-//! documents), TTL 300 s, require authorization on, strategy
-//! `SUCCEED_WITH_RESPONSE_HEADER`.
+//! Defaults where neither entry says, as the API, CloudFormation, SAM and Terraform
+//! leave a stage: caching off (enabling the cache cluster alone caches nothing; the
+//! console's "enable API cache" writes `*/*` `cachingEnabled = true`, which enables GET
+//! methods only: other methods need their own entry), TTL 300 s, require authorization
+//! on, strategy `SUCCEED_WITH_RESPONSE_HEADER`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -95,7 +96,7 @@ impl UnauthorizedStrategy {
 }
 
 /// One `methodSettings` entry; unset fields fall through to `*/*`, then to defaults.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MethodSetting {
     /// `cachingEnabled`.
@@ -106,10 +107,14 @@ pub struct MethodSetting {
     pub require_authorization_for_cache_control: Option<bool>,
     /// `unauthorizedCacheControlHeaderStrategy`.
     pub unauthorized_cache_control_header_strategy: Option<UnauthorizedStrategy>,
+    /// `throttlingRateLimit`: the method's steady-state requests a second.
+    pub throttling_rate_limit: Option<f64>,
+    /// `throttlingBurstLimit`: the method's token bucket size.
+    pub throttling_burst_limit: Option<u64>,
 }
 
 /// The stage's cache settings.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct StageSettings {
     /// `cacheClusterEnabled`: without it nothing is cached.
     pub cache_cluster_enabled: bool,
@@ -156,12 +161,9 @@ impl StageSettings {
             .get(STAGE_WIDE)
             .copied()
             .unwrap_or_default();
-        // `*/*` caching applies to GET only; other methods need their own entry.
-        let stage_caching = if method == Method::Get {
-            stage.caching_enabled.unwrap_or(true)
-        } else {
-            false
-        };
+        // `*/*` caching applies to GET only; other methods need their own entry. Absent
+        // everywhere, caching is off.
+        let stage_caching = method == Method::Get && stage.caching_enabled == Some(true);
         let caching = specific.caching_enabled.unwrap_or(stage_caching);
         let ttl_secs = specific
             .cache_ttl_in_seconds
@@ -179,6 +181,33 @@ impl StageSettings {
                 .or(stage.unauthorized_cache_control_header_strategy)
                 .unwrap_or_default(),
         }
+    }
+}
+
+impl StageSettings {
+    /// The throttling limits of `method` on `resource_path`, when the method's entry or
+    /// `*/*` sets either (the other falling back to `account`'s): each method has a
+    /// bucket of its own. `None`: only the account's bucket applies.
+    pub fn throttle(
+        &self,
+        resource_path: &str,
+        method: Method,
+        account: super::throttle::Limits,
+    ) -> Option<super::throttle::Limits> {
+        let specific = self
+            .method_settings
+            .get(&method_setting_key(resource_path, method));
+        let stage = self.method_settings.get(STAGE_WIDE);
+        let rate = specific
+            .and_then(|s| s.throttling_rate_limit)
+            .or(stage.and_then(|s| s.throttling_rate_limit));
+        let burst = specific
+            .and_then(|s| s.throttling_burst_limit)
+            .or(stage.and_then(|s| s.throttling_burst_limit));
+        (rate.is_some() || burst.is_some()).then(|| super::throttle::Limits {
+            rate: rate.unwrap_or(account.rate),
+            burst: burst.unwrap_or(account.burst),
+        })
     }
 }
 
@@ -221,6 +250,7 @@ mod tests {
             (
                 STAGE_WIDE,
                 MethodSetting {
+                    caching_enabled: Some(true),
                     cache_ttl_in_seconds: Some(300),
                     unauthorized_cache_control_header_strategy: Some(
                         UnauthorizedStrategy::FailWith403,
@@ -256,12 +286,37 @@ mod tests {
         assert_eq!(
             r,
             Resolved {
-                cached: true,
+                cached: false,
                 ttl: SimDuration::from_secs(300),
                 require_authorization: true,
                 strategy: UnauthorizedStrategy::SucceedWithResponseHeader,
             }
         );
+    }
+
+    #[test]
+    fn an_absent_caching_enabled_caches_nothing_even_with_the_cluster_on() {
+        let ttl_only = MethodSetting {
+            cache_ttl_in_seconds: Some(60),
+            ..MethodSetting::default()
+        };
+        let s = stage(&[(STAGE_WIDE, ttl_only), ("pets/GET", ttl_only)]);
+        assert!(!s.resolve("/pets", Method::Get).cached);
+        assert!(!s.resolve("/owners", Method::Get).cached);
+        let off = MethodSetting {
+            caching_enabled: Some(false),
+            ..MethodSetting::default()
+        };
+        let on = MethodSetting {
+            caching_enabled: Some(true),
+            ..MethodSetting::default()
+        };
+        let s = stage(&[(STAGE_WIDE, on), ("pets/GET", off)]);
+        assert!(
+            !s.resolve("/pets", Method::Get).cached,
+            "its own entry wins"
+        );
+        assert!(s.resolve("/owners", Method::Get).cached);
     }
 
     #[test]
@@ -282,6 +337,7 @@ mod tests {
     #[test]
     fn ttl_zero_or_no_cluster_caches_nothing() {
         let zero = MethodSetting {
+            caching_enabled: Some(true),
             cache_ttl_in_seconds: Some(0),
             ..MethodSetting::default()
         };
@@ -302,7 +358,16 @@ mod tests {
         );
         let off = StageSettings {
             cache_cluster_enabled: false,
-            ..stage(&[])
+            ..stage(&[
+                (STAGE_WIDE, zero),
+                (
+                    "pets/GET",
+                    MethodSetting {
+                        cache_ttl_in_seconds: Some(30),
+                        ..MethodSetting::default()
+                    },
+                ),
+            ])
         };
         assert!(!off.resolve("/pets", Method::Get).cached);
     }

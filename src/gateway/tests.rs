@@ -385,6 +385,7 @@ fn unknown_cache_key_parameter_is_an_error() {
             cache_key_parameters: vec!["method.request.querystring.petId".into()],
             cache_namespace: None,
         }],
+        throttling: None,
     };
     let e = Gateway::<u32>::new(&config, &[]).unwrap_err();
     assert_eq!((e.method, e.path.as_str()), (Method::Get, "/pets/{petId}"));

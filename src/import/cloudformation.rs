@@ -1,6 +1,7 @@
 //! CloudFormation: an `AWS::ApiGateway::Stage` resource's `CacheClusterEnabled`,
 //! `CacheClusterSize` and `MethodSettings` (`ResourcePath` with `~1` for `/`,
-//! `HttpMethod`, `CachingEnabled`, `CacheTtlInSeconds`), from a JSON or YAML template.
+//! `HttpMethod`, `CachingEnabled`, `CacheTtlInSeconds`, `ThrottlingRateLimit`,
+//! `ThrottlingBurstLimit`), from a JSON or YAML template.
 //! YAML's short-form intrinsics (`!Ref`, `!Sub`, `!GetAtt`...) read as their long form;
 //! a `Ref` to a template parameter takes the parameter's `Default`; other intrinsics
 //! cannot be evaluated offline and are reported with their field path.
@@ -202,11 +203,33 @@ pub(super) fn stage(template: &Value, logical_id: Option<&str>) -> Result<Import
                         Some(check_ttl(n).map_err(|m| (at_i("CacheTtlInSeconds"), m))?)
                     }
                 };
+                let throttling_rate_limit = match field("ThrottlingRateLimit")? {
+                    None => None,
+                    Some(v) => {
+                        let n = number(&v).ok_or_else(|| {
+                            (at_i("ThrottlingRateLimit"), expected("a number", &v))
+                        })?;
+                        super::throttle_rate(Some(n))
+                            .map_err(|m| (at_i("ThrottlingRateLimit"), format!("{m}, got {n}")))?
+                    }
+                };
+                let throttling_burst_limit = match field("ThrottlingBurstLimit")? {
+                    None => None,
+                    Some(v) => {
+                        let n = integer(&v).ok_or_else(|| {
+                            (at_i("ThrottlingBurstLimit"), expected("a whole number", &v))
+                        })?;
+                        super::throttle_burst(Some(n))
+                            .map_err(|m| (at_i("ThrottlingBurstLimit"), format!("{m}, got {n}")))?
+                    }
+                };
                 method_settings.insert(
                     key,
                     MethodSetting {
                         caching_enabled,
                         cache_ttl_in_seconds,
+                        throttling_rate_limit,
+                        throttling_burst_limit,
                         ..MethodSetting::default()
                     },
                 );
@@ -269,6 +292,14 @@ fn boolean(v: &Value) -> Option<bool> {
         Value::Bool(b) => Some(*b),
         Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
         Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok().filter(|n: &f64| n.is_finite()),
         _ => None,
     }
 }

@@ -1,11 +1,15 @@
 //! `aws apigateway get-stage` output: `cacheClusterEnabled`, `cacheClusterSize` and
 //! `methodSettings` (a map from `*/*` or `{resource_path}/{METHOD}` to `cachingEnabled`,
 //! `cacheTtlInSeconds`, `requireAuthorizationForCacheControl`,
-//! `unauthorizedCacheControlHeaderStrategy`, among fields cachegate does not model).
+//! `unauthorizedCacheControlHeaderStrategy`, `throttlingRateLimit`, `throttlingBurstLimit`,
+//! among fields cachegate does not model).
 
 use serde_json::{Map, Value};
 
-use super::{ImportedStage, Source, check_size, check_ttl, normalise_key, strategy};
+use super::{
+    ImportedStage, Source, check_size, check_ttl, normalise_key, strategy, throttle_burst,
+    throttle_rate,
+};
 use crate::gateway::MethodSetting;
 
 type Problem = (String, String);
@@ -63,9 +67,23 @@ pub(super) fn stage(map: &Map<String, Value>) -> Result<ImportedStage, Problem> 
                         ));
                     }
                 };
+                let rate = match fields.get("throttlingRateLimit") {
+                    None | Some(Value::Null) => None,
+                    Some(v @ Value::Number(n)) => throttle_rate(n.as_f64())
+                        .map_err(|m| (at("throttlingRateLimit"), format!("{m}, got {v}")))?,
+                    Some(v) => return Err((at("throttlingRateLimit"), expected("a number", v))),
+                };
+                let burst = match fields.get("throttlingBurstLimit") {
+                    None | Some(Value::Null) => None,
+                    Some(v @ Value::Number(n)) => throttle_burst(n.as_i64())
+                        .map_err(|m| (at("throttlingBurstLimit"), format!("{m}, got {v}")))?,
+                    Some(v) => return Err((at("throttlingBurstLimit"), expected("a number", v))),
+                };
                 method_settings.insert(
                     normalise_key(key),
                     MethodSetting {
+                        throttling_rate_limit: rate,
+                        throttling_burst_limit: burst,
                         caching_enabled: flag("cachingEnabled")?,
                         cache_ttl_in_seconds: ttl,
                         require_authorization_for_cache_control: flag(

@@ -2,7 +2,7 @@
 //! or an `AWS::ApiGateway::Stage` resource of a CloudFormation template (JSON or YAML),
 //! turned into the scenario's `[stage]` section (`cachegate import stage`, or
 //! `stage_file = "..."` in a scenario). Only the cache settings are read; everything else
-//! in the file (logging, throttling, tags...) is ignored. Method-setting keys are
+//! in the file (logging, metrics, tags...) is ignored. Method-setting keys are
 //! normalised to the scenario's spelling: `~1` decoded to `/`, the leading `/` trimmed
 //! (`/~1pets~1{petId}` + `GET` -> `pets/{petId}/GET`).
 
@@ -83,6 +83,12 @@ impl ImportedStage {
                     "unauthorized_cache_control_header_strategy".into(),
                     v.as_str().into(),
                 );
+            }
+            if let Some(v) = s.throttling_rate_limit {
+                t.insert("throttling_rate_limit".into(), v.into());
+            }
+            if let Some(v) = s.throttling_burst_limit {
+                t.insert("throttling_burst_limit".into(), (v as i64).into());
             }
             settings.insert(key.clone(), t.into());
         }
@@ -234,6 +240,32 @@ pub(crate) fn check_size(size: &str) -> Result<(), String> {
             "unknown cache cluster size \"{size}\"; expected one of 0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237"
         )
     })
+}
+
+/// Reads `throttlingRateLimit`: requests a second, at least 0; -1 (how Terraform writes
+/// "not set") reads as unset.
+pub(crate) fn throttle_rate(rate: Option<f64>) -> Result<Option<f64>, String> {
+    match rate {
+        Some(-1.0) => Ok(None),
+        Some(r) if (0.0..=crate::gateway::MAX_LIMIT).contains(&r) => Ok(Some(r)),
+        _ => Err(format!(
+            "expected requests a second within 0..={} (or -1, not set)",
+            crate::gateway::MAX_LIMIT
+        )),
+    }
+}
+
+/// Reads `throttlingBurstLimit`: a whole number of requests, at least 0; -1 reads as
+/// unset.
+pub(crate) fn throttle_burst(burst: Option<i64>) -> Result<Option<u64>, String> {
+    match burst {
+        Some(-1) => Ok(None),
+        Some(b) if (0..=crate::gateway::MAX_LIMIT as i64).contains(&b) => Ok(Some(b as u64)),
+        _ => Err(format!(
+            "expected a whole number of requests within 0..={} (or -1, not set)",
+            crate::gateway::MAX_LIMIT as i64
+        )),
+    }
 }
 
 /// Checks a TTL.

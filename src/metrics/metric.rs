@@ -110,6 +110,7 @@ vocabulary! {
     BackendRpsMean backend_rps_mean: f64, "backend load, mean", "requests/s", Lower;
     BackendRpsPeak backend_rps_peak: u64, "backend load, busiest second", "requests/s", Lower;
     BackendInflightPeak backend_inflight_peak: u64, "backend requests in flight, peak", "", Lower;
+    BackendWaitP99 backend_wait_p99_ms: f64, "wait for a backend slot, p99", "ms", Lower;
     InvalidationsHonored invalidations_honored: u64, "invalidations honoured", "", Neither;
     InvalidationsRejected invalidations_rejected: u64, "invalidations rejected (403s)", "", Lower;
     InvalidationsIgnored invalidations_ignored: u64, "max-age=0 ignored", "", Lower;
@@ -125,6 +126,11 @@ vocabulary! {
     Evictions evictions: u64, "evictions", "", Lower;
     Expirations expirations: u64, "expirations", "", Lower;
     WrongKeyResponses wrong_key_responses: u64, "wrong-key responses", "", Lower;
+    Throttled429 throttled_429: u64, "throttled (429s)", "", Lower;
+    Errors5xx errors_5xx: u64, "5xx responses", "", Lower;
+    Timeouts504 timeouts_504: u64, "integration timeouts (504s)", "", Lower;
+    ErrorHits error_hits: u64, "cached errors served", "", Lower;
+    Availability availability: f64, "availability (2xx share)", "", Higher;
     CostPerHour cost_per_hour_usd: f64, "cost", "USD/hour", Lower;
 }
 
@@ -142,6 +148,8 @@ impl Metric {
         Metric::InvalidationsRejected,
         Metric::InvalidationsIgnored,
         Metric::WrongKeyResponses,
+        Metric::Availability,
+        Metric::Errors5xx,
         Metric::CostPerHour,
     ];
 
@@ -201,6 +209,7 @@ mod tests {
                 backend_rps_mean: 6.5,
                 backend_rps_peak: 7,
                 backend_inflight_peak: 8,
+                backend_wait_p99_ms: 8.5,
                 invalidations_honored: 9,
                 invalidations_rejected: 10,
                 invalidations_ignored: 11,
@@ -216,6 +225,11 @@ mod tests {
                 evictions: 20,
                 expirations: 21,
                 wrong_key_responses: 22,
+                throttled_429: 24,
+                errors_5xx: 25,
+                timeouts_504: 26,
+                error_hits: 27,
+                availability: 0.75,
                 cost_per_hour_usd: 23.5,
             };
             let mut w = csv::Writer::from_writer(Vec::new());

@@ -23,6 +23,10 @@ pub struct WindowCounts {
     pub stale_responses: u64,
     /// 403 responses.
     pub forbidden: u64,
+    /// 429 responses (throttled).
+    pub throttled: u64,
+    /// 5xx responses, from any cause.
+    pub errors_5xx: u64,
     /// Highest number of backend fetches in flight.
     pub inflight_peak: u64,
 }
@@ -46,8 +50,17 @@ pub struct Counts {
     pub invalidations_ignored: u64,
     /// Responses carrying the `Warning` header.
     pub warning_headers: u64,
-    /// Successful (non-403) responses.
+    /// Successful (2xx) responses.
     pub successful: u64,
+    /// Requests answered 429 (throttled).
+    pub throttled_429: u64,
+    /// 5xx responses, from any cause (backend errors, cached or not; timeouts; a
+    /// backend's refusal at its limit).
+    pub errors_5xx: u64,
+    /// 504 responses.
+    pub timeouts_504: u64,
+    /// Cache hits that served a cached error.
+    pub error_hits: u64,
     /// Stale responses.
     pub stale_responses: u64,
     /// Hits served from an entry stored for a different response.
@@ -63,6 +76,10 @@ pub struct Recorder {
     pub counts: Counts,
     staleness_us: Histogram<u64>,
     latency_us: Histogram<u64>,
+    /// How long fetches waited for a slot at their backend, those that waited; and how
+    /// many did not wait.
+    wait_us: Histogram<u64>,
+    no_wait: u64,
     second: u64,
     in_second: u64,
     backend_peak_per_second: u64,
@@ -109,6 +126,8 @@ impl Recorder {
             counts: Counts::default(),
             staleness_us: histogram(),
             latency_us: histogram(),
+            wait_us: histogram(),
+            no_wait: 0,
             second: 0,
             in_second: 0,
             backend_peak_per_second: 0,
@@ -161,6 +180,75 @@ impl Recorder {
         w.cache_hits += 1;
         self.counts.wrong_key_responses += u64::from(wrong);
         self.served(t, staleness);
+    }
+
+    /// A request arrived at `t` and was throttled (429, the gateway's latency alone).
+    #[inline]
+    pub fn throttled(&mut self, t: SimTime) {
+        self.counts.requests += 1;
+        self.counts.throttled_429 += 1;
+        self.fixed_latency_count += 1;
+        let w = self.window(t);
+        w.requests += 1;
+        w.throttled += 1;
+    }
+
+    /// A request arrived at `t` and was a cache hit on a cached error response.
+    #[inline]
+    pub fn error_hit(&mut self, t: SimTime) {
+        self.counts.requests += 1;
+        self.counts.cache_hits += 1;
+        self.counts.error_hits += 1;
+        self.fixed_latency_count += 1;
+        let w = self.window(t);
+        w.requests += 1;
+        w.cache_hits += 1;
+        self.error(t, 500);
+    }
+
+    /// An error response with `status` (5xx) to a request that arrived at `t`.
+    #[inline]
+    pub fn error(&mut self, t: SimTime, status: u16) {
+        self.counts.errors_5xx += 1;
+        self.counts.timeouts_504 += u64::from(status == 504);
+        self.window(t).errors_5xx += 1;
+    }
+
+    /// A measured fetch waited `wait` for a slot at its backend.
+    #[inline]
+    pub fn backend_wait(&mut self, wait: SimDuration) {
+        if wait.is_zero() {
+            self.no_wait += 1;
+        } else {
+            self.wait_us.saturating_record(wait.as_micros());
+        }
+    }
+
+    /// Quantile (0..=1) of the time fetches waited for a slot, in ms (0 when none
+    /// waited).
+    pub fn backend_wait_ms(&self, q: f64) -> f64 {
+        let waited = self.wait_us.len();
+        let all = waited + self.no_wait;
+        if waited == 0 {
+            return 0.0;
+        }
+        // The quantile among all fetches: those that did not wait come first.
+        let no_wait = self.no_wait as f64 / all as f64;
+        if q <= no_wait {
+            return 0.0;
+        }
+        quantile_ms(&self.wait_us, ((q - no_wait) / (1.0 - no_wait)).min(1.0))
+    }
+
+    /// Mean time fetches waited for a slot, in ms, and the share that waited at all.
+    pub fn backend_wait_mean_ms(&self) -> (f64, f64) {
+        let waited = self.wait_us.len();
+        let all = waited + self.no_wait;
+        if all == 0 {
+            return (0.0, 0.0);
+        }
+        let total_ms = self.wait_us.mean() * waited as f64 / 1_000.0;
+        (total_ms / all as f64, waited as f64 / all as f64)
     }
 
     /// A cache miss (CacheMissCount) at `t`.

@@ -22,6 +22,8 @@ pub struct TimeseriesRow {
     pub backend_requests: u64,
     pub stale_responses: u64,
     pub forbidden_403: u64,
+    pub throttled_429: u64,
+    pub errors_5xx: u64,
     pub backend_inflight_peak: u64,
 }
 
@@ -111,13 +113,7 @@ pub fn summary_row(scenario: &Scenario, variant: &str, run: &RunOutput) -> Summa
     } else {
         0.0
     };
-    let cache_price = if scenario.gateway.stage.cache_cluster_enabled {
-        scenario
-            .cluster_size
-            .map_or(0.0, |s| s.price_per_hour_usd())
-    } else {
-        0.0
-    };
+    let cache_price = cache_price_per_hour(scenario);
     let backend_price = scenario
         .backend_usd_per_million
         .map_or(0.0, |p| p * backend_rps_mean * 3_600.0 / 1e6);
@@ -133,6 +129,7 @@ pub fn summary_row(scenario: &Scenario, variant: &str, run: &RunOutput) -> Summa
         backend_rps_mean: round6(backend_rps_mean),
         backend_rps_peak: r.backend_peak_per_second(),
         backend_inflight_peak: r.inflight_peak(),
+        backend_wait_p99_ms: r.backend_wait_ms(0.99),
         invalidations_honored: c.invalidations_honored,
         invalidations_rejected: c.invalidations_rejected,
         invalidations_ignored: c.invalidations_ignored,
@@ -148,8 +145,48 @@ pub fn summary_row(scenario: &Scenario, variant: &str, run: &RunOutput) -> Summa
         evictions: run.evictions,
         expirations: run.expirations,
         wrong_key_responses: c.wrong_key_responses,
+        throttled_429: c.throttled_429,
+        errors_5xx: c.errors_5xx,
+        timeouts_504: c.timeouts_504,
+        error_hits: c.error_hits,
+        availability: round6(ratio(
+            c.successful,
+            c.successful + c.invalidations_rejected + c.throttled_429 + c.errors_5xx,
+        )),
         cost_per_hour_usd: round6(cache_price + backend_price),
     }
+}
+
+/// The cache cluster's hourly price over the measured time, weighted by how long each
+/// size was in force: a `set_capacity` to a cluster size bills the new size from the
+/// change on (a `capacity_bytes` change keeps the size, and its price, as it was).
+fn cache_price_per_hour(scenario: &Scenario) -> f64 {
+    if !scenario.gateway.stage.cache_cluster_enabled {
+        return 0.0;
+    }
+    let price =
+        |size: Option<crate::cache::ClusterSize>| size.map_or(0.0, |s| s.price_per_hour_usd());
+    let (start, end) = (crate::time::SimTime::ZERO + scenario.warmup, scenario.end());
+    let measured = (end - start).as_micros();
+    if measured == 0 {
+        return price(scenario.cluster_size);
+    }
+    let mut current = price(scenario.cluster_size);
+    let mut since = start;
+    let mut weighted = 0.0;
+    for e in &scenario.events {
+        if let crate::scenario::StageAction::SetCapacity {
+            size: Some(size), ..
+        } = e.action
+        {
+            let at = e.at.max(start).min(end);
+            weighted += current * (at - since).as_micros() as f64;
+            since = at;
+            current = size.price_per_hour_usd();
+        }
+    }
+    weighted += current * (end - since).as_micros() as f64;
+    weighted / measured as f64
 }
 
 /// The staleness distribution of one run; none when nothing was stale.
@@ -193,6 +230,8 @@ pub fn timeseries_rows(scenario: &Scenario, variant: &str, run: &RunOutput) -> V
             backend_requests: c.backend_requests,
             stale_responses: c.stale_responses,
             forbidden_403: c.forbidden,
+            throttled_429: c.throttled,
+            errors_5xx: c.errors_5xx,
             backend_inflight_peak: c.inflight_peak,
         })
         .collect()

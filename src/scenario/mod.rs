@@ -62,6 +62,11 @@ pub enum LatencyDist {
         /// Shape.
         sigma: f64,
     },
+    /// Exponential with the given mean (M/M/c service times).
+    Exponential {
+        /// Mean.
+        mean: SimDuration,
+    },
 }
 
 /// How a resource's traffic and backend behave.
@@ -82,6 +87,47 @@ pub struct ResourceModel {
     /// Per gateway parameter slot: `None`, the parameter's value is the key index;
     /// `Some(n)`, it takes `n` values, digits of the key index in mixed radix.
     pub param_values: Vec<Option<u64>>,
+    /// How long the gateway waits for the backend's answer before answering 504
+    /// (`integration_timeout`, default 29 s).
+    pub integration_timeout: SimDuration,
+    /// Share of fetches the backend answers with a 5xx (`backend_error_rate`).
+    pub error_rate: f64,
+    /// Index of the backend serving it, in [`Scenario::backends`].
+    pub backend: usize,
+}
+
+/// API Gateway's default integration timeout for REST APIs.
+pub const DEFAULT_INTEGRATION_TIMEOUT: SimDuration = SimDuration::from_secs(29);
+
+/// What a backend at its concurrency limit does with another fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overload {
+    /// The fetch waits, first come first served, for a slot (possibly into the
+    /// integration timeout).
+    Queue,
+    /// The fetch fails at once (a Lambda function at its concurrency limit).
+    Reject,
+}
+
+impl Overload {
+    /// As a scenario writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Overload::Queue => "queue",
+            Overload::Reject => "reject",
+        }
+    }
+}
+
+/// A backend: the resources it serves share its concurrency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendModel {
+    /// A `[backends.NAME]`'s name, or the label of the one resource it serves.
+    pub name: String,
+    /// Most fetches served at once; `None`: unlimited.
+    pub concurrency: Option<u64>,
+    /// What it does beyond that.
+    pub overload: Overload,
 }
 
 /// Arrival process of a client.
@@ -114,11 +160,18 @@ pub struct ClientModel {
     pub stop: SimTime,
 }
 
-/// A stage-wide action.
+/// Something that happens to the stage or its backends at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StageAction {
     /// `FlushStageCache`.
     Flush,
+    /// The backend fails every fetch it starts for `duration` (5xx responses).
+    BackendOutage {
+        /// How long.
+        duration: SimDuration,
+        /// The resource whose backend fails; every resource's when `None`.
+        resource: Option<usize>,
+    },
     /// Change the cache capacity (drops every entry).
     SetCapacity {
         /// New capacity in bytes.
@@ -169,6 +222,15 @@ pub struct Scenario {
     pub negated_incomparable: crate::policy::operator::NegatedIncomparable,
     /// Latency the gateway adds to every response (`model.gateway_latency`).
     pub gateway_latency: SimDuration,
+    /// `model.cache_error_responses`: whether the backend's 5xx responses are cached.
+    pub cache_error_responses: bool,
+    /// `model.cache_provisioning`: how long creating or resizing the cache takes.
+    pub cache_provisioning: SimDuration,
+    /// `model.backend_overload_status`: what a client gets when a backend refuses a
+    /// fetch at its concurrency limit.
+    pub overload_status: u16,
+    /// The backends, each serving one resource or a named group.
+    pub backends: Vec<BackendModel>,
     /// `cost.backend_usd_per_million_requests`.
     pub backend_usd_per_million: Option<f64>,
     /// Per resource (same order as `gateway.resources`).
@@ -249,6 +311,7 @@ impl Scenario {
         let (warmup, end) = (SimTime::ZERO + self.warmup, self.end());
         let since = |t: SimTime| t.saturating_since(SimTime::ZERO);
         let mut out = self.policy_warnings.clone();
+        out.extend(self.caching_warnings());
         for c in &self.clients {
             if c.start >= end {
                 out.push(format!(
@@ -270,6 +333,7 @@ impl Scenario {
             let what = match e.action {
                 StageAction::Flush => "flush_stage_cache",
                 StageAction::SetCapacity { .. } => "set_capacity",
+                StageAction::BackendOutage { .. } => "backend_outage",
             };
             if e.at >= end {
                 out.push(format!(
@@ -282,6 +346,45 @@ impl Scenario {
                     "event `{what}` at {} happens during the warm-up (until {}): what follows it is measured only in part",
                     since(e.at),
                     since(warmup)
+                ));
+            }
+        }
+        out
+    }
+
+    /// A stage whose cache cluster and method settings disagree: the cluster on with no
+    /// method caching (paid for, storing nothing), or caching enabled with the cluster off.
+    fn caching_warnings(&self) -> Vec<String> {
+        let stage = &self.gateway.stage;
+        let mut out = Vec::new();
+        if stage.cache_cluster_enabled {
+            let caches = self
+                .gateway
+                .resources
+                .iter()
+                .any(|r| stage.resolve(&r.path, r.method).cached);
+            if !caches {
+                let price = self
+                    .cluster_size
+                    .map_or(0.0, crate::cache::ClusterSize::price_per_hour_usd);
+                out.push(format!(
+                    "the cache cluster is on but no method caches (no `caching_enabled = true` in \
+                     `*/*` or a method's entry, as the API, CloudFormation and Terraform leave it): \
+                     paying ${price:.3}/hour for a cache that stores nothing"
+                ));
+            }
+        } else {
+            let enabled: Vec<String> = stage
+                .method_settings
+                .iter()
+                .filter(|(_, s)| s.caching_enabled == Some(true))
+                .map(|(key, _)| format!("`{key}`"))
+                .collect();
+            if !enabled.is_empty() {
+                out.push(format!(
+                    "caching is enabled in method settings {} but `cache_cluster_enabled` is \
+                     false: without a cache cluster nothing is cached",
+                    enabled.join(", ")
                 ));
             }
         }
@@ -306,9 +409,33 @@ impl Scenario {
             ("entry_overhead_bytes", c.entry_overhead_bytes.to_string()),
             ("gateway_latency", self.gateway_latency.to_string()),
             (
-                "non_2xx_responses",
-                "none (the backend always succeeds)".to_owned(),
+                "throttling",
+                match self.gateway.throttling {
+                    Some(l) => format!(
+                        "token buckets: the method's, then the account's ({}/s, burst {}); a token taken is not returned",
+                        crate::scenario::units::show(l.rate),
+                        l.burst
+                    ),
+                    None => "off (no request is throttled)".to_owned(),
+                },
             ),
+            (
+                "cache_error_responses",
+                self.cache_error_responses.to_string(),
+            ),
+            (
+                "gateway_errors_cached",
+                "false (504 timeouts and refusals at a backend's limit are the gateway's own answers)".to_owned(),
+            ),
+            (
+                "late_integration_responses",
+                "dropped (an answer after the integration timeout is not stored)".to_owned(),
+            ),
+            (
+                "backend_overload_status",
+                self.overload_status.to_string(),
+            ),
+            ("cache_provisioning", self.cache_provisioning.to_string()),
         ]
     }
 }

@@ -46,6 +46,9 @@ pub struct RawScenario {
     pub traces: Vec<RawTrace>,
     #[serde(default)]
     pub events: Vec<RawEvent>,
+    /// `[backends.NAME]`: a backend several resources share.
+    #[serde(default)]
+    pub backends: BTreeMap<String, RawBackend>,
     /// `[[variants]]`: each a partial scenario merged over this one (see `study`).
     #[serde(default)]
     pub variants: Vec<toml::Table>,
@@ -69,6 +72,10 @@ pub struct RawApi {
     pub account: String,
     pub api_id: String,
     pub stage: String,
+    /// The account's throttling in the Region (requests a second; default 10,000).
+    pub account_throttling_rate_limit: Option<f64>,
+    /// The account's token bucket size (default 5,000).
+    pub account_throttling_burst_limit: Option<i64>,
 }
 
 /// `[stage]`.
@@ -103,6 +110,15 @@ pub struct RawModel {
     #[serde(default)]
     pub entry_overhead_bytes: u64,
     pub gateway_latency: Option<String>,
+    /// Whether requests are throttled at all (API Gateway always throttles; off for
+    /// comparisons with cache simulators).
+    pub throttling: Option<bool>,
+    /// Whether error (5xx) responses of the backend are cached like any other.
+    pub cache_error_responses: Option<bool>,
+    /// How long creating or resizing the cache takes.
+    pub cache_provisioning: Option<String>,
+    /// The status clients get when a backend refuses a fetch at its concurrency limit.
+    pub backend_overload_status: Option<u16>,
 }
 
 /// `[cost]`.
@@ -129,6 +145,24 @@ pub struct RawResource {
     pub response_bytes: toml::Value,
     pub backend_latency: toml::Value,
     pub data_change_rate: Option<toml::Value>,
+    /// How long the gateway waits for the backend (default 29 s).
+    pub integration_timeout: Option<String>,
+    /// The name of a shared `[backends.NAME]` serving this resource.
+    pub backend: Option<String>,
+    /// Most fetches the resource's own backend serves at once (default: unlimited).
+    pub backend_concurrency: Option<u64>,
+    /// `"queue"` or `"reject"`: what the resource's own backend does at its limit.
+    pub backend_overload: Option<String>,
+    /// Share of fetches the backend answers with a 5xx.
+    pub backend_error_rate: Option<f64>,
+}
+
+/// `[backends.NAME]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBackend {
+    pub concurrency: Option<u64>,
+    pub overload: Option<String>,
 }
 
 /// `[[resources.parameters]]`: a request parameter and how its values vary.
@@ -175,6 +209,11 @@ pub struct RawEvent {
     pub action: String,
     pub cache_cluster_size: Option<String>,
     pub capacity_bytes: Option<u64>,
+    /// `backend_outage`: how long fetches fail.
+    pub duration: Option<String>,
+    /// `backend_outage`: the resource (`"GET /pets"`) whose backend fails; all when
+    /// absent.
+    pub resource: Option<String>,
 }
 
 /// `[[traces]]`: a recorded trace and how its records map to the model.

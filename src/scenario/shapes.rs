@@ -85,14 +85,17 @@ pub(super) fn size_dist(v: &toml::Value) -> Result<SizeDist, String> {
 }
 
 pub(super) fn latency_dist(v: &toml::Value) -> Result<LatencyDist, String> {
-    const EXPECTED: &str =
-        "expected a duration such as \"80ms\" or { lognormal = { median = \"80ms\", sigma = S } }";
+    const EXPECTED: &str = "expected a duration such as \"80ms\", { lognormal = { median = \"80ms\", sigma = S } } or { exponential = { mean = \"50ms\" } }";
     if let Some(s) = v.as_str() {
         return units::duration(s)
             .map(LatencyDist::Fixed)
             .map_err(|e| e.to_string());
     }
-    let (_, ln) = single(v, &["lognormal"]).ok_or_else(|| format!("{EXPECTED}, got {v}"))?;
+    let (name, ln) =
+        single(v, &["lognormal", "exponential"]).ok_or_else(|| format!("{EXPECTED}, got {v}"))?;
+    if name == "exponential" {
+        return exponential(ln);
+    }
     let (median, sigma) = lognormal_fields(ln)?;
     let median = units::duration(
         median
@@ -104,4 +107,24 @@ pub(super) fn latency_dist(v: &toml::Value) -> Result<LatencyDist, String> {
         return Err("lognormal median must be > 0".into());
     }
     Ok(LatencyDist::LogNormal { median, sigma })
+}
+
+/// `{ mean = "50ms" }`: exponential latencies with that mean.
+fn exponential(v: &toml::Value) -> Result<LatencyDist, String> {
+    const EXPECTED: &str = "expected { mean = \"50ms\" }";
+    let t = v.as_table().ok_or(EXPECTED)?;
+    if let Some(k) = t.keys().find(|k| *k != "mean") {
+        return Err(format!(
+            "unknown field `{k}` in exponential; expected `mean`"
+        ));
+    }
+    let mean = t
+        .get("mean")
+        .and_then(toml::Value::as_str)
+        .ok_or("exponential needs `mean`, a duration string such as \"50ms\"")?;
+    let mean = units::duration(mean).map_err(|e| e.to_string())?;
+    if mean.is_zero() {
+        return Err("exponential mean must be > 0".into());
+    }
+    Ok(LatencyDist::Exponential { mean })
 }

@@ -9,12 +9,13 @@
 //! back without the queue, in the order the queue would give them.
 
 mod alias;
+mod fetches;
 mod queue;
 mod rng;
-mod workload;
-
 mod server;
+mod stored;
 mod trace_feed;
+mod workload;
 
 use std::collections::VecDeque;
 
@@ -24,9 +25,11 @@ use crate::metrics::Recorder;
 use crate::scenario::{ClientModel, ResourceModel, Scenario, StageAction};
 use crate::time::SimTime;
 use crate::trace::TraceError;
+use fetches::Waiting;
 use queue::{Event, EventQueue};
 use rng::{Component, Rng, unit_open0};
 use server::Server;
+pub use stored::Stored;
 use trace_feed::{Taken, TraceFeed};
 use workload::{Arrivals, Backend, KeySampler, param_values};
 
@@ -149,7 +152,7 @@ impl ClientState {
         model: &ClientModel,
         samplers: &[KeySampler],
         resources: &[ResourceModel],
-        gateway: &Gateway<SimTime>,
+        gateway: &Gateway<Stored>,
         params: &mut Vec<u64>,
     ) {
         while self.ahead.len() < DRAW_AHEAD {
@@ -186,7 +189,7 @@ pub fn run(
     progress: &mut dyn FnMut(SimTime),
 ) -> Result<RunOutput, SimError> {
     let seed = rng::replication_seed(scenario.seed, replication);
-    let gateway: Gateway<SimTime> = Gateway::new(&scenario.gateway, &scenario.principals)?;
+    let gateway: Gateway<Stored> = Gateway::new(&scenario.gateway, &scenario.principals)?;
     let warmup = SimTime::ZERO + scenario.warmup;
     let end = scenario.end();
     let mut queue = EventQueue::new();
@@ -198,6 +201,8 @@ pub fn run(
     let mut traces = traces(scenario, seed, &gateway, &mut queue)?;
     let mut server = server(scenario, seed, gateway);
     let mut params: Vec<u64> = Vec::with_capacity(8);
+    // When the cache being (re)created is ready.
+    let mut provisioning_until = SimTime::ZERO;
     let mut marks = Marks {
         warmup,
         removals_at_warmup: None,
@@ -246,8 +251,8 @@ pub fn run(
                     path: None,
                     cache_key: None,
                 };
-                if let Some(Waiting { at, slot }) = server.serve(t, incoming, prepared) {
-                    queue.push(at, Event::Done(slot));
+                if let Some(waiting) = server.serve(t, incoming, prepared) {
+                    schedule(&mut queue, waiting);
                 }
             }
             Event::Trace(ti) => {
@@ -272,13 +277,33 @@ pub fn run(
                     None => queue.remove_top(),
                 }
             }
-            Event::Done(slot) => server.done(slot, t),
+            Event::Done(slot) => {
+                if let Some(waiting) = server.done(slot, t) {
+                    schedule(&mut queue, waiting);
+                }
+            }
+            Event::Timeout(slot) => server.timeout(slot, t),
             Event::Stage(i) => match scenario.events[i as usize].action {
                 StageAction::Flush => server.gateway.flush(),
                 StageAction::SetCapacity { bytes, .. } => {
-                    server.gateway.set_capacity(Capacity::Bytes(bytes))
+                    let capacity = Capacity::Bytes(bytes);
+                    if scenario.cache_provisioning.is_zero() {
+                        server.gateway.set_capacity(capacity);
+                    } else {
+                        server.gateway.begin_provisioning(capacity);
+                        provisioning_until = t + scenario.cache_provisioning;
+                        queue.push(provisioning_until, Event::CacheReady);
+                    }
                 }
+                // Outages are read by the server from the scenario's events.
+                StageAction::BackendOutage { .. } => {}
             },
+            Event::CacheReady => {
+                // A later resize restarted the window: its own event ends it.
+                if t >= provisioning_until {
+                    server.gateway.cache_ready();
+                }
+            }
         }
     }
     progress(end);
@@ -329,7 +354,7 @@ fn clients(scenario: &Scenario, seed: u64, queue: &mut EventQueue) -> Vec<Client
 fn traces(
     scenario: &Scenario,
     seed: u64,
-    gateway: &Gateway<SimTime>,
+    gateway: &Gateway<Stored>,
     queue: &mut EventQueue,
 ) -> Result<Vec<TraceFeed>, SimError> {
     let end = scenario.end();
@@ -347,27 +372,20 @@ fn traces(
 
 /// The server: the gateway, a backend per resource, and the recorder of what is
 /// measured after warm-up.
-fn server(scenario: &Scenario, seed: u64, gateway: Gateway<SimTime>) -> Server {
+fn server(scenario: &Scenario, seed: u64, gateway: Gateway<Stored>) -> Server {
     let backends: Vec<Backend> = scenario
         .resources
         .iter()
         .enumerate()
         .map(|(i, r)| Backend::new(r, i, seed))
         .collect();
-    Server::new(
-        gateway,
-        Recorder::new(
-            SimTime::ZERO + scenario.warmup,
-            scenario.end(),
-            scenario.window,
-            scenario.gateway_latency,
-        ),
-        backends,
-        scenario.coalesce_misses,
+    let recorder = Recorder::new(
+        SimTime::ZERO + scenario.warmup,
+        scenario.end(),
+        scenario.window,
         scenario.gateway_latency,
-        rng::stream(seed, Component::Latency, 0),
-        rng::stream(seed, Component::Changes, 0),
-    )
+    );
+    Server::new(scenario, gateway, recorder, backends, seed)
 }
 
 /// Serves trace `ti`'s records back to back from the one at `t`, while nothing else is
@@ -407,15 +425,6 @@ fn replay_alone(
             }
         }
     }
-}
-
-/// A fetch left waiting on the backend: when it completes, and its slot.
-#[derive(Clone, Copy)]
-struct Waiting {
-    /// When the backend answers.
-    at: SimTime,
-    /// The fetch's slot.
-    slot: u32,
 }
 
 /// What serving a trace's record left: the fetch it left waiting on the backend, if
@@ -471,7 +480,26 @@ fn requeue(queue: &mut EventQueue, ti: u32, Served { waiting, next }: Served) {
         Some(at) => queue.replace_top(at, Event::Trace(ti)),
         None => queue.remove_top(),
     }
-    if let Some(Waiting { at, slot }) = waiting {
+    if let Some(waiting) = waiting {
+        schedule(queue, waiting);
+    }
+}
+
+/// Queues the events a fetch left waiting needs: its timeout first (at equal times the
+/// gateway has given up before the answer comes), then its completion.
+#[inline(always)]
+fn schedule(
+    queue: &mut EventQueue,
+    Waiting {
+        slot,
+        done,
+        timeout,
+    }: Waiting,
+) {
+    if let Some(at) = timeout {
+        queue.push(at, Event::Timeout(slot));
+    }
+    if let Some(at) = done {
         queue.push(at, Event::Done(slot));
     }
 }
@@ -486,7 +514,7 @@ struct Marks {
 
 impl Marks {
     #[inline(always)]
-    fn step(&mut self, t: SimTime, gateway: &Gateway<SimTime>, progress: &mut dyn FnMut(SimTime)) {
+    fn step(&mut self, t: SimTime, gateway: &Gateway<Stored>, progress: &mut dyn FnMut(SimTime)) {
         if self.removals_at_warmup.is_none() && t >= self.warmup {
             self.removals_at_warmup = Some(gateway.removals());
         }
@@ -497,6 +525,8 @@ impl Marks {
     }
 }
 
+#[cfg(test)]
+mod backend_tests;
 #[cfg(test)]
 mod replay_tests;
 #[cfg(test)]

@@ -18,6 +18,10 @@ pub enum Event {
     Stage(u32),
     /// The next record of trace `0`.
     Trace(u32),
+    /// The integration timeout of backend fetch `0` (an in-flight slot).
+    Timeout(u32),
+    /// The cache being created or resized is ready.
+    CacheReady,
 }
 
 /// A FIFO-at-ties priority queue of events.

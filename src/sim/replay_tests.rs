@@ -287,7 +287,7 @@ resource = "GET {path}""#
             ))
             .text();
         let scenario = scenario_in(dir.path(), "shapes.toml", &toml);
-        let gateway: Gateway<SimTime> =
+        let gateway: Gateway<super::Stored> =
             Gateway::new(&scenario.gateway, &scenario.principals).unwrap();
         let model = &scenario.traces[0];
         let mut feed = TraceFeed::open(

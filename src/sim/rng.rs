@@ -31,6 +31,9 @@ pub enum Component {
     MaxAge = 6,
     /// Whether a replayed request carries `max-age=0`, for traces that give a share.
     TraceMaxAge = 7,
+    /// Whether the backend answers a fetch with an error (drawn only for error rates
+    /// strictly between 0 and 1).
+    Errors = 8,
 }
 
 /// The seed of a replication.

@@ -1,61 +1,126 @@
-//! Serving one request, whoever sent it: the gateway's decision, what the recorder
-//! counts, and the backend fetch a miss starts — stored at once when the backend answers
-//! in no time, else tracked until its completion event. Both the event loop and the
-//! back-to-back replay of a lone trace serve through here, so they count alike.
+//! Serving one request, whoever sent it: throttling, the gateway's decision, what the
+//! recorder counts, and the backend fetch a miss starts: stored at once when the
+//! backend answers in no time, else tracked (`fetches.rs`) until it completes or times
+//! out. Both the event loop and the back-to-back replay of a lone trace serve through
+//! here, so they count alike.
 
-use hashbrown::HashMap;
-
-use crate::cache::{CacheKey, IdentityBuild, Presence};
+use crate::cache::Presence;
 use crate::gateway::{CacheControl, Fetch, Gateway, Response, Route};
 use crate::metrics::Recorder;
+use crate::scenario::{Scenario, StageAction};
 use crate::time::{SimDuration, SimTime};
 
-use super::rng::Rng;
+use super::fetches::{Admission, Fetches, Waiter, Waiting};
+use super::rng::{self, Rng};
+use super::stored::Stored;
 use super::workload::Backend;
-use super::{Incoming, Prepared, Waiting};
+use super::{Incoming, Prepared};
+
+/// Which fetches fail: each resource's error rate and backend outages.
+struct Failures {
+    /// Per resource: the share of fetches answered with an error.
+    error_rate: Vec<f64>,
+    /// Per resource: the outages of its backend, `[start, end)`.
+    outages: Vec<Vec<(SimTime, SimTime)>>,
+    rng: Rng,
+}
+
+impl Failures {
+    fn new(scenario: &Scenario, rng: Rng) -> Failures {
+        let n = scenario.resources.len();
+        let mut outages = vec![Vec::new(); n];
+        for e in &scenario.events {
+            if let StageAction::BackendOutage { duration, resource } = e.action {
+                let window = (e.at, e.at + duration);
+                match resource {
+                    Some(r) => outages[r].push(window),
+                    None => outages.iter_mut().for_each(|o| o.push(window)),
+                }
+            }
+        }
+        Failures {
+            error_rate: scenario.resources.iter().map(|r| r.error_rate).collect(),
+            outages,
+            rng,
+        }
+    }
+
+    /// Whether `resource`'s backend answers a fetch it starts at `t` with an error. The
+    /// error rate draws from its own stream, and only when it is a choice.
+    #[inline(always)]
+    fn fails(&mut self, resource: usize, t: SimTime) -> bool {
+        let p = self.error_rate[resource];
+        let outages = &self.outages[resource];
+        if p == 0.0 && outages.is_empty() {
+            return false;
+        }
+        outages.iter().any(|&(a, b)| t >= a && t < b) || rng::chance(p, &mut self.rng)
+    }
+}
 
 /// The gateway, its backends and what is measured of them.
 pub(super) struct Server {
-    pub(super) gateway: Gateway<SimTime>,
+    pub(super) gateway: Gateway<Stored>,
     pub(super) rec: Recorder,
     backends: Vec<Backend>,
     fetches: Fetches,
+    failures: Failures,
     latency_rng: Rng,
     change_rng: Rng,
+    /// Whether the backend's error responses are cached.
+    cache_errors: bool,
+    /// The status of a backend's refusal at its limit.
+    overload_status: u16,
     /// Requests served, warm-up included.
     pub(super) requests: u64,
 }
 
+/// A fetch that needs the backend, as [`Server::fetch`] takes it.
+struct Needed {
+    fetch: Option<Fetch>,
+    resource: usize,
+    key_index: u64,
+    size: Option<u64>,
+    /// A miss's key, answered at once, has no entry to replace.
+    absent: bool,
+}
+
 impl Server {
     pub(super) fn new(
-        gateway: Gateway<SimTime>,
+        scenario: &Scenario,
+        gateway: Gateway<Stored>,
         rec: Recorder,
         backends: Vec<Backend>,
-        coalesce: bool,
-        gateway_latency: SimDuration,
-        latency_rng: Rng,
-        change_rng: Rng,
+        seed: u64,
     ) -> Server {
+        let fetches = Fetches::new(
+            &scenario.backends,
+            scenario.resources.iter().map(|r| r.backend).collect(),
+            scenario
+                .resources
+                .iter()
+                .map(|r| r.integration_timeout)
+                .collect(),
+            scenario.coalesce_misses,
+            scenario.gateway_latency,
+        );
         Server {
             gateway,
             rec,
             backends,
-            fetches: Fetches {
-                inflight: Vec::new(),
-                free: Vec::new(),
-                pending: HashMap::default(),
-                coalesce,
-                gateway_latency,
-            },
-            latency_rng,
-            change_rng,
+            fetches,
+            failures: Failures::new(scenario, rng::stream(seed, rng::Component::Errors, 0)),
+            latency_rng: rng::stream(seed, rng::Component::Latency, 0),
+            change_rng: rng::stream(seed, rng::Component::Changes, 0),
+            cache_errors: scenario.cache_error_responses,
+            overload_status: scenario.overload_status,
             requests: 0,
         }
     }
 
-    /// Serves `incoming`, arriving at `t`, with what its sender `prepared`. A fetch the
-    /// backend answers later is returned as `(when, fetch slot)`, for the caller to
-    /// schedule its completion.
+    /// Serves `incoming`, arriving at `t`, with what its sender `prepared`. A fetch left
+    /// waiting on the backend is returned with the events it needs, for the caller to
+    /// schedule.
     #[inline(always)]
     pub(super) fn serve(
         &mut self,
@@ -76,8 +141,13 @@ impl Server {
             cache_key,
         } = prepared;
         self.requests += 1;
-        let rec = &mut self.rec;
-        let measured = rec.measured(t);
+        let measured = self.rec.measured(t);
+        if !self.gateway.admit(t, resource) {
+            if measured {
+                self.rec.throttled(t);
+            }
+            return None;
+        }
         let req = crate::gateway::Request {
             now: t,
             principal,
@@ -88,24 +158,26 @@ impl Server {
             key: cache_key,
         };
         let outcome = self.gateway.decide(&req);
+        let rec = &mut self.rec;
         if measured && outcome.cache_control != CacheControl::Absent {
             count_cache_control(rec, outcome.cache_control);
         }
         // A hit first: most requests are, and they need nothing else.
         if let Route::Hit {
-            value: next_change,
+            value,
             wrong_response,
         } = outcome.route
         {
             if measured {
-                let stale = (t >= next_change).then(|| t - next_change);
-                rec.request_hit(t, stale, wrong_response);
-                rec.fixed_latency();
+                if value.is_error() {
+                    rec.error_hit(t);
+                } else {
+                    rec.request_hit(t, value.staleness(t), wrong_response);
+                    rec.fixed_latency();
+                }
             }
             return None;
         }
-        // A miss's key has no entry, until something stores one.
-        let absent = matches!(outcome.route, Route::Miss(_));
         let fetch = match outcome.route {
             Route::Hit { .. } => return None,
             Route::Forbidden => {
@@ -122,7 +194,9 @@ impl Server {
                         if measured {
                             rec.request(t);
                             rec.miss(t);
-                            self.fetches.inflight[slot as usize].waiters.push(t);
+                            let inflight = &mut self.fetches.inflight[slot as usize];
+                            let wrong = inflight.fetch.is_some_and(|g| g.response != f.response);
+                            inflight.waiters.push(Waiter { arrived: t, wrong });
                         }
                         return None;
                     }
@@ -130,36 +204,85 @@ impl Server {
                 Some(f)
             }
             Route::Refresh(f) => Some(f),
-            Route::Uncached => None,
+            Route::Uncached | Route::Unavailable => None,
         };
-        let latency = self.backends[resource].latency(&mut self.latency_rng);
-        if latency == SimDuration::ZERO {
-            // Answered at once: stored before any later request, even one at the same
-            // instant (what a trace replay against a cache simulator expects). Nothing
-            // waits for it, so no fetch is tracked; its response took the gateway's
-            // latency alone.
-            if measured {
-                rec.answered_at_once(t, fetch.is_some());
+        let missed = fetch.is_some() || outcome.route == Route::Unavailable;
+        let needed = Needed {
+            fetch,
+            resource,
+            key_index,
+            size,
+            absent: matches!(outcome.route, Route::Miss(_)),
+        };
+        self.fetch(t, needed, missed, measured)
+    }
+
+    /// Sends the fetch a request arriving at `t` needs to its backend (a cache miss if
+    /// `missed`, else an uncached method).
+    #[inline(always)]
+    fn fetch(&mut self, t: SimTime, n: Needed, missed: bool, measured: bool) -> Option<Waiting> {
+        let admission = self.fetches.admission(n.resource);
+        if admission == Admission::Now {
+            let latency = self.backends[n.resource].latency(&mut self.latency_rng);
+            let error = self.failures.fails(n.resource, t);
+            if latency == SimDuration::ZERO && !error {
+                // Answered at once: stored before any later request, even one at the
+                // same instant (what a trace replay against a cache simulator expects).
+                // Nothing waits for it, so no fetch is tracked; its response took the
+                // gateway's latency alone.
+                if measured {
+                    self.rec.answered_at_once(t, missed);
+                }
+                if let Some(fetch) = n.fetch {
+                    self.store(t, &fetch, n.key_index, n.size, n.absent);
+                }
+                return None;
             }
-            if let Some(fetch) = fetch {
-                self.store(t, &fetch, key_index, size, absent);
+            if measured {
+                self.rec.request(t);
+                if missed {
+                    self.rec.miss(t);
+                }
+                self.rec.backend_wait(SimDuration::ZERO);
+            }
+            self.rec.fetch_started(t);
+            let slot = self.fetches.open(
+                n.fetch,
+                n.resource,
+                n.key_index,
+                n.size,
+                t,
+                measured.then_some(t),
+            );
+            let waiting = self.fetches.serve(slot, t, latency, error);
+            if latency == SimDuration::ZERO {
+                // An error answered at once.
+                return self.done(slot, t);
+            }
+            return Some(waiting);
+        }
+        if measured {
+            self.rec.request(t);
+            if missed {
+                self.rec.miss(t);
+            }
+        }
+        if admission == Admission::Refused {
+            if measured {
+                self.rec.error(t, self.overload_status);
+                self.rec.fixed_latency();
             }
             return None;
         }
-        if measured {
-            rec.request(t);
-            if fetch.is_some() {
-                rec.miss(t);
-            }
-        }
-        rec.fetch_started(t);
-        let slot = self
-            .fetches
-            .start(fetch, key_index, size, measured.then_some(t));
-        Some(Waiting {
-            at: t + latency,
-            slot,
-        })
+        let slot = self.fetches.open(
+            n.fetch,
+            n.resource,
+            n.key_index,
+            n.size,
+            t,
+            measured.then_some(t),
+        );
+        Some(self.fetches.enqueue(slot))
     }
 
     /// Stores the response of `fetch` (key index `key_index`; `size` if a trace gave it)
@@ -184,30 +307,80 @@ impl Server {
         };
         let response = Response {
             bytes,
-            value: next_change,
+            value: Stored::ok(next_change),
         };
         self.gateway.complete(t, fetch, response, presence);
     }
 
-    /// Fetch `slot` responds at `t`: store the response, serve its waiters.
-    pub(super) fn done(&mut self, slot: u32, t: SimTime) {
+    /// Fetch `slot`'s backend answers at `t`: store the response and answer its waiters
+    /// (unless the gateway gave up on it at its timeout), then start the next fetch
+    /// waiting at that backend, if any: returned with the events it needs.
+    pub(super) fn done(&mut self, slot: u32, t: SimTime) -> Option<Waiting> {
         self.rec.fetch_done();
+        let waiting = self.fetches.finish(slot);
         let f = &self.fetches.inflight[slot as usize];
-        let (fetch, key_index, size) = (f.fetch, f.key_index, f.size);
-        if let Some(fetch) = fetch {
-            self.store(t, &fetch, key_index, size, false);
-            let fetches = &mut self.fetches;
-            if fetches.coalesce && fetches.pending.get(&fetch.key) == Some(&slot) {
-                fetches.pending.remove(&fetch.key);
+        let (fetch, key_index, size, resource, error) =
+            (f.fetch, f.key_index, f.size, f.resource, f.error);
+        if waiting {
+            if let Some(fetch) = fetch {
+                if !error {
+                    self.store(t, &fetch, key_index, size, false);
+                } else if self.cache_errors {
+                    let bytes =
+                        size.unwrap_or_else(|| self.backends[resource].response_bytes(key_index));
+                    let response = Response {
+                        bytes,
+                        value: Stored::error(),
+                    };
+                    self.gateway
+                        .complete(t, &fetch, response, Presence::Unknown);
+                }
+            }
+            let gateway_latency = self.fetches.gateway_latency;
+            for w in &self.fetches.inflight[slot as usize].waiters {
+                if error {
+                    self.rec.error(w.arrived, 500);
+                } else {
+                    self.rec.served(w.arrived, None);
+                    self.rec.counts.wrong_key_responses += u64::from(w.wrong);
+                }
+                self.rec.latency((t - w.arrived) + gateway_latency);
             }
         }
+        self.fetches.release(slot);
+        self.start_queued(resource, t)
+    }
+
+    /// Fetch `slot`'s integration timeout has come at `t`: its waiters get a 504 if its
+    /// answer has not come.
+    pub(super) fn timeout(&mut self, slot: u32, t: SimTime) {
         let f = &self.fetches.inflight[slot as usize];
-        for &arrived in &f.waiters {
-            self.rec.served(arrived, None);
-            self.rec
-                .latency((t - arrived) + self.fetches.gateway_latency);
+        if self.fetches.is_queued(slot) && self.rec.measured(f.started) {
+            // Withdrawn after waiting all this time.
+            self.rec.backend_wait(t - f.started);
         }
-        self.fetches.free.push(slot);
+        if self.fetches.expire(slot) {
+            let gateway_latency = self.fetches.gateway_latency;
+            for w in &self.fetches.inflight[slot as usize].waiters {
+                self.rec.error(w.arrived, 504);
+                self.rec.latency((t - w.arrived) + gateway_latency);
+            }
+        }
+        self.fetches.release(slot);
+    }
+
+    /// Starts the next fetch waiting at `resource`'s backend, if it has room.
+    fn start_queued(&mut self, resource: usize, t: SimTime) -> Option<Waiting> {
+        let slot = self.fetches.next_queued(resource)?;
+        let f = &self.fetches.inflight[slot as usize];
+        let (resource, started) = (f.resource, f.started);
+        if self.rec.measured(started) {
+            self.rec.backend_wait(t - started);
+        }
+        let latency = self.backends[resource].latency(&mut self.latency_rng);
+        let error = self.failures.fails(resource, t);
+        self.rec.fetch_started(t);
+        Some(self.fetches.serve(slot, t, latency, error))
     }
 }
 
@@ -223,54 +396,5 @@ fn count_cache_control(rec: &mut Recorder, cache_control: CacheControl) {
         }
         CacheControl::IgnoredSilently => rec.counts.invalidations_ignored += 1,
         CacheControl::Rejected | CacheControl::Absent | CacheControl::NotCached => {}
-    }
-}
-
-/// One backend fetch in flight.
-#[derive(Default)]
-struct InFlight {
-    /// What to store on arrival; `None` for an uncached method.
-    fetch: Option<Fetch>,
-    key_index: u64,
-    /// The response size a trace gave, else the backend's.
-    size: Option<u64>,
-    /// Arrival times of the measured requests waiting for it.
-    waiters: Vec<SimTime>,
-}
-
-/// Backend fetches in flight.
-struct Fetches {
-    inflight: Vec<InFlight>,
-    free: Vec<u32>,
-    /// With coalescing: the fetch in flight for a key.
-    pending: HashMap<CacheKey, u32, IdentityBuild>,
-    coalesce: bool,
-    gateway_latency: SimDuration,
-}
-
-impl Fetches {
-    /// Starts a fetch for a request that arrived at `waiter` (when measured); its slot.
-    #[inline]
-    fn start(
-        &mut self,
-        fetch: Option<Fetch>,
-        key_index: u64,
-        size: Option<u64>,
-        waiter: Option<SimTime>,
-    ) -> u32 {
-        let slot = self.free.pop().unwrap_or_else(|| {
-            self.inflight.push(InFlight::default());
-            (self.inflight.len() - 1) as u32
-        });
-        let f = &mut self.inflight[slot as usize];
-        f.fetch = fetch;
-        f.key_index = key_index;
-        f.size = size;
-        f.waiters.clear();
-        f.waiters.extend(waiter);
-        if let (true, Some(fetch)) = (self.coalesce, fetch) {
-            self.pending.entry(fetch.key).or_insert(slot);
-        }
-        slot
     }
 }

@@ -73,7 +73,7 @@ impl TraceFeed {
         model: &TraceModel,
         end: SimTime,
         max_age_rng: Rng,
-        gateway: &Gateway<SimTime>,
+        gateway: &Gateway<super::Stored>,
         resources: &[ResourceModel],
     ) -> Result<TraceFeed, TraceError> {
         let width = resources
@@ -132,7 +132,7 @@ impl TraceFeed {
     #[inline(never)]
     fn read_block(
         &mut self,
-        gateway: &Gateway<SimTime>,
+        gateway: &Gateway<super::Stored>,
         resources: &[ResourceModel],
     ) -> Result<(), TraceError> {
         if self.done {
@@ -266,7 +266,7 @@ impl TraceFeed {
     #[inline(always)]
     pub(super) fn refill(
         &mut self,
-        gateway: &Gateway<SimTime>,
+        gateway: &Gateway<super::Stored>,
         resources: &[ResourceModel],
     ) -> Result<(), TraceError> {
         if self.head % BLOCK == 0 && !self.done {
@@ -286,7 +286,7 @@ fn read_with_paths(
     out: &mut [TraceRequest],
     paths: &mut [String],
     until: SimDuration,
-    gateway: &Gateway<SimTime>,
+    gateway: &Gateway<super::Stored>,
 ) -> Result<usize, TraceError> {
     let mut n = 0;
     for (r, path) in out.iter_mut().zip(paths) {

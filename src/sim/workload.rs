@@ -148,7 +148,7 @@ impl Backend {
             latency: resource.backend_latency,
             latency_ln: match resource.backend_latency {
                 LatencyDist::LogNormal { median, sigma } => ln(median.as_micros() as f64, sigma),
-                LatencyDist::Fixed(_) => None,
+                LatencyDist::Fixed(_) | LatencyDist::Exponential { .. } => None,
             },
             size: resource.response_bytes,
             size_ln: match resource.response_bytes {
@@ -168,6 +168,10 @@ impl Backend {
         match (&self.latency, &self.latency_ln) {
             (_, Some(d)) => SimDuration::from_micros((d.sample(rng) + 0.5) as u64),
             (LatencyDist::Fixed(l), None) => *l,
+            (LatencyDist::Exponential { mean }, None) => {
+                let e: f64 = Exp1.sample(rng);
+                SimDuration::from_micros((e * mean.as_micros() as f64 + 0.5) as u64)
+            }
             (LatencyDist::LogNormal { median, .. }, None) => *median,
         }
     }
@@ -213,6 +217,9 @@ mod tests {
             backend_latency: LatencyDist::Fixed(SimDuration::from_millis(5)),
             change_rate: 0.0,
             param_values,
+            integration_timeout: crate::scenario::DEFAULT_INTEGRATION_TIMEOUT,
+            error_rate: 0.0,
+            backend: 0,
         }
     }
 

@@ -113,7 +113,7 @@ fn run_pets(out: &Path) -> assert_cmd::assert::Assert {
     run_pets_threads(out, "2")
 }
 
-const COLUMNS: &str = "variant,replication,seed,requests,cache_hits,cache_misses,hit_rate,backend_requests,backend_rps_mean,backend_rps_peak,backend_inflight_peak,invalidations_honored,invalidations_rejected,invalidations_ignored,warning_headers,stale_responses,stale_fraction,staleness_p50_ms,staleness_p99_ms,staleness_max_ms,latency_p50_ms,latency_p99_ms,latency_p999_ms,evictions,expirations,wrong_key_responses,cost_per_hour_usd";
+const COLUMNS: &str = "variant,replication,seed,requests,cache_hits,cache_misses,hit_rate,backend_requests,backend_rps_mean,backend_rps_peak,backend_inflight_peak,backend_wait_p99_ms,invalidations_honored,invalidations_rejected,invalidations_ignored,warning_headers,stale_responses,stale_fraction,staleness_p50_ms,staleness_p99_ms,staleness_max_ms,latency_p50_ms,latency_p99_ms,latency_p999_ms,evictions,expirations,wrong_key_responses,throttled_429,errors_5xx,timeouts_504,error_hits,availability,cost_per_hour_usd";
 
 #[test]
 fn run_writes_the_report_folder() {
@@ -167,7 +167,7 @@ fn run_writes_the_report_folder() {
     assert!(aggregate.starts_with("variant,metric,replications,mean,sd,ci95_low,ci95_high,baseline,diff_mean,diff_ci95_low,diff_ci95_high,significant\n"));
     assert_eq!(
         aggregate.lines().count(),
-        1 + 3 * 24,
+        1 + 3 * 30,
         "one row per configuration and metric"
     );
 }

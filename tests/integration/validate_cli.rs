@@ -97,6 +97,7 @@ stage = "prod"
 cache_cluster_enabled = true
 cache_cluster_size = "0.5"
 [stage.method_settings."*/*"]
+caching_enabled = true
 cache_ttl_in_seconds = 300
 [[resources]]
 path = "/pets/{petId}"

@@ -15,6 +15,8 @@ fn window(variant: &str, replication: u32, t: f64, hits: u64, misses: u64) -> Ti
         backend_requests: misses,
         stale_responses: 0,
         forbidden_403: 0,
+        throttled_429: 0,
+        errors_5xx: 0,
         backend_inflight_peak: 0,
     }
 }

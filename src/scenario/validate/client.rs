@@ -42,10 +42,15 @@ pub(super) fn clients(
 
 /// Every `[[events]]` entry before `end`, in time order; one that has problems is left
 /// out.
-pub(super) fn events(raw: &RawScenario, end: SimTime, problems: &mut Problems) -> Vec<StageEvent> {
+pub(super) fn events(
+    raw: &RawScenario,
+    end: SimTime,
+    labels: &BTreeMap<String, usize>,
+    problems: &mut Problems,
+) -> Vec<StageEvent> {
     let mut events = Vec::new();
     for (i, e) in raw.events.iter().enumerate() {
-        if let Some(ev) = event(e, &at("events").index(i), end, problems) {
+        if let Some(ev) = event(e, &at("events").index(i), end, labels, problems) {
             events.push(ev);
         }
     }
@@ -189,6 +194,7 @@ fn event(
     e: &RawEvent,
     path: &FieldPath,
     end: SimTime,
+    labels: &BTreeMap<String, usize>,
     problems: &mut Problems,
 ) -> Option<StageEvent> {
     let at_time = problems
@@ -205,7 +211,54 @@ fn event(
         );
         return None;
     }
+    let outage_fields = [
+        ("duration", e.duration.is_some()),
+        ("resource", e.resource.is_some()),
+    ];
+    if e.action != "backend_outage" {
+        if let Some((field, _)) = outage_fields.iter().find(|(_, given)| *given) {
+            problems.add(
+                path.key(field),
+                format!("only a `backend_outage` event takes `{field}`"),
+            );
+            return None;
+        }
+    }
     let action = match e.action.as_str() {
+        "backend_outage" => {
+            if e.cache_cluster_size.is_some() || e.capacity_bytes.is_some() {
+                problems.add(path.key("action"), "`backend_outage` takes no size");
+                return None;
+            }
+            let Some(duration) = &e.duration else {
+                problems.add(
+                    path.key("duration"),
+                    "required: how long fetches fail, such as \"30s\"",
+                );
+                return None;
+            };
+            let duration = problems.check(&path.key("duration"), units::duration(duration))?;
+            if duration.is_zero() {
+                problems.add(path.key("duration"), "must be > 0");
+                return None;
+            }
+            let resource = match &e.resource {
+                None => None,
+                Some(label) => match labels.get(label) {
+                    Some(&i) => Some(i),
+                    None => {
+                        let known: Vec<String> =
+                            labels.keys().map(|l| format!("\"{l}\"")).collect();
+                        problems.add(
+                            path.key("resource"),
+                            format!("no resource \"{label}\"; declared: {}", known.join(", ")),
+                        );
+                        return None;
+                    }
+                },
+            };
+            StageAction::BackendOutage { duration, resource }
+        }
         "flush_stage_cache" => {
             if e.cache_cluster_size.is_some() || e.capacity_bytes.is_some() {
                 problems.add(path.key("action"), "`flush_stage_cache` takes no size");
@@ -240,7 +293,7 @@ fn event(
         other => {
             problems.add(
                 path.key("action"),
-                format!("expected \"flush_stage_cache\" or \"set_capacity\", got \"{other}\""),
+                format!("expected \"flush_stage_cache\", \"set_capacity\" or \"backend_outage\", got \"{other}\""),
             );
             return None;
         }

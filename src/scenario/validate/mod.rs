@@ -5,6 +5,7 @@
 //! stage ([`stage`]), resources ([`resource`]), principals ([`principal`]), clients and
 //! events ([`client`]), traces ([`trace`]).
 
+mod backend;
 mod client;
 mod principal;
 mod resource;
@@ -34,8 +35,15 @@ pub(super) fn build(
     let resource::Resources {
         labels,
         configs,
-        models,
+        mut models,
     } = resource::resources(raw, problems);
+    let (backends, backend_of) = backend::backends(raw, problems);
+    if models.len() == backend_of.len() {
+        for (m, b) in models.iter_mut().zip(backend_of) {
+            m.backend = b;
+        }
+    }
+    let error_model = backend::error_model(raw, problems);
     stage::method_settings(raw, &cache.stage, problems);
     let gateway = stage::gateway(raw, &cache, configs, problems);
     let names: Vec<&String> = raw.principals.keys().collect();
@@ -60,7 +68,7 @@ pub(super) fn build(
             "a scenario needs at least one `[[clients]]` or `[[traces]]`",
         );
     }
-    let events = client::events(raw, timing.end, problems);
+    let events = client::events(raw, timing.end, &labels, problems);
     if !problems.0.is_empty() {
         return None;
     }
@@ -79,6 +87,10 @@ pub(super) fn build(
         coalesce_misses: raw.model.coalesce_misses,
         negated_incomparable: raw.model.negated_incomparable,
         gateway_latency: cache.gateway_latency?,
+        cache_error_responses: error_model.cache_error_responses,
+        cache_provisioning: error_model.cache_provisioning?,
+        overload_status: error_model.overload_status,
+        backends,
         backend_usd_per_million: raw.cost.backend_usd_per_million_requests,
         resources: models,
         principals,

@@ -80,6 +80,17 @@ fn resource(
         None => Some(0.0),
         Some(v) => problems.check(&path.key("data_change_rate"), units::rate_per_second(v)),
     };
+    let integration_timeout = super::backend::integration_timeout(r, path, problems);
+    let error_rate = r.backend_error_rate.unwrap_or(0.0);
+    if !(0.0..=1.0).contains(&error_rate) {
+        problems.add(
+            path.key("backend_error_rate"),
+            format!(
+                "expected a share of fetches within 0..=1, got {}",
+                units::show(error_rate)
+            ),
+        );
+    }
     // Parameters: path ones from the template, others declared.
     let path_names: Vec<&str> = r
         .path
@@ -162,6 +173,10 @@ fn resource(
             backend_latency: backend_latency?,
             change_rate: change_rate?,
             param_values,
+            integration_timeout: integration_timeout?,
+            error_rate,
+            // Set by `backend::backends`.
+            backend: 0,
         },
     ))
 }

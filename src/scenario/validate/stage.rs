@@ -7,8 +7,8 @@ use super::super::raw::{RawScenario, RawStage};
 use super::super::units;
 use crate::cache::{CacheConfig, Capacity, ClusterSize};
 use crate::gateway::{
-    ApiIdentity, Gateway, GatewayConfig, Method, ResourceConfig, STAGE_WIDE, StageSettings,
-    method_setting_key,
+    ApiIdentity, Gateway, GatewayConfig, Limits, MAX_LIMIT, Method, ResourceConfig, STAGE_WIDE,
+    StageSettings, method_setting_key,
 };
 use crate::time::SimDuration;
 
@@ -102,6 +102,25 @@ pub(super) fn method_settings(raw: &RawScenario, stage: &RawStage, problems: &mu
     let settings_path = at("stage").key("method_settings");
     for (key, setting) in &stage.method_settings {
         let key_path = settings_path.key(key);
+        if let Some(rate) = setting.throttling_rate_limit {
+            if !(0.0..=MAX_LIMIT).contains(&rate) {
+                problems.add(
+                    key_path.key("throttling_rate_limit"),
+                    format!(
+                        "expected requests a second within 0..={MAX_LIMIT}, got {}",
+                        units::show(rate)
+                    ),
+                );
+            }
+        }
+        if let Some(burst) = setting.throttling_burst_limit {
+            if burst > MAX_LIMIT as u64 {
+                problems.add(
+                    key_path.key("throttling_burst_limit"),
+                    format!("expected at most {MAX_LIMIT} requests, got {burst}"),
+                );
+            }
+        }
         if let Some(ttl) = setting.cache_ttl_in_seconds {
             if ttl > 3600 {
                 problems.add(
@@ -162,6 +181,7 @@ pub(super) fn gateway(
         },
         cache: cache.config,
         resources,
+        throttling: throttling(raw, problems),
     };
     if all_read {
         if let Err(e) = Gateway::<()>::new(&gateway, &[]) {
@@ -177,4 +197,33 @@ pub(super) fn gateway(
         }
     }
     gateway
+}
+
+/// The account's throttling limits (`[api]`), unless the model turns throttling off.
+fn throttling(raw: &RawScenario, problems: &mut Problems) -> Option<Limits> {
+    let api = at("api");
+    let mut limits = Limits::ACCOUNT_DEFAULT;
+    if let Some(rate) = raw.api.account_throttling_rate_limit {
+        if (0.0..=MAX_LIMIT).contains(&rate) {
+            limits.rate = rate;
+        } else {
+            problems.add(
+                api.key("account_throttling_rate_limit"),
+                format!(
+                    "expected requests a second within 0..={MAX_LIMIT}, got {}",
+                    units::show(rate)
+                ),
+            );
+        }
+    }
+    if let Some(burst) = raw.api.account_throttling_burst_limit {
+        match u64::try_from(burst) {
+            Ok(b) if b <= MAX_LIMIT as u64 => limits.burst = b,
+            _ => problems.add(
+                api.key("account_throttling_burst_limit"),
+                format!("expected a whole number of requests within 0..={MAX_LIMIT}, got {burst}"),
+            ),
+        }
+    }
+    raw.model.throttling.unwrap_or(true).then_some(limits)
 }
