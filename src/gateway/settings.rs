@@ -320,6 +320,44 @@ mod tests {
     }
 
     #[test]
+    fn method_throttling_falls_back_field_by_field_then_to_the_account() {
+        use crate::gateway::throttle::Limits;
+        let account = Limits::ACCOUNT_DEFAULT;
+        let s = stage(&[
+            (
+                STAGE_WIDE,
+                MethodSetting {
+                    throttling_rate_limit: Some(100.0),
+                    ..MethodSetting::default()
+                },
+            ),
+            (
+                "pets/GET",
+                MethodSetting {
+                    throttling_burst_limit: Some(7),
+                    ..MethodSetting::default()
+                },
+            ),
+        ]);
+        assert_eq!(
+            s.throttle("/pets", Method::Get, account),
+            Some(Limits {
+                rate: 100.0,
+                burst: 7
+            })
+        );
+        assert_eq!(
+            s.throttle("/owners", Method::Get, account),
+            Some(Limits {
+                rate: 100.0,
+                burst: 5_000
+            }),
+            "the burst unset anywhere: the account's"
+        );
+        assert_eq!(stage(&[]).throttle("/pets", Method::Get, account), None);
+    }
+
+    #[test]
     fn only_get_is_cached_unless_its_own_entry_enables_it() {
         let on = MethodSetting {
             caching_enabled: Some(true),

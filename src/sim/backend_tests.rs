@@ -346,3 +346,33 @@ mix = { "GET /items/{id}" = 1.0 }"#,
         c.wrong_key_responses
     );
 }
+
+#[test]
+fn the_cache_cost_is_weighted_by_the_time_each_size_was_in_force() {
+    // 0.5 GB ($0.020/h) for the first quarter of the measured hour, 6.1 GB ($0.200/h)
+    // after; the resize during the warm-up counts from the measured start.
+    let text = |events: &str| {
+        one_resource(1, "\"0ms\"", "", 1.0, "constant")
+            .warmup("10m")
+            .duration("1h")
+            .then(events)
+    };
+    let cost = |events: &str| {
+        let s = scenario(&text(events));
+        let out = run(&s, 0, &mut |_| {}).unwrap();
+        crate::report::summary_row(&s, "base", &out).cost_per_hour_usd
+    };
+    let resize = |at: &str, size: &str| {
+        format!(
+            "[[events]]\nat = \"{at}\"\naction = \"set_capacity\"\ncache_cluster_size = \"{size}\"\n"
+        )
+    };
+    assert_eq!(cost(""), 0.02);
+    assert!((cost(&resize("25m", "6.1")) - (0.25 * 0.02 + 0.75 * 0.2)).abs() < 1e-6);
+    assert!((cost(&resize("5m", "6.1")) - 0.2).abs() < 1e-6);
+    let both = resize("25m", "6.1") + &resize("55m", "1.6");
+    let p16 = crate::cache::ClusterSize::parse("1.6")
+        .unwrap()
+        .price_per_hour_usd();
+    assert!((cost(&both) - (0.25 * 0.02 + 0.5 * 0.2 + 0.25 * p16)).abs() < 1e-6);
+}

@@ -139,6 +139,31 @@ pub(crate) fn backend_load(data: &PlotData<'_>) -> LineChart {
     }
 }
 
+/// Error responses (5xx and 429) per second over time; none when no window has one.
+pub(crate) fn errors(data: &PlotData<'_>) -> Option<LineChart> {
+    if data
+        .series
+        .iter()
+        .all(|r| r.errors_5xx == 0 && r.throttled_429 == 0)
+    {
+        return None;
+    }
+    let w = data.window_s;
+    let (lines, x_desc) = over_time(data, |r| Some((r.errors_5xx + r.throttled_429) as f64 / w));
+    Some(LineChart {
+        title: "Error responses over time".into(),
+        caption: format!(
+            "Responses per second that were not a success, by when their request arrived, averaged over each {}-second window: 5xx (backend errors, cached errors served, 504 timeouts, a backend's refusals at its limit) and 429 (throttled); 403s are in the table. The mean across replications, with its 95% confidence band. Configurations that behave alike draw over each other (the later one on top).",
+            tick(w)
+        ),
+        x_desc: x_desc.into(),
+        y_desc: "error responses/s".into(),
+        lines,
+        y_from_zero: true,
+        y_cap: None,
+    })
+}
+
 /// The staleness of stale responses as a CDF: at each quantile, the mean across
 /// replications of that quantile (replications without stale responses left out).
 pub(crate) fn staleness_cdf(data: &PlotData<'_>) -> LineChart {

@@ -14,7 +14,7 @@ use plotters::prelude::*;
 
 use super::{AggregateRow, StalenessRow, TimeseriesRow};
 
-use lines::{backend_load, hit_rate, staleness_cdf};
+use lines::{backend_load, errors, hit_rate, staleness_cdf};
 use whiskers::comparison;
 
 /// One chart, drawn.
@@ -55,13 +55,16 @@ pub struct PlotData<'a> {
 }
 
 /// Every chart of a report: hit rate and backend load over time, the staleness CDF,
-/// and a comparison chart per metric of `data.compare` that is not zero everywhere.
+/// error responses over time when there were any, and a comparison chart per metric of `data.compare` that is not zero everywhere.
 pub fn charts(data: &PlotData<'_>) -> anyhow::Result<Vec<Chart>> {
     let mut out = vec![
         render("hit-rate", &hit_rate(data))?,
         render("backend-load", &backend_load(data))?,
         render("staleness-cdf", &staleness_cdf(data))?,
     ];
+    if let Some(chart) = errors(data) {
+        out.push(render("errors", &chart)?);
+    }
     for metric in data.compare {
         if let Some(w) = comparison(data, *metric) {
             out.push(render(&format!("compare-{metric}"), &w)?);
