@@ -267,7 +267,7 @@ fn traces() {
 
 #[test]
 fn parts() {
-    // A real part, written as a run writes it: three CSV files and the seal.
+    // A real part, written as a run writes it: four CSV files and the seal.
     let dir = tempfile::tempdir().expect("temp dir");
     let scenario_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pets.toml");
     let mut scenario = crate::scenario::Scenario::load(&scenario_path).expect("pets loads");
@@ -278,32 +278,34 @@ fn parts() {
         summary: vec![crate::report::summary_row(&scenario, "base", &output)],
         series: crate::report::timeseries_rows(&scenario, "base", &output),
         staleness: crate::report::staleness_rows("base", &output),
+        clients: crate::report::client_rows(&scenario, "base", &output),
         simulated: output.simulated_requests,
         resumed: false,
     };
     let stem = dir.path().join("part");
     crate::run::write_part(&stem, &part).expect("part written");
-    const EXTS: [&str; 4] = [
+    const EXTS: [&str; 5] = [
         "timeseries.csv",
         "staleness.csv",
+        "clients.csv",
         "summary.csv",
         "part.json",
     ];
     let read = |ext: &str| std::fs::read(stem.with_extension(ext)).expect("part file");
-    // The four files in one input, apart by a record separator.
+    // The five files in one input, apart by a record separator.
     let seed: Vec<u8> = EXTS
         .iter()
         .map(|e| read(e))
         .collect::<Vec<_>>()
         .join(&0x1e_u8);
     campaign("parts", &[seed], &[",", "\n", "\"sha256\""], |input| {
-        let files: Vec<&[u8]> = input.splitn(4, |&b| b == 0x1e).collect();
+        let files: Vec<&[u8]> = input.splitn(5, |&b| b == 0x1e).collect();
         for (ext, bytes) in EXTS.iter().zip(&files) {
             std::fs::write(stem.with_extension(ext), bytes).expect("temp file");
         }
         // Half the time the seal is made to match, so the CSV readers see the files.
-        if input.first().is_some_and(|b| b % 2 == 0) && files.len() == 4 {
-            let sums: serde_json::Map<String, serde_json::Value> = EXTS[..3]
+        if input.first().is_some_and(|b| b % 2 == 0) && files.len() == 5 {
+            let sums: serde_json::Map<String, serde_json::Value> = EXTS[..4]
                 .iter()
                 .zip(&files)
                 .map(|(e, b)| ((*e).to_owned(), crate::checksum::sha256(b).into()))

@@ -9,4 +9,4 @@ mod recorder;
 
 pub use check::{Check, CheckError, CheckOp, Rank};
 pub use metric::{Direction, Metric, SummaryRow};
-pub use recorder::{Counts, Recorder, WindowCounts};
+pub use recorder::{Counts, Recorder, SourceCounts, WindowCounts};

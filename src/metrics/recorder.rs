@@ -67,6 +67,43 @@ pub struct Counts {
     pub wrong_key_responses: u64,
 }
 
+/// What one source of requests (a client, or a replayed trace) got: enough to say who
+/// bears the 403s, 429s and 5xx, and each source's availability.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SourceCounts {
+    /// Requests it sent (measured).
+    pub requests: u64,
+    /// Answered 403 (an unauthorized `max-age=0` under `FAIL_WITH_403`).
+    pub forbidden_403: u64,
+    /// Answered 429 (throttled).
+    pub throttled_429: u64,
+    /// Answered 5xx, from any cause.
+    pub errors_5xx: u64,
+    /// Still waiting for the backend when the run ended (answered nothing).
+    pub unanswered: u64,
+}
+
+impl SourceCounts {
+    /// Its successful (2xx) responses: every request is answered 2xx, 403, 429 or 5xx,
+    /// or was still waiting when the run ended.
+    pub fn successful(&self) -> u64 {
+        self.requests
+            .saturating_sub(self.forbidden_403 + self.throttled_429 + self.errors_5xx)
+            .saturating_sub(self.unanswered)
+    }
+
+    /// The share of its answered requests that were 2xx, as `availability` is for all
+    /// requests (0 when it was answered nothing: nothing measured is no pass).
+    pub fn availability(&self) -> f64 {
+        let answered = self.requests.saturating_sub(self.unanswered);
+        if answered == 0 {
+            0.0
+        } else {
+            self.successful() as f64 / answered as f64
+        }
+    }
+}
+
 /// Records one run's metrics.
 #[derive(Debug, Clone)]
 pub struct Recorder {
@@ -74,6 +111,8 @@ pub struct Recorder {
     window: SimDuration,
     /// Totals.
     pub counts: Counts,
+    /// What each source got, by its index (clients first, then traces).
+    pub sources: Vec<SourceCounts>,
     staleness_us: Histogram<u64>,
     latency_us: Histogram<u64>,
     /// How long fetches waited for a slot at their backend, those that waited; and how
@@ -111,12 +150,13 @@ fn histogram() -> Histogram<u64> {
 
 impl Recorder {
     /// A recorder for a run measured from `warmup` to `end` in windows of `window`, whose
-    /// hits and 403s take `fixed_latency`.
+    /// hits and 403s take `fixed_latency`, with requests from `sources` sources.
     pub fn new(
         warmup: SimTime,
         end: SimTime,
         window: SimDuration,
         fixed_latency: SimDuration,
+        sources: usize,
     ) -> Recorder {
         let measured = end - warmup;
         let n = measured.as_micros().div_ceil(window.as_micros().max(1)) as usize;
@@ -124,6 +164,7 @@ impl Recorder {
             warmup,
             window,
             counts: Counts::default(),
+            sources: vec![SourceCounts::default(); sources.max(1)],
             staleness_us: histogram(),
             latency_us: histogram(),
             wait_us: histogram(),
@@ -182,9 +223,32 @@ impl Recorder {
         self.served(t, staleness);
     }
 
-    /// A request arrived at `t` and was throttled (429, the gateway's latency alone).
+    /// A measured request from `source`: counted against it (whatever its answer).
+    #[inline(always)]
+    pub fn sent_by(&mut self, source: u32) {
+        if let Some(s) = self.sources.get_mut(source as usize) {
+            s.requests += 1;
+        }
+    }
+
+    /// Source `source`'s counts (an index past the last counts against the last: the
+    /// simulator numbers its sources, so that never happens).
     #[inline]
-    pub fn throttled(&mut self, t: SimTime) {
+    fn source(&mut self, source: u32) -> &mut SourceCounts {
+        let last = self.sources.len() - 1;
+        &mut self.sources[(source as usize).min(last)]
+    }
+
+    /// A measured request from `source` was still waiting for the backend at the end.
+    pub fn unanswered(&mut self, source: u32) {
+        self.source(source).unanswered += 1;
+    }
+
+    /// A request arrived at `t` from `source` and was throttled (429, the gateway's
+    /// latency alone).
+    #[inline]
+    pub fn throttled(&mut self, t: SimTime, source: u32) {
+        self.source(source).throttled_429 += 1;
         self.counts.requests += 1;
         self.counts.throttled_429 += 1;
         self.fixed_latency_count += 1;
@@ -193,9 +257,10 @@ impl Recorder {
         w.throttled += 1;
     }
 
-    /// A request arrived at `t` and was a cache hit on a cached error response.
+    /// A request arrived at `t` from `source` and was a cache hit on a cached error
+    /// response.
     #[inline]
-    pub fn error_hit(&mut self, t: SimTime) {
+    pub fn error_hit(&mut self, t: SimTime, source: u32) {
         self.counts.requests += 1;
         self.counts.cache_hits += 1;
         self.counts.error_hits += 1;
@@ -203,12 +268,14 @@ impl Recorder {
         let w = self.window(t);
         w.requests += 1;
         w.cache_hits += 1;
-        self.error(t, 500);
+        self.error(t, 500, source);
     }
 
-    /// An error response with `status` (5xx) to a request that arrived at `t`.
+    /// An error response with `status` (5xx) to a request that arrived at `t` from
+    /// `source`.
     #[inline]
-    pub fn error(&mut self, t: SimTime, status: u16) {
+    pub fn error(&mut self, t: SimTime, status: u16, source: u32) {
+        self.source(source).errors_5xx += 1;
         self.counts.errors_5xx += 1;
         self.counts.timeouts_504 += u64::from(status == 504);
         self.window(t).errors_5xx += 1;
@@ -269,9 +336,10 @@ impl Recorder {
         }
     }
 
-    /// A 403 at `t`.
+    /// A 403 at `t`, to `source`.
     #[inline]
-    pub fn forbidden(&mut self, t: SimTime) {
+    pub fn forbidden(&mut self, t: SimTime, source: u32) {
+        self.source(source).forbidden_403 += 1;
         self.counts.invalidations_rejected += 1;
         self.window(t).forbidden += 1;
     }
@@ -417,6 +485,7 @@ mod tests {
                 SimTime::ZERO + SimDuration::from_secs(10),
                 SimDuration::from_secs(2),
                 SimDuration::from_micros(500),
+                1,
             )
         };
         let (mut folded, mut unfolded) = (new(), new());

@@ -9,6 +9,7 @@ mod compare;
 mod html;
 mod plot;
 mod rows;
+mod sources;
 mod verdict;
 
 use std::io::Write;
@@ -23,6 +24,8 @@ pub(crate) use html::{HtmlReport, render_html};
 pub(crate) use plot::{Chart, PlotData, charts};
 pub use rows::{Manifest, StalenessRow, TimeseriesRow, TraceSummary};
 pub(crate) use rows::{staleness_rows, summary_row, timeseries_rows};
+pub use sources::ClientRow;
+pub(crate) use sources::client_rows;
 pub use verdict::{Outcome, Verdict};
 pub(crate) use verdict::{judge, mean_of, ranking};
 

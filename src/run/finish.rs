@@ -10,7 +10,7 @@ use super::parts::Part;
 use super::record::StudyRecord;
 use super::summary::print_summary;
 use crate::metrics::{Check, Metric, Rank};
-use crate::report::{self, Manifest, StalenessRow, SummaryRow, TimeseriesRow, Verdict};
+use crate::report::{self, ClientRow, Manifest, StalenessRow, SummaryRow, TimeseriesRow, Verdict};
 
 /// Writes the report files from every configuration's part; returns the exit status
 /// (1 when a check failed).
@@ -39,6 +39,10 @@ pub(super) fn finish(
     let staleness: Vec<StalenessRow> = parts
         .iter()
         .flat_map(|p| p.staleness.iter().cloned())
+        .collect();
+    let clients: Vec<ClientRow> = parts
+        .iter()
+        .flat_map(|p| p.clients.iter().cloned())
         .collect();
     let series: Vec<TimeseriesRow> = parts.into_iter().flat_map(|p| p.series).collect();
     let aggregate = report::aggregate_rows(names, baseline, &summary);
@@ -94,6 +98,7 @@ pub(super) fn finish(
     write("aggregate.csv", &report::csv_bytes(&aggregate)?)?;
     write("timeseries.csv", &report::csv_bytes(&series)?)?;
     write("staleness.csv", &report::csv_bytes(&staleness)?)?;
+    write("clients.csv", &report::csv_bytes(&clients)?)?;
     write_plots(dir, &charts)?;
     let html = report::render_html(&report::HtmlReport {
         manifest: &manifest,
@@ -106,6 +111,7 @@ pub(super) fn finish(
         ranking: &ranking,
         metrics: &shown,
         charts: &charts,
+        clients: &clients,
     });
     write("report.html", html.as_bytes())?;
     write("manifest.json", &serde_json::to_vec_pretty(&manifest)?)?;

@@ -246,6 +246,7 @@ fn run_study(
                     summary: vec![report::summary_row(&c.scenario, &c.name, &output)],
                     series: report::timeseries_rows(&c.scenario, &c.name, &output),
                     staleness: report::staleness_rows(&c.name, &output),
+                    clients: report::client_rows(&c.scenario, &c.name, &output),
                     simulated: output.simulated_requests,
                     resumed: false,
                 };

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, bail};
 
-use crate::report::{self, StalenessRow, SummaryRow, TimeseriesRow};
+use crate::report::{self, ClientRow, StalenessRow, SummaryRow, TimeseriesRow};
 
 /// Makes `dir` ready for a report: refused when it holds files unless `force` (its
 /// parts are removed) or `resume` (they are kept).
@@ -43,14 +43,20 @@ pub(crate) struct Part {
     pub(crate) summary: Vec<SummaryRow>,
     pub(crate) series: Vec<TimeseriesRow>,
     pub(crate) staleness: Vec<StalenessRow>,
+    pub(crate) clients: Vec<ClientRow>,
     /// Requests the unit simulated (warm-up included), whenever it ran.
     pub(crate) simulated: u64,
     /// Read from an earlier run's parts rather than simulated now.
     pub(crate) resumed: bool,
 }
 
-/// The three CSV files of a part, by the extension each has after the stem.
-const PART_FILES: [&str; 3] = ["timeseries.csv", "staleness.csv", "summary.csv"];
+/// The CSV files of a part, by the extension each has after the stem.
+const PART_FILES: [&str; 4] = [
+    "timeseries.csv",
+    "staleness.csv",
+    "clients.csv",
+    "summary.csv",
+];
 
 /// A part's seal (`<stem>.part.json`), written after its files: its presence marks the
 /// part complete, and the files' checksums show whether they are still as written.
@@ -66,6 +72,7 @@ pub(crate) fn write_part(stem: &Path, part: &Part) -> anyhow::Result<()> {
     let bytes = [
         report::csv_bytes(&part.series)?,
         report::csv_bytes(&part.staleness)?,
+        report::csv_bytes(&part.clients)?,
         report::csv_bytes(&part.summary)?,
     ];
     let mut seal = Seal {
@@ -133,7 +140,8 @@ pub(crate) fn read_part(stem: &Path) -> anyhow::Result<Option<Part>> {
     Ok(Some(Part {
         series: rows(&files[0], "a time series")?,
         staleness: rows(&files[1], "a staleness distribution")?,
-        summary: rows(&files[2], "a summary")?,
+        clients: rows(&files[2], "a breakdown by client")?,
+        summary: rows(&files[3], "a summary")?,
         simulated: seal.simulated_requests,
         resumed: true,
     }))

@@ -376,3 +376,74 @@ fn the_cache_cost_is_weighted_by_the_time_each_size_was_in_force() {
         .price_per_hour_usd();
     assert!((cost(&both) - (0.25 * 0.02 + 0.5 * 0.2 + 0.25 * p16)).abs() < 1e-6);
 }
+
+/// Each source's counts, summed, are the run's totals, whatever answered them.
+fn assert_sources_add_up(out: &RunOutput, what: &str) {
+    let c = &out.recorder.counts;
+    let s = &out.recorder.sources;
+    let sum = |f: fn(&crate::metrics::SourceCounts) -> u64| s.iter().map(f).sum::<u64>();
+    assert_eq!(sum(|s| s.requests), c.requests, "{what}: requests");
+    assert_eq!(sum(|s| s.throttled_429), c.throttled_429, "{what}: 429s");
+    assert_eq!(sum(|s| s.errors_5xx), c.errors_5xx, "{what}: 5xx");
+    assert_eq!(
+        sum(|s| s.forbidden_403),
+        c.invalidations_rejected,
+        "{what}: 403s"
+    );
+    assert_eq!(sum(|s| s.successful()), c.successful, "{what}: 2xx");
+}
+
+#[test]
+fn each_client_is_counted_what_it_got_and_the_counts_add_up_to_the_totals() {
+    // pets under FAIL_WITH_403: only the unauthorized scraper sending max-age=0 is
+    // refused; the app (no max-age=0) and ops (allowed to invalidate) never are.
+    let study = crate::scenario::Study::load(Path::new("scenarios/pets.toml")).unwrap();
+    let fail = study
+        .configurations
+        .iter()
+        .find(|c| c.name.contains("403"))
+        .expect("pets compares FAIL_WITH_403");
+    let mut pets = fail.scenario.clone();
+    pets.duration = crate::time::SimDuration::from_secs(300);
+    for c in &mut pets.clients {
+        c.start = crate::time::SimTime::ZERO;
+    }
+    let out = run(&pets, 0, &mut |_| {}).unwrap();
+    assert_sources_add_up(&out, "pets");
+    let by_name = |name: &str| {
+        let i = pets.clients.iter().position(|c| c.name == name).unwrap();
+        out.recorder.sources[i]
+    };
+    assert!(by_name("scraper").forbidden_403 > 0);
+    assert_eq!(by_name("app").forbidden_403, 0);
+    assert_eq!(by_name("ops-refresh").forbidden_403, 0);
+    assert!(by_name("app").requests > 0);
+
+    // The attack against a bounded backend: 429s, 5xx, timeouts and queued fetches
+    // still in flight at the end; every configuration adds up.
+    let study =
+        crate::scenario::Study::load(Path::new("scenarios/attack-throttling.toml")).unwrap();
+    for c in &study.configurations {
+        let out = run(&c.scenario, 0, &mut |_| {}).unwrap();
+        assert_sources_add_up(&out, &c.name);
+        let throttled = out.recorder.counts.throttled_429;
+        if c.name == "stage-throttling" {
+            // The stage bucket does not know who is abusive: both clients are throttled.
+            assert!(throttled > 0);
+            assert!(out.recorder.sources.iter().all(|s| s.throttled_429 > 0));
+        }
+    }
+
+    // One client alone bears every 429.
+    let text = one_resource(5, "\"0ms\"", "", 10.0, "constant")
+        .method_setting("throttling_rate_limit = 1")
+        .method_setting("throttling_burst_limit = 1");
+    let out = run_rep(&text, 0);
+    assert_eq!(out.recorder.sources.len(), 1);
+    assert_sources_add_up(&out, "one client");
+    assert_eq!(
+        out.recorder.sources[0].throttled_429,
+        out.recorder.counts.throttled_429
+    );
+    assert!(out.recorder.counts.throttled_429 > 0);
+}

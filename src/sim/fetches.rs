@@ -38,6 +38,8 @@ pub(super) struct Waiter {
     /// Whether the fetch's response is another request's (it differs in a parameter the
     /// response depends on but the key leaves out): coalesced onto another's fetch.
     pub(super) wrong: bool,
+    /// Who sent it.
+    pub(super) source: u32,
 }
 
 /// One backend fetch.
@@ -105,6 +107,9 @@ pub(super) struct Fetches {
     pub(super) coalesce: bool,
     pub(super) gateway_latency: SimDuration,
     pools: Vec<Pool>,
+    /// Whether any backend has a concurrency limit (if none, every fetch starts at once
+    /// and admission looks at nothing).
+    bounded: bool,
     /// Per resource: its backend.
     pool_of: Vec<usize>,
     /// Per resource: its integration timeout.
@@ -125,6 +130,7 @@ impl Fetches {
             pending: HashMap::default(),
             coalesce,
             gateway_latency,
+            bounded: backends.iter().any(|b| b.concurrency.is_some()),
             pools: backends
                 .iter()
                 .map(|b| Pool {
@@ -142,6 +148,9 @@ impl Fetches {
     /// Whether `resource`'s backend can start a fetch now, will queue it, or refuses it.
     #[inline(always)]
     pub(super) fn admission(&self, resource: usize) -> Admission {
+        if !self.bounded {
+            return Admission::Now;
+        }
         let pool = &self.pools[self.pool_of[resource]];
         if pool.busy < pool.limit {
             Admission::Now
@@ -150,6 +159,14 @@ impl Fetches {
         } else {
             Admission::Refused
         }
+    }
+
+    /// The measured requests still waiting for a fetch's answer.
+    pub(super) fn unanswered(&self) -> impl Iterator<Item = &Waiter> {
+        self.inflight
+            .iter()
+            .filter(|f| !f.answered)
+            .flat_map(|f| f.waiters.iter())
     }
 
     /// Takes a slot for a fetch of `resource` first asked for at `t` (by a measured
@@ -162,7 +179,7 @@ impl Fetches {
         key_index: u64,
         size: Option<u64>,
         t: SimTime,
-        waiter: Option<SimTime>,
+        waiter: Option<Waiter>,
     ) -> u32 {
         let slot = self.free.pop().unwrap_or_else(|| {
             self.inflight.push(InFlight::default());
@@ -175,10 +192,7 @@ impl Fetches {
         f.size = size;
         f.started = t;
         f.waiters.clear();
-        f.waiters.extend(waiter.map(|arrived| Waiter {
-            arrived,
-            wrong: false,
-        }));
+        f.waiters.extend(waiter);
         f.phase = Phase::Queued;
         f.answered = false;
         f.timeout_pending = false;
@@ -323,18 +337,31 @@ mod tests {
         SimTime::ZERO + SimDuration::from_millis(ms)
     }
 
+    fn waiter(ms: u64) -> Waiter {
+        Waiter {
+            arrived: at(ms),
+            wrong: false,
+            source: 0,
+        }
+    }
+
     #[test]
     fn a_full_backend_queues_or_refuses_and_frees_its_place_when_done() {
         let mut f = fetches(1, Overload::Queue);
         assert_eq!(f.admission(0), Admission::Now);
-        let a = f.open(None, 0, 0, None, at(0), Some(at(0)));
+        let a = f.open(None, 0, 0, None, at(0), Some(waiter(0)));
         let w = f.serve(a, at(0), SimDuration::from_millis(100), false);
         assert_eq!((w.done, w.timeout), (Some(at(100)), None));
         assert_eq!(f.admission(0), Admission::Queued);
-        let b = f.open(None, 0, 1, None, at(10), Some(at(10)));
+        let b = f.open(None, 0, 1, None, at(10), Some(waiter(10)));
         assert_eq!(f.enqueue(b).timeout, Some(at(1_010)));
         assert_eq!(f.next_queued(0), None, "no room yet");
+        assert_eq!(f.unanswered().count(), 2, "both clients wait");
         assert!(f.finish(a), "its client was waiting");
+        assert_eq!(
+            f.unanswered().map(|w| w.arrived).collect::<Vec<_>>(),
+            [at(10)]
+        );
         f.release(a);
         assert_eq!(f.next_queued(0), Some(b));
         assert_eq!(fetches(1, Overload::Reject).admission(0), Admission::Now);
@@ -347,7 +374,7 @@ mod tests {
     #[test]
     fn a_late_answer_is_timed_out_and_dropped_and_its_slot_outlives_both_events() {
         let mut f = fetches(4, Overload::Queue);
-        let a = f.open(None, 0, 0, None, at(0), Some(at(0)));
+        let a = f.open(None, 0, 0, None, at(0), Some(waiter(0)));
         let w = f.serve(a, at(0), SimDuration::from_millis(1_500), false);
         assert_eq!((w.done, w.timeout), (Some(at(1_500)), Some(at(1_000))));
         assert!(f.expire(a), "504 at the timeout");

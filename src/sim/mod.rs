@@ -71,6 +71,8 @@ struct Incoming {
     key_index: u64,
     /// Its caller.
     principal: usize,
+    /// Who sent it: a client's index, or the number of clients plus a trace's.
+    source: u32,
     /// Whether it sends `Cache-Control: max-age=0`.
     max_age_zero: bool,
     /// Its response's size, when a trace recorded it.
@@ -243,6 +245,7 @@ pub fn run(
                     resource,
                     key_index: key,
                     principal: model.principal,
+                    source: ci,
                     max_age_zero,
                     size: None,
                 };
@@ -307,6 +310,7 @@ pub fn run(
         }
     }
     progress(end);
+    server.end();
     let start = marks.removals_at_warmup.unwrap_or_default();
     let now = server.gateway.removals();
     Ok(RunOutput {
@@ -361,7 +365,8 @@ fn traces(
     let mut traces: Vec<TraceFeed> = Vec::with_capacity(scenario.traces.len());
     for (i, model) in scenario.traces.iter().enumerate() {
         let max_age_rng = rng::stream(seed, Component::TraceMaxAge, i as u64);
-        let feed = TraceFeed::open(model, end, max_age_rng, gateway, &scenario.resources)?;
+        let mut feed = TraceFeed::open(model, end, max_age_rng, gateway, &scenario.resources)?;
+        feed.sender = (scenario.clients.len() + i) as u32;
         if let Some(at) = feed.next_at() {
             queue.push(at, Event::Trace(i as u32));
         }
@@ -384,6 +389,7 @@ fn server(scenario: &Scenario, seed: u64, gateway: Gateway<Stored>) -> Server {
         scenario.end(),
         scenario.window,
         scenario.gateway_latency,
+        scenario.clients.len() + scenario.traces.len(),
     );
     Server::new(scenario, gateway, recorder, backends, seed)
 }

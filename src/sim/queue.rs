@@ -24,10 +24,41 @@ pub enum Event {
     CacheReady,
 }
 
+/// An event in the queue, ordered by `(at, seq)` alone: sequence numbers are unique, so
+/// the event itself never decides the order (and comparing it would cost the heap's
+/// every sift).
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    at: SimTime,
+    seq: u64,
+    event: Event,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Entry) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+
+impl Eq for Entry {}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Entry) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Entry {
+    #[inline(always)]
+    fn cmp(&self, other: &Entry) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
 /// A FIFO-at-ties priority queue of events.
 #[derive(Debug, Default)]
 pub struct EventQueue {
-    heap: BinaryHeap<Reverse<(SimTime, u64, Event)>>,
+    heap: BinaryHeap<Reverse<Entry>>,
     next_seq: u64,
 }
 
@@ -38,30 +69,38 @@ impl EventQueue {
     }
 
     /// Schedules `event` at `at`.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, at: SimTime, event: Event) {
-        self.heap.push(Reverse((at, self.next_seq, event)));
+        self.heap.push(Reverse(Entry {
+            at,
+            seq: self.next_seq,
+            event,
+        }));
         self.next_seq += 1;
     }
 
     /// The earliest event (the first scheduled among equal times).
     #[cfg(test)]
     pub fn pop(&mut self) -> Option<(SimTime, Event)> {
-        self.heap.pop().map(|Reverse((at, _, e))| (at, e))
+        self.heap.pop().map(|Reverse(e)| (e.at, e.event))
     }
 
     /// The earliest event, left in the queue.
-    #[inline]
+    #[inline(always)]
     pub fn peek(&self) -> Option<(SimTime, Event)> {
-        self.heap.peek().map(|&Reverse((at, _, e))| (at, e))
+        self.heap.peek().map(|&Reverse(e)| (e.at, e.event))
     }
 
     /// Replaces the earliest event with `event` at `at` (one sift instead of a pop and
     /// a push: a client's arrival is followed by its next one). Ordered as if pushed now.
-    #[inline]
+    #[inline(always)]
     pub fn replace_top(&mut self, at: SimTime, event: Event) {
         if let Some(mut top) = self.heap.peek_mut() {
-            *top = Reverse((at, self.next_seq, event));
+            *top = Reverse(Entry {
+                at,
+                seq: self.next_seq,
+                event,
+            });
             self.next_seq += 1;
         } else {
             self.push(at, event);
@@ -69,7 +108,7 @@ impl EventQueue {
     }
 
     /// Removes the earliest event.
-    #[inline]
+    #[inline(always)]
     pub fn remove_top(&mut self) {
         self.heap.pop();
     }

@@ -22,6 +22,8 @@ struct Failures {
     error_rate: Vec<f64>,
     /// Per resource: the outages of its backend, `[start, end)`.
     outages: Vec<Vec<(SimTime, SimTime)>>,
+    /// Whether any backend ever fails (if none, `fails` looks at nothing).
+    any: bool,
     rng: Rng,
 }
 
@@ -38,8 +40,10 @@ impl Failures {
                 }
             }
         }
+        let error_rate: Vec<f64> = scenario.resources.iter().map(|r| r.error_rate).collect();
         Failures {
-            error_rate: scenario.resources.iter().map(|r| r.error_rate).collect(),
+            any: error_rate.iter().any(|&p| p > 0.0) || outages.iter().any(|o| !o.is_empty()),
+            error_rate,
             outages,
             rng,
         }
@@ -49,6 +53,9 @@ impl Failures {
     /// error rate draws from its own stream, and only when it is a choice.
     #[inline(always)]
     fn fails(&mut self, resource: usize, t: SimTime) -> bool {
+        if !self.any {
+            return false;
+        }
         let p = self.error_rate[resource];
         let outages = &self.outages[resource];
         if p == 0.0 && outages.is_empty() {
@@ -83,6 +90,8 @@ struct Needed {
     size: Option<u64>,
     /// A miss's key, answered at once, has no entry to replace.
     absent: bool,
+    /// Who asked.
+    source: u32,
 }
 
 impl Server {
@@ -132,6 +141,7 @@ impl Server {
             resource,
             key_index,
             principal,
+            source,
             max_age_zero,
             size,
         } = incoming;
@@ -142,9 +152,12 @@ impl Server {
         } = prepared;
         self.requests += 1;
         let measured = self.rec.measured(t);
+        if measured {
+            self.rec.sent_by(source);
+        }
         if !self.gateway.admit(t, resource) {
             if measured {
-                self.rec.throttled(t);
+                self.rec.throttled(t, source);
             }
             return None;
         }
@@ -170,7 +183,7 @@ impl Server {
         {
             if measured {
                 if value.is_error() {
-                    rec.error_hit(t);
+                    rec.error_hit(t, source);
                 } else {
                     rec.request_hit(t, value.staleness(t), wrong_response);
                     rec.fixed_latency();
@@ -183,7 +196,7 @@ impl Server {
             Route::Forbidden => {
                 if measured {
                     rec.request(t);
-                    rec.forbidden(t);
+                    rec.forbidden(t, source);
                     rec.fixed_latency();
                 }
                 return None;
@@ -196,7 +209,11 @@ impl Server {
                             rec.miss(t);
                             let inflight = &mut self.fetches.inflight[slot as usize];
                             let wrong = inflight.fetch.is_some_and(|g| g.response != f.response);
-                            inflight.waiters.push(Waiter { arrived: t, wrong });
+                            inflight.waiters.push(Waiter {
+                                arrived: t,
+                                wrong,
+                                source,
+                            });
                         }
                         return None;
                     }
@@ -213,6 +230,7 @@ impl Server {
             key_index,
             size,
             absent: matches!(outcome.route, Route::Miss(_)),
+            source,
         };
         self.fetch(t, needed, missed, measured)
     }
@@ -252,7 +270,11 @@ impl Server {
                 n.key_index,
                 n.size,
                 t,
-                measured.then_some(t),
+                measured.then_some(Waiter {
+                    arrived: t,
+                    wrong: false,
+                    source: n.source,
+                }),
             );
             let waiting = self.fetches.serve(slot, t, latency, error);
             if latency == SimDuration::ZERO {
@@ -269,7 +291,7 @@ impl Server {
         }
         if admission == Admission::Refused {
             if measured {
-                self.rec.error(t, self.overload_status);
+                self.rec.error(t, self.overload_status, n.source);
                 self.rec.fixed_latency();
             }
             return None;
@@ -280,7 +302,11 @@ impl Server {
             n.key_index,
             n.size,
             t,
-            measured.then_some(t),
+            measured.then_some(Waiter {
+                arrived: t,
+                wrong: false,
+                source: n.source,
+            }),
         );
         Some(self.fetches.enqueue(slot))
     }
@@ -339,7 +365,7 @@ impl Server {
             let gateway_latency = self.fetches.gateway_latency;
             for w in &self.fetches.inflight[slot as usize].waiters {
                 if error {
-                    self.rec.error(w.arrived, 500);
+                    self.rec.error(w.arrived, 500, w.source);
                 } else {
                     self.rec.served(w.arrived, None);
                     self.rec.counts.wrong_key_responses += u64::from(w.wrong);
@@ -349,6 +375,13 @@ impl Server {
         }
         self.fetches.release(slot);
         self.start_queued(resource, t)
+    }
+
+    /// The run has ended: requests still waiting for their backend were answered nothing.
+    pub(super) fn end(&mut self) {
+        for w in self.fetches.unanswered() {
+            self.rec.unanswered(w.source);
+        }
     }
 
     /// Fetch `slot`'s integration timeout has come at `t`: its waiters get a 504 if its
@@ -362,7 +395,7 @@ impl Server {
         if self.fetches.expire(slot) {
             let gateway_latency = self.fetches.gateway_latency;
             for w in &self.fetches.inflight[slot as usize].waiters {
-                self.rec.error(w.arrived, 504);
+                self.rec.error(w.arrived, 504, w.source);
                 self.rec.latency((t - w.arrived) + gateway_latency);
             }
         }

@@ -57,6 +57,8 @@ pub(super) struct TraceFeed {
     end: SimTime,
     max_age_zero: f64,
     max_age_rng: Rng,
+    /// Its index among the run's sources of requests (see [`Incoming::source`]).
+    pub(super) sender: u32,
 }
 
 /// A record taken for serving: the request, its cache key, and its place for
@@ -119,6 +121,7 @@ impl TraceFeed {
                 MaxAgeZero::Field(_) => 0.0,
             },
             max_age_rng,
+            sender: 0,
         };
         feed.read_block(gateway, resources)?;
         feed.read_block(gateway, resources)?;
@@ -218,6 +221,7 @@ impl TraceFeed {
                     resource,
                     key_index: r.id,
                     principal,
+                    source: self.sender,
                     max_age_zero: rng::chance(self.max_age_zero, &mut self.max_age_rng),
                     size: r.size,
                 }
@@ -228,6 +232,7 @@ impl TraceFeed {
                     resource: r.resource as usize,
                     key_index: r.key,
                     principal: r.principal as usize,
+                    source: self.sender,
                     max_age_zero: r
                         .max_age_zero
                         .unwrap_or_else(|| rng::chance(self.max_age_zero, &mut self.max_age_rng)),

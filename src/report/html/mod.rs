@@ -1,19 +1,22 @@
 //! `report.html`: one self-contained page (no scripts, no network; the plots are inline
 //! SVG) that says what was compared, the verdict, the key metrics with their differences
-//! from the baseline and whether each is significant, the checks, the plots and the
+//! from the baseline and whether each is significant, the checks, what each client got,
+//! the plots and the
 //! assumptions in force. Written from the same rows as the CSVs, byte for byte the same
 //! for the same run (no wall-clock times in it). Written with maud, which escapes every
 //! value it is given: only the inline SVG and fixed entities are passed through as markup.
 
+mod clients;
 mod sections;
 mod tables;
 
 use maud::{DOCTYPE, PreEscaped, html};
 
+use clients::clients_table;
 use sections::{compared, plots, traces, verdict};
 use tables::{assumptions, checks_table, metrics_table};
 
-use super::{AggregateRow, Chart, Manifest, Verdict};
+use super::{AggregateRow, Chart, ClientRow, Manifest, Verdict};
 use crate::metrics::{Metric, Rank};
 
 /// Everything the page shows.
@@ -38,6 +41,8 @@ pub struct HtmlReport<'a> {
     pub metrics: &'a [Metric],
     /// The plots.
     pub charts: &'a [Chart],
+    /// `clients.csv`'s rows.
+    pub clients: &'a [ClientRow],
 }
 
 /// A number with about four significant digits, without exponent notation.
@@ -109,6 +114,7 @@ pub fn render_html(r: &HtmlReport<'_>) -> String {
                 (compared(r))
                 (metrics_table(r))
                 (checks_table(r))
+                (clients_table(r))
                 (plots(r))
                 (traces(r))
                 (assumptions(r))
@@ -166,6 +172,21 @@ mod tests {
             traces: Vec::new(),
         };
         let checks = [format!("hit_rate >= 0.9 {evil}")];
+        let client = |name: &str| ClientRow {
+            variant: evil.into(),
+            replication: 0,
+            seed: 1,
+            client: name.into(),
+            kind: "client".into(),
+            principal: evil.into(),
+            requests: 10,
+            successful_2xx: 7,
+            forbidden_403: 1,
+            throttled_429: 1,
+            errors_5xx: 1,
+            availability: 0.7,
+        };
+        let clients = [client(evil), client("app")];
         let html = render_html(&HtmlReport {
             manifest: &manifest,
             description: evil,
@@ -177,8 +198,10 @@ mod tests {
             ranking: &[0],
             metrics: &[Metric::HitRate],
             charts: &[],
+            clients: &clients,
         });
         assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("By client"), "two clients get their table");
         assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co"));
         assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"));
         assert!(html.ends_with("</body>\n</html>\n"));
