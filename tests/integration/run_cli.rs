@@ -154,6 +154,7 @@ fn run_writes_the_report_folder() {
         names,
         [
             "aggregate.csv",
+            "clients.csv",
             "manifest.json",
             "parts",
             "plots",
@@ -163,6 +164,27 @@ fn run_writes_the_report_folder() {
             "timeseries.csv"
         ]
     );
+    let clients = std::fs::read_to_string(report.join("clients.csv")).unwrap();
+    assert!(clients.starts_with("variant,replication,seed,client,kind,principal,requests,successful_2xx,forbidden_403,throttled_429,errors_5xx,availability\n"));
+    // A row per client and run; a run's clients' requests add up to its summary's.
+    let client_rows: Vec<&str> = clients.lines().skip(1).collect();
+    assert_eq!(client_rows.len(), 27, "3 clients x 9 runs: {clients}");
+    for run in &rows {
+        let (variant, replication) = {
+            let mut f = run.split(',');
+            (f.next().unwrap(), f.next().unwrap())
+        };
+        let requests: u64 = client_rows
+            .iter()
+            .filter(|l| l.starts_with(&format!("{variant},{replication},")))
+            .map(|l| l.split(',').nth(6).unwrap().parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(
+            requests.to_string(),
+            run.split(',').nth(3).unwrap(),
+            "{run}"
+        );
+    }
     let aggregate = std::fs::read_to_string(report.join("aggregate.csv")).unwrap();
     assert!(aggregate.starts_with("variant,metric,replications,mean,sd,ci95_low,ci95_high,baseline,diff_mean,diff_ci95_low,diff_ci95_high,significant\n"));
     assert_eq!(

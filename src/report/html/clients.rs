@@ -86,17 +86,22 @@ pub(super) fn clients_table(r: &HtmlReport<'_>) -> Markup {
                 table {
                     "\n"
                     tr {
-                        th { "configuration" } th { "client" } th { "principal" }
-                        th { "requests" } th { "403" } th { "429" } th { "5xx" }
-                        th { "availability" }
+                        th { "client (principal)" } th { "requests" } th { "403 / 429" }
+                        th { "5xx" } th { "availability" }
                     }
                     "\n"
-                    @for m in &means {
+                    @for (i, m) in means.iter().enumerate() {
+                        @if i == 0 || means[i - 1].configuration != m.configuration {
+                            tr { th colspan="5" { (m.configuration) } }
+                            "\n"
+                        }
                         tr {
-                            td { (m.configuration) } td { (m.client) } td { (m.principal) }
+                            td {
+                                (m.client)
+                                @if !m.principal.is_empty() { " (" (m.principal) ")" }
+                            }
                             td class="n" { (num(m.requests)) }
-                            td class="n" { (num(m.forbidden)) }
-                            td class="n" { (num(m.throttled)) }
+                            td class="n" { (num(m.forbidden)) " / " (num(m.throttled)) }
                             td class="n" { (num(m.errors)) }
                             td class="n" { (num(m.availability)) }
                         }
