@@ -226,9 +226,7 @@ impl Recorder {
     /// A measured request from `source`: counted against it (whatever its answer).
     #[inline(always)]
     pub fn sent_by(&mut self, source: u32) {
-        if let Some(s) = self.sources.get_mut(source as usize) {
-            s.requests += 1;
-        }
+        self.source(source).requests += 1;
     }
 
     /// Source `source`'s counts (an index past the last counts against the last: the

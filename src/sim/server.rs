@@ -240,6 +240,12 @@ impl Server {
     #[inline(always)]
     fn fetch(&mut self, t: SimTime, n: Needed, missed: bool, measured: bool) -> Option<Waiting> {
         let admission = self.fetches.admission(n.resource);
+        // The asking request, when measured: it waits for the fetch it opens.
+        let waiter = measured.then_some(Waiter {
+            arrived: t,
+            wrong: false,
+            source: n.source,
+        });
         if admission == Admission::Now {
             let latency = self.backends[n.resource].latency(&mut self.latency_rng);
             let error = self.failures.fails(n.resource, t);
@@ -264,18 +270,9 @@ impl Server {
                 self.rec.backend_wait(SimDuration::ZERO);
             }
             self.rec.fetch_started(t);
-            let slot = self.fetches.open(
-                n.fetch,
-                n.resource,
-                n.key_index,
-                n.size,
-                t,
-                measured.then_some(Waiter {
-                    arrived: t,
-                    wrong: false,
-                    source: n.source,
-                }),
-            );
+            let slot = self
+                .fetches
+                .open(n.fetch, n.resource, n.key_index, n.size, t, waiter);
             let waiting = self.fetches.serve(slot, t, latency, error);
             if latency == SimDuration::ZERO {
                 // An error answered at once.
@@ -296,18 +293,9 @@ impl Server {
             }
             return None;
         }
-        let slot = self.fetches.open(
-            n.fetch,
-            n.resource,
-            n.key_index,
-            n.size,
-            t,
-            measured.then_some(Waiter {
-                arrived: t,
-                wrong: false,
-                source: n.source,
-            }),
-        );
+        let slot = self
+            .fetches
+            .open(n.fetch, n.resource, n.key_index, n.size, t, waiter);
         Some(self.fetches.enqueue(slot))
     }
 

@@ -1,10 +1,10 @@
 //! `report.html`: one self-contained page (no scripts, no network; the plots are inline
 //! SVG) that says what was compared, the verdict, the key metrics with their differences
 //! from the baseline and whether each is significant, the checks, what each client got,
-//! the plots and the
-//! assumptions in force. Written from the same rows as the CSVs, byte for byte the same
-//! for the same run (no wall-clock times in it). Written with maud, which escapes every
-//! value it is given: only the inline SVG and fixed entities are passed through as markup.
+//! the plots and the assumptions in force. Written from the same rows as the CSVs, byte
+//! for byte the same for the same run (no wall-clock times in it). Written with maud,
+//! which escapes every value it is given: only the inline SVG and fixed entities are
+//! passed through as markup.
 
 mod clients;
 mod sections;
