@@ -109,7 +109,7 @@ pub(super) struct Fetches {
     pools: Vec<Pool>,
     /// Whether any backend has a concurrency limit (if none, every fetch starts at once
     /// and admission looks at nothing).
-    bounded: bool,
+    pub(super) bounded: bool,
     /// Per resource: its backend.
     pool_of: Vec<usize>,
     /// Per resource: its integration timeout.
@@ -171,7 +171,7 @@ impl Fetches {
 
     /// Takes a slot for a fetch of `resource` first asked for at `t` (by a measured
     /// request when `waiter` is given).
-    #[inline]
+    #[inline(always)]
     pub(super) fn open(
         &mut self,
         fetch: Option<Fetch>,
@@ -192,7 +192,9 @@ impl Fetches {
         f.size = size;
         f.started = t;
         f.waiters.clear();
-        f.waiters.extend(waiter);
+        if let Some(w) = waiter {
+            f.waiters.push(w);
+        }
         f.phase = Phase::Queued;
         f.answered = false;
         f.timeout_pending = false;
@@ -205,7 +207,7 @@ impl Fetches {
 
     /// The backend starts serving `slot` at `t`, answering (with an error if `error`)
     /// after `latency`: the events it needs.
-    #[inline]
+    #[inline(always)]
     pub(super) fn serve(
         &mut self,
         slot: u32,
@@ -218,7 +220,10 @@ impl Fetches {
         let was_queued = f.timeout_pending;
         f.phase = Phase::Serving;
         f.error = error;
-        self.pools[self.pool_of[f.resource]].busy += 1;
+        // Only a bounded backend's slots are counted: an unbounded one always has room.
+        if self.bounded {
+            self.pools[self.pool_of[f.resource]].busy += 1;
+        }
         let deadline = f.started + timeout;
         // An answer must come before the deadline: at it, the gateway has given up (the
         // timeout is scheduled before the completion, so it fires first at equal times).
@@ -248,11 +253,13 @@ impl Fetches {
 
     /// The backend has answered `slot`; frees its place at the backend. Whether its
     /// clients are still waiting for that answer (not answered 504 already).
+    #[inline(always)]
     pub(super) fn finish(&mut self, slot: u32) -> bool {
         let f = &mut self.inflight[slot as usize];
         f.phase = Phase::Finished;
-        let pool = &mut self.pools[self.pool_of[f.resource]];
-        pool.busy -= 1;
+        if self.bounded {
+            self.pools[self.pool_of[f.resource]].busy -= 1;
+        }
         let answer = !f.answered;
         f.answered = true;
         if let (true, Some(fetch)) = (self.coalesce, f.fetch) {
@@ -298,6 +305,10 @@ impl Fetches {
     /// The next fetch waiting at `resource`'s backend, if it has room: withdrawn ones
     /// (answered at their timeout) are dropped on the way.
     pub(super) fn next_queued(&mut self, resource: usize) -> Option<u32> {
+        if !self.bounded {
+            // Nothing ever waits for an unbounded backend.
+            return None;
+        }
         let pool = &mut self.pools[self.pool_of[resource]];
         if pool.busy >= pool.limit {
             return None;

@@ -10,6 +10,7 @@
 
 mod alias;
 mod fetches;
+mod float;
 mod queue;
 mod rng;
 mod server;
@@ -280,33 +281,16 @@ pub fn run(
                     None => queue.remove_top(),
                 }
             }
-            Event::Done(slot) => {
-                if let Some(waiting) = server.done(slot, t) {
-                    schedule(&mut queue, waiting);
-                }
-            }
-            Event::Timeout(slot) => server.timeout(slot, t),
-            Event::Stage(i) => match scenario.events[i as usize].action {
-                StageAction::Flush => server.gateway.flush(),
-                StageAction::SetCapacity { bytes, .. } => {
-                    let capacity = Capacity::Bytes(bytes);
-                    if scenario.cache_provisioning.is_zero() {
-                        server.gateway.set_capacity(capacity);
-                    } else {
-                        server.gateway.begin_provisioning(capacity);
-                        provisioning_until = t + scenario.cache_provisioning;
-                        queue.push(provisioning_until, Event::CacheReady);
-                    }
-                }
-                // Outages are read by the server from the scenario's events.
-                StageAction::BackendOutage { .. } => {}
-            },
-            Event::CacheReady => {
-                // A later resize restarted the window: its own event ends it.
-                if t >= provisioning_until {
-                    server.gateway.cache_ready();
-                }
-            }
+            // Two cases and the rest out of line: a match over every kind of event
+            // compiles to a jump table, an indirect branch per request.
+            _ => other_event(
+                event,
+                t,
+                &mut queue,
+                &mut server,
+                scenario,
+                &mut provisioning_until,
+            ),
         }
     }
     progress(end);
@@ -321,6 +305,50 @@ pub fn run(
         expirations: now.expired - start.expired,
         simulated_requests: server.requests,
     })
+}
+
+/// Handles an event that is neither a client's arrival nor a trace's record: a fetch's
+/// completion or timeout, a stage event, the cache being ready.
+#[inline(never)]
+fn other_event(
+    event: Event,
+    t: SimTime,
+    queue: &mut EventQueue,
+    server: &mut Server,
+    scenario: &Scenario,
+    provisioning_until: &mut SimTime,
+) {
+    match event {
+        Event::Done(slot) => {
+            if let Some(waiting) = server.done(slot, t) {
+                schedule(queue, waiting);
+            }
+        }
+        Event::Timeout(slot) => server.timeout(slot, t),
+        Event::Stage(i) => match scenario.events[i as usize].action {
+            StageAction::Flush => server.gateway.flush(),
+            StageAction::SetCapacity { bytes, .. } => {
+                let capacity = Capacity::Bytes(bytes);
+                if scenario.cache_provisioning.is_zero() {
+                    server.gateway.set_capacity(capacity);
+                } else {
+                    server.gateway.begin_provisioning(capacity);
+                    *provisioning_until = t + scenario.cache_provisioning;
+                    queue.push(*provisioning_until, Event::CacheReady);
+                }
+            }
+            // Outages are read by the server from the scenario's events.
+            StageAction::BackendOutage { .. } => {}
+        },
+        Event::CacheReady => {
+            // A later resize restarted the window: its own event ends it.
+            if t >= *provisioning_until {
+                server.gateway.cache_ready();
+            }
+        }
+        // Served in the loop itself.
+        Event::Arrival(_) | Event::Trace(_) => {}
+    }
 }
 
 /// Every client's state, each with its first arrival queued (when it has one before it

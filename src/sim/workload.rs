@@ -5,6 +5,7 @@
 use rand_distr::{Distribution, Exp1, LogNormal, Zipf};
 
 use super::alias::AliasTable;
+use super::float;
 use super::rng::Rng;
 use crate::cache::Fingerprint;
 use crate::scenario::{Arrival, ClientModel, LatencyDist, Popularity, ResourceModel, SizeDist};
@@ -46,8 +47,8 @@ impl Arrivals {
         let exact = self.offset_us + us;
         // At least -0.5, so `exact + 0.5` is not negative and truncating it rounds
         // `exact` to the nearest microsecond (a cast, where `floor` is a library call).
-        let whole = (exact + 0.5) as u64;
-        self.offset_us = exact - whole as f64;
+        let (whole, back) = float::truncate(exact + 0.5);
+        self.offset_us = exact - back;
         SimDuration::from_micros(whole)
     }
 }
