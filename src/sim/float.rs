@@ -10,7 +10,7 @@ const I64_BOUND: f64 = 9_223_372_036_854_775_808.0;
 /// `as f64`, for an `x` that is not negative.
 #[inline(always)]
 pub fn truncate(x: f64) -> (u64, f64) {
-    debug_assert!(!(x < 0.0), "{x} is negative");
+    debug_assert!(x >= 0.0 || x.is_nan(), "{x} is negative");
     if x < I64_BOUND {
         let n = x as i64;
         (n as u64, n as f64)
