@@ -90,6 +90,19 @@ pub enum ImportCommand {
         #[arg(long, value_name = "LOGICAL_ID")]
         resource: Option<String>,
     },
+    /// Print the scenario `[[resources]]` of an API definition: an OpenAPI 3 or Swagger
+    /// 2.0 export with API Gateway's extensions (`aws apigateway get-export
+    /// --parameters extensions='apigateway'`, JSON or YAML) or `aws apigateway
+    /// get-resources --embed methods` output. Each method's cache key parameters and
+    /// declared parameters, marked with whether the integration reads them; workload
+    /// fields are left as commented placeholders.
+    ///
+    /// Exit status: 0 imported, 2 error.
+    Api {
+        /// The API definition file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 /// `cachegate policy ...`
@@ -288,6 +301,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Import(ImportCommand::Stage { file, resource }) => {
             let stage = crate::import::load_stage(&file, resource.as_deref())?;
             out.write_all(stage.to_toml(&file).as_bytes())?;
+            Ok(0)
+        }
+        Command::Import(ImportCommand::Api { file }) => {
+            let api = crate::import::api::load_api(&file)?;
+            out.write_all(api.to_toml(&file).as_bytes())?;
             Ok(0)
         }
         Command::Run(args) => crate::run::run(&args.scenarios, &args.options(), out),

@@ -135,6 +135,34 @@ fn stages() {
     });
 }
 
+#[test]
+fn apis() {
+    let seeds = seeds_in("scenarios/apis", &[".json", ".yaml"]);
+    let words = [
+        "\"$ref\": \"#/components/parameters/TraceId\"",
+        "$input.params(",
+        "$input.params().querystring.get('",
+        "\"x-amazon-apigateway-any-method\": {",
+        "\"type\": \"aws_proxy\"",
+        "\"resourceMethods\": {\"GET\": {}}",
+        "method.request.querystring.",
+        "\"timeoutInMillis\": ",
+        "in: \"query\"\n",
+        "{{",
+        "- [",
+    ];
+    campaign("apis", &seeds, &words, |input| {
+        if let Ok(api) = crate::import::api::parse_api(Path::new("fuzz.json"), input) {
+            // What a successful import prints must be a well-formed TOML document.
+            let text = api.to_toml(Path::new("fuzz.json"));
+            assert!(text.parse::<toml::Table>().is_ok(), "{text}");
+            for m in &api.methods {
+                let _ = m.to_table();
+            }
+        }
+    });
+}
+
 /// A trace model of `format` for `file`.
 fn model(file: &Path, format: TraceFormat, max_age_zero: MaxAgeZero) -> TraceModel {
     TraceModel {

@@ -6,6 +6,7 @@
 //! normalised to the scenario's spelling: `~1` decoded to `/`, the leading `/` trimmed
 //! (`/~1pets~1{petId}` + `GET` -> `pets/{petId}/GET`).
 
+pub mod api;
 mod cloudformation;
 mod get_stage;
 
@@ -31,6 +32,9 @@ pub enum ImportError {
     /// `methodSettings."*/*".cacheTtlInSeconds`) and what was expected.
     #[error("{0}")]
     Invalid(Diagnostic),
+    /// Several problems, each located.
+    #[error("{0}")]
+    Problems(crate::diagnostic::Diagnostics),
 }
 
 /// Where an imported stage came from.
@@ -155,34 +159,12 @@ pub fn parse_stage(
     let invalid = |p: &str, m: String| {
         ImportError::Invalid(Diagnostic::new(path.display().to_string(), 0, 0, p, m))
     };
-    let text =
-        std::str::from_utf8(bytes).map_err(|_| invalid("", "the file is not UTF-8 text".into()))?;
-    check_shape(text).map_err(|m| invalid("", m))?;
-    let value: serde_json::Value = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(json_error) => {
-            // Not JSON: CloudFormation YAML, with its short-form intrinsic tags.
-            if text.trim_start().starts_with('{') {
-                return Err(invalid(
-                    "",
-                    format!(
-                        "not valid JSON: {json_error} (expected `aws apigateway get-stage` output or a CloudFormation template)"
-                    ),
-                ));
-            }
-            match yaml_serde::from_str::<yaml_serde::Value>(text) {
-                Ok(y) => cloudformation::from_yaml(y),
-                Err(e) => {
-                    return Err(invalid(
-                        "",
-                        format!(
-                            "neither JSON nor YAML: {e} (expected `aws apigateway get-stage` output or a CloudFormation template)"
-                        ),
-                    ));
-                }
-            }
-        }
-    };
+    let value = parse_document(
+        path,
+        bytes,
+        "`aws apigateway get-stage` output or a CloudFormation template",
+        MAX_FILE_BYTES,
+    )?;
     let serde_json::Value::Object(map) = &value else {
         return Err(invalid(
             "",
@@ -207,6 +189,38 @@ pub fn parse_stage(
             "",
             "neither `aws apigateway get-stage` output (no cacheClusterEnabled, methodSettings or stageName) nor a CloudFormation template (no Resources)".into(),
         ))
+    }
+}
+
+/// A JSON or YAML document (YAML read as CloudFormation writes it, short-form
+/// intrinsics included), refused before parsing when larger than `max_bytes` or nested
+/// too deep. `expected` says what the file should have been, in errors.
+pub(crate) fn parse_document(
+    path: &Path,
+    bytes: &[u8],
+    expected: &str,
+    max_bytes: usize,
+) -> Result<serde_json::Value, ImportError> {
+    let invalid =
+        |m: String| ImportError::Invalid(Diagnostic::new(path.display().to_string(), 0, 0, "", m));
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| invalid("the file is not UTF-8 text".into()))?;
+    check_shape(text, max_bytes).map_err(invalid)?;
+    match serde_json::from_str(text) {
+        Ok(v) => Ok(v),
+        Err(json_error) => {
+            if text.trim_start().starts_with('{') {
+                return Err(invalid(format!(
+                    "not valid JSON: {json_error} (expected {expected})"
+                )));
+            }
+            match yaml_serde::from_str::<yaml_serde::Value>(text) {
+                Ok(y) => Ok(cloudformation::from_yaml(y)),
+                Err(e) => Err(invalid(format!(
+                    "neither JSON nor YAML: {e} (expected {expected})"
+                ))),
+            }
+        }
     }
 }
 
@@ -303,18 +317,20 @@ const MAX_INDENT: usize = 256;
 
 /// Refuses a file too large or nested too deep to be a stage or template, before any
 /// parser sees it (YAML parsing takes time quadratic in the nesting).
-fn check_shape(text: &str) -> Result<(), String> {
-    if text.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "{} bytes, more than {MAX_FILE_BYTES} (CloudFormation's own limit on a template)",
-            text.len()
-        ));
+fn check_shape(text: &str, max_bytes: usize) -> Result<(), String> {
+    if text.len() > max_bytes {
+        let why = if max_bytes == MAX_FILE_BYTES {
+            " (CloudFormation's own limit on a template)"
+        } else {
+            ""
+        };
+        return Err(format!("{} bytes, more than {max_bytes}{why}", text.len()));
     }
     for (i, line) in text.lines().enumerate() {
         let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
         if indent > MAX_INDENT {
             return Err(format!(
-                "line {} is indented {indent} columns, more than {MAX_INDENT}: nested too deep for a stage or template",
+                "line {} is indented {indent} columns, more than {MAX_INDENT}: nested too deep for a configuration file",
                 i + 1
             ));
         }
@@ -346,7 +362,7 @@ fn check_shape(text: &str) -> Result<(), String> {
                 depth += 1;
                 if depth > MAX_DEPTH {
                     return Err(format!(
-                        "line {line}: nested more than {MAX_DEPTH} deep: too deep for a stage or template"
+                        "line {line}: nested more than {MAX_DEPTH} deep: too deep for a configuration file"
                     ));
                 }
             }

@@ -61,6 +61,11 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
     if let Err(e) = resolve_stage_file(&mut base, file.dir) {
         problems.add(at("stage_file"), e);
     }
+    // The workload entries as written, for a variant with an `api_file` of its own.
+    let entries = base.get("resources").cloned();
+    if let Err(e) = resolve_api_file(&mut base, file.dir) {
+        problems.add(at("api_file"), e);
+    }
     // No variants: the file itself is the one variant, `base`.
     let implicit = [toml::Table::from_iter([(
         "name".to_owned(),
@@ -114,7 +119,7 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
                 &variant_path,
                 file.dir,
                 &name,
-                &base,
+                (&base, entries.as_ref()),
                 &mut problems,
             ),
             path: variant_path,
@@ -235,13 +240,15 @@ struct Overlay {
 
 /// The file `base` with `variant`'s own fields merged over it. A field shared by every
 /// configuration is refused; a variant's own `stage_file` runs exactly that stage (plus
-/// its own `[stage]` fields), not the file's stage with changes.
+/// its own `[stage]` fields), not the file's stage with changes; a variant's own
+/// `api_file` runs exactly that API's methods, with the file's workload `entries` (the
+/// `[[resources]]` as written) and the variant's own merged over them.
 fn overlay(
     variant: &toml::Table,
     path: &FieldPath,
     dir: &Path,
     name: &str,
-    base: &toml::Table,
+    (base, entries): (&toml::Table, Option<&toml::Value>),
     problems: &mut Problems,
 ) -> Overlay {
     let mut overlay = variant.clone();
@@ -264,10 +271,34 @@ fn overlay(
     } else {
         None
     };
+    let own_resources = if overlay.contains_key("api_file") {
+        let mut workload = toml::Table::new();
+        if let Some(entries) = entries {
+            workload.insert("resources".into(), entries.clone());
+        }
+        if let Some(own) = overlay.get("resources") {
+            merge(
+                &mut workload,
+                &toml::Table::from_iter([("resources".to_owned(), own.clone())]),
+            );
+        }
+        if let Some(r) = workload.remove("resources") {
+            overlay.insert("resources".into(), r);
+        }
+        if let Err(e) = resolve_api_file(&mut overlay, dir) {
+            problems.add(path.key("api_file"), format!("variant `{name}`: {e}"));
+        }
+        overlay.get("resources").cloned()
+    } else {
+        None
+    };
     let mut merged = base.clone();
     merge(&mut merged, &overlay);
     if let Some(stage) = own_stage {
         merged.insert("stage".into(), stage);
+    }
+    if let Some(resources) = own_resources {
+        merged.insert("resources".into(), resources);
     }
     Overlay {
         merged,
@@ -415,6 +446,64 @@ fn resolve_stage_file(table: &mut toml::Table, dir: &Path) -> Result<(), String>
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
     }
     result
+}
+
+/// Replaces `api_file` in `table` by the `[[resources]]` it defines: each entry the
+/// table has (matched by method and path) gives its method a workload, with the entry's
+/// own fields merged over the imported ones (`parameters` by name). Methods with no
+/// entry get no traffic and are left out; an entry naming no method of the file is an
+/// error (a typo would otherwise simulate a resource the API does not have).
+fn resolve_api_file(table: &mut toml::Table, dir: &Path) -> Result<(), String> {
+    let Some(file) = table.remove("api_file") else {
+        return Ok(());
+    };
+    let file = file.as_str().ok_or(
+        "expected the path of an API definition (an OpenAPI or Swagger export, or get-resources output)",
+    )?;
+    let api = crate::import::api::load_api(&dir.join(file)).map_err(|e| e.to_string())?;
+    let entries = match table.get("resources") {
+        None => Vec::new(),
+        Some(toml::Value::Array(a)) => a.clone(),
+        // Reported where the resources are checked.
+        Some(_) => return Ok(()),
+    };
+    let mut resources = Vec::new();
+    let mut missing = Vec::new();
+    for entry in &entries {
+        let Some(entry) = entry.as_table() else {
+            continue;
+        };
+        let method = entry
+            .get("method")
+            .and_then(toml::Value::as_str)
+            .unwrap_or("");
+        let path = entry
+            .get("path")
+            .and_then(toml::Value::as_str)
+            .unwrap_or("");
+        match api.find(method, path) {
+            Some(m) => {
+                let mut merged = m.to_table();
+                merge(&mut merged, entry);
+                resources.push(toml::Value::Table(merged));
+            }
+            None => missing.push(format!("{method} {path}")),
+        }
+    }
+    if !missing.is_empty() {
+        let has: Vec<String> = api
+            .methods
+            .iter()
+            .map(|m| format!("{} {}", m.scenario_method(), m.path))
+            .collect();
+        return Err(format!(
+            "{file} has no method {}; it has {}",
+            missing.join(", "),
+            has.join(", ")
+        ));
+    }
+    table.insert("resources".into(), toml::Value::Array(resources));
+    Ok(())
 }
 
 fn import_stage_file(

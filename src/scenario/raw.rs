@@ -32,6 +32,13 @@ pub struct RawScenario {
     #[allow(dead_code)]
     // Read from the TOML table by `load`; here so the shape check accepts it.
     pub stage_file: Option<String>,
+    /// `api_file = "..."`: the API definition (an OpenAPI/Swagger export or
+    /// get-resources output) whose methods the `[[resources]]` entries give workloads
+    /// to, resolved before each configuration is validated.
+    #[serde(default)]
+    #[allow(dead_code)]
+    // Read from the TOML table by `load`; here so the shape check accepts it.
+    pub api_file: Option<String>,
     #[serde(default)]
     pub model: RawModel,
     #[serde(default)]
@@ -170,8 +177,9 @@ pub struct RawBackend {
 #[serde(deny_unknown_fields)]
 pub struct RawParameter {
     pub name: String,
+    /// Required, unless an `api_file` declares the parameter (checked after it is read).
     #[serde(rename = "in")]
-    pub location: String,
+    pub location: Option<String>,
     pub values: Option<u64>,
     pub affects_response: Option<bool>,
 }

@@ -29,7 +29,11 @@ mod tests {
     fn check(x: f64) {
         let (n, back) = truncate(x);
         assert_eq!(n, x as u64, "truncate({x:e})");
-        assert_eq!(back.to_bits(), (x as u64 as f64).to_bits(), "truncate({x:e})");
+        assert_eq!(
+            back.to_bits(),
+            (x as u64 as f64).to_bits(),
+            "truncate({x:e})"
+        );
     }
 
     #[test]
@@ -57,7 +61,11 @@ mod tests {
             check(x);
         }
         assert_eq!(truncate(two63 - 1024.0).0, (1 << 63) - 1024);
-        assert_eq!(truncate(two63).0, 1 << 63, "2^63 itself takes the unsigned way");
+        assert_eq!(
+            truncate(two63).0,
+            1 << 63,
+            "2^63 itself takes the unsigned way"
+        );
     }
 
     #[test]

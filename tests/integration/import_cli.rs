@@ -1,11 +1,57 @@
 //! `cachegate import stage` and `stage_file` in scenarios: the deployed stage as AWS
-//! prints it and a CloudFormation template, read as they are.
+//! prints it and a CloudFormation template, read as they are; `cachegate import api` on
+//! the API definitions AWS exports.
 
 use std::path::Path;
 
 use predicates::str::contains;
 
 use crate::run_cli::{cachegate, edited};
+
+#[test]
+fn import_api_prints_the_resources_and_lists_every_problem() {
+    cachegate()
+        .args(["import", "api", "scenarios/apis/shop-oas30.json"])
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "[[resources]]\npath = \"/products\"\nmethod = \"GET\"\ncache_key_parameters = [\"method.request.querystring.category\"]\n",
+        ))
+        .stdout(contains(
+            "[[resources.parameters]]\nname = \"page\"\nin = \"query\"\naffects_response = true\n# The backend reads it and the cache key leaves it out",
+        ));
+    cachegate()
+        .args(["import", "api", "scenarios/apis/shop-get-resources.json"])
+        .assert()
+        .code(0)
+        .stdout(contains("cache_namespace = \"shared-products\""));
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"items": [{"path": "/a", "resourceMethods": {"GET": {}}}, {"id": "b"}]}"#,
+    )
+    .unwrap();
+    let out = cachegate()
+        .args(["import", "api"])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(out).unwrap();
+    assert!(
+        err.contains("bad.json: items[0].resourceMethods.GET: the method is empty")
+            && err.contains("bad.json: items[1].path: expected the resource's path"),
+        "{err}"
+    );
+    cachegate()
+        .args(["import", "api", "scenarios/stages/prod-get-stage.json"])
+        .assert()
+        .code(2)
+        .stderr(contains("no `openapi`, `swagger` or `items` field"));
+}
 
 #[test]
 fn import_stage_prints_the_scenario_section() {

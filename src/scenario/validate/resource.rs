@@ -187,7 +187,14 @@ fn parameter(
     path_names: &[&str],
     problems: &mut Problems,
 ) -> Option<(Param, Option<u64>)> {
-    let location = match raw.location.as_str() {
+    let Some(location) = raw.location.as_deref() else {
+        problems.add(
+            path.key("in"),
+            "missing field `in`: expected \"path\", \"query\" or \"header\"",
+        );
+        return None;
+    };
+    let location = match location {
         "path" => Location::Path,
         "query" | "querystring" => Location::Query,
         "header" => Location::Header,
