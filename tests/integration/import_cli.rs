@@ -158,3 +158,103 @@ fn stage_files_configure_the_scenario_and_their_errors_are_located() {
     );
     assert!(Path::new(&bad).exists());
 }
+
+#[test]
+fn api_files_define_the_resources_and_their_errors_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    cachegate()
+        .args([
+            "run",
+            "scenarios/imported-api.toml",
+            "--duration",
+            "2m",
+            "--replications",
+            "1",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let summary = std::fs::read_to_string(dir.path().join("imported-api/summary.csv")).unwrap();
+    let column = |variant: &str, name: &str| -> f64 {
+        let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+        let i = header.iter().position(|h| *h == name).unwrap();
+        let row = summary
+            .lines()
+            .find(|l| l.starts_with(&format!("{variant},")))
+            .unwrap();
+        row.split(',').nth(i).unwrap().parse().unwrap()
+    };
+    // The export keys `GET /products` on `category` alone while the backend reads
+    // `page`: shoppers get other pages; the definition with `page` in the key, none.
+    assert!(
+        column("as-exported", "wrong_key_responses") > 1_000.0,
+        "{summary}"
+    );
+    assert_eq!(
+        column("page-in-key", "wrong_key_responses"),
+        0.0,
+        "{summary}"
+    );
+    // An entry's own field overrides the file's: with `page` keyed, no configuration
+    // serves another page (the check passes, exit 0).
+    let (keyed, _) = edited(
+        dir.path(),
+        "keyed.toml",
+        "scenarios/imported-api.toml",
+        &[(
+            "keys = 400                           # 20 categories x 20 pages",
+            "keys = 400\ncache_key_parameters = [\"method.request.querystring.category\", \"method.request.querystring.page\"]",
+        )],
+    );
+    std::fs::create_dir_all(dir.path().join("apis")).unwrap();
+    for f in ["shop-oas30.json", "shop-swagger.yaml"] {
+        std::fs::copy(
+            format!("scenarios/apis/{f}"),
+            dir.path().join("apis").join(f),
+        )
+        .unwrap();
+    }
+    cachegate()
+        .args([
+            "run",
+            "--duration",
+            "1m",
+            "--replications",
+            "1",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path().join("out"))
+        .arg(&keyed)
+        .assert()
+        .code(0);
+    // Errors: an entry the file has no method for, a missing file in a variant.
+    let (bad, _) = edited(
+        dir.path(),
+        "bad.toml",
+        "scenarios/imported-api.toml",
+        &[
+            (
+                "path = \"/products/{id}\"\nmethod = \"GET\"",
+                "path = \"/product/{id}\"\nmethod = \"GET\"",
+            ),
+            (
+                "api_file = \"apis/shop-swagger.yaml\"",
+                "api_file = \"apis/nowhere.yaml\"",
+            ),
+        ],
+    );
+    let out = cachegate().arg("validate").arg(&bad).assert().code(1);
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        text.contains("bad.toml:19:12: api_file: apis/shop-oas30.json has no method GET /product/{id}; it has GET /legacy/products/{id}, GET /products, GET /products/{id}, PUT /products/{id}, GET /search, GET /{proxy+}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("variants[1].api_file: variant `page-in-key`: ")
+            && text.contains("nowhere.yaml: cannot read the file"),
+        "{text}"
+    );
+}
