@@ -78,8 +78,9 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
     /// Print the scenario `[stage]` section equivalent to a deployed stage: the JSON
-    /// `aws apigateway get-stage` prints, or an `AWS::ApiGateway::Stage` resource of a
-    /// CloudFormation template (JSON or YAML).
+    /// `aws apigateway get-stage` prints, an `AWS::ApiGateway::Stage` resource of a
+    /// CloudFormation template (JSON or YAML), or an `aws_api_gateway_stage` of
+    /// `terraform show -json` output (`--resource` then takes the stage's name).
     ///
     /// Exit status: 0 imported, 2 error.
     Stage {
@@ -102,6 +103,24 @@ pub enum ImportCommand {
         /// The API definition file.
         #[arg(value_name = "FILE")]
         file: PathBuf,
+    },
+    /// Print the scenario of a Terraform or OpenTofu configuration: `terraform show
+    /// -json` of a saved plan (the API as the change would make it) or of the state (as
+    /// it is). `[api]` as far as the file knows it, `[stage]`, `[[resources]]`, and a
+    /// `[principals.NAME]` for each identity policy that mentions execute-api.
+    ///
+    /// Exit status: 0 imported, 2 error.
+    Terraform {
+        /// The `terraform show -json` output.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The stage's name, when the configuration has several.
+        #[arg(long, value_name = "NAME")]
+        stage: Option<String>,
+        /// Write each policy as a file in DIR (an existing file is not replaced) and
+        /// reference it from its principal.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -301,6 +320,18 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Import(ImportCommand::Stage { file, resource }) => {
             let stage = crate::import::load_stage(&file, resource.as_deref())?;
             out.write_all(stage.to_toml(&file).as_bytes())?;
+            Ok(0)
+        }
+        Command::Import(ImportCommand::Terraform {
+            file,
+            stage,
+            out: dir,
+        }) => {
+            let imported = crate::import::terraform::load(&file, stage.as_deref())?;
+            let text = imported
+                .to_toml(&file, dir.as_deref())
+                .context("writing the policies")?;
+            out.write_all(text.as_bytes())?;
             Ok(0)
         }
         Command::Import(ImportCommand::Api { file }) => {

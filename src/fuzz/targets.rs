@@ -137,7 +137,8 @@ fn stages() {
 
 #[test]
 fn apis() {
-    let seeds = seeds_in("scenarios/apis", &[".json", ".yaml"]);
+    let mut seeds = seeds_in("scenarios/apis", &[".json", ".yaml"]);
+    seeds.extend(seeds_in("scenarios/terraform", &[".json"]));
     let words = [
         "\"$ref\": \"#/components/parameters/TraceId\"",
         "$input.params(",
@@ -147,6 +148,9 @@ fn apis() {
         "\"resourceMethods\": {\"GET\": {}}",
         "method.request.querystring.",
         "\"timeoutInMillis\": ",
+        "\"references\": [\"aws_api_gateway_resource.",
+        "\"path_part\": \"",
+        "\"method_path\": \"",
         "in: \"query\"\n",
         "{{",
         "- [",
@@ -159,6 +163,10 @@ fn apis() {
             for m in &api.methods {
                 let _ = m.to_table();
             }
+        }
+        if let Ok(tf) = crate::import::terraform::parse(Path::new("fuzz.json"), input, None) {
+            let text = tf.to_toml(Path::new("fuzz.json"), None).unwrap_or_default();
+            assert!(text.parse::<toml::Table>().is_ok(), "{text}");
         }
     });
 }

@@ -9,6 +9,7 @@
 pub mod api;
 mod cloudformation;
 mod get_stage;
+pub mod terraform;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,14 @@ pub enum Source {
     GetStage(Option<String>),
     /// A CloudFormation template's stage resource, by logical id.
     CloudFormation(String),
+    /// An `aws_api_gateway_stage` of `terraform show -json` output, by address; `plan`:
+    /// of a saved plan (else of the state).
+    Terraform {
+        /// The resource's address.
+        address: String,
+        /// Whether the file is a plan.
+        plan: bool,
+    },
 }
 
 /// The cache settings of a deployed stage.
@@ -112,6 +121,10 @@ impl ImportedStage {
             Source::CloudFormation(id) => {
                 format!("the AWS::ApiGateway::Stage resource `{id}` of a CloudFormation template")
             }
+            Source::Terraform { address, plan } => format!(
+                "`{address}` in `terraform show -json` of a {}",
+                if *plan { "plan" } else { "state" }
+            ),
         };
         let mut out = format!("# Imported from {} ({from}).\n", file.display());
         if matches!(self.source, Source::CloudFormation(_)) {
@@ -172,7 +185,9 @@ pub fn parse_stage(
                 .into(),
         ));
     };
-    if map.contains_key("Resources") || map.get("Type").is_some_and(|t| t.is_string()) {
+    if terraform::is_terraform(&value) {
+        terraform::stage(&value, logical_id).map_err(|problems| located(path, problems))
+    } else if map.contains_key("Resources") || map.get("Type").is_some_and(|t| t.is_string()) {
         cloudformation::stage(&value, logical_id).map_err(|(p, m)| invalid(&p, m))
     } else if [
         "cacheClusterEnabled",
@@ -189,6 +204,20 @@ pub fn parse_stage(
             "",
             "neither `aws apigateway get-stage` output (no cacheClusterEnabled, methodSettings or stageName) nor a CloudFormation template (no Resources)".into(),
         ))
+    }
+}
+
+/// The problems found in the file `path`, each with its field path, as one error.
+pub(crate) fn located(path: &Path, problems: Vec<(String, String)>) -> ImportError {
+    let file = path.display().to_string();
+    let list: Vec<Diagnostic> = problems
+        .into_iter()
+        .map(|(p, m)| Diagnostic::new(file.clone(), 0, 0, &p, m))
+        .collect();
+    match crate::diagnostic::Diagnostics::from_vec(list) {
+        None => ImportError::Invalid(Diagnostic::new(file, 0, 0, "", "not readable".to_owned())),
+        Some(one) if one.len() == 1 => ImportError::Invalid(one.first().clone()),
+        Some(all) => ImportError::Problems(all),
     }
 }
 

@@ -513,7 +513,7 @@ fn import_stage_file(
 ) -> Result<(), String> {
     let file = file
         .as_str()
-        .ok_or("expected the path of a stage file (get-stage JSON or a CloudFormation template)")?;
+        .ok_or("expected the path of a stage file (get-stage JSON, a CloudFormation template or `terraform show -json` output)")?;
     let imported = crate::import::load_stage(&dir.join(file), None).map_err(|e| e.to_string())?;
     let mut stage = imported.to_table();
     if let Some(toml::Value::Table(own)) = table.get("stage") {

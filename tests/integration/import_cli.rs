@@ -258,3 +258,70 @@ fn api_files_define_the_resources_and_their_errors_are_located() {
         "{text}"
     );
 }
+
+#[test]
+fn import_terraform_prints_the_scenario_and_a_plan_runs_as_a_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cachegate()
+        .args([
+            "import",
+            "terraform",
+            "scenarios/terraform/shop-plan.json",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    for expected in [
+        "[api]\nregion = \"us-east-1\"\n",
+        "[stage]\ncache_cluster_enabled = true\ncache_cluster_size = \"1.6\"\n",
+        "[[resources]]\npath = \"/products/{id}\"\nmethod = \"GET\"\n",
+        "[principals.ops]\n",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+    }
+    assert!(dir.path().join("ops.json").exists());
+    // The same plan as a stage file.
+    cachegate()
+        .args(["import", "stage", "scenarios/terraform/shop-plan.json"])
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "[stage.method_settings.\"products/{id}/GET\"]\ncaching_enabled = true\ncache_ttl_in_seconds = 60\n",
+        ));
+    // Live against planned: the plan's throttle on single products refuses shoppers.
+    cachegate()
+        .args([
+            "run",
+            "scenarios/planned-change.toml",
+            "--duration",
+            "2m",
+            "--replications",
+            "1",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let summary = std::fs::read_to_string(dir.path().join("planned-change/summary.csv")).unwrap();
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let column = |variant: &str, name: &str| -> f64 {
+        let i = header.iter().position(|h| *h == name).unwrap();
+        let row = summary
+            .lines()
+            .find(|l| l.starts_with(&format!("{variant},")))
+            .unwrap();
+        row.split(',').nth(i).unwrap().parse().unwrap()
+    };
+    assert_eq!(column("live", "throttled_429"), 0.0, "{summary}");
+    assert!(column("planned", "throttled_429") > 10_000.0, "{summary}");
+    assert!(
+        column("planned", "backend_rps_mean") < column("live", "backend_rps_mean"),
+        "the larger cache and longer TTL: {summary}"
+    );
+}

@@ -17,8 +17,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{ImportError, parse_document};
-use crate::diagnostic::{Diagnostic, Diagnostics};
 
+pub(crate) use openapi::strings as strings_at;
 pub use reads::Reads;
 
 /// The largest API definition read: exports of large APIs run to megabytes.
@@ -33,6 +33,8 @@ pub enum ApiSource {
     Swagger2,
     /// `aws apigateway get-resources --embed methods` output.
     GetResources,
+    /// `terraform show -json` of a plan or state.
+    Terraform,
 }
 
 impl ApiSource {
@@ -42,6 +44,7 @@ impl ApiSource {
             ApiSource::OpenApi3 => "an OpenAPI 3 export",
             ApiSource::Swagger2 => "a Swagger 2.0 export",
             ApiSource::GetResources => "`aws apigateway get-resources --embed methods` output",
+            ApiSource::Terraform => "`terraform show -json` output",
         }
     }
 }
@@ -156,7 +159,7 @@ pub fn load_api(path: &Path) -> Result<ImportedApi, ImportError> {
 }
 
 /// What an API file should have been, in errors.
-const EXPECTED: &str = "an OpenAPI 3 or Swagger 2.0 export (`aws apigateway get-export`) or `aws apigateway get-resources --embed methods` output";
+const EXPECTED: &str = "an OpenAPI 3 or Swagger 2.0 export (`aws apigateway get-export`), `aws apigateway get-resources --embed methods` output or `terraform show -json` of a plan or state";
 
 /// [`load_api`] on bytes already read; `path` names the file in errors. Every problem
 /// found is reported, each with its field path.
@@ -174,22 +177,16 @@ const EXPECTED: &str = "an OpenAPI 3 or Swagger 2.0 export (`aws apigateway get-
 /// ```
 pub fn parse_api(path: &Path, bytes: &[u8]) -> Result<ImportedApi, ImportError> {
     let value = parse_document(path, bytes, EXPECTED, MAX_API_FILE_BYTES)?;
-    let file = path.display().to_string();
-    let located = |problems: Vec<(String, String)>| {
-        let list = problems
-            .into_iter()
-            .map(|(p, m)| Diagnostic::new(file.clone(), 0, 0, &p, m))
-            .collect();
-        Diagnostics::from_vec(list).map(ImportError::Problems)
-    };
+    let located = |problems: Vec<(String, String)>| super::located(path, problems);
     let Some(map) = value.as_object() else {
         return Err(located(vec![(
             String::new(),
             format!("expected an object: {EXPECTED}"),
-        )])
-        .expect("one problem"));
+        )]));
     };
-    let result = if let Some(version) = map.get("openapi") {
+    let result = if super::terraform::is_terraform(&value) {
+        super::terraform::api(&value, path)
+    } else if let Some(version) = map.get("openapi") {
         openapi::read(&value, version, ApiSource::OpenApi3)
     } else if let Some(version) = map.get("swagger") {
         openapi::read(&value, version, ApiSource::Swagger2)
@@ -198,7 +195,9 @@ pub fn parse_api(path: &Path, bytes: &[u8]) -> Result<ImportedApi, ImportError> 
     } else {
         Err(vec![(
             String::new(),
-            format!("no `openapi`, `swagger` or `items` field: expected {EXPECTED}"),
+            format!(
+                "no `openapi`, `swagger`, `items` or `format_version` field: expected {EXPECTED}"
+            ),
         )])
     };
     match result {
@@ -211,12 +210,11 @@ pub fn parse_api(path: &Path, bytes: &[u8]) -> Result<ImportedApi, ImportError> 
                         "{} with no methods: nothing to import",
                         api.source.describe()
                     ),
-                )])
-                .expect("one problem"));
+                )]));
             }
             Ok(api)
         }
-        Err(problems) => Err(located(problems).expect("at least one problem")),
+        Err(problems) => Err(located(problems)),
     }
 }
 

@@ -286,7 +286,7 @@ fn method_of(
 }
 
 /// A list of strings (absent or null: empty).
-pub(super) fn strings(v: Option<&Value>, at: &str, problems: &mut Problems) -> Vec<String> {
+pub(crate) fn strings(v: Option<&Value>, at: &str, problems: &mut Problems) -> Vec<String> {
     match v {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => {
