@@ -1,7 +1,10 @@
-//! CloudFormation: an `AWS::ApiGateway::Stage` resource's `CacheClusterEnabled`,
-//! `CacheClusterSize` and `MethodSettings` (`ResourcePath` with `~1` for `/`,
-//! `HttpMethod`, `CachingEnabled`, `CacheTtlInSeconds`, `ThrottlingRateLimit`,
-//! `ThrottlingBurstLimit`), from a JSON or YAML template.
+//! CloudFormation and SAM: a stage's `CacheClusterEnabled`, `CacheClusterSize` and
+//! `MethodSettings` (`ResourcePath` with `~1` for `/`, `HttpMethod`, `CachingEnabled`,
+//! `CacheTtlInSeconds`, `ThrottlingRateLimit`, `ThrottlingBurstLimit`), from a JSON or
+//! YAML template. A stage is declared by an `AWS::ApiGateway::Stage`, by a SAM
+//! `AWS::Serverless::Api` (its properties over the template's `Globals.Api`), or by an
+//! `AWS::ApiGateway::Deployment`'s `StageDescription`, whose own `CachingEnabled`,
+//! `CacheTtlInSeconds` and throttling are the stage-wide (`*/*`) settings.
 //! YAML's short-form intrinsics (`!Ref`, `!Sub`, `!GetAtt`...) read as their long form;
 //! a `Ref` to a template parameter takes the parameter's `Default`; other intrinsics
 //! cannot be evaluated offline and are reported with their field path.
@@ -15,6 +18,20 @@ use crate::gateway::MethodSetting;
 type Problem = (String, String);
 
 const STAGE: &str = "AWS::ApiGateway::Stage";
+const SERVERLESS_API: &str = "AWS::Serverless::Api";
+const DEPLOYMENT: &str = "AWS::ApiGateway::Deployment";
+
+/// What the template may declare a stage with, for errors.
+const DECLARERS: &str = "an AWS::ApiGateway::Stage, an AWS::Serverless::Api or an AWS::ApiGateway::Deployment with a StageDescription";
+
+/// Whether resource `r` declares a stage.
+fn declares_stage(r: &Value) -> bool {
+    match r.get("Type").and_then(Value::as_str) {
+        Some(STAGE | SERVERLESS_API) => true,
+        Some(DEPLOYMENT) => r.pointer("/Properties/StageDescription").is_some(),
+        _ => false,
+    }
+}
 
 /// A YAML template as the JSON one it stands for.
 pub(super) fn from_yaml(y: yaml_serde::Value) -> Value {
@@ -79,14 +96,14 @@ pub(super) fn stage(template: &Value, logical_id: Option<&str>) -> Result<Import
         Some(Value::Object(resources)) => {
             let stages: Vec<(&String, &Value)> = resources
                 .iter()
-                .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some(STAGE))
+                .filter(|(_, r)| declares_stage(r))
                 .collect();
             let picked = match (logical_id, stages.as_slice()) {
                 (Some(want), _) => stages.iter().find(|(id, _)| *id == want).ok_or_else(|| {
                     (
                         "Resources".to_owned(),
                         format!(
-                            "no {STAGE} resource named `{want}`; the template has {}",
+                            "no stage resource named `{want}`; the template's stages are {}",
                             names(&stages)
                         ),
                     )
@@ -95,14 +112,14 @@ pub(super) fn stage(template: &Value, logical_id: Option<&str>) -> Result<Import
                 (None, []) => {
                     return Err((
                         "Resources".into(),
-                        format!("the template has no {STAGE} resource"),
+                        format!("the template declares no stage ({DECLARERS})"),
                     ));
                 }
                 (None, _) => {
                     return Err((
                         "Resources".into(),
                         format!(
-                            "the template has several {STAGE} resources ({}); pick one with --resource",
+                            "the template declares several stages ({}); pick one with --resource",
                             names(&stages)
                         ),
                     ));
@@ -116,23 +133,61 @@ pub(super) fn stage(template: &Value, logical_id: Option<&str>) -> Result<Import
         }
         Some(v) => return Err(("Resources".into(), expected("an object", v))),
     };
-    if resource.get("Type").and_then(Value::as_str) != Some(STAGE) {
+    if !declares_stage(resource) {
         return Err((
             format!("{base}Type"),
             format!(
-                "expected \"{STAGE}\", got {}",
+                "expected a stage ({DECLARERS}), got {}",
                 resource
                     .get("Type")
                     .map_or("nothing".into(), |t| t.to_string())
             ),
         ));
     }
-    let props = match resource.get("Properties") {
+    let kind = resource
+        .get("Type")
+        .and_then(Value::as_str)
+        .unwrap_or(STAGE);
+    let own = match resource.get("Properties") {
         Some(Value::Object(p)) => p,
         None => &empty,
         Some(v) => return Err((format!("{base}Properties"), expected("an object", v))),
     };
-    let at = |field: &str| format!("{base}Properties.{field}");
+    // Where the stage's settings are, and (SAM) the globals under them.
+    let (props, base) = if kind == DEPLOYMENT {
+        match own.get("StageDescription") {
+            Some(Value::Object(d)) => (d.clone(), format!("{base}Properties.StageDescription.")),
+            Some(v) => {
+                return Err((
+                    format!("{base}Properties.StageDescription"),
+                    expected("an object", v),
+                ));
+            }
+            None => (Map::new(), format!("{base}Properties.StageDescription.")),
+        }
+    } else {
+        let mut props = Map::new();
+        if kind == SERVERLESS_API {
+            if let Some(Value::Object(globals)) = template.pointer("/Globals/Api") {
+                props.extend(globals.clone());
+            }
+        }
+        // SAM's rule for Globals: the resource's values override, its lists add to the
+        // global ones (so its method settings come after, and win, theirs).
+        for (k, v) in own {
+            match (props.get_mut(k), v) {
+                (Some(Value::Array(global)), Value::Array(mine)) => {
+                    global.extend(mine.iter().cloned())
+                }
+                _ => {
+                    props.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        (props, format!("{base}Properties."))
+    };
+    let props = &props;
+    let at = |field: &str| format!("{base}{field}");
     let get = |field: &str| -> Result<Option<Value>, Problem> {
         props
             .get(field)
@@ -159,6 +214,13 @@ pub(super) fn stage(template: &Value, logical_id: Option<&str>) -> Result<Import
         }
     };
     let mut method_settings = std::collections::BTreeMap::new();
+    if kind == DEPLOYMENT {
+        // A StageDescription's own settings are the stage-wide ones.
+        let wide = stage_wide(&get, &at)?;
+        if wide != MethodSetting::default() {
+            method_settings.insert("*/*".to_owned(), wide);
+        }
+    }
     match get("MethodSettings")? {
         None => {}
         Some(Value::Array(items)) => {
@@ -223,16 +285,16 @@ pub(super) fn stage(template: &Value, logical_id: Option<&str>) -> Result<Import
                             .map_err(|m| (at_i("ThrottlingBurstLimit"), format!("{m}, got {n}")))?
                     }
                 };
-                method_settings.insert(
-                    key,
-                    MethodSetting {
-                        caching_enabled,
-                        cache_ttl_in_seconds,
-                        throttling_rate_limit,
-                        throttling_burst_limit,
-                        ..MethodSetting::default()
-                    },
-                );
+                let setting = MethodSetting {
+                    caching_enabled,
+                    cache_ttl_in_seconds,
+                    throttling_rate_limit,
+                    throttling_burst_limit,
+                    ..MethodSetting::default()
+                };
+                // An entry for `*/*` refines the StageDescription's own settings.
+                let entry = method_settings.entry(key).or_default();
+                merge_setting(entry, setting);
             }
         }
         Some(v) => return Err((at("MethodSettings"), expected("a list", &v))),
@@ -243,6 +305,60 @@ pub(super) fn stage(template: &Value, logical_id: Option<&str>) -> Result<Import
         cache_cluster_size,
         method_settings,
     })
+}
+
+/// A Deployment's `StageDescription` settings that apply to every method.
+fn stage_wide(
+    get: &dyn Fn(&str) -> Result<Option<Value>, Problem>,
+    at: &dyn Fn(&str) -> String,
+) -> Result<MethodSetting, Problem> {
+    let caching_enabled = match get("CachingEnabled")? {
+        None => None,
+        Some(v) => {
+            Some(boolean(&v).ok_or_else(|| (at("CachingEnabled"), expected("true or false", &v)))?)
+        }
+    };
+    let cache_ttl_in_seconds = match get("CacheTtlInSeconds")? {
+        None => None,
+        Some(v) => {
+            let n = integer(&v)
+                .ok_or_else(|| (at("CacheTtlInSeconds"), expected("whole seconds", &v)))?;
+            Some(check_ttl(n).map_err(|m| (at("CacheTtlInSeconds"), m))?)
+        }
+    };
+    let throttling_rate_limit = match get("ThrottlingRateLimit")? {
+        None => None,
+        Some(v) => {
+            let n =
+                number(&v).ok_or_else(|| (at("ThrottlingRateLimit"), expected("a number", &v)))?;
+            super::throttle_rate(Some(n))
+                .map_err(|m| (at("ThrottlingRateLimit"), format!("{m}, got {n}")))?
+        }
+    };
+    let throttling_burst_limit = match get("ThrottlingBurstLimit")? {
+        None => None,
+        Some(v) => {
+            let n = integer(&v)
+                .ok_or_else(|| (at("ThrottlingBurstLimit"), expected("a whole number", &v)))?;
+            super::throttle_burst(Some(n))
+                .map_err(|m| (at("ThrottlingBurstLimit"), format!("{m}, got {n}")))?
+        }
+    };
+    Ok(MethodSetting {
+        caching_enabled,
+        cache_ttl_in_seconds,
+        throttling_rate_limit,
+        throttling_burst_limit,
+        ..MethodSetting::default()
+    })
+}
+
+/// `more`'s given fields over `base`'s.
+fn merge_setting(base: &mut MethodSetting, more: MethodSetting) {
+    base.caching_enabled = more.caching_enabled.or(base.caching_enabled);
+    base.cache_ttl_in_seconds = more.cache_ttl_in_seconds.or(base.cache_ttl_in_seconds);
+    base.throttling_rate_limit = more.throttling_rate_limit.or(base.throttling_rate_limit);
+    base.throttling_burst_limit = more.throttling_burst_limit.or(base.throttling_burst_limit);
 }
 
 fn names(stages: &[(&String, &Value)]) -> String {

@@ -119,7 +119,7 @@ impl ImportedStage {
             }
             Source::GetStage(None) => "`aws apigateway get-stage` output".to_owned(),
             Source::CloudFormation(id) => {
-                format!("the AWS::ApiGateway::Stage resource `{id}` of a CloudFormation template")
+                format!("the stage resource `{id}` of a CloudFormation or SAM template")
             }
             Source::Terraform { address, plan } => format!(
                 "`{address}` in `terraform show -json` of a {}",

@@ -173,7 +173,7 @@ fn files_that_are_not_stages_are_refused_with_the_reason() {
     let no_stage = "Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n";
     assert_eq!(
         parse(no_stage, None).unwrap_err(),
-        "stage.file: Resources: the template has no AWS::ApiGateway::Stage resource"
+        "stage.file: Resources: the template declares no stage (an AWS::ApiGateway::Stage, an AWS::Serverless::Api or an AWS::ApiGateway::Deployment with a StageDescription)"
     );
     let two = TEMPLATE_YAML.replace(
         "  MyRestApi:\n    Type: AWS::ApiGateway::RestApi",
@@ -181,7 +181,7 @@ fn files_that_are_not_stages_are_refused_with_the_reason() {
     );
     assert_eq!(
         parse(&two, None).unwrap_err(),
-        "stage.file: Resources: the template has several AWS::ApiGateway::Stage resources (`Beta`, `Prod`); pick one with --resource"
+        "stage.file: Resources: the template declares several stages (`Beta`, `Prod`); pick one with --resource"
     );
     assert_eq!(
         parse(&two, Some("Prod")).unwrap().source,
@@ -189,7 +189,7 @@ fn files_that_are_not_stages_are_refused_with_the_reason() {
     );
     assert_eq!(
         parse(&two, Some("Gamma")).unwrap_err(),
-        "stage.file: Resources: no AWS::ApiGateway::Stage resource named `Gamma`; the template has `Beta`, `Prod`"
+        "stage.file: Resources: no stage resource named `Gamma`; the template's stages are `Beta`, `Prod`"
     );
 }
 
@@ -271,5 +271,130 @@ fn deep_or_huge_files_fail_fast() {
         started.elapsed() < std::time::Duration::from_secs(3),
         "{:?}",
         started.elapsed()
+    );
+}
+
+/// A SAM template as `sam init` lays one out, with the cache set in `Globals.Api` and
+/// on the API itself.
+const SAM: &str = r#"AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Description: shop catalogue
+Globals:
+  Function:
+    Timeout: 10
+  Api:
+    CacheClusterEnabled: true
+    CacheClusterSize: '0.5'
+    MethodSettings:
+      - ResourcePath: '/*'
+        HttpMethod: '*'
+        CachingEnabled: true
+        CacheTtlInSeconds: 300
+Resources:
+  ShopApi:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      CacheClusterSize: '1.6'
+      MethodSettings:
+        - ResourcePath: /~1products~1{id}
+          HttpMethod: GET
+          CacheTtlInSeconds: 60
+        - ResourcePath: '/*'
+          HttpMethod: '*'
+          ThrottlingRateLimit: 500
+  ProductFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        GetProduct:
+          Type: Api
+          Properties:
+            RestApiId: !Ref ShopApi
+            Path: /products/{id}
+            Method: get
+"#;
+
+#[test]
+fn a_sam_api_reads_its_globals_under_its_own_properties() {
+    let s = parse(SAM, None).unwrap();
+    assert_eq!(s.source, Source::CloudFormation("ShopApi".into()));
+    assert!(s.cache_cluster_enabled, "from Globals.Api");
+    assert_eq!(s.cache_cluster_size.as_deref(), Some("1.6"), "its own wins");
+    let all = &s.method_settings["*/*"];
+    // The global entry, then its own for the same key adding a throttle.
+    assert_eq!(
+        (
+            all.caching_enabled,
+            all.cache_ttl_in_seconds,
+            all.throttling_rate_limit
+        ),
+        (Some(true), Some(300), Some(500.0))
+    );
+    assert_eq!(
+        s.method_settings["products/{id}/GET"].cache_ttl_in_seconds,
+        Some(60)
+    );
+}
+
+/// A template that configures its stage through the deployment, as the CloudFormation
+/// user guide's `AWS::ApiGateway::Deployment` example with `StageDescription` does.
+const DEPLOYMENT: &str = r#"{
+  "Resources": {
+    "Deployment": {
+      "Type": "AWS::ApiGateway::Deployment",
+      "Properties": {
+        "RestApiId": {"Ref": "MyApi"},
+        "Description": "My deployment",
+        "StageName": "DummyStage",
+        "StageDescription": {
+          "CacheClusterEnabled": true,
+          "CacheClusterSize": "6.1",
+          "CachingEnabled": true,
+          "CacheTtlInSeconds": 120,
+          "ThrottlingBurstLimit": 100,
+          "MethodSettings": [
+            {"ResourcePath": "/~1pets", "HttpMethod": "GET", "CachingEnabled": false},
+            {"ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": 50}
+          ]
+        }
+      }
+    },
+    "Unrelated": {"Type": "AWS::ApiGateway::Deployment", "Properties": {"RestApiId": {"Ref": "MyApi"}}}
+  }
+}"#;
+
+#[test]
+fn a_deployment_stage_description_gives_the_stage_wide_settings() {
+    let s = parse(DEPLOYMENT, None).unwrap();
+    assert_eq!(s.source, Source::CloudFormation("Deployment".into()));
+    assert_eq!(s.cache_cluster_size.as_deref(), Some("6.1"));
+    let all = &s.method_settings["*/*"];
+    assert_eq!(
+        (
+            all.caching_enabled,
+            all.cache_ttl_in_seconds,
+            all.throttling_burst_limit,
+            all.throttling_rate_limit
+        ),
+        (Some(true), Some(120), Some(100), Some(50.0))
+    );
+    assert_eq!(s.method_settings["pets/GET"].caching_enabled, Some(false));
+    // A deployment without a StageDescription declares no stage.
+    let err = parse(DEPLOYMENT, Some("Unrelated")).unwrap_err();
+    assert!(
+        err.contains("no stage resource named `Unrelated`; the template's stages are `Deployment`"),
+        "{err}"
+    );
+    let bad = DEPLOYMENT.replace(
+        "\"CacheTtlInSeconds\": 120",
+        "\"CacheTtlInSeconds\": \"soon\"",
+    );
+    let err = parse(&bad, None).unwrap_err();
+    assert_eq!(
+        err,
+        "stage.file: Resources.Deployment.Properties.StageDescription.CacheTtlInSeconds: expected whole seconds, got \"soon\""
     );
 }

@@ -50,7 +50,9 @@ fn import_api_prints_the_resources_and_lists_every_problem() {
         .args(["import", "api", "scenarios/stages/prod-get-stage.json"])
         .assert()
         .code(2)
-        .stderr(contains("no `openapi`, `swagger` or `items` field"));
+        .stderr(contains(
+            "no `openapi`, `swagger`, `items` or `format_version` field",
+        ));
 }
 
 #[test]
@@ -88,7 +90,7 @@ fn import_stage_prints_the_scenario_section() {
         .assert()
         .code(2)
         .stderr(contains(
-            "no AWS::ApiGateway::Stage resource named `Beta`; the template has `ProdStage`",
+            "no stage resource named `Beta`; the template's stages are `ProdStage`",
         ));
 }
 

@@ -338,7 +338,7 @@ fn files_that_are_not_api_definitions_are_refused_with_what_was_expected() {
         ("[1, 2]", "expected an object"),
         (
             r#"{"stageName": "prod"}"#,
-            "no `openapi`, `swagger` or `items` field",
+            "no `openapi`, `swagger`, `items` or `format_version` field",
         ),
         (
             r#"{"openapi": "2.0", "paths": {}}"#,
