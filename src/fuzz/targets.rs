@@ -115,7 +115,7 @@ fn scenarios() {
 
 #[test]
 fn stages() {
-    let seeds = seeds_in("scenarios/stages", &[".json", ".yaml"]);
+    let seeds = seeds_in("scenarios/stages", &[".json", ".yaml", ".yml"]);
     let words = [
         "!Ref ",
         "!Sub ",

@@ -9,6 +9,7 @@
 pub mod api;
 mod cloudformation;
 mod get_stage;
+mod serverless;
 pub mod terraform;
 
 use std::collections::BTreeMap;
@@ -45,6 +46,8 @@ pub enum Source {
     GetStage(Option<String>),
     /// A CloudFormation template's stage resource, by logical id.
     CloudFormation(String),
+    /// The serverless-api-gateway-caching plugin's settings in a `serverless.yml`.
+    Serverless,
     /// An `aws_api_gateway_stage` of `terraform show -json` output, by address; `plan`:
     /// of a saved plan (else of the state).
     Terraform {
@@ -121,6 +124,9 @@ impl ImportedStage {
             Source::CloudFormation(id) => {
                 format!("the stage resource `{id}` of a CloudFormation or SAM template")
             }
+            Source::Serverless => {
+                "the serverless-api-gateway-caching settings of a serverless.yml".to_owned()
+            }
             Source::Terraform { address, plan } => format!(
                 "`{address}` in `terraform show -json` of a {}",
                 if *plan { "plan" } else { "state" }
@@ -187,6 +193,8 @@ pub fn parse_stage(
     };
     if terraform::is_terraform(&value) {
         terraform::stage(&value, logical_id).map_err(|problems| located(path, problems))
+    } else if serverless::is_serverless(map) {
+        serverless::stage(&value).map_err(|problems| located(path, problems))
     } else if map.contains_key("Resources") || map.get("Type").is_some_and(|t| t.is_string()) {
         cloudformation::stage(&value, logical_id).map_err(|(p, m)| invalid(&p, m))
     } else if [

@@ -398,3 +398,87 @@ fn a_deployment_stage_description_gives_the_stage_wide_settings() {
         "stage.file: Resources.Deployment.Properties.StageDescription.CacheTtlInSeconds: expected whole seconds, got \"soon\""
     );
 }
+
+fn serverless_fixture() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/stages/shop-serverless.yml"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_serverless_yml_gives_the_stage_its_caching_plugin_configures() {
+    let s = parse(&serverless_fixture(), None).unwrap();
+    assert_eq!(s.source, Source::Serverless);
+    assert!(s.cache_cluster_enabled);
+    assert_eq!(s.cache_cluster_size.as_deref(), Some("1.6"));
+    // The plugin sets the stage-wide TTL, not stage-wide caching.
+    let all = &s.method_settings["*/*"];
+    assert_eq!(
+        (all.caching_enabled, all.cache_ttl_in_seconds),
+        (None, Some(300))
+    );
+    let list = &s.method_settings["products/GET"];
+    assert_eq!(
+        (
+            list.caching_enabled,
+            list.cache_ttl_in_seconds,
+            list.require_authorization_for_cache_control,
+            list.unauthorized_cache_control_header_strategy
+        ),
+        (
+            Some(true),
+            Some(300),
+            Some(true),
+            Some(UnauthorizedStrategy::SucceedWithoutResponseHeader)
+        ),
+        "the global TTL and per-key invalidation"
+    );
+    let one = &s.method_settings["products/{id}/GET"];
+    assert_eq!(
+        (
+            one.cache_ttl_in_seconds,
+            one.unauthorized_cache_control_header_strategy
+        ),
+        (Some(60), Some(UnauthorizedStrategy::FailWith403))
+    );
+    // An endpoint without `caching` is left alone; ANY caches its GET only.
+    assert!(!s.method_settings.contains_key("products/{id}/PUT"));
+    assert_eq!(
+        s.method_settings["legacy/{proxy+}/GET"].caching_enabled,
+        Some(true)
+    );
+    assert_eq!(
+        s.method_settings["legacy/{proxy+}/POST"].caching_enabled,
+        Some(false)
+    );
+    assert_eq!(s.method_settings["health/GET"].caching_enabled, Some(false));
+}
+
+#[test]
+fn the_plugin_turned_off_caches_nothing_and_variables_are_located() {
+    let off = serverless_fixture().replacen(
+        "    enabled: true\n    clusterSize",
+        "    enabled: false\n    clusterSize",
+        1,
+    );
+    let s = parse(&off, None).unwrap();
+    assert!(!s.cache_cluster_enabled && s.cache_cluster_size.is_none());
+    assert!(
+        s.method_settings
+            .values()
+            .all(|m| m.caching_enabled != Some(true)),
+        "{s:?}"
+    );
+    let variable = serverless_fixture().replace(
+        "ttlInSeconds: 60",
+        "ttlInSeconds: ${self:custom.productTtl}",
+    );
+    let err = parse(&variable, None).unwrap_err();
+    assert_eq!(
+        err,
+        "stage.file: functions.get-product.events[0].http.caching.ttlInSeconds: `${self:custom.productTtl}` is a Serverless variable, which cannot be resolved without the framework; write the value (expected whole seconds)"
+    );
+    let err = parse("service: x\nprovider:\n  name: aws\n", None).unwrap_err();
+    assert!(err.contains("custom.apiGatewayCaching: missing: the serverless-api-gateway-caching plugin is not configured"), "{err}");
+}

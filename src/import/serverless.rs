@@ -1,0 +1,321 @@
+//! The Serverless Framework's `serverless.yml` with the serverless-api-gateway-caching
+//! plugin, which patches the stage after deployment, so its settings are in no template:
+//! `custom.apiGatewayCaching` (`enabled`, `clusterSize`, default 0.5; `ttlInSeconds`,
+//! default 3600, for `*/*`; `perKeyInvalidation`: `requireAuthorization`, default true,
+//! and `handleUnauthorizedRequests` `Ignore` | `IgnoreWithWarning` (default) | `Fail`;
+//! `basePath`; `additionalEndpoints`), and each function's `http` events with `caching`
+//! (`enabled`, `ttlInSeconds`, `perKeyInvalidation`): caching is on for an endpoint only
+//! when it is on both globally and for the endpoint; an `ANY` endpoint's settings go to
+//! its GET, its other methods uncached. As the plugin applies them.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::{ImportedStage, Source, check_size, check_ttl, normalise_key};
+use crate::gateway::{MethodSetting, UnauthorizedStrategy};
+
+type Problems = Vec<(String, String)>;
+
+/// Whether a document is a `serverless.yml`.
+pub(super) fn is_serverless(map: &Map<String, Value>) -> bool {
+    map.contains_key("service") && (map.contains_key("provider") || map.contains_key("functions"))
+}
+
+/// Per-key invalidation settings: whether authorization is required, and the strategy.
+#[derive(Debug, Clone, Copy)]
+struct Invalidation {
+    require: bool,
+    strategy: Option<UnauthorizedStrategy>,
+}
+
+/// The stage the plugin configures.
+pub(super) fn stage(doc: &Value) -> Result<ImportedStage, Problems> {
+    let mut problems = Problems::new();
+    let Some(global) = doc.pointer("/custom/apiGatewayCaching") else {
+        return Err(vec![(
+            "custom.apiGatewayCaching".into(),
+            "missing: the serverless-api-gateway-caching plugin is not configured (without it the file sets no cache)".into(),
+        )]);
+    };
+    let g_at = "custom.apiGatewayCaching";
+    let enabled = flag(
+        global.get("enabled"),
+        &format!("{g_at}.enabled"),
+        &mut problems,
+    )
+    .unwrap_or(false);
+    let size = match global.get("clusterSize") {
+        None | Some(Value::Null) => "0.5".to_owned(),
+        Some(v) => match text(v) {
+            Some(s) => {
+                if let Err(m) = check_size(&s) {
+                    problems.push((format!("{g_at}.clusterSize"), m));
+                }
+                s
+            }
+            None => {
+                problems.push((
+                    format!("{g_at}.clusterSize"),
+                    unreadable(v, "a size such as \"0.5\""),
+                ));
+                "0.5".to_owned()
+            }
+        },
+    };
+    let ttl = ttl(
+        global.get("ttlInSeconds"),
+        &format!("{g_at}.ttlInSeconds"),
+        &mut problems,
+    )
+    .unwrap_or(3_600);
+    let global_invalidation = invalidation(
+        global.get("perKeyInvalidation"),
+        &format!("{g_at}.perKeyInvalidation"),
+        &mut problems,
+    );
+    let base_path = global
+        .get("basePath")
+        .and_then(Value::as_str)
+        .map(|b| format!("/{}", b.trim_matches('/')))
+        .filter(|b| b != "/")
+        .unwrap_or_default();
+    let mut settings = BTreeMap::new();
+    if enabled {
+        settings.insert(
+            "*/*".to_owned(),
+            MethodSetting {
+                cache_ttl_in_seconds: Some(ttl),
+                ..MethodSetting::default()
+            },
+        );
+    }
+    let functions = doc.get("functions").and_then(Value::as_object);
+    for (name, f) in functions.into_iter().flatten() {
+        let Some(events) = f.get("events").and_then(Value::as_array) else {
+            continue;
+        };
+        for (i, e) in events.iter().enumerate() {
+            let at = format!(
+                "{}.events[{i}].http",
+                super::api::key_path("functions", name)
+            );
+            let Some(http) = e.get("http") else { continue };
+            let (method, path, caching) = match http {
+                Value::String(s) => match s.split_once(' ') {
+                    Some((m, p)) => (m.to_owned(), p.trim().to_owned(), None),
+                    None => {
+                        problems.push((at, format!("expected \"METHOD /path\", got \"{s}\"")));
+                        continue;
+                    }
+                },
+                Value::Object(o) => {
+                    let (Some(m), Some(p)) = (
+                        o.get("method").and_then(Value::as_str),
+                        o.get("path").and_then(Value::as_str),
+                    ) else {
+                        problems.push((at, "expected `method` and `path` strings".into()));
+                        continue;
+                    };
+                    (m.to_owned(), p.to_owned(), o.get("caching"))
+                }
+                _ => {
+                    problems.push((at, "expected an object or \"METHOD /path\"".into()));
+                    continue;
+                }
+            };
+            let Some(caching) = caching else { continue };
+            let c_at = format!("{at}.caching");
+            let on = enabled
+                && flag(
+                    caching.get("enabled"),
+                    &format!("{c_at}.enabled"),
+                    &mut problems,
+                )
+                .unwrap_or(false);
+            let mut setting = MethodSetting {
+                caching_enabled: Some(on),
+                ..MethodSetting::default()
+            };
+            if on {
+                setting.cache_ttl_in_seconds = Some(
+                    self::ttl(
+                        caching.get("ttlInSeconds"),
+                        &format!("{c_at}.ttlInSeconds"),
+                        &mut problems,
+                    )
+                    .unwrap_or(ttl),
+                );
+            }
+            let inv = match caching.get("perKeyInvalidation") {
+                None | Some(Value::Null) => global_invalidation,
+                some => invalidation(some, &format!("{c_at}.perKeyInvalidation"), &mut problems),
+            };
+            setting.require_authorization_for_cache_control = Some(inv.require);
+            setting.unauthorized_cache_control_header_strategy = inv.strategy;
+            let path = full_path(&base_path, &path);
+            let method = method.to_ascii_uppercase();
+            if method == "ANY" {
+                for other in ["DELETE", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"] {
+                    settings.insert(
+                        normalise_key(&format!("{path}/{other}")),
+                        MethodSetting {
+                            caching_enabled: Some(false),
+                            ..MethodSetting::default()
+                        },
+                    );
+                }
+                settings.insert(normalise_key(&format!("{path}/GET")), setting);
+            } else {
+                settings.insert(normalise_key(&format!("{path}/{method}")), setting);
+            }
+        }
+    }
+    if let Some(extra) = global.get("additionalEndpoints").and_then(Value::as_array) {
+        for (i, e) in extra.iter().enumerate() {
+            let at = format!("{g_at}.additionalEndpoints[{i}]");
+            let (Some(method), Some(path)) = (
+                e.get("method").and_then(Value::as_str),
+                e.get("path").and_then(Value::as_str),
+            ) else {
+                problems.push((at, "expected `method` and `path` strings".into()));
+                continue;
+            };
+            let caching = e.get("caching");
+            let on = enabled
+                && flag(
+                    caching.and_then(|c| c.get("enabled")),
+                    &format!("{at}.caching.enabled"),
+                    &mut problems,
+                )
+                .unwrap_or(false);
+            let mut setting = MethodSetting {
+                caching_enabled: Some(on),
+                ..MethodSetting::default()
+            };
+            if on {
+                setting.cache_ttl_in_seconds = Some(
+                    self::ttl(
+                        caching.and_then(|c| c.get("ttlInSeconds")),
+                        &format!("{at}.caching.ttlInSeconds"),
+                        &mut problems,
+                    )
+                    .unwrap_or(ttl),
+                );
+            }
+            settings.insert(
+                normalise_key(&format!("{path}/{}", method.to_ascii_uppercase())),
+                setting,
+            );
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(ImportedStage {
+        source: Source::Serverless,
+        cache_cluster_enabled: enabled,
+        cache_cluster_size: enabled.then_some(size),
+        method_settings: settings,
+    })
+}
+
+/// `base` and `path` joined, without a trailing `/` (as the plugin matches them).
+fn full_path(base: &str, path: &str) -> String {
+    let path = format!("/{}", path.trim_start_matches('/'));
+    let joined = format!("{base}{path}");
+    if joined.len() > 1 {
+        joined.trim_end_matches('/').to_owned()
+    } else {
+        joined
+    }
+}
+
+/// `perKeyInvalidation`: absent, authorization required with a warning header; given,
+/// the strategy only when authorization is required.
+fn invalidation(v: Option<&Value>, at: &str, problems: &mut Problems) -> Invalidation {
+    let default = Invalidation {
+        require: true,
+        strategy: Some(UnauthorizedStrategy::SucceedWithResponseHeader),
+    };
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return default;
+    };
+    let require = flag(
+        v.get("requireAuthorization"),
+        &format!("{at}.requireAuthorization"),
+        problems,
+    )
+    .unwrap_or(false);
+    let strategy =
+        require.then(
+            || match v.get("handleUnauthorizedRequests").and_then(Value::as_str) {
+                Some(s) if s.eq_ignore_ascii_case("ignore") => {
+                    UnauthorizedStrategy::SucceedWithoutResponseHeader
+                }
+                Some(s) if s.eq_ignore_ascii_case("fail") => UnauthorizedStrategy::FailWith403,
+                // `IgnoreWithWarning`, and (as the plugin does) anything it does not know.
+                _ => UnauthorizedStrategy::SucceedWithResponseHeader,
+            },
+        );
+    Invalidation { require, strategy }
+}
+
+/// A boolean (YAML's or a string's); `${...}` variables cannot be resolved offline.
+fn flag(v: Option<&Value>, at: &str, problems: &mut Problems) -> Option<bool> {
+    match v {
+        None | Some(Value::Null) => None,
+        Some(Value::Bool(b)) => Some(*b),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Some(true),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Some(false),
+        Some(v) => {
+            problems.push((at.to_owned(), unreadable(v, "true or false")));
+            None
+        }
+    }
+}
+
+/// A TTL in seconds (negative: not given, as the plugin reads it).
+fn ttl(v: Option<&Value>, at: &str, problems: &mut Problems) -> Option<u32> {
+    let n = match v {
+        None | Some(Value::Null) => return None,
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    };
+    match n {
+        Some(n) if n < 0 => None,
+        Some(n) => match check_ttl(n) {
+            Ok(t) => Some(t),
+            Err(m) => {
+                problems.push((at.to_owned(), m));
+                None
+            }
+        },
+        None => {
+            problems.push((
+                at.to_owned(),
+                unreadable(v.unwrap_or(&Value::Null), "whole seconds"),
+            ));
+            None
+        }
+    }
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.starts_with("${") => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Why `v` cannot be read as `expected`.
+fn unreadable(v: &Value, expected: &str) -> String {
+    match v.as_str() {
+        Some(s) if s.contains("${") => format!(
+            "`{s}` is a Serverless variable, which cannot be resolved without the framework; write the value (expected {expected})"
+        ),
+        _ => format!("expected {expected}, got {v}"),
+    }
+}
