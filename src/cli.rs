@@ -66,12 +66,67 @@ pub enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Review a cache configuration without simulating it: a scenario (every
+    /// configuration), or a stage file with the API definition, the live stage and the
+    /// callers' policies. Each finding names its rule, severity, evidence, why it
+    /// matters and what to change.
+    ///
+    /// Exit status: 0 no finding at or above --fail-on, 1 some, 2 error.
+    Audit(AuditArgs),
     /// Work with IAM policy documents.
     #[command(subcommand)]
     Policy(PolicyCommand),
     /// Turn deployed configuration into scenario text.
     #[command(subcommand)]
     Import(ImportCommand),
+}
+
+/// `cachegate audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// A scenario file (instead of --stage).
+    #[arg(
+        value_name = "SCENARIO",
+        conflicts_with = "stage",
+        required_unless_present = "stage"
+    )]
+    pub scenario: Option<PathBuf>,
+    /// The stage: get-stage JSON, a CloudFormation or SAM template, serverless.yml, or
+    /// `terraform show -json`.
+    #[arg(long, value_name = "FILE")]
+    pub stage: Option<PathBuf>,
+    /// The API definition: an OpenAPI or Swagger export, get-resources output, or
+    /// `terraform show -json`.
+    #[arg(long, value_name = "FILE", requires = "stage")]
+    pub api: Option<PathBuf>,
+    /// The stage as it is now, when --stage is the planned one.
+    #[arg(long, value_name = "FILE", requires = "stage")]
+    pub live: Option<PathBuf>,
+    /// Identity policies of the API's callers, one principal each (named after the
+    /// file); needs --region, --account, --api-id and --stage-name.
+    #[arg(long, value_name = "FILE", num_args = 1.., requires = "stage")]
+    pub policies: Vec<PathBuf>,
+    /// A principal (policy file stem) anyone can call as.
+    #[arg(long, value_name = "NAME")]
+    pub public: Vec<String>,
+    /// The API's Region, for the policies' ARNs.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The API's account, for the policies' ARNs.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// The API's id, for the policies' ARNs.
+    #[arg(long)]
+    pub api_id: Option<String>,
+    /// The stage's name, for the policies' ARNs.
+    #[arg(long)]
+    pub stage_name: Option<String>,
+    /// `text` or `json`.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+    /// The least severe finding that fails the audit: `note`, `warning` or `error`.
+    #[arg(long, default_value = "warning", value_parser = ["note", "warning", "error"])]
+    pub fail_on: String,
 }
 
 /// `cachegate import ...`
@@ -317,6 +372,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
             policy_check(&files, strict, out)
         }
         Command::Validate { files } => validate(&files, out),
+        Command::Audit(args) => audit(&args, out),
         Command::Import(ImportCommand::Stage { file, resource }) => {
             let stage = crate::import::load_stage(&file, resource.as_deref())?;
             out.write_all(stage.to_toml(&file).as_bytes())?;
@@ -510,4 +566,38 @@ fn policy_check(files: &[PathBuf], strict: bool, out: &mut dyn Write) -> anyhow:
         Err(e @ PolicyError::Read { .. }) => Checked::Unreadable(e.to_string()),
         Err(PolicyError::Invalid(problems)) => Checked::Invalid(problems),
     })
+}
+
+/// `cachegate audit`.
+fn audit(args: &AuditArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
+    use crate::audit::{Files, Format, Level};
+    let findings = match (&args.scenario, &args.stage) {
+        (Some(scenario), _) => crate::audit::audit_scenario(scenario)?,
+        (None, Some(stage)) => {
+            let identity = match (&args.region, &args.account, &args.api_id, &args.stage_name) {
+                (Some(region), Some(account), Some(api_id), Some(stage)) => {
+                    Some(crate::gateway::ApiIdentity {
+                        region: region.clone(),
+                        account: account.clone(),
+                        api_id: api_id.clone(),
+                        stage: stage.clone(),
+                    })
+                }
+                _ => None,
+            };
+            crate::audit::audit_files(&Files {
+                stage: stage.clone(),
+                api: args.api.clone(),
+                live: args.live.clone(),
+                policies: args.policies.clone(),
+                public: args.public.clone(),
+                identity,
+            })?
+        }
+        (None, None) => anyhow::bail!("give a scenario, or --stage FILE"),
+    };
+    let format = Format::parse(&args.format).unwrap_or(Format::Text);
+    out.write_all(crate::audit::render(&findings, format).as_bytes())?;
+    let fail_on = Level::parse(&args.fail_on).unwrap_or(Level::Warning);
+    Ok(crate::audit::status(&findings, fail_on))
 }

@@ -10,6 +10,7 @@
 //! the command line. [`import`] reads the deployed stage (get-stage JSON, CloudFormation)
 //! into scenario form. Simulated [`time`] is integer microseconds.
 
+pub mod audit;
 pub mod cache;
 mod checksum;
 pub mod cli;

@@ -237,6 +237,9 @@ pub struct Scenario {
     pub resources: Vec<ResourceModel>,
     /// Principals, in name order.
     pub principals: Vec<Principal>,
+    /// Per principal: `public = true`, anyone can call as it (unauthenticated clients,
+    /// an API key shipped in a web page), for `cachegate audit`.
+    pub public_principals: Vec<bool>,
     /// Client populations.
     pub clients: Vec<ClientModel>,
     /// Recorded traces replayed beside the clients.

@@ -190,6 +190,8 @@ pub struct RawParameter {
 pub struct RawPrincipal {
     #[serde(default)]
     pub policies: Vec<String>,
+    /// Anyone can call as it (for `cachegate audit`).
+    pub public: Option<bool>,
     #[serde(default)]
     pub context: BTreeMap<String, toml::Value>,
 }

@@ -1,6 +1,7 @@
 //! Integration tests: one binary (as in nexosim and ripgrep), one module per behaviour,
 //! driving the `cachegate` command line with assert_cmd.
 
+mod audit_cli;
 mod backend_cli;
 mod import_cli;
 mod policy_cli;

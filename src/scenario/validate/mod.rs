@@ -93,6 +93,11 @@ pub(super) fn build(
         backends,
         backend_usd_per_million: raw.cost.backend_usd_per_million_requests,
         resources: models,
+        public_principals: raw
+            .principals
+            .values()
+            .map(|p| p.public.unwrap_or(false))
+            .collect(),
         principals,
         clients,
         traces,

@@ -1,0 +1,68 @@
+//! Findings as text (one block per finding, as compilers print diagnostics) or JSON (a
+//! list of objects with the same fields).
+
+use std::fmt::Write as _;
+
+use super::Finding;
+
+/// How findings are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For tools: a JSON array.
+    Json,
+}
+
+impl Format {
+    /// Parses `text` or `json`.
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "text" => Some(Format::Text),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+}
+
+/// The findings in `format`, ending with a newline.
+pub fn render(findings: &[Finding], format: Format) -> String {
+    match format {
+        Format::Json => {
+            // Findings are plain strings and enums: they always serialise.
+            let mut out = serde_json::to_string_pretty(findings).unwrap_or_default();
+            out.push('\n');
+            out
+        }
+        Format::Text => {
+            let mut out = String::new();
+            for f in findings {
+                let config = f
+                    .configuration
+                    .as_ref()
+                    .map(|c| format!(" [{c}]"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "{}[{}]{config}: {}",
+                    f.level.as_str(),
+                    f.rule,
+                    f.message
+                );
+                let _ = writeln!(out, "  --> {}: {}", f.evidence.file, f.evidence.field);
+                let _ = writeln!(out, "  why: {}", f.why);
+                let _ = writeln!(out, "  fix: {}", f.fix);
+                out.push('\n');
+            }
+            let count = |level| findings.iter().filter(|f| f.level == level).count();
+            let _ = writeln!(
+                out,
+                "{} error(s), {} warning(s), {} note(s)",
+                count(super::Level::Error),
+                count(super::Level::Warning),
+                count(super::Level::Note)
+            );
+            out
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! Every rule, on a configuration that breaks it and one that does not.
+
+use super::*;
+
+/// The findings of a scenario whose `[stage]`, `[[resources]]` and `[principals]` are
+/// `body`, written (with `files`, e.g. policies) in a temporary folder.
+fn findings(body: &str, files: &[(&str, &str)]) -> Vec<Finding> {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let text = format!(
+        "name = \"t\"\nseed = 1\nduration = \"10s\"\nwarmup = \"1s\"\nwindow = \"1s\"\n\n[api]\nregion = \"us-east-1\"\naccount = \"123456789012\"\napi_id = \"a1b2c3d4e5\"\nstage = \"prod\"\n\n{body}\n\n[[clients]]\nname = \"app\"\nprincipal = \"app\"\nrate = 1\nmix = {{ \"GET /pets/{{petId}}\" = 1.0 }}\n"
+    );
+    let path = dir.path().join("t.toml");
+    std::fs::write(&path, text).unwrap();
+    audit_scenario(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+const PETS: &str = r#"[[resources]]
+path = "/pets/{petId}"
+method = "GET"
+cache_key_parameters = ["method.request.path.petId"]
+keys = 10
+response_bytes = 1000
+backend_latency = "10ms"
+"#;
+
+/// A stage caching every GET for 300 s, authorization required, with a warning header.
+fn cached(extra: &str) -> String {
+    format!(
+        "[stage]\ncache_cluster_enabled = true\ncache_cluster_size = \"0.5\"\n\n[stage.method_settings.\"*/*\"]\ncaching_enabled = true\ncache_ttl_in_seconds = 300\n{extra}\n\n{PETS}\n[principals.app]\n"
+    )
+}
+
+fn rules(f: &[Finding]) -> Vec<&'static str> {
+    f.iter().map(|f| f.rule).collect()
+}
+
+#[test]
+fn a_well_configured_stage_has_no_finding() {
+    assert_eq!(rules(&findings(&cached(""), &[])), Vec::<&str>::new());
+}
+
+#[test]
+fn the_cluster_and_the_method_settings_must_agree() {
+    let unused = cached("").replace("caching_enabled = true\n", "");
+    let f = findings(&unused, &[]);
+    assert_eq!(rules(&f), ["cache-cluster-unused"]);
+    assert!(
+        f[0].message.contains("paying $0.020/hour"),
+        "{}",
+        f[0].message
+    );
+    assert_eq!(f[0].evidence.field, "stage.cache_cluster_enabled");
+    let no_cluster = cached("").replace(
+        "cache_cluster_enabled = true",
+        "cache_cluster_enabled = false",
+    );
+    let f = findings(&no_cluster, &[]);
+    assert_eq!(rules(&f), ["caching-without-cluster"]);
+    assert_eq!(
+        f[0].evidence.field,
+        "stage.method_settings.\"*/*\".caching_enabled"
+    );
+    let neither = no_cluster.replace("caching_enabled = true\n", "");
+    assert!(findings(&neither, &[]).is_empty());
+}
+
+#[test]
+fn a_parameter_the_response_depends_on_must_be_in_the_key() {
+    let page = "[[resources.parameters]]\nname = \"page\"\nin = \"query\"\nvalues = 3\n";
+    let body = format!("{}{page}", cached(""));
+    let f = findings(&body, &[]);
+    assert_eq!(rules(&f), ["read-parameter-not-in-cache-key"]);
+    assert_eq!(f[0].level, Level::Error);
+    assert!(f[0].message.contains("`method.request.querystring.page`"));
+    assert_eq!(
+        f[0].evidence.field,
+        "resources[\"GET /pets/{petId}\"].cache_key_parameters"
+    );
+    // Keyed, or not read by the backend: fine.
+    let keyed = body.replace(
+        "cache_key_parameters = [\"method.request.path.petId\"]",
+        "cache_key_parameters = [\"method.request.path.petId\", \"method.request.querystring.page\"]",
+    );
+    assert!(findings(&keyed, &[]).is_empty());
+    let unread = body.replace("values = 3\n", "values = 3\naffects_response = false\n");
+    assert!(findings(&unread, &[]).is_empty());
+    // A path parameter always matters.
+    let no_path = cached("").replace("[\"method.request.path.petId\"]", "[]");
+    let f = findings(&no_path, &[]);
+    assert_eq!(rules(&f), ["read-parameter-not-in-cache-key"]);
+    assert!(f[0].message.contains("`method.request.path.petId`"));
+    // An uncached method serves nothing across keys.
+    let uncached = no_path.replace(
+        "cache_ttl_in_seconds = 300",
+        "cache_ttl_in_seconds = 300\n\n[stage.method_settings.\"pets/{petId}/GET\"]\ncaching_enabled = false",
+    );
+    assert_eq!(rules(&findings(&uncached, &[])), ["cache-cluster-unused"]);
+}
+
+#[test]
+fn max_age_zero_needs_authorization_and_a_visible_answer() {
+    let off = cached("require_authorization_for_cache_control = false");
+    let f = findings(&off, &[]);
+    assert_eq!(rules(&f), ["require-authorization-off"]);
+    assert_eq!(
+        f[0].evidence.field,
+        "stage.method_settings.\"*/*\".require_authorization_for_cache_control"
+    );
+    let silent =
+        cached("unauthorized_cache_control_header_strategy = \"SUCCEED_WITHOUT_RESPONSE_HEADER\"");
+    assert_eq!(
+        rules(&findings(&silent, &[])),
+        ["silent-unauthorized-strategy"]
+    );
+    for fine in ["SUCCEED_WITH_RESPONSE_HEADER", "FAIL_WITH_403"] {
+        let s = cached(&format!(
+            "unauthorized_cache_control_header_strategy = \"{fine}\""
+        ));
+        assert!(findings(&s, &[]).is_empty(), "{fine}");
+    }
+}
+
+#[test]
+fn ttl_zero_non_get_caching_and_oversized_responses_are_found() {
+    let zero = cached("").replace("cache_ttl_in_seconds = 300", "cache_ttl_in_seconds = 0");
+    assert_eq!(
+        rules(&findings(&zero, &[])),
+        ["cache-cluster-unused", "ttl-zero"]
+    );
+    let post = format!(
+        "{}\n[stage.method_settings.\"pets/{{petId}}/POST\"]\ncaching_enabled = true\n\n[[resources]]\npath = \"/pets/{{petId}}\"\nmethod = \"POST\"\ncache_key_parameters = [\"method.request.path.petId\"]\nresponse_bytes = 10\nbackend_latency = \"1ms\"\n",
+        cached("")
+    );
+    let f = findings(&post, &[]);
+    assert_eq!(rules(&f), ["caching-non-get"]);
+    assert_eq!(
+        f[0].evidence.field,
+        "stage.method_settings.\"pets/{petId}/POST\".caching_enabled"
+    );
+    let big = cached("").replace("response_bytes = 1000", "response_bytes = 1048577");
+    assert_eq!(rules(&findings(&big, &[])), ["response-too-large"]);
+    let limit = cached("").replace("response_bytes = 1000", "response_bytes = 1048576");
+    assert!(findings(&limit, &[]).is_empty());
+}
+
+fn policy(resource: &str) -> String {
+    format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Action": "execute-api:InvalidateCache", "Resource": "{resource}"}}]}}"#
+    )
+}
+
+#[test]
+fn invalidation_grants_are_judged_by_what_they_reach() {
+    let body = |public: bool| {
+        cached("").replace(
+            "[principals.app]\n",
+            &format!("[principals.app]\n\n[principals.ops]\npolicies = [\"ops.json\"]\npublic = {public}\n"),
+        )
+    };
+    let base = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5";
+    for (resource, scope) in [
+        ("*", Some("on every API of the account")),
+        (
+            &format!("{base}/*") as &str,
+            Some("on every stage of the API"),
+        ),
+        (
+            &format!("{base}/prod/*"),
+            Some("on every method of the stage"),
+        ),
+        (&format!("{base}/prod/GET/pets/*"), None),
+    ] {
+        let f = findings(&body(false), &[("ops.json", &policy(resource))]);
+        match scope {
+            Some(scope) => {
+                assert_eq!(rules(&f), ["invalidate-cache-too-broad"], "{resource}");
+                assert!(f[0].message.contains(scope), "{resource}: {}", f[0].message);
+                assert_eq!(f[0].evidence.field, "principals.ops.policies");
+            }
+            None => assert!(f.is_empty(), "{resource}: {f:?}"),
+        }
+    }
+    // A public principal that may invalidate a cached method.
+    let f = findings(
+        &body(true),
+        &[("ops.json", &policy(&format!("{base}/prod/GET/pets/*")))],
+    );
+    assert_eq!(rules(&f), ["invalidate-cache-public"]);
+    assert_eq!(f[0].level, Level::Error);
+    // Public, but granted nothing of this API's cached methods.
+    let f = findings(
+        &body(true),
+        &[("ops.json", &policy(&format!("{base}/prod/POST/pets/*")))],
+    );
+    assert!(f.is_empty(), "{f:?}");
+    // An explicit Deny beats the Allow.
+    let denied = r#"{"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "execute-api:InvalidateCache", "Resource": "*"},
+        {"Effect": "Deny", "Action": "execute-api:*", "Resource": "*"}]}"#;
+    assert!(findings(&body(true), &[("ops.json", denied)]).is_empty());
+}
+
+#[test]
+fn a_planned_stage_is_compared_with_the_live_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let stage = |size: &str, caching: bool, strategy: &str| {
+        format!(
+            r#"{{"stageName": "prod", "cacheClusterEnabled": true, "cacheClusterSize": "{size}",
+              "methodSettings": {{"*/*": {{"cachingEnabled": {caching}, "cacheTtlInSeconds": 300,
+                "unauthorizedCacheControlHeaderStrategy": "{strategy}"}}}}}}"#
+        )
+    };
+    let api = r#"{"openapi": "3.0.1", "paths": {"/pets/{petId}": {"get": {
+        "parameters": [{"name": "petId", "in": "path", "required": true}],
+        "x-amazon-apigateway-integration": {"type": "aws_proxy", "cacheKeyParameters": ["method.request.path.petId"]}}}}}"#;
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let live = write(
+        "live.json",
+        &stage("1.6", true, "SUCCEED_WITH_RESPONSE_HEADER"),
+    );
+    let api = write("api.json", api);
+    let run = |planned: String| {
+        audit_files(&Files {
+            stage: write("planned.json", &planned),
+            api: Some(api.clone()),
+            live: Some(live.clone()),
+            ..Files::default()
+        })
+        .unwrap()
+    };
+    assert!(run(stage("1.6", true, "SUCCEED_WITH_RESPONSE_HEADER")).is_empty());
+    assert_eq!(
+        rules(&run(stage("0.5", true, "FAIL_WITH_403"))),
+        ["planned-shrinks-cluster", "planned-changes-strategy"]
+    );
+    let f = run(stage("1.6", false, "SUCCEED_WITH_RESPONSE_HEADER"));
+    assert_eq!(rules(&f), ["cache-cluster-unused", "planned-drops-caching"]);
+    // Policies need the API they are read against.
+    let err = audit_files(&Files {
+        stage: live.clone(),
+        policies: vec![write("ops.json", &policy("*"))],
+        ..Files::default()
+    })
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("--policies needs the API"),
+        "{err}"
+    );
+}
