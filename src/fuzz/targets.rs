@@ -139,6 +139,7 @@ fn stages() {
 fn apis() {
     let mut seeds = seeds_in("scenarios/apis", &[".json", ".yaml"]);
     seeds.extend(seeds_in("scenarios/terraform", &[".json"]));
+    seeds.extend(seeds_in("scenarios/stages", &[".yml"]));
     let words = [
         "\"$ref\": \"#/components/parameters/TraceId\"",
         "$input.params(",

@@ -319,3 +319,164 @@ fn unreadable(v: &Value, expected: &str) -> String {
         _ => format!("expected {expected}, got {v}"),
     }
 }
+
+/// The API a `serverless.yml` defines: each function's `http` events (`path`, `method`,
+/// `integration`: `lambda-proxy` by default, reading every parameter;
+/// `request.parameters` `querystrings` / `headers` / `paths` declared; the caching
+/// plugin's `caching.cacheKeyParameters` `request.querystring.page` as
+/// `method.request.querystring.page`; `request.template` for non-proxy integrations).
+pub(super) fn api(doc: &Value) -> Result<super::api::ImportedApi, Problems> {
+    use super::api::{ApiSource, ImportedApi, ImportedMethod, ImportedParam, ParamIn, Reads};
+    let mut problems = Problems::new();
+    let mut api = ImportedApi {
+        source: ApiSource::Serverless,
+        title: doc
+            .get("service")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        methods: Vec::new(),
+        notes: Vec::new(),
+    };
+    let functions = doc.get("functions").and_then(Value::as_object);
+    for (name, f) in functions.into_iter().flatten() {
+        let Some(events) = f.get("events").and_then(Value::as_array) else {
+            continue;
+        };
+        for (i, e) in events.iter().enumerate() {
+            let at = format!(
+                "{}.events[{i}].http",
+                super::api::key_path("functions", name)
+            );
+            let Some(http) = e.get("http") else { continue };
+            let (method, path, o) = match http {
+                Value::String(s) => match s.split_once(' ') {
+                    Some((m, p)) => (m.to_owned(), p.trim().to_owned(), None),
+                    None => {
+                        problems.push((at, format!("expected \"METHOD /path\", got \"{s}\"")));
+                        continue;
+                    }
+                },
+                Value::Object(o) => match (
+                    o.get("method").and_then(Value::as_str),
+                    o.get("path").and_then(Value::as_str),
+                ) {
+                    (Some(m), Some(p)) => (m.to_owned(), p.to_owned(), Some(o)),
+                    _ => {
+                        problems.push((at, "expected `method` and `path` strings".into()));
+                        continue;
+                    }
+                },
+                _ => {
+                    problems.push((at, "expected an object or \"METHOD /path\"".into()));
+                    continue;
+                }
+            };
+            let field = |p: &str| o.and_then(|o| Value::Object(o.clone()).pointer(p).cloned());
+            let kind = match field("/integration").as_ref().and_then(Value::as_str) {
+                None | Some("lambda-proxy" | "aws_proxy" | "AWS_PROXY") => "AWS_PROXY",
+                Some("lambda" | "aws" | "AWS") => "AWS",
+                Some("http-proxy" | "http_proxy" | "HTTP_PROXY") => "HTTP_PROXY",
+                Some("http" | "HTTP") => "HTTP",
+                Some("mock" | "MOCK") => "MOCK",
+                Some(other) => {
+                    problems.push((
+                        format!("{at}.integration"),
+                        format!("expected lambda-proxy, lambda, http-proxy, http or mock, got \"{other}\""),
+                    ));
+                    continue;
+                }
+            };
+            let before = problems.len();
+            let templates = field("/request/template");
+            let reads = Reads::of(
+                Some(kind),
+                None,
+                templates.as_ref(),
+                &format!("{at}.request"),
+                &mut problems,
+            );
+            let path = format!("/{}", path.trim_start_matches('/'));
+            let mut parameters: Vec<ImportedParam> = Vec::new();
+            for (part, location) in [
+                ("paths", ParamIn::Path),
+                ("querystrings", ParamIn::Query),
+                ("headers", ParamIn::Header),
+            ] {
+                if let Some(map) = field(&format!("/request/parameters/{part}"))
+                    .as_ref()
+                    .and_then(Value::as_object)
+                {
+                    for name in map.keys() {
+                        parameters.push(ImportedParam {
+                            affects_response: reads.reads(location, name),
+                            name: name.clone(),
+                            location,
+                        });
+                    }
+                }
+            }
+            // Path parameters the template names, declared or not.
+            for seg in path.split('/') {
+                if let Some(p) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    let p = p.trim_end_matches('+');
+                    if !parameters
+                        .iter()
+                        .any(|x| x.location == ParamIn::Path && x.name == p)
+                    {
+                        parameters.insert(
+                            0,
+                            ImportedParam {
+                                name: p.to_owned(),
+                                location: ParamIn::Path,
+                                affects_response: reads.reads(ParamIn::Path, p),
+                            },
+                        );
+                    }
+                }
+            }
+            let mut cache_key_parameters = Vec::new();
+            if let Some(keys) = field("/caching/cacheKeyParameters") {
+                match keys.as_array() {
+                    Some(list) => {
+                        for (j, k) in list.iter().enumerate() {
+                            match k.get("name").and_then(Value::as_str) {
+                                Some(n) if n.starts_with("request.") => cache_key_parameters.push(format!("method.{n}")),
+                                Some(n) => problems.push((
+                                    format!("{at}.caching.cacheKeyParameters[{j}].name"),
+                                    format!("expected `request.{{path|querystring|header}}.NAME`, got \"{n}\""),
+                                )),
+                                None => problems.push((
+                                    format!("{at}.caching.cacheKeyParameters[{j}]"),
+                                    "expected an entry with a `name`".into(),
+                                )),
+                            }
+                        }
+                    }
+                    None => problems.push((
+                        format!("{at}.caching.cacheKeyParameters"),
+                        "expected a list".into(),
+                    )),
+                }
+            }
+            if problems.len() > before {
+                continue;
+            }
+            api.methods.push(ImportedMethod {
+                path,
+                method: method.to_ascii_uppercase(),
+                cache_key_parameters,
+                cache_namespace: None,
+                parameters,
+                integration: Some(kind.to_owned()),
+                reads,
+                timeout_ms: None,
+                location: at,
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(api)
+    } else {
+        Err(problems)
+    }
+}

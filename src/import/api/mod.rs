@@ -35,6 +35,8 @@ pub enum ApiSource {
     GetResources,
     /// `terraform show -json` of a plan or state.
     Terraform,
+    /// A Serverless Framework `serverless.yml`.
+    Serverless,
 }
 
 impl ApiSource {
@@ -45,6 +47,7 @@ impl ApiSource {
             ApiSource::Swagger2 => "a Swagger 2.0 export",
             ApiSource::GetResources => "`aws apigateway get-resources --embed methods` output",
             ApiSource::Terraform => "`terraform show -json` output",
+            ApiSource::Serverless => "a serverless.yml",
         }
     }
 }
@@ -159,7 +162,7 @@ pub fn load_api(path: &Path) -> Result<ImportedApi, ImportError> {
 }
 
 /// What an API file should have been, in errors.
-const EXPECTED: &str = "an OpenAPI 3 or Swagger 2.0 export (`aws apigateway get-export`), `aws apigateway get-resources --embed methods` output or `terraform show -json` of a plan or state";
+const EXPECTED: &str = "an OpenAPI 3 or Swagger 2.0 export (`aws apigateway get-export`), `aws apigateway get-resources --embed methods` output, `terraform show -json` of a plan or state, or a serverless.yml";
 
 /// [`load_api`] on bytes already read; `path` names the file in errors. Every problem
 /// found is reported, each with its field path.
@@ -186,6 +189,8 @@ pub fn parse_api(path: &Path, bytes: &[u8]) -> Result<ImportedApi, ImportError> 
     };
     let result = if super::terraform::is_terraform(&value) {
         super::terraform::api(&value, path)
+    } else if super::serverless::is_serverless(map) {
+        super::serverless::api(&value)
     } else if let Some(version) = map.get("openapi") {
         openapi::read(&value, version, ApiSource::OpenApi3)
     } else if let Some(version) = map.get("swagger") {

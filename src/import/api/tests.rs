@@ -375,3 +375,44 @@ fn control_characters_in_the_file_cannot_break_the_printed_comments() {
     );
     assert!(text.contains("of \"shop\\n[evil]\\u{7f}\""), "{text}");
 }
+
+#[test]
+fn a_serverless_yml_gives_its_http_events_as_methods() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/stages/shop-serverless.yml");
+    let api = load_api(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(api.source, ApiSource::Serverless);
+    let order: Vec<(&str, &str)> = api
+        .methods
+        .iter()
+        .map(|m| (m.method.as_str(), m.path.as_str()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("ANY", "/legacy/{proxy+}"),
+            ("GET", "/products"),
+            ("GET", "/products/{id}"),
+            ("PUT", "/products/{id}"),
+        ]
+    );
+    // The caching plugin's `request.querystring.page` is `method.request.querystring.page`.
+    assert_eq!(
+        method(&api, "GET", "/products").cache_key_parameters,
+        [
+            "method.request.querystring.category",
+            "method.request.querystring.page"
+        ]
+    );
+    // Lambda proxy (the default) reads everything, the path's parameters included.
+    let legacy = method(&api, "ANY", "/legacy/{proxy+}");
+    assert_eq!(legacy.integration.as_deref(), Some("AWS_PROXY"));
+    assert_eq!(params(legacy), [("proxy", "path", true)]);
+    let bad = "service: s\nprovider:\n  name: aws\nfunctions:\n  f:\n    events:\n      - http:\n          path: /a\n          method: get\n          integration: soap\n";
+    let err = parse_api(Path::new("serverless.yml"), bad.as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "serverless.yml: functions.f.events[0].http.integration: expected lambda-proxy, lambda, http-proxy, http or mock, got \"soap\""
+    );
+}
