@@ -216,7 +216,7 @@ pub(super) fn stage(template: &Value, logical_id: Option<&str>) -> Result<Import
     let mut method_settings = std::collections::BTreeMap::new();
     if kind == DEPLOYMENT {
         // A StageDescription's own settings are the stage-wide ones.
-        let wide = stage_wide(&get, &at)?;
+        let wide = setting_fields(&get, &at)?;
         if wide != MethodSetting::default() {
             method_settings.insert("*/*".to_owned(), wide);
         }
@@ -249,49 +249,7 @@ pub(super) fn stage(template: &Value, logical_id: Option<&str>) -> Result<Import
                     }
                 };
                 let key = settings_key(&text("ResourcePath")?, &text("HttpMethod")?);
-                let caching_enabled =
-                    match field("CachingEnabled")? {
-                        None => None,
-                        Some(v) => Some(boolean(&v).ok_or_else(|| {
-                            (at_i("CachingEnabled"), expected("true or false", &v))
-                        })?),
-                    };
-                let cache_ttl_in_seconds = match field("CacheTtlInSeconds")? {
-                    None => None,
-                    Some(v) => {
-                        let n = integer(&v).ok_or_else(|| {
-                            (at_i("CacheTtlInSeconds"), expected("whole seconds", &v))
-                        })?;
-                        Some(check_ttl(n).map_err(|m| (at_i("CacheTtlInSeconds"), m))?)
-                    }
-                };
-                let throttling_rate_limit = match field("ThrottlingRateLimit")? {
-                    None => None,
-                    Some(v) => {
-                        let n = number(&v).ok_or_else(|| {
-                            (at_i("ThrottlingRateLimit"), expected("a number", &v))
-                        })?;
-                        super::throttle_rate(Some(n))
-                            .map_err(|m| (at_i("ThrottlingRateLimit"), format!("{m}, got {n}")))?
-                    }
-                };
-                let throttling_burst_limit = match field("ThrottlingBurstLimit")? {
-                    None => None,
-                    Some(v) => {
-                        let n = integer(&v).ok_or_else(|| {
-                            (at_i("ThrottlingBurstLimit"), expected("a whole number", &v))
-                        })?;
-                        super::throttle_burst(Some(n))
-                            .map_err(|m| (at_i("ThrottlingBurstLimit"), format!("{m}, got {n}")))?
-                    }
-                };
-                let setting = MethodSetting {
-                    caching_enabled,
-                    cache_ttl_in_seconds,
-                    throttling_rate_limit,
-                    throttling_burst_limit,
-                    ..MethodSetting::default()
-                };
+                let setting = setting_fields(&field, &at_i)?;
                 // An entry for `*/*` refines the StageDescription's own settings.
                 let entry = method_settings.entry(key).or_default();
                 merge_setting(entry, setting);
@@ -307,8 +265,9 @@ pub(super) fn stage(template: &Value, logical_id: Option<&str>) -> Result<Import
     })
 }
 
-/// A Deployment's `StageDescription` settings that apply to every method.
-fn stage_wide(
+/// The settings CloudFormation's method settings (and a Deployment's
+/// `StageDescription`, for every method) give: caching, TTL and throttling.
+fn setting_fields(
     get: &dyn Fn(&str) -> Result<Option<Value>, Problem>,
     at: &dyn Fn(&str) -> String,
 ) -> Result<MethodSetting, Problem> {

@@ -90,85 +90,59 @@ pub(super) fn stage(doc: &Value) -> Result<ImportedStage, Problems> {
             },
         );
     }
-    let functions = doc.get("functions").and_then(Value::as_object);
-    for (name, f) in functions.into_iter().flatten() {
-        let Some(events) = f.get("events").and_then(Value::as_array) else {
+    for HttpEvent {
+        at,
+        method,
+        path,
+        body,
+    } in http_events(doc, &mut problems)
+    {
+        let Some(caching) = body.and_then(|o| o.get("caching")) else {
             continue;
         };
-        for (i, e) in events.iter().enumerate() {
-            let at = format!(
-                "{}.events[{i}].http",
-                super::api::key_path("functions", name)
-            );
-            let Some(http) = e.get("http") else { continue };
-            let (method, path, caching) = match http {
-                Value::String(s) => match s.split_once(' ') {
-                    Some((m, p)) => (m.to_owned(), p.trim().to_owned(), None),
-                    None => {
-                        problems.push((at, format!("expected \"METHOD /path\", got \"{s}\"")));
-                        continue;
-                    }
-                },
-                Value::Object(o) => {
-                    let (Some(m), Some(p)) = (
-                        o.get("method").and_then(Value::as_str),
-                        o.get("path").and_then(Value::as_str),
-                    ) else {
-                        problems.push((at, "expected `method` and `path` strings".into()));
-                        continue;
-                    };
-                    (m.to_owned(), p.to_owned(), o.get("caching"))
-                }
-                _ => {
-                    problems.push((at, "expected an object or \"METHOD /path\"".into()));
-                    continue;
-                }
-            };
-            let Some(caching) = caching else { continue };
-            let c_at = format!("{at}.caching");
-            let on = enabled
-                && flag(
-                    caching.get("enabled"),
-                    &format!("{c_at}.enabled"),
+        let c_at = format!("{at}.caching");
+        let on = enabled
+            && flag(
+                caching.get("enabled"),
+                &format!("{c_at}.enabled"),
+                &mut problems,
+            )
+            .unwrap_or(false);
+        let mut setting = MethodSetting {
+            caching_enabled: Some(on),
+            ..MethodSetting::default()
+        };
+        if on {
+            setting.cache_ttl_in_seconds = Some(
+                self::ttl(
+                    caching.get("ttlInSeconds"),
+                    &format!("{c_at}.ttlInSeconds"),
                     &mut problems,
                 )
-                .unwrap_or(false);
-            let mut setting = MethodSetting {
-                caching_enabled: Some(on),
-                ..MethodSetting::default()
-            };
-            if on {
-                setting.cache_ttl_in_seconds = Some(
-                    self::ttl(
-                        caching.get("ttlInSeconds"),
-                        &format!("{c_at}.ttlInSeconds"),
-                        &mut problems,
-                    )
-                    .unwrap_or(ttl),
+                .unwrap_or(ttl),
+            );
+        }
+        let inv = match caching.get("perKeyInvalidation") {
+            None | Some(Value::Null) => global_invalidation,
+            some => invalidation(some, &format!("{c_at}.perKeyInvalidation"), &mut problems),
+        };
+        setting.require_authorization_for_cache_control = Some(inv.require);
+        setting.unauthorized_cache_control_header_strategy = inv.strategy;
+        let path = full_path(&base_path, &path);
+        let method = method.to_ascii_uppercase();
+        if method == "ANY" {
+            for other in ["DELETE", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"] {
+                settings.insert(
+                    normalise_key(&format!("{path}/{other}")),
+                    MethodSetting {
+                        caching_enabled: Some(false),
+                        ..MethodSetting::default()
+                    },
                 );
             }
-            let inv = match caching.get("perKeyInvalidation") {
-                None | Some(Value::Null) => global_invalidation,
-                some => invalidation(some, &format!("{c_at}.perKeyInvalidation"), &mut problems),
-            };
-            setting.require_authorization_for_cache_control = Some(inv.require);
-            setting.unauthorized_cache_control_header_strategy = inv.strategy;
-            let path = full_path(&base_path, &path);
-            let method = method.to_ascii_uppercase();
-            if method == "ANY" {
-                for other in ["DELETE", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"] {
-                    settings.insert(
-                        normalise_key(&format!("{path}/{other}")),
-                        MethodSetting {
-                            caching_enabled: Some(false),
-                            ..MethodSetting::default()
-                        },
-                    );
-                }
-                settings.insert(normalise_key(&format!("{path}/GET")), setting);
-            } else {
-                settings.insert(normalise_key(&format!("{path}/{method}")), setting);
-            }
+            settings.insert(normalise_key(&format!("{path}/GET")), setting);
+        } else {
+            settings.insert(normalise_key(&format!("{path}/{method}")), setting);
         }
     }
     if let Some(extra) = global.get("additionalEndpoints").and_then(Value::as_array) {
@@ -337,6 +311,137 @@ pub(super) fn api(doc: &Value) -> Result<super::api::ImportedApi, Problems> {
         methods: Vec::new(),
         notes: Vec::new(),
     };
+    for HttpEvent {
+        at,
+        method,
+        path,
+        body,
+    } in http_events(doc, &mut problems)
+    {
+        // A field of the event by JSON pointer (`/request/template`).
+        let field = |p: &str| body.and_then(|o| pointer(o, p));
+        let kind = match field("/integration").and_then(Value::as_str) {
+            None | Some("lambda-proxy" | "aws_proxy" | "AWS_PROXY") => "AWS_PROXY",
+            Some("lambda" | "aws" | "AWS") => "AWS",
+            Some("http-proxy" | "http_proxy" | "HTTP_PROXY") => "HTTP_PROXY",
+            Some("http" | "HTTP") => "HTTP",
+            Some("mock" | "MOCK") => "MOCK",
+            Some(other) => {
+                problems.push((
+                    format!("{at}.integration"),
+                    format!(
+                        "expected lambda-proxy, lambda, http-proxy, http or mock, got \"{other}\""
+                    ),
+                ));
+                continue;
+            }
+        };
+        let before = problems.len();
+        let templates = field("/request/template");
+        let reads = Reads::of(
+            Some(kind),
+            None,
+            templates,
+            &format!("{at}.request"),
+            &mut problems,
+        );
+        let path = format!("/{}", path.trim_start_matches('/'));
+        let mut parameters: Vec<ImportedParam> = Vec::new();
+        for (part, location) in [
+            ("paths", ParamIn::Path),
+            ("querystrings", ParamIn::Query),
+            ("headers", ParamIn::Header),
+        ] {
+            if let Some(map) =
+                field(&format!("/request/parameters/{part}")).and_then(Value::as_object)
+            {
+                for name in map.keys() {
+                    parameters.push(ImportedParam {
+                        affects_response: reads.reads(location, name),
+                        name: name.clone(),
+                        location,
+                    });
+                }
+            }
+        }
+        // Path parameters the template names, declared or not.
+        for seg in path.split('/') {
+            if let Some(p) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                let p = p.trim_end_matches('+');
+                if !parameters
+                    .iter()
+                    .any(|x| x.location == ParamIn::Path && x.name == p)
+                {
+                    parameters.insert(
+                        0,
+                        ImportedParam {
+                            name: p.to_owned(),
+                            location: ParamIn::Path,
+                            affects_response: reads.reads(ParamIn::Path, p),
+                        },
+                    );
+                }
+            }
+        }
+        let mut cache_key_parameters = Vec::new();
+        if let Some(keys) = field("/caching/cacheKeyParameters") {
+            match keys.as_array() {
+                Some(list) => {
+                    for (j, k) in list.iter().enumerate() {
+                        match k.get("name").and_then(Value::as_str) {
+                            Some(n) if n.starts_with("request.") => cache_key_parameters.push(format!("method.{n}")),
+                            Some(n) => problems.push((
+                                format!("{at}.caching.cacheKeyParameters[{j}].name"),
+                                format!("expected `request.{{path|querystring|header}}.NAME`, got \"{n}\""),
+                            )),
+                            None => problems.push((
+                                format!("{at}.caching.cacheKeyParameters[{j}]"),
+                                "expected an entry with a `name`".into(),
+                            )),
+                        }
+                    }
+                }
+                None => problems.push((
+                    format!("{at}.caching.cacheKeyParameters"),
+                    "expected a list".into(),
+                )),
+            }
+        }
+        if problems.len() > before {
+            continue;
+        }
+        api.methods.push(ImportedMethod {
+            path,
+            method: method.to_ascii_uppercase(),
+            cache_key_parameters,
+            cache_namespace: None,
+            parameters,
+            integration: Some(kind.to_owned()),
+            reads,
+            timeout_ms: None,
+            location: at,
+        });
+    }
+    if problems.is_empty() {
+        Ok(api)
+    } else {
+        Err(problems)
+    }
+}
+
+/// One `http` event of a function: where it is, its method and path, and (in its long
+/// form) its fields.
+struct HttpEvent<'a> {
+    at: String,
+    method: String,
+    path: String,
+    body: Option<&'a Map<String, Value>>,
+}
+
+/// Every function's `http` events, in file order (`"GET /path"` or an object with
+/// `method` and `path`); a malformed one is reported and skipped.
+fn http_events<'a>(doc: &'a Value, problems: &mut Problems) -> Vec<HttpEvent<'a>> {
+    let mut out = Vec::new();
     let functions = doc.get("functions").and_then(Value::as_object);
     for (name, f) in functions.into_iter().flatten() {
         let Some(events) = f.get("events").and_then(Value::as_array) else {
@@ -348,7 +453,7 @@ pub(super) fn api(doc: &Value) -> Result<super::api::ImportedApi, Problems> {
                 super::api::key_path("functions", name)
             );
             let Some(http) = e.get("http") else { continue };
-            let (method, path, o) = match http {
+            let (method, path, body) = match http {
                 Value::String(s) => match s.split_once(' ') {
                     Some((m, p)) => (m.to_owned(), p.trim().to_owned(), None),
                     None => {
@@ -371,112 +476,24 @@ pub(super) fn api(doc: &Value) -> Result<super::api::ImportedApi, Problems> {
                     continue;
                 }
             };
-            let field = |p: &str| o.and_then(|o| Value::Object(o.clone()).pointer(p).cloned());
-            let kind = match field("/integration").as_ref().and_then(Value::as_str) {
-                None | Some("lambda-proxy" | "aws_proxy" | "AWS_PROXY") => "AWS_PROXY",
-                Some("lambda" | "aws" | "AWS") => "AWS",
-                Some("http-proxy" | "http_proxy" | "HTTP_PROXY") => "HTTP_PROXY",
-                Some("http" | "HTTP") => "HTTP",
-                Some("mock" | "MOCK") => "MOCK",
-                Some(other) => {
-                    problems.push((
-                        format!("{at}.integration"),
-                        format!("expected lambda-proxy, lambda, http-proxy, http or mock, got \"{other}\""),
-                    ));
-                    continue;
-                }
-            };
-            let before = problems.len();
-            let templates = field("/request/template");
-            let reads = Reads::of(
-                Some(kind),
-                None,
-                templates.as_ref(),
-                &format!("{at}.request"),
-                &mut problems,
-            );
-            let path = format!("/{}", path.trim_start_matches('/'));
-            let mut parameters: Vec<ImportedParam> = Vec::new();
-            for (part, location) in [
-                ("paths", ParamIn::Path),
-                ("querystrings", ParamIn::Query),
-                ("headers", ParamIn::Header),
-            ] {
-                if let Some(map) = field(&format!("/request/parameters/{part}"))
-                    .as_ref()
-                    .and_then(Value::as_object)
-                {
-                    for name in map.keys() {
-                        parameters.push(ImportedParam {
-                            affects_response: reads.reads(location, name),
-                            name: name.clone(),
-                            location,
-                        });
-                    }
-                }
-            }
-            // Path parameters the template names, declared or not.
-            for seg in path.split('/') {
-                if let Some(p) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                    let p = p.trim_end_matches('+');
-                    if !parameters
-                        .iter()
-                        .any(|x| x.location == ParamIn::Path && x.name == p)
-                    {
-                        parameters.insert(
-                            0,
-                            ImportedParam {
-                                name: p.to_owned(),
-                                location: ParamIn::Path,
-                                affects_response: reads.reads(ParamIn::Path, p),
-                            },
-                        );
-                    }
-                }
-            }
-            let mut cache_key_parameters = Vec::new();
-            if let Some(keys) = field("/caching/cacheKeyParameters") {
-                match keys.as_array() {
-                    Some(list) => {
-                        for (j, k) in list.iter().enumerate() {
-                            match k.get("name").and_then(Value::as_str) {
-                                Some(n) if n.starts_with("request.") => cache_key_parameters.push(format!("method.{n}")),
-                                Some(n) => problems.push((
-                                    format!("{at}.caching.cacheKeyParameters[{j}].name"),
-                                    format!("expected `request.{{path|querystring|header}}.NAME`, got \"{n}\""),
-                                )),
-                                None => problems.push((
-                                    format!("{at}.caching.cacheKeyParameters[{j}]"),
-                                    "expected an entry with a `name`".into(),
-                                )),
-                            }
-                        }
-                    }
-                    None => problems.push((
-                        format!("{at}.caching.cacheKeyParameters"),
-                        "expected a list".into(),
-                    )),
-                }
-            }
-            if problems.len() > before {
-                continue;
-            }
-            api.methods.push(ImportedMethod {
+            out.push(HttpEvent {
+                at,
+                method,
                 path,
-                method: method.to_ascii_uppercase(),
-                cache_key_parameters,
-                cache_namespace: None,
-                parameters,
-                integration: Some(kind.to_owned()),
-                reads,
-                timeout_ms: None,
-                location: at,
+                body,
             });
         }
     }
-    if problems.is_empty() {
-        Ok(api)
-    } else {
-        Err(problems)
+    out
+}
+
+/// The value at JSON pointer `p` (`/a/b`) within the object `o`.
+fn pointer<'a>(o: &'a Map<String, Value>, p: &str) -> Option<&'a Value> {
+    let p = p.strip_prefix('/')?;
+    let (first, rest) = p.split_once('/').map_or((p, None), |(f, r)| (f, Some(r)));
+    let v = o.get(first)?;
+    match rest {
+        None => Some(v),
+        Some(rest) => v.pointer(&format!("/{rest}")),
     }
 }

@@ -305,10 +305,6 @@ impl Fetches {
     /// The next fetch waiting at `resource`'s backend, if it has room: withdrawn ones
     /// (answered at their timeout) are dropped on the way.
     pub(super) fn next_queued(&mut self, resource: usize) -> Option<u32> {
-        if !self.bounded {
-            // Nothing ever waits for an unbounded backend.
-            return None;
-        }
         let pool = &mut self.pools[self.pool_of[resource]];
         if pool.busy >= pool.limit {
             return None;

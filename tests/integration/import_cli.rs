@@ -8,6 +8,38 @@ use predicates::str::contains;
 
 use crate::run_cli::{cachegate, edited};
 
+/// Runs `scenario` for two simulated minutes, one replication, into `dir`, expecting
+/// `code`; its `summary.csv`.
+fn run_two_minutes(scenario: &str, dir: &Path, code: i32) -> String {
+    cachegate()
+        .args([
+            "run",
+            scenario,
+            "--duration",
+            "2m",
+            "--replications",
+            "1",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir)
+        .assert()
+        .code(code);
+    let name = Path::new(scenario).file_stem().unwrap();
+    std::fs::read_to_string(dir.join(name).join("summary.csv")).unwrap()
+}
+
+/// Column `name` of `variant`'s row of a `summary.csv`.
+fn value(summary: &str, variant: &str, name: &str) -> f64 {
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let i = header.iter().position(|h| *h == name).unwrap();
+    let row = summary
+        .lines()
+        .find(|l| l.starts_with(&format!("{variant},")))
+        .unwrap();
+    row.split(',').nth(i).unwrap().parse().unwrap()
+}
+
 #[test]
 fn import_api_prints_the_resources_and_lists_every_problem() {
     cachegate()
@@ -164,30 +196,8 @@ fn stage_files_configure_the_scenario_and_their_errors_are_located() {
 #[test]
 fn api_files_define_the_resources_and_their_errors_are_located() {
     let dir = tempfile::tempdir().unwrap();
-    cachegate()
-        .args([
-            "run",
-            "scenarios/imported-api.toml",
-            "--duration",
-            "2m",
-            "--replications",
-            "1",
-            "--quiet",
-            "--out",
-        ])
-        .arg(dir.path())
-        .assert()
-        .code(1);
-    let summary = std::fs::read_to_string(dir.path().join("imported-api/summary.csv")).unwrap();
-    let column = |variant: &str, name: &str| -> f64 {
-        let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
-        let i = header.iter().position(|h| *h == name).unwrap();
-        let row = summary
-            .lines()
-            .find(|l| l.starts_with(&format!("{variant},")))
-            .unwrap();
-        row.split(',').nth(i).unwrap().parse().unwrap()
-    };
+    let summary = run_two_minutes("scenarios/imported-api.toml", dir.path(), 1);
+    let column = |variant: &str, name: &str| value(&summary, variant, name);
     // The export keys `GET /products` on `category` alone while the backend reads
     // `page`: shoppers get other pages; the definition with `page` in the key, none.
     assert!(
@@ -296,30 +306,8 @@ fn import_terraform_prints_the_scenario_and_a_plan_runs_as_a_variant() {
             "[stage.method_settings.\"products/{id}/GET\"]\ncaching_enabled = true\ncache_ttl_in_seconds = 60\n",
         ));
     // Live against planned: the plan's throttle on single products refuses shoppers.
-    cachegate()
-        .args([
-            "run",
-            "scenarios/planned-change.toml",
-            "--duration",
-            "2m",
-            "--replications",
-            "1",
-            "--quiet",
-            "--out",
-        ])
-        .arg(dir.path())
-        .assert()
-        .code(1);
-    let summary = std::fs::read_to_string(dir.path().join("planned-change/summary.csv")).unwrap();
-    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
-    let column = |variant: &str, name: &str| -> f64 {
-        let i = header.iter().position(|h| *h == name).unwrap();
-        let row = summary
-            .lines()
-            .find(|l| l.starts_with(&format!("{variant},")))
-            .unwrap();
-        row.split(',').nth(i).unwrap().parse().unwrap()
-    };
+    let summary = run_two_minutes("scenarios/planned-change.toml", dir.path(), 1);
+    let column = |variant: &str, name: &str| value(&summary, variant, name);
     assert_eq!(column("live", "throttled_429"), 0.0, "{summary}");
     assert!(column("planned", "throttled_429") > 10_000.0, "{summary}");
     assert!(

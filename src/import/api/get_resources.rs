@@ -131,8 +131,13 @@ pub(super) fn read(doc: &Value) -> Result<ImportedApi, Problems> {
     }
 }
 
-/// A method's `requestParameters`: `method.request.{location}.{name}` -> required.
-fn declared(v: Option<&Value>, at: &str, problems: &mut Problems) -> Vec<(ParamIn, String)> {
+/// A method's `requestParameters`: `method.request.{location}.{name}` -> required
+/// (get-resources' `requestParameters`, Terraform's `request_parameters`).
+pub(crate) fn declared(
+    v: Option<&Value>,
+    at: &str,
+    problems: &mut Problems,
+) -> Vec<(ParamIn, String)> {
     let mut out = Vec::new();
     let Some(v) = v.filter(|v| !v.is_null()) else {
         return out;

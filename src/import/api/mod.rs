@@ -18,6 +18,7 @@ use std::path::Path;
 
 use super::{ImportError, parse_document};
 
+pub(crate) use get_resources::declared as declared_parameters;
 pub(crate) use openapi::strings as strings_at;
 pub use reads::Reads;
 
