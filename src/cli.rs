@@ -121,8 +121,9 @@ pub struct AuditArgs {
     /// The stage's name, for the policies' ARNs.
     #[arg(long)]
     pub stage_name: Option<String>,
-    /// `text` or `json`.
-    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    /// `text`, `json`, or `sarif` (SARIF 2.1.0, for GitHub code scanning and other CI
+    /// tools).
+    #[arg(long, default_value = "text", value_parser = ["text", "json", "sarif"])]
     pub format: String,
     /// The least severe finding that fails the audit: `note`, `warning` or `error`.
     #[arg(long, default_value = "warning", value_parser = ["note", "warning", "error"])]

@@ -4,8 +4,11 @@
 //! change (`rules.rs`); printed as text or JSON (`output.rs`). The subject is every
 //! configuration of a scenario, or a stage file with an optional API definition.
 
+mod evidence;
+mod files;
 mod output;
 mod rules;
+mod sarif;
 
 use std::path::Path;
 
@@ -13,7 +16,9 @@ use serde::Serialize;
 
 use crate::gateway::{ApiIdentity, Principal, ResourceConfig, StageSettings};
 
+pub use files::{AuditError, Files, audit_files};
 pub use output::{Format, render};
+pub use rules::{RULES, Rule};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -48,14 +53,34 @@ impl Level {
     }
 }
 
-/// Where a finding's evidence is.
+/// Where a finding's evidence is: the file to change, the field in that file's own
+/// terms, and its line and column (of the field, or of its nearest parent the file
+/// has) when the file could be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
     /// The file.
     pub file: String,
-    /// The field path within it, in the scenario's terms (e.g.
-    /// `stage.method_settings."*/*".require_authorization_for_cache_control`).
+    /// The field path within it, as the file names it (e.g.
+    /// `stage.method_settings."*/*".require_authorization_for_cache_control` in a
+    /// scenario, `methodSettings."*/*".cachingEnabled` in get-stage output).
     pub field: String,
+    /// The 1-based line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The 1-based column, in characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+}
+
+impl Evidence {
+    fn new(file: &str, field: String, place: Option<(usize, usize)>) -> Evidence {
+        Evidence {
+            file: file.to_owned(),
+            field,
+            line: place.map(|p| p.0),
+            column: place.map(|p| p.1),
+        }
+    }
 }
 
 /// One finding.
@@ -82,12 +107,8 @@ pub struct Finding {
 pub struct Subject<'a> {
     /// The configuration's name, when a scenario has several.
     pub configuration: Option<String>,
-    /// The file the stage settings came from.
-    pub stage_file: String,
-    /// The file the methods came from.
-    pub api_file: String,
-    /// Per principal: the file its policies came from.
-    pub principal_files: Vec<String>,
+    /// The files its settings came from, for the evidence.
+    sources: evidence::Sources,
     /// The API, for execute-api ARNs.
     pub api: &'a ApiIdentity,
     /// The stage's settings.
@@ -123,16 +144,30 @@ pub fn audit(subject: &Subject<'_>) -> Vec<Finding> {
 /// Every finding about every configuration of the scenario at `path`.
 pub fn audit_scenario(path: &Path) -> Result<Vec<Finding>, crate::scenario::ScenarioError> {
     let study = crate::scenario::Study::load(path)?;
+    let scenario_text = evidence::Text::read(path);
     let mut all = Vec::new();
     let several = study.configurations.len() > 1;
     for c in &study.configurations {
         let s = &c.scenario;
-        let file = s.source.display().to_string();
+        // The files it imports, read again for where each setting is in them (they
+        // loaded a moment ago, so they read).
+        let stage = c.origin.stage_file.as_ref().and_then(|(f, _)| {
+            let imported = crate::import::load_stage(f, None).ok()?;
+            Some((evidence::Text::read(f), imported.origins))
+        });
+        let api = c.origin.api_file.as_ref().and_then(|(f, _)| {
+            let imported = crate::import::api::load_api(f).ok()?;
+            Some((evidence::Text::read(f), imported))
+        });
         let subject = Subject {
             configuration: several.then(|| c.name.clone()),
-            stage_file: file.clone(),
-            api_file: file.clone(),
-            principal_files: vec![file.clone(); s.principals.len()],
+            sources: evidence::Sources {
+                scenario: Some((scenario_text.clone(), c.origin.clone())),
+                stage,
+                api,
+                policies: Vec::new(),
+                policy_dir: path.parent().unwrap_or(Path::new("")).to_owned(),
+            },
             api: &s.gateway.api,
             stage: &s.gateway.stage,
             resources: &s.gateway.resources,
@@ -158,147 +193,6 @@ pub fn audit_scenario(path: &Path) -> Result<Vec<Finding>, crate::scenario::Scen
 /// The exit status: 1 when a finding is at or above `fail_on`, else 0.
 pub fn status(findings: &[Finding], fail_on: Level) -> u8 {
     u8::from(findings.iter().any(|f| f.level >= fail_on))
-}
-
-/// The files `cachegate audit --stage ... [--api ...] [--live ...] [--policies ...]`
-/// names.
-#[derive(Debug, Clone, Default)]
-pub struct Files {
-    /// The stage (any format `import stage` reads).
-    pub stage: std::path::PathBuf,
-    /// The API definition (any format `import api` reads).
-    pub api: Option<std::path::PathBuf>,
-    /// The stage before the change (for the planned-change rules).
-    pub live: Option<std::path::PathBuf>,
-    /// Identity policies, one principal each (named after the file).
-    pub policies: Vec<std::path::PathBuf>,
-    /// Principals (file stems) anyone can call as.
-    pub public: Vec<String>,
-    /// The API the policies' ARNs are read against.
-    pub identity: Option<ApiIdentity>,
-}
-
-/// Why files could not be audited.
-#[derive(Debug, thiserror::Error)]
-pub enum AuditError {
-    /// A stage or API file.
-    #[error("{0}")]
-    Import(#[from] crate::import::ImportError),
-    /// A policy file.
-    #[error("{0}")]
-    Policy(#[from] crate::policy::PolicyError),
-    /// The arguments do not fit together.
-    #[error("{0}")]
-    Usage(String),
-}
-
-/// Every finding about the files of `files`.
-pub fn audit_files(files: &Files) -> Result<Vec<Finding>, AuditError> {
-    let stage = crate::import::load_stage(&files.stage, None)?;
-    let live = files
-        .live
-        .as_ref()
-        .map(|p| crate::import::load_stage(p, None))
-        .transpose()?;
-    let settings = |s: &crate::import::ImportedStage| StageSettings {
-        cache_cluster_enabled: s.cache_cluster_enabled,
-        method_settings: s.method_settings.clone(),
-    };
-    let size = |s: &crate::import::ImportedStage| {
-        s.cache_cluster_size
-            .as_deref()
-            .and_then(crate::cache::ClusterSize::parse)
-    };
-    let mut resources = Vec::new();
-    if let Some(api_path) = &files.api {
-        let api = crate::import::api::load_api(api_path)?;
-        for m in &api.methods {
-            let Some(method) = crate::gateway::Method::parse(m.scenario_method()) else {
-                continue;
-            };
-            resources.push(ResourceConfig {
-                path: m.path.clone(),
-                method,
-                params: m
-                    .parameters
-                    .iter()
-                    .filter_map(|p| {
-                        let location = match p.location {
-                            crate::import::api::ParamIn::Path => return None,
-                            crate::import::api::ParamIn::Query => crate::gateway::Location::Query,
-                            crate::import::api::ParamIn::Header => crate::gateway::Location::Header,
-                        };
-                        Some(crate::gateway::Param {
-                            name: p.name.clone(),
-                            location,
-                            affects_response: p.affects_response,
-                        })
-                    })
-                    .collect(),
-                cache_key_parameters: m.cache_key_parameters.clone(),
-                cache_namespace: m.cache_namespace.clone(),
-            });
-        }
-    }
-    if !files.policies.is_empty() && files.identity.is_none() {
-        return Err(AuditError::Usage(
-            "--policies needs the API they are read against: --region, --account, --api-id and --stage-name".into(),
-        ));
-    }
-    let identity = files.identity.clone().unwrap_or(ApiIdentity {
-        region: "us-east-1".into(),
-        account: "000000000000".into(),
-        api_id: "api".into(),
-        stage: "stage".into(),
-    });
-    let mut principals = Vec::new();
-    for p in &files.policies {
-        let doc = crate::policy::PolicyDocument::load(p)?;
-        let name = p.file_stem().map_or_else(
-            || p.display().to_string(),
-            |s| s.to_string_lossy().into_owned(),
-        );
-        let mut set = crate::policy::PolicySet::new();
-        set.add(&p.display().to_string(), &doc);
-        principals.push(Principal {
-            name,
-            policies: set,
-            context: crate::policy::Context::new(),
-        });
-    }
-    for name in &files.public {
-        if !principals.iter().any(|p| &p.name == name) {
-            return Err(AuditError::Usage(format!(
-                "--public {name}: no policy file is named `{name}`"
-            )));
-        }
-    }
-    let public: Vec<bool> = principals
-        .iter()
-        .map(|p| files.public.contains(&p.name))
-        .collect();
-    let stage_settings = settings(&stage);
-    let live_settings = live.as_ref().map(settings);
-    let shown = |p: &Path| p.display().to_string();
-    let subject = Subject {
-        configuration: None,
-        stage_file: shown(&files.stage),
-        api_file: files
-            .api
-            .as_deref()
-            .map_or_else(|| shown(&files.stage), shown),
-        principal_files: files.policies.iter().map(|p| shown(p)).collect(),
-        api: &identity,
-        stage: &stage_settings,
-        resources: &resources,
-        principals: &principals,
-        public: &public,
-        response_bytes: vec![None; resources.len()],
-        live: live_settings.as_ref(),
-        cluster_size: size(&stage),
-        live_cluster_size: live.as_ref().and_then(size),
-    };
-    Ok(audit(&subject))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! Findings as text (one block per finding, as compilers print diagnostics) or JSON (a
-//! list of objects with the same fields).
+//! Findings as text (one block per finding, as compilers print diagnostics), JSON (a
+//! list of objects with the same fields) or SARIF 2.1.0 (`sarif.rs`).
 
 use std::fmt::Write as _;
 
@@ -12,14 +12,17 @@ pub enum Format {
     Text,
     /// For tools: a JSON array.
     Json,
+    /// For code scanning: a SARIF 2.1.0 log.
+    Sarif,
 }
 
 impl Format {
-    /// Parses `text` or `json`.
+    /// Parses `text`, `json` or `sarif`.
     pub fn parse(s: &str) -> Option<Format> {
         match s {
             "text" => Some(Format::Text),
             "json" => Some(Format::Json),
+            "sarif" => Some(Format::Sarif),
             _ => None,
         }
     }
@@ -28,6 +31,7 @@ impl Format {
 /// The findings in `format`, ending with a newline.
 pub fn render(findings: &[Finding], format: Format) -> String {
     match format {
+        Format::Sarif => super::sarif::render(findings),
         Format::Json => {
             // Findings are plain strings and enums: they always serialise.
             let mut out = serde_json::to_string_pretty(findings).unwrap_or_default();
@@ -49,7 +53,16 @@ pub fn render(findings: &[Finding], format: Format) -> String {
                     f.rule,
                     f.message
                 );
-                let _ = writeln!(out, "  --> {}: {}", f.evidence.file, f.evidence.field);
+                let place = match (f.evidence.line, f.evidence.column) {
+                    (Some(l), Some(c)) => format!(":{l}:{c}"),
+                    (Some(l), None) => format!(":{l}"),
+                    _ => String::new(),
+                };
+                let _ = writeln!(
+                    out,
+                    "  --> {}{place}: {}",
+                    f.evidence.file, f.evidence.field
+                );
                 let _ = writeln!(out, "  why: {}", f.why);
                 let _ = writeln!(out, "  fix: {}", f.fix);
                 out.push('\n');

@@ -3,11 +3,13 @@
 //! parameters each method's integration reads, and what each caller's IAM policies
 //! allow, decided by the same policy engine the simulator uses.
 
-use super::{Evidence, Finding, Level, Subject};
+use super::evidence::Site;
+use super::{Finding, Level, Subject};
 use crate::gateway::{
     INVALIDATE_CACHE, Method, MethodSetting, ResourceConfig, StageSettings, UnauthorizedStrategy,
     method_setting_key,
 };
+use crate::scenario::Seg;
 
 /// API Gateway caches no response larger than this (1 MB).
 const MAX_CACHED_RESPONSE_BYTES: u64 = 1_048_576;
@@ -26,27 +28,131 @@ pub(super) fn all(s: &Subject<'_>) -> Vec<Finding> {
     out
 }
 
-fn finding(
-    s: &Subject<'_>,
-    rule: &'static str,
-    level: Level,
-    message: String,
-    (file, field): (&str, String),
-    why: &'static str,
-    fix: String,
-) -> Finding {
+/// What one rule checks: its id, severity, a title, and why it matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    /// The id findings carry, e.g. `read-parameter-not-in-cache-key`.
+    pub id: &'static str,
+    /// The severity of its findings.
+    pub level: Level,
+    /// A one-line title.
+    pub title: &'static str,
+    /// Why it matters.
+    pub why: &'static str,
+}
+
+/// Every rule, in the order the README lists them.
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "cache-cluster-unused",
+        level: Level::Warning,
+        title: "Cache cluster on, but no method caches",
+        why: "a method caches only when `caching_enabled` is true in `*/*` or its own entry; enabling the cluster alone caches nothing (the API, CloudFormation and Terraform all default it to false)",
+    },
+    Rule {
+        id: "caching-without-cluster",
+        level: Level::Warning,
+        title: "Caching enabled without a cache cluster",
+        why: "responses are cached only in the stage's cache cluster",
+    },
+    Rule {
+        id: "ttl-zero",
+        level: Level::Warning,
+        title: "Caching enabled with a TTL of 0",
+        why: "a TTL of 0 disables caching for the method while the cluster is paid for",
+    },
+    Rule {
+        id: "caching-non-get",
+        level: Level::Warning,
+        title: "Caching enabled on a method other than GET",
+        why: "a cached write or action returns the first caller's response to later callers without reaching the backend",
+    },
+    Rule {
+        id: "read-parameter-not-in-cache-key",
+        level: Level::Error,
+        title: "A parameter the integration reads is not in the cache key",
+        why: "API Gateway keys a cached response on the method's cache key parameters alone; a parameter the integration reads but the key leaves out serves one caller's response (another user's, another page) to the next",
+    },
+    Rule {
+        id: "require-authorization-off",
+        level: Level::Warning,
+        title: "Any client can invalidate the cache",
+        why: "without required authorization every `max-age=0` request bypasses and refreshes the cache: a scraper or a misconfigured client turns the cache off for everyone and loads the backend",
+    },
+    Rule {
+        id: "silent-unauthorized-strategy",
+        level: Level::Warning,
+        title: "Ignored refreshes are not signalled",
+        why: "with SUCCEED_WITHOUT_RESPONSE_HEADER a client that believes it refreshed the cache gets the cached (possibly stale) response and cannot tell",
+    },
+    Rule {
+        id: "response-too-large",
+        level: Level::Warning,
+        title: "Responses too large to cache",
+        why: "API Gateway does not cache a response larger than 1 MB; every request for it reaches the backend",
+    },
+    Rule {
+        id: "invalidate-cache-too-broad",
+        level: Level::Warning,
+        title: "InvalidateCache granted too broadly",
+        why: "every execute-api:InvalidateCache grant lets its holder send the backend a fetch per request with `max-age=0`; one granted this widely reaches methods (and APIs) that never needed it",
+    },
+    Rule {
+        id: "invalidate-cache-public",
+        level: Level::Error,
+        title: "A public caller may invalidate the cache",
+        why: "anyone who can call as a public principal can bypass the cache at will: the backend takes every such request",
+    },
+    Rule {
+        id: "planned-drops-caching",
+        level: Level::Warning,
+        title: "The change stops caching a method",
+        why: "every request the cache answers today will reach the backend",
+    },
+    Rule {
+        id: "planned-changes-strategy",
+        level: Level::Note,
+        title: "The change alters the answer to unauthorized refreshes",
+        why: "clients that send `max-age=0` without permission will see a different answer (a 403, a warning header, or nothing)",
+    },
+    Rule {
+        id: "planned-shrinks-cluster",
+        level: Level::Warning,
+        title: "The change shrinks the cache cluster",
+        why: "a smaller cache holds fewer responses (more misses reach the backend), and resizing drops every cached entry for the minutes the new cluster takes",
+    },
+];
+
+/// The rule with id `id` (every id the rules use is in [`RULES`]).
+fn rule(id: &str) -> &'static Rule {
+    RULES.iter().find(|r| r.id == id).unwrap_or(&RULES[0])
+}
+
+fn finding(s: &Subject<'_>, id: &'static str, message: String, site: Site, fix: String) -> Finding {
+    let rule = rule(id);
     Finding {
-        rule,
-        level,
+        rule: rule.id,
+        level: rule.level,
         configuration: s.configuration.clone(),
         message,
-        evidence: Evidence {
-            file: file.to_owned(),
-            field,
-        },
-        why,
+        evidence: s.sources.evidence(&site, s.resources, s.principals),
+        why: rule.why,
         fix,
     }
+}
+
+/// A field under `[stage]`.
+fn stage_field(field: &str) -> Site {
+    Site::Stage(vec![Seg::Key(field.to_owned())])
+}
+
+/// A field of the method-settings entry `key`.
+fn setting(key: &str, field: &str) -> Site {
+    Site::Stage(vec![
+        Seg::Key("method_settings".into()),
+        Seg::Key(key.to_owned()),
+        Seg::Key(field.to_owned()),
+    ])
 }
 
 fn label(r: &ResourceConfig) -> String {
@@ -88,10 +194,8 @@ fn cluster(s: &Subject<'_>, out: &mut Vec<Finding>) {
         out.push(finding(
             s,
             "cache-cluster-unused",
-            Level::Warning,
             format!("the cache cluster is on but no method caches: paying ${price:.3}/hour for a cache that stores nothing"),
-            (&s.stage_file, "stage.cache_cluster_enabled".into()),
-            "a method caches only when `caching_enabled` is true in `*/*` or its own entry; enabling the cluster alone caches nothing (the API, CloudFormation and Terraform all default it to false)",
+            stage_field("cache_cluster_enabled"),
             "set `caching_enabled = true` in `*/*` (or on the methods to cache), or turn the cluster off".into(),
         ));
     }
@@ -101,10 +205,8 @@ fn cluster(s: &Subject<'_>, out: &mut Vec<Finding>) {
                 out.push(finding(
                     s,
                     "caching-without-cluster",
-                    Level::Warning,
                     format!("caching is enabled for `{key}` but the stage has no cache cluster: nothing is cached"),
-                    (&s.stage_file, format!("stage.method_settings.\"{key}\".caching_enabled")),
-                    "responses are cached only in the stage's cache cluster",
+                    setting(key, "caching_enabled"),
                     "set `cache_cluster_enabled = true` with a `cache_cluster_size`, or drop the setting".into(),
                 ));
             }
@@ -142,13 +244,8 @@ fn method(s: &Subject<'_>, i: usize, r: &ResourceConfig, out: &mut Vec<Finding>)
         out.push(finding(
             s,
             "ttl-zero",
-            Level::Warning,
             format!("{label}: caching is enabled with a TTL of 0 s: nothing is cached"),
-            (
-                &s.stage_file,
-                format!("stage.method_settings.\"{key}\".cache_ttl_in_seconds"),
-            ),
-            "a TTL of 0 disables caching for the method while the cluster is paid for",
+            setting(&key, "cache_ttl_in_seconds"),
             "set a TTL (API Gateway's default is 300 s), or disable caching for it".into(),
         ));
     }
@@ -156,10 +253,8 @@ fn method(s: &Subject<'_>, i: usize, r: &ResourceConfig, out: &mut Vec<Finding>)
         out.push(finding(
             s,
             "caching-non-get",
-            Level::Warning,
             format!("{label}: caching is enabled on a {} method", r.method),
-            (&s.stage_file, format!("stage.method_settings.\"{own_key}\".caching_enabled")),
-            "a cached write or action returns the first caller's response to later callers without reaching the backend",
+            setting(&own_key, "caching_enabled"),
             format!("set `caching_enabled = false` for `{own_key}`"),
         ));
     }
@@ -188,10 +283,8 @@ fn method(s: &Subject<'_>, i: usize, r: &ResourceConfig, out: &mut Vec<Finding>)
         out.push(finding(
             s,
             "read-parameter-not-in-cache-key",
-            Level::Error,
             format!("{label}: the response depends on `{key}`, which the cache key leaves out: the response for one value is served for another"),
-            (&s.api_file, format!("resources[\"{label}\"].cache_key_parameters")),
-            "API Gateway keys a cached response on the method's cache key parameters alone; a parameter the integration reads but the key leaves out serves one caller's response (another user's, another page) to the next",
+            Site::Resource(i, "cache_key_parameters"),
             format!("add \"{key}\" to the integration's cacheKeyParameters (or stop the integration reading it)"),
         ));
     }
@@ -202,10 +295,8 @@ fn method(s: &Subject<'_>, i: usize, r: &ResourceConfig, out: &mut Vec<Finding>)
         out.push(finding(
             s,
             "require-authorization-off",
-            Level::Warning,
             format!("{label}: any client can force a backend fetch with `Cache-Control: max-age=0`"),
-            (&s.stage_file, format!("stage.method_settings.\"{key}\".require_authorization_for_cache_control")),
-            "without required authorization every `max-age=0` request bypasses and refreshes the cache: a scraper or a misconfigured client turns the cache off for everyone and loads the backend",
+            setting(&key, "require_authorization_for_cache_control"),
             "set `require_authorization_for_cache_control = true` and grant execute-api:InvalidateCache to the callers that need it".into(),
         ));
     } else if resolved.strategy == UnauthorizedStrategy::SucceedWithoutResponseHeader {
@@ -215,10 +306,8 @@ fn method(s: &Subject<'_>, i: usize, r: &ResourceConfig, out: &mut Vec<Finding>)
         out.push(finding(
             s,
             "silent-unauthorized-strategy",
-            Level::Warning,
             format!("{label}: unauthorized `max-age=0` requests are served from the cache with no sign they were ignored"),
-            (&s.stage_file, format!("stage.method_settings.\"{key}\".unauthorized_cache_control_header_strategy")),
-            "with SUCCEED_WITHOUT_RESPONSE_HEADER a client that believes it refreshed the cache gets the cached (possibly stale) response and cannot tell",
+            setting(&key, "unauthorized_cache_control_header_strategy"),
             "use SUCCEED_WITH_RESPONSE_HEADER (a warning header) or FAIL_WITH_403".into(),
         ));
     }
@@ -227,10 +316,8 @@ fn method(s: &Subject<'_>, i: usize, r: &ResourceConfig, out: &mut Vec<Finding>)
             out.push(finding(
                 s,
                 "response-too-large",
-                Level::Warning,
                 format!("{label}: responses of {bytes} bytes are over API Gateway's 1,048,576-byte limit for a cached response: none is cached"),
-                (&s.api_file, format!("resources[\"{label}\"].response_bytes")),
-                "API Gateway does not cache a response larger than 1 MB; every request for it reaches the backend",
+                Site::Resource(i, "response_bytes"),
                 "compress or paginate the response, or stop caching the method".into(),
             ));
         }
@@ -254,8 +341,13 @@ fn invalidation(s: &Subject<'_>, out: &mut Vec<Finding>) {
                 .decide(INVALIDATE_CACHE, arn, ctx)
                 .is_allowed()
         };
-        let field = format!("principals.{}.policies", principal.name);
-        let file = s.principal_files.get(p).map_or("", String::as_str);
+        // The statement that allows `arn`, for the evidence.
+        let grant = |arn: &str| {
+            principal
+                .policies
+                .explain(INVALIDATE_CACHE, arn, ctx)
+                .deciding
+        };
         // Probes no real grant names: another API, another stage, a method this API
         // does not have.
         let other_api = format!(
@@ -269,30 +361,31 @@ fn invalidation(s: &Subject<'_>, out: &mut Vec<Finding>) {
         let other_method = format!("{base}/GET/cachegate-probe/resource");
         let scope = if allows(&other_api) {
             Some((
+                other_api.clone(),
                 "on every API of the account (`*`)",
                 "Resource: \"*\" or an API-wide wildcard",
             ))
         } else if allows(&other_stage) {
             Some((
+                other_stage.clone(),
                 "on every stage of the API",
                 "a `*` in the stage part of the ARN",
             ))
         } else if allows(&other_method) && cached.iter().all(|r| allows(&method_arn(&base, r))) {
             Some((
+                other_method.clone(),
                 "on every method of the stage",
                 "a `*` for the method and path",
             ))
         } else {
             None
         };
-        if let Some((scope, pattern)) = scope {
+        if let Some((granted, scope, pattern)) = scope {
             out.push(finding(
                 s,
                 "invalidate-cache-too-broad",
-                Level::Warning,
                 format!("principal `{}` may invalidate cached responses {scope}", principal.name),
-                (file, field.clone()),
-                "every execute-api:InvalidateCache grant lets its holder send the backend a fetch per request with `max-age=0`; one granted this widely reaches methods (and APIs) that never needed it",
+                Site::Grant(p, grant(&granted)),
                 format!("narrow the Resource from {pattern} to the methods that need refreshing, e.g. `{base}/GET/products/*`"),
             ));
         }
@@ -301,10 +394,12 @@ fn invalidation(s: &Subject<'_>, out: &mut Vec<Finding>) {
                 out.push(finding(
                     s,
                     "invalidate-cache-public",
-                    Level::Error,
-                    format!("principal `{}` is public and may invalidate cached responses (e.g. {})", principal.name, label(r)),
-                    (file, field),
-                    "anyone who can call as a public principal can bypass the cache at will: the backend takes every such request",
+                    format!(
+                        "principal `{}` is public and may invalidate cached responses (e.g. {})",
+                        principal.name,
+                        label(r)
+                    ),
+                    Site::Grant(p, grant(&method_arn(&base, r))),
                     "remove execute-api:InvalidateCache from the policies of public callers".into(),
                 ));
             }
@@ -336,10 +431,8 @@ fn planned_change(s: &Subject<'_>, live: &StageSettings, out: &mut Vec<Finding>)
             out.push(finding(
                 s,
                 "planned-drops-caching",
-                Level::Warning,
                 format!("{label}: cached today, not cached once the change is applied"),
-                (&s.stage_file, format!("stage.method_settings.\"{}\".caching_enabled", method_setting_key(&r.path, r.method))),
-                "every request the cache answers today will reach the backend",
+                setting(&method_setting_key(&r.path, r.method), "caching_enabled"),
                 "check the backend can take the method's full request rate (`cachegate run` with both stages as variants), or keep caching it".into(),
             ));
         }
@@ -347,10 +440,15 @@ fn planned_change(s: &Subject<'_>, live: &StageSettings, out: &mut Vec<Finding>)
             out.push(finding(
                 s,
                 "planned-changes-strategy",
-                Level::Note,
-                format!("{label}: unauthorized `max-age=0` requests change from {} to {}", before.strategy.as_str(), after.strategy.as_str()),
-                (&s.stage_file, format!("stage.method_settings.\"{}\".unauthorized_cache_control_header_strategy", method_setting_key(&r.path, r.method))),
-                "clients that send `max-age=0` without permission will see a different answer (a 403, a warning header, or nothing)",
+                format!(
+                    "{label}: unauthorized `max-age=0` requests change from {} to {}",
+                    before.strategy.as_str(),
+                    after.strategy.as_str()
+                ),
+                setting(
+                    &method_setting_key(&r.path, r.method),
+                    "unauthorized_cache_control_header_strategy",
+                ),
                 "make sure clients that send `max-age=0` handle the new answer".into(),
             ));
         }
@@ -360,10 +458,8 @@ fn planned_change(s: &Subject<'_>, live: &StageSettings, out: &mut Vec<Finding>)
             out.push(finding(
                 s,
                 "planned-shrinks-cluster",
-                Level::Warning,
                 format!("the cache cluster shrinks from {} GB to {} GB", before.as_str(), after.as_str()),
-                (&s.stage_file, "stage.cache_cluster_size".into()),
-                "a smaller cache holds fewer responses (more misses reach the backend), and resizing drops every cached entry for the minutes the new cluster takes",
+                stage_field("cache_cluster_size"),
                 "simulate both sizes (`cachegate run` with both stages as variants) before applying".into(),
             ));
         }

@@ -75,10 +75,10 @@ fn a_parameter_the_response_depends_on_must_be_in_the_key() {
     assert_eq!(rules(&f), ["read-parameter-not-in-cache-key"]);
     assert_eq!(f[0].level, Level::Error);
     assert!(f[0].message.contains("`method.request.querystring.page`"));
-    assert_eq!(
-        f[0].evidence.field,
-        "resources[\"GET /pets/{petId}\"].cache_key_parameters"
-    );
+    // The method's entry in the scenario (it writes no key of its own: the line is
+    // the entry's).
+    assert_eq!(f[0].evidence.field, "resources[0].cache_key_parameters");
+    assert!(f[0].evidence.line.is_some());
     // Keyed, or not read by the backend: fine.
     let keyed = body.replace(
         "cache_key_parameters = [\"method.request.path.petId\"]",
@@ -178,7 +178,10 @@ fn invalidation_grants_are_judged_by_what_they_reach() {
             Some(scope) => {
                 assert_eq!(rules(&f), ["invalidate-cache-too-broad"], "{resource}");
                 assert!(f[0].message.contains(scope), "{resource}: {}", f[0].message);
-                assert_eq!(f[0].evidence.field, "principals.ops.policies");
+                // The statement that grants it, in the policy file.
+                assert_eq!(f[0].evidence.field, "Statement[0]");
+                assert!(f[0].evidence.file.ends_with("ops.json"));
+                assert_eq!(f[0].evidence.line, Some(1));
             }
             None => assert!(f.is_empty(), "{resource}: {f:?}"),
         }
@@ -252,5 +255,159 @@ fn a_planned_stage_is_compared_with_the_live_one() {
     assert!(
         err.to_string().contains("--policies needs the API"),
         "{err}"
+    );
+}
+
+/// The evidence of the only finding of a scenario in a folder of `files`.
+fn evidence_of(files: &[(&str, &str)]) -> Evidence {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let f = audit_scenario(&dir.path().join("t.toml")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(f.len(), 1, "{f:?}");
+    let mut e = f[0].evidence.clone();
+    e.file = e.file.replace(&format!("{}/", dir.path().display()), "");
+    e
+}
+
+const HEAD: &str = "name = \"t\"\nseed = 1\nduration = \"10s\"\nwarmup = \"1s\"\nwindow = \"1s\"\n\n[api]\nregion = \"us-east-1\"\naccount = \"123456789012\"\napi_id = \"a1b2c3d4e5\"\nstage = \"prod\"\n\n[[clients]]\nname = \"app\"\nprincipal = \"app\"\nrate = 1\nmix = { \"GET /pets/{petId}\" = 1.0 }\n\n[principals.app]\n\n";
+
+/// get-stage output with require-authorization off for every method.
+const OPEN_STAGE: &str = "{\n  \"stageName\": \"prod\",\n  \"cacheClusterEnabled\": true,\n  \"cacheClusterSize\": \"0.5\",\n  \"methodSettings\": {\n    \"*/*\": {\n      \"cachingEnabled\": true,\n      \"cacheTtlInSeconds\": 300,\n      \"requireAuthorizationForCacheControl\": false\n    }\n  }\n}\n";
+
+#[test]
+fn evidence_names_the_stage_file_a_setting_came_from_at_its_line() {
+    let scenario = format!("stage_file = \"stage.json\"\n{HEAD}{PETS}");
+    let e = evidence_of(&[("t.toml", &scenario), ("stage.json", OPEN_STAGE)]);
+    assert_eq!(
+        (e.file.as_str(), e.field.as_str(), e.line, e.column),
+        (
+            "stage.json",
+            "methodSettings.\"*/*\".requireAuthorizationForCacheControl",
+            Some(9),
+            Some(7)
+        )
+    );
+}
+
+#[test]
+fn evidence_names_the_scenario_field_that_overrides_a_stage_file() {
+    // The scenario's own `[stage]` field wins over the file's, and is what to change.
+    let scenario = format!(
+        "stage_file = \"stage.json\"\n{HEAD}[stage.method_settings.\"*/*\"]\nrequire_authorization_for_cache_control = false\n\n{PETS}"
+    );
+    let e = evidence_of(&[("t.toml", &scenario), ("stage.json", OPEN_STAGE)]);
+    assert_eq!(e.file, "t.toml");
+    assert_eq!(
+        e.field,
+        "stage.method_settings.\"*/*\".require_authorization_for_cache_control"
+    );
+    assert_eq!(e.line, Some(line_of(&scenario, "require_authorization")));
+    // A variant's own field, when the variant sets it.
+    let variants = format!(
+        "stage_file = \"stage.json\"\n{HEAD}{PETS}\n[[variants]]\nname = \"open\"\nstage.method_settings.\"*/*\".require_authorization_for_cache_control = false\n"
+    );
+    let e = evidence_of(&[
+        ("t.toml", &variants),
+        ("stage.json", &OPEN_STAGE.replace("false", "true")),
+    ]);
+    assert_eq!(e.file, "t.toml");
+    assert_eq!(
+        e.field,
+        "variants[0].stage.method_settings.\"*/*\".require_authorization_for_cache_control"
+    );
+    assert_eq!(e.line, Some(line_of(&variants, "require_authorization")));
+}
+
+#[test]
+fn evidence_names_the_api_definition_a_cache_key_came_from() {
+    let api = "openapi: 3.0.1\npaths:\n  /pets/{petId}:\n    get:\n      parameters:\n      - name: petId\n        in: path\n      - name: page\n        in: query\n      x-amazon-apigateway-integration:\n        type: aws_proxy\n        cacheKeyParameters:\n        - method.request.path.petId\n";
+    let scenario = format!(
+        "api_file = \"api.yaml\"\n{HEAD}[stage]\ncache_cluster_enabled = true\ncache_cluster_size = \"0.5\"\n\n[stage.method_settings.\"*/*\"]\ncaching_enabled = true\nrequire_authorization_for_cache_control = true\n\n[[resources]]\npath = \"/pets/{{petId}}\"\nmethod = \"GET\"\nkeys = 10\nresponse_bytes = 100\nbackend_latency = \"1ms\"\n\n[[resources.parameters]]\nname = \"page\"\nin = \"query\"\nvalues = 3\n"
+    );
+    let e = evidence_of(&[("t.toml", &scenario), ("api.yaml", api)]);
+    assert_eq!(
+        (e.file.as_str(), e.field.as_str(), e.line, e.column),
+        (
+            "api.yaml",
+            "paths.\"/pets/{petId}\".get.x-amazon-apigateway-integration.cacheKeyParameters",
+            Some(12),
+            Some(9)
+        )
+    );
+}
+
+/// The 1-based line of the first line of `text` containing `needle`.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+/// The findings of `--stage FILE` (named `name`, written in a temporary folder), and
+/// `--api FILE` too when `api`.
+fn stage_findings(name: &str, text: &str, api: bool) -> Vec<Finding> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    let mut f = audit_files(&Files {
+        api: api.then(|| path.clone()),
+        stage: path,
+        ..Files::default()
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    for x in &mut f {
+        x.evidence.file = x
+            .evidence
+            .file
+            .replace(&format!("{}/", dir.path().display()), "");
+    }
+    f
+}
+
+#[test]
+fn evidence_in_a_cloudformation_template_names_the_field() {
+    let template = "Resources:\n  Prod:\n    Type: AWS::ApiGateway::Stage\n    Properties:\n      CacheClusterEnabled: true\n      CacheClusterSize: '0.5'\n      MethodSettings:\n        - ResourcePath: /*\n          HttpMethod: '*'\n          CachingEnabled: true\n";
+    assert!(stage_findings("template.yaml", template, false).is_empty());
+    let off = template.replace("CachingEnabled: true", "CachingEnabled: false");
+    let f = stage_findings("template.yaml", &off, false);
+    assert_eq!(rules(&f), ["cache-cluster-unused"]);
+    let e = &f[0].evidence;
+    assert_eq!(
+        (e.file.as_str(), e.field.as_str(), e.line, e.column),
+        (
+            "template.yaml",
+            "Resources.Prod.Properties.CacheClusterEnabled",
+            Some(5),
+            Some(7)
+        )
+    );
+    let no_cluster = template.replace("CacheClusterEnabled: true", "CacheClusterEnabled: false");
+    let f = stage_findings("template.yaml", &no_cluster, false);
+    assert_eq!(rules(&f), ["caching-without-cluster"]);
+    let e = &f[0].evidence;
+    assert_eq!(
+        (e.field.as_str(), e.line, e.column),
+        (
+            "Resources.Prod.Properties.MethodSettings[0].CachingEnabled",
+            Some(10),
+            Some(11)
+        )
+    );
+}
+
+#[test]
+fn evidence_in_a_serverless_file_names_the_endpoint_caching_block() {
+    let yml = "service: shop\nplugins:\n  - serverless-api-gateway-caching\ncustom:\n  apiGatewayCaching:\n    enabled: true\n    clusterSize: '0.5'\nfunctions:\n  list:\n    handler: h.list\n    events:\n      - http:\n          path: /pets\n          method: get\n          caching:\n            enabled: true\n      - http:\n          path: /pets\n          method: post\n          caching:\n            enabled: true\n";
+    let f = stage_findings("serverless.yml", yml, true);
+    assert_eq!(rules(&f), ["caching-non-get"], "{f:?}");
+    let e = &f[0].evidence;
+    assert_eq!(
+        (e.file.as_str(), e.field.as_str(), e.line, e.column),
+        (
+            "serverless.yml",
+            "functions.list.events[1].http.caching.enabled",
+            Some(21),
+            Some(13)
+        )
     );
 }

@@ -130,7 +130,11 @@ fn stages() {
         "CacheClusterSize: ",
     ];
     campaign("stages", &seeds, &words, |input| {
-        let _ = crate::import::parse_stage(Path::new("fuzz.yaml"), input, None);
+        if let Ok(stage) = crate::import::parse_stage(Path::new("fuzz.yaml"), input, None) {
+            for place in stage.origins.places() {
+                located_within(input, place);
+            }
+        }
         let _ = crate::import::parse_stage(Path::new("fuzz.yaml"), input, Some("ProdStage"));
     });
 }
@@ -163,6 +167,8 @@ fn apis() {
             assert!(text.parse::<toml::Table>().is_ok(), "{text}");
             for m in &api.methods {
                 let _ = m.to_table();
+                located_within(input, &m.location);
+                located_within(input, &m.key_location);
             }
         }
         if let Ok(tf) = crate::import::terraform::parse(Path::new("fuzz.json"), input, None) {
@@ -170,6 +176,19 @@ fn apis() {
             assert!(text.parse::<toml::Table>().is_ok(), "{text}");
         }
     });
+}
+
+/// A place an importer recorded is a field path, and is located inside the text.
+fn located_within(input: &[u8], place: &str) {
+    let text = std::str::from_utf8(input).expect("an imported file is UTF-8");
+    let steps = crate::import::position::parse_path(place)
+        .unwrap_or_else(|| panic!("not a field path: {place}"));
+    let (line, column) = crate::import::position::locate(text, &steps);
+    assert!(line >= 1 && column >= 1, "{place}: {line}:{column}");
+    assert!(
+        line <= text.lines().count().max(1) + 1,
+        "{place}: line {line}"
+    );
 }
 
 /// A trace model of `format` for `file`.

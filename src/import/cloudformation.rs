@@ -128,7 +128,7 @@ pub(super) fn stage(template: &Value, logical_id: Option<&str>) -> Result<Import
             (
                 picked.0.clone(),
                 picked.1,
-                format!("Resources.{}.", picked.0),
+                format!("{}.", super::api::key_path("Resources", picked.0)),
             )
         }
         Some(v) => return Err(("Resources".into(), expected("an object", v))),
@@ -188,6 +188,31 @@ pub(super) fn stage(template: &Value, logical_id: Option<&str>) -> Result<Import
     };
     let props = &props;
     let at = |field: &str| format!("{base}{field}");
+    // SAM's globals come first in a merged list, and give what the resource leaves out.
+    let globals = (kind == SERVERLESS_API)
+        .then(|| template.pointer("/Globals/Api").and_then(Value::as_object))
+        .flatten();
+    let global_settings = globals
+        .and_then(|g| g.get("MethodSettings"))
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    let origin = |field: &str| match globals {
+        Some(g) if g.contains_key(field) && !own.contains_key(field) => {
+            format!("Globals.Api.{field}")
+        }
+        _ => at(field),
+    };
+    let setting_origin = |i: usize| {
+        if i < global_settings {
+            format!("Globals.Api.MethodSettings[{i}]")
+        } else {
+            at(&format!("MethodSettings[{}]", i - global_settings))
+        }
+    };
+    let mut origins = super::Origins::default();
+    origins.stage(base.trim_end_matches('.'));
+    origins.field("cache_cluster_enabled", origin("CacheClusterEnabled"));
+    origins.field("cache_cluster_size", origin("CacheClusterSize"));
     let get = |field: &str| -> Result<Option<Value>, Problem> {
         props
             .get(field)
@@ -218,6 +243,12 @@ pub(super) fn stage(template: &Value, logical_id: Option<&str>) -> Result<Import
         // A StageDescription's own settings are the stage-wide ones.
         let wide = setting_fields(&get, &at)?;
         if wide != MethodSetting::default() {
+            origins.setting(
+                "*/*",
+                base.trim_end_matches('.'),
+                &wide,
+                &super::origins::CLOUDFORMATION,
+            );
             method_settings.insert("*/*".to_owned(), wide);
         }
     }
@@ -250,6 +281,12 @@ pub(super) fn stage(template: &Value, logical_id: Option<&str>) -> Result<Import
                 };
                 let key = settings_key(&text("ResourcePath")?, &text("HttpMethod")?);
                 let setting = setting_fields(&field, &at_i)?;
+                origins.setting(
+                    &key,
+                    &setting_origin(i),
+                    &setting,
+                    &super::origins::CLOUDFORMATION,
+                );
                 // An entry for `*/*` refines the StageDescription's own settings.
                 let entry = method_settings.entry(key).or_default();
                 merge_setting(entry, setting);
@@ -262,6 +299,7 @@ pub(super) fn stage(template: &Value, logical_id: Option<&str>) -> Result<Import
         cache_cluster_enabled,
         cache_cluster_size,
         method_settings,
+        origins,
     })
 }
 

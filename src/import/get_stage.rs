@@ -29,6 +29,14 @@ pub(super) fn stage(map: &Map<String, Value>) -> Result<ImportedStage, Problem> 
         Some(v) => return Err(("cacheClusterSize".into(), expected("a size string", v))),
     };
     let mut method_settings = std::collections::BTreeMap::new();
+    let mut origins = super::Origins::default();
+    origins.stage("");
+    for (field, name) in [
+        ("cache_cluster_enabled", "cacheClusterEnabled"),
+        ("cache_cluster_size", "cacheClusterSize"),
+    ] {
+        origins.field(field, name);
+    }
     match map.get("methodSettings") {
         None | Some(Value::Null) => {}
         Some(Value::Object(settings)) => {
@@ -79,19 +87,24 @@ pub(super) fn stage(map: &Map<String, Value>) -> Result<ImportedStage, Problem> 
                         .map_err(|m| (at("throttlingBurstLimit"), format!("{m}, got {v}")))?,
                     Some(v) => return Err((at("throttlingBurstLimit"), expected("a number", v))),
                 };
-                method_settings.insert(
-                    normalise_key(key),
-                    MethodSetting {
-                        throttling_rate_limit: rate,
-                        throttling_burst_limit: burst,
-                        caching_enabled: flag("cachingEnabled")?,
-                        cache_ttl_in_seconds: ttl,
-                        require_authorization_for_cache_control: flag(
-                            "requireAuthorizationForCacheControl",
-                        )?,
-                        unauthorized_cache_control_header_strategy: unauthorized,
-                    },
+                let setting = MethodSetting {
+                    throttling_rate_limit: rate,
+                    throttling_burst_limit: burst,
+                    caching_enabled: flag("cachingEnabled")?,
+                    cache_ttl_in_seconds: ttl,
+                    require_authorization_for_cache_control: flag(
+                        "requireAuthorizationForCacheControl",
+                    )?,
+                    unauthorized_cache_control_header_strategy: unauthorized,
+                };
+                let normalised = normalise_key(key);
+                origins.setting(
+                    &normalised,
+                    &crate::import::api::key_path("methodSettings", key),
+                    &setting,
+                    &super::origins::GET_STAGE,
                 );
+                method_settings.insert(normalised, setting);
             }
         }
         Some(v) => return Err(("methodSettings".into(), expected("an object", v))),
@@ -105,6 +118,7 @@ pub(super) fn stage(map: &Map<String, Value>) -> Result<ImportedStage, Problem> 
         cache_cluster_enabled,
         cache_cluster_size,
         method_settings,
+        origins,
     })
 }
 

@@ -9,6 +9,10 @@
 pub mod api;
 mod cloudformation;
 mod get_stage;
+pub(crate) mod origins;
+pub mod position;
+
+pub use origins::Origins;
 mod serverless;
 pub mod terraform;
 
@@ -69,6 +73,8 @@ pub struct ImportedStage {
     pub cache_cluster_size: Option<String>,
     /// `methodSettings`, keyed as the scenario spells them.
     pub method_settings: BTreeMap<String, MethodSetting>,
+    /// Where in the file each setting was read.
+    pub origins: Origins,
 }
 
 impl ImportedStage {

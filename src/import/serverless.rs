@@ -81,14 +81,18 @@ pub(super) fn stage(doc: &Value) -> Result<ImportedStage, Problems> {
         .filter(|b| b != "/")
         .unwrap_or_default();
     let mut settings = BTreeMap::new();
+    let mut origins = super::Origins::default();
+    origins.stage(g_at);
+    origins.field("cache_cluster_enabled", format!("{g_at}.enabled"));
+    origins.field("cache_cluster_size", format!("{g_at}.clusterSize"));
+    let names = &super::origins::SERVERLESS;
     if enabled {
-        settings.insert(
-            "*/*".to_owned(),
-            MethodSetting {
-                cache_ttl_in_seconds: Some(ttl),
-                ..MethodSetting::default()
-            },
-        );
+        let wide = MethodSetting {
+            cache_ttl_in_seconds: Some(ttl),
+            ..MethodSetting::default()
+        };
+        origins.setting("*/*", g_at, &wide, names);
+        settings.insert("*/*".to_owned(), wide);
     }
     for HttpEvent {
         at,
@@ -132,17 +136,21 @@ pub(super) fn stage(doc: &Value) -> Result<ImportedStage, Problems> {
         let method = method.to_ascii_uppercase();
         if method == "ANY" {
             for other in ["DELETE", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"] {
-                settings.insert(
-                    normalise_key(&format!("{path}/{other}")),
-                    MethodSetting {
-                        caching_enabled: Some(false),
-                        ..MethodSetting::default()
-                    },
-                );
+                let off = MethodSetting {
+                    caching_enabled: Some(false),
+                    ..MethodSetting::default()
+                };
+                let key = normalise_key(&format!("{path}/{other}"));
+                origins.setting(&key, &c_at, &off, names);
+                settings.insert(key, off);
             }
-            settings.insert(normalise_key(&format!("{path}/GET")), setting);
+            let key = normalise_key(&format!("{path}/GET"));
+            origins.setting(&key, &c_at, &setting, names);
+            settings.insert(key, setting);
         } else {
-            settings.insert(normalise_key(&format!("{path}/{method}")), setting);
+            let key = normalise_key(&format!("{path}/{method}"));
+            origins.setting(&key, &c_at, &setting, names);
+            settings.insert(key, setting);
         }
     }
     if let Some(extra) = global.get("additionalEndpoints").and_then(Value::as_array) {
@@ -177,10 +185,9 @@ pub(super) fn stage(doc: &Value) -> Result<ImportedStage, Problems> {
                     .unwrap_or(ttl),
                 );
             }
-            settings.insert(
-                normalise_key(&format!("{path}/{}", method.to_ascii_uppercase())),
-                setting,
-            );
+            let key = normalise_key(&format!("{path}/{}", method.to_ascii_uppercase()));
+            origins.setting(&key, &format!("{at}.caching"), &setting, names);
+            settings.insert(key, setting);
         }
     }
     if !problems.is_empty() {
@@ -191,6 +198,7 @@ pub(super) fn stage(doc: &Value) -> Result<ImportedStage, Problems> {
         cache_cluster_enabled: enabled,
         cache_cluster_size: enabled.then_some(size),
         method_settings: settings,
+        origins,
     })
 }
 
@@ -419,6 +427,7 @@ pub(super) fn api(doc: &Value) -> Result<super::api::ImportedApi, Problems> {
             integration: Some(kind.to_owned()),
             reads,
             timeout_ms: None,
+            key_location: format!("{at}.caching.cacheKeyParameters"),
             location: at,
         });
     }

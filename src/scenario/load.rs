@@ -7,7 +7,7 @@ use std::path::Path;
 use super::error::{FieldPath, Problem, Problems, ScenarioError, Seg, at};
 use super::locate;
 use super::raw::RawScenario;
-use super::study::{Axis, Configuration, SHARED, Study, changes, merge, set_path};
+use super::study::{Axis, Configuration, Origin, SHARED, Study, changes, merge, set_path};
 use super::validate::build;
 use super::{limits, shape};
 use crate::diagnostic::{Diagnostic, Diagnostics};
@@ -236,6 +236,9 @@ struct Variant {
 struct Overlay {
     merged: toml::Table,
     changes: Vec<String>,
+    /// The variant's own `stage_file` and `api_file`, as written.
+    stage_file: Option<String>,
+    api_file: Option<String>,
 }
 
 /// The file `base` with `variant`'s own fields merged over it. A field shared by every
@@ -263,6 +266,13 @@ fn overlay(
         }
     }
     let overlay_changes = changes(&overlay);
+    let own_file = |key: &str| {
+        overlay
+            .get(key)
+            .and_then(toml::Value::as_str)
+            .map(str::to_owned)
+    };
+    let (stage_file, api_file) = (own_file("stage_file"), own_file("api_file"));
     let own_stage = if overlay.contains_key("stage_file") {
         if let Err(e) = resolve_stage_file(&mut overlay, dir) {
             problems.add(path.key("stage_file"), format!("variant `{name}`: {e}"));
@@ -303,6 +313,8 @@ fn overlay(
     Overlay {
         merged,
         changes: overlay_changes,
+        stage_file,
+        api_file,
     }
 }
 
@@ -374,10 +386,25 @@ impl File<'_> {
                 problems.add(at_path, message);
             }
         }
+        let file = |own: &Option<String>, top: &Option<String>| match (own, top) {
+            (Some(f), _) => Some((self.dir.join(f), true)),
+            (None, Some(f)) => Some((self.dir.join(f), false)),
+            (None, None) => None,
+        };
         Some(Configuration {
             name: config_name,
             changes: config_changes,
             scenario: scenario?,
+            origin: Origin {
+                variant: (!self.raw.variants.is_empty()).then(|| variant.path.clone()),
+                swept: self
+                    .axes
+                    .iter()
+                    .map(|(key, axis)| (key.clone(), axis.path.clone()))
+                    .collect(),
+                stage_file: file(&variant.overlay.stage_file, &self.raw.stage_file),
+                api_file: file(&variant.overlay.api_file, &self.raw.api_file),
+            },
         })
     }
 

@@ -20,7 +20,8 @@ mod validate;
 use std::path::{Path, PathBuf};
 
 pub use error::{FieldPath, ScenarioError, Seg};
-pub use study::{Configuration, Study};
+pub(crate) use locate::{line_col, locate as locate_field};
+pub use study::{Configuration, Origin, Study};
 pub use units::{DurationError, duration as parse_duration};
 
 use crate::cache::ClusterSize;

@@ -11,6 +11,7 @@
 //! strings over `summary.csv` columns, judged on the mean across replications.
 
 use super::Scenario;
+use super::error::{FieldPath, Seg};
 use crate::metrics::{Check, Rank};
 
 /// One configuration to simulate.
@@ -23,6 +24,55 @@ pub struct Configuration {
     pub changes: Vec<String>,
     /// The validated scenario it runs.
     pub scenario: Scenario,
+    /// Where its values were written.
+    pub origin: Origin,
+}
+
+/// Where a configuration's values were written: the files it imports, and where in the
+/// scenario file its own fields are (for findings that name what to change).
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    /// The variant's place in the file (`variants[2]`), when the file has variants.
+    pub variant: Option<FieldPath>,
+    /// The sweep's axes: each one's key in `[sweep]` and the field path it sets.
+    pub swept: Vec<(String, Vec<String>)>,
+    /// The stage file it imports, and whether the variant names it itself (then the
+    /// file's own `[stage]` is not part of it).
+    pub stage_file: Option<(std::path::PathBuf, bool)>,
+    /// The API definition it imports, and whether the variant names it itself.
+    pub api_file: Option<(std::path::PathBuf, bool)>,
+}
+
+impl Origin {
+    /// Where in the scenario file `src` the value at `path` was written (the sweep
+    /// axis that sets it, the variant's own field, or the file's), or `None` when the
+    /// file does not write it (it came from an imported file, or is a default).
+    pub fn written_at(&self, src: &str, path: &FieldPath) -> Option<FieldPath> {
+        let swept = self.swept.iter().find(|(_, axis)| {
+            path.0.len() >= axis.len()
+                && path
+                    .0
+                    .iter()
+                    .zip(axis)
+                    .all(|(s, k)| matches!(s, Seg::Key(x) if x == k))
+        });
+        if let Some((key, _)) = swept {
+            return Some(super::error::at("sweep").key(key));
+        }
+        if let Some(variant) = &self.variant {
+            let mut own = variant.clone();
+            own.0.extend(path.0.iter().cloned());
+            if super::locate::locate_exact(src, &own) {
+                return Some(own);
+            }
+        }
+        let replaced = match path.0.first() {
+            Some(Seg::Key(k)) if k == "stage" => self.stage_file.as_ref().is_some_and(|f| f.1),
+            Some(Seg::Key(k)) if k == "resources" => self.api_file.as_ref().is_some_and(|f| f.1),
+            _ => false,
+        };
+        (!replaced && super::locate::locate_exact(src, path)).then(|| path.clone())
+    }
 }
 
 /// `key` as TOML writes it: bare when it can be, quoted otherwise.

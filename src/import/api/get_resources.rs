@@ -120,6 +120,7 @@ pub(super) fn read(doc: &Value) -> Result<ImportedApi, Problems> {
                 integration: kind,
                 reads,
                 timeout_ms,
+                key_location: format!("{integration_at}.cacheKeyParameters"),
                 location: m_at,
             });
         }

@@ -138,6 +138,8 @@ pub struct ImportedMethod {
     pub timeout_ms: Option<u64>,
     /// Where the method is in the file (a field path), for findings that point at it.
     pub location: String,
+    /// Where its cache key parameters are, or would be written, in the file.
+    pub key_location: String,
 }
 
 /// An imported API definition.

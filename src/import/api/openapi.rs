@@ -281,6 +281,7 @@ fn method_of(
         integration: kind,
         reads,
         timeout_ms,
+        key_location: format!("{integration_at}.cacheKeyParameters"),
         location: at.to_owned(),
     })
 }

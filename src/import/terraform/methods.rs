@@ -104,6 +104,11 @@ pub(super) fn api(model: &Model<'_>, path: &Path) -> Result<ImportedApi, Problem
             integration: kind,
             reads,
             timeout_ms,
+            key_location: if int_at.is_empty() {
+                format!("{}.values", m.at)
+            } else {
+                format!("{int_at}.cache_key_parameters")
+            },
             location: m.at.clone(),
         });
     }

@@ -85,6 +85,11 @@ pub(super) fn stage(model: &Model<'_>, name: Option<&str>) -> Result<ImportedSta
     };
     let stage_name = chosen.str("stage_name");
     let mut method_settings = BTreeMap::new();
+    let mut origins = crate::import::Origins::default();
+    origins.stage(format!("{}.values", chosen.at));
+    for field in ["cache_cluster_enabled", "cache_cluster_size"] {
+        origins.field(field, at(field));
+    }
     for ms in model.of("aws_api_gateway_method_settings") {
         // Settings of this stage: by name, or (in a plan) by reference to it.
         let same = match ms.str("stage_name") {
@@ -116,7 +121,14 @@ pub(super) fn stage(model: &Model<'_>, name: Option<&str>) -> Result<ImportedSta
         let s_at = |f: &str| format!("{}.values.settings[0].{f}", ms.at);
         match setting(settings, &s_at) {
             Ok(s) => {
-                method_settings.insert(normalise_key(path), s);
+                let key = normalise_key(path);
+                origins.setting(
+                    &key,
+                    &format!("{}.values.settings[0]", ms.at),
+                    &s,
+                    &crate::import::origins::TERRAFORM,
+                );
+                method_settings.insert(key, s);
             }
             Err(mut p) => problems.append(&mut p),
         }
@@ -132,6 +144,7 @@ pub(super) fn stage(model: &Model<'_>, name: Option<&str>) -> Result<ImportedSta
         cache_cluster_enabled,
         cache_cluster_size,
         method_settings,
+        origins,
     })
 }
 
