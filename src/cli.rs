@@ -2,7 +2,7 @@
 //! prints. Data goes to stdout; errors are returned to `main`, which prints them and picks
 //! the exit status (0 success or allowed, 1 a negative answer, 2 an error).
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -125,6 +125,13 @@ pub struct AuditArgs {
     /// tools).
     #[arg(long, default_value = "text", value_parser = ["text", "json", "sarif"])]
     pub format: String,
+    /// Measure what each finding whose cost the simulator can show costs: the
+    /// scenario's configuration as it is and with the fix, paired (scenario only).
+    #[arg(long, conflicts_with = "stage")]
+    pub simulate: bool,
+    /// No progress on stderr (it is hidden off a terminal anyway).
+    #[arg(long)]
+    pub quiet: bool,
     /// The least severe finding that fails the audit: `note`, `warning` or `error`.
     #[arg(long, default_value = "warning", value_parser = ["note", "warning", "error"])]
     pub fail_on: String,
@@ -573,7 +580,22 @@ fn policy_check(files: &[PathBuf], strict: bool, out: &mut dyn Write) -> anyhow:
 fn audit(args: &AuditArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     use crate::audit::{Files, Format, Level};
     let findings = match (&args.scenario, &args.stage) {
-        (Some(scenario), _) => crate::audit::audit_scenario(scenario)?,
+        (Some(scenario), _) => {
+            let mut findings = crate::audit::audit_scenario(scenario)?;
+            if args.simulate {
+                let bar = if args.quiet || !std::io::stderr().is_terminal() {
+                    indicatif::ProgressBar::hidden()
+                } else {
+                    indicatif::ProgressBar::new_spinner()
+                };
+                crate::audit::simulate(scenario, &mut findings, &mut |what| {
+                    bar.set_message(format!("simulating {what}"));
+                    bar.tick();
+                })?;
+                bar.finish_and_clear();
+            }
+            findings
+        }
         (None, Some(stage)) => {
             let identity = match (&args.region, &args.account, &args.api_id, &args.stage_name) {
                 (Some(region), Some(account), Some(api_id), Some(stage)) => {

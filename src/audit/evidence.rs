@@ -13,7 +13,7 @@ use crate::policy::StatementRef;
 use crate::scenario::{FieldPath, Origin, Seg};
 
 /// What a finding is about, in the scenario's terms.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Site {
     /// A field under `[stage]` (the path after `stage`).
     Stage(Vec<Seg>),

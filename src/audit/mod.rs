@@ -9,6 +9,7 @@ mod files;
 mod output;
 mod rules;
 mod sarif;
+mod simulate;
 
 use std::path::Path;
 
@@ -19,6 +20,7 @@ use crate::gateway::{ApiIdentity, Principal, ResourceConfig, StageSettings};
 pub use files::{AuditError, Files, audit_files};
 pub use output::{Format, render};
 pub use rules::{RULES, Rule};
+pub use simulate::{Measurement, Metric, SimulateError, simulate};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -84,7 +86,7 @@ impl Evidence {
 }
 
 /// One finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
     /// The rule's id, e.g. `read-parameter-not-in-cache-key`.
     pub rule: &'static str,
@@ -101,6 +103,15 @@ pub struct Finding {
     pub why: &'static str,
     /// What to change.
     pub fix: String,
+    /// What simulating it showed (`--simulate`), when its cost can be measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured: Option<simulate::Measurement>,
+    /// What it is about, in the scenario's terms (for `--simulate`'s fix).
+    #[serde(skip)]
+    site: evidence::Site,
+    /// The method it is about (index in the subject's resources), when one.
+    #[serde(skip)]
+    resource: Option<usize>,
 }
 
 /// What one audit looks at.

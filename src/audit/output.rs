@@ -65,6 +65,10 @@ pub fn render(findings: &[Finding], format: Format) -> String {
                 );
                 let _ = writeln!(out, "  why: {}", f.why);
                 let _ = writeln!(out, "  fix: {}", f.fix);
+                if let Some(m) = &f.measured {
+                    let _ = writeln!(out, "  measured: {}", m.summary());
+                    let _ = writeln!(out, "    with {}", m.experiment);
+                }
                 out.push('\n');
             }
             let count = |level| findings.iter().filter(|f| f.level == level).count();

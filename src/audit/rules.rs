@@ -19,7 +19,11 @@ pub(super) fn all(s: &Subject<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     cluster(s, &mut out);
     for (i, r) in s.resources.iter().enumerate() {
+        let first = out.len();
         method(s, i, r, &mut out);
+        for f in &mut out[first..] {
+            f.resource = Some(i);
+        }
     }
     invalidation(s, &mut out);
     if let Some(live) = s.live {
@@ -138,6 +142,9 @@ fn finding(s: &Subject<'_>, id: &'static str, message: String, site: Site, fix: 
         evidence: s.sources.evidence(&site, s.resources, s.principals),
         why: rule.why,
         fix,
+        measured: None,
+        site,
+        resource: None,
     }
 }
 

@@ -170,11 +170,23 @@ fn result(f: &Finding) -> Result {
         extra.insert("configuration".to_owned(), c.clone().into());
     }
     extra.insert("fix".to_owned(), f.fix.clone().into());
-    let message = format!(
+    let mut message = format!(
         "{}{configuration} Fix: {}",
         sentence(&f.message),
         sentence(&f.fix)
     );
+    if let Some(m) = &f.measured {
+        // Plain numbers and strings: it always serialises.
+        extra.insert(
+            "measured".to_owned(),
+            serde_json::to_value(m).unwrap_or_default(),
+        );
+        message.push_str(&format!(
+            " Measured: {}, with {}.",
+            m.summary(),
+            m.experiment
+        ));
+    }
     let mut result = Result::builder()
         .rule_id(f.rule)
         .level(match f.level {

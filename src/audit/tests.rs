@@ -411,3 +411,93 @@ fn evidence_in_a_serverless_file_names_the_endpoint_caching_block() {
         )
     );
 }
+
+/// The findings of a scenario (`body` after a shared head: 60 s measured, one client at
+/// 50 requests/s on `GET /pets/{petId}`), each measured by `--simulate`.
+fn simulated(body: &str) -> Vec<Finding> {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "name = \"t\"\nseed = 7\nduration = \"60s\"\nwarmup = \"10s\"\nwindow = \"10s\"\n\n[api]\nregion = \"us-east-1\"\naccount = \"123456789012\"\napi_id = \"a1b2c3d4e5\"\nstage = \"prod\"\n\n[[clients]]\nname = \"app\"\nprincipal = \"app\"\nrate = 50\nmix = {{ \"GET /pets/{{petId}}\" = 1.0 }}\n\n{body}"
+    );
+    let path = dir.path().join("t.toml");
+    std::fs::write(&path, text).unwrap();
+    let mut f = audit_scenario(&path).unwrap_or_else(|e| panic!("{e}"));
+    simulate(&path, &mut f, &mut |_| {}).unwrap_or_else(|e| panic!("{e}"));
+    f
+}
+
+fn metric(f: &Finding, name: &str) -> (f64, f64) {
+    let m = f.measured.as_ref().expect("measured");
+    let x = m.metrics.iter().find(|x| x.name == name).expect(name);
+    (x.before, x.after)
+}
+
+#[test]
+fn simulate_measures_a_scraper_against_require_authorization_off() {
+    let body = cached("require_authorization_for_cache_control = false\n");
+    let f = simulated(&body);
+    assert_eq!(rules(&f), ["require-authorization-off"]);
+    let m = f[0].measured.as_ref().unwrap();
+    assert!(m.experiment.contains("a scraper"), "{}", m.experiment);
+    // A tenth of the ~50 requests/s measured (Poisson arrivals).
+    let rate: f64 = m
+        .experiment
+        .split("traffic (")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((4.0..6.0).contains(&rate), "{rate}");
+    let (backend_before, backend_after) = metric(&f[0], "backend requests/s");
+    let (hits_before, hits_after) = metric(&f[0], "hit rate");
+    // As configured every scraper request is a fetch; with the fix it is a hit.
+    assert!(
+        backend_before > backend_after + 4.0,
+        "{backend_before} -> {backend_after}"
+    );
+    assert!(hits_after > hits_before, "{hits_before} -> {hits_after}");
+    // Paired and seeded: the same figures every time.
+    assert_eq!(simulated(&body)[0].measured, f[0].measured);
+}
+
+#[test]
+fn simulate_counts_refreshes_ignored_without_a_sign() {
+    let f = simulated(&cached(
+        "unauthorized_cache_control_header_strategy = \"SUCCEED_WITHOUT_RESPONSE_HEADER\"\n",
+    ));
+    assert_eq!(rules(&f), ["silent-unauthorized-strategy"]);
+    let (silent_before, silent_after) = metric(&f[0], "refreshes ignored without a sign/s");
+    let (warned_before, warned_after) = metric(&f[0], "responses with a warning header/s");
+    assert!(silent_before > 0.0);
+    assert_eq!((silent_after, warned_before), (0.0, 0.0));
+    // The same requests, each now warned.
+    assert_eq!(warned_after, silent_before);
+}
+
+#[test]
+fn simulate_shows_a_ttl_of_zero_caches_nothing_and_a_missing_key_serves_wrong_data() {
+    let f =
+        simulated(&cached("").replace("cache_ttl_in_seconds = 300", "cache_ttl_in_seconds = 0"));
+    // A TTL of 0 caches nothing, so the cluster is unused too.
+    assert_eq!(rules(&f), ["cache-cluster-unused", "ttl-zero"]);
+    assert_eq!(f[0].measured, None);
+    let (before, after) = metric(&f[1], "hit rate");
+    assert_eq!(before, 0.0);
+    assert!(after > 0.5, "{after}");
+    // The pet's id left out of the key: one cached response for every pet.
+    let f = simulated(&cached("").replace(
+        "cache_key_parameters = [\"method.request.path.petId\"]",
+        "cache_key_parameters = []",
+    ));
+    assert_eq!(rules(&f), ["read-parameter-not-in-cache-key"]);
+    let (wrong_before, wrong_after) = metric(&f[0], "wrong responses");
+    assert!(wrong_before > 0.0);
+    assert_eq!(wrong_after, 0.0);
+    // A finding whose cost is not simulated is left as it is.
+    let f = simulated(&cached("").replace("caching_enabled = true\n", ""));
+    assert_eq!(rules(&f), ["cache-cluster-unused"]);
+    assert_eq!(f[0].measured, None);
+}

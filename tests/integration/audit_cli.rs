@@ -175,3 +175,52 @@ fn audit_reads_a_terraform_plan_against_the_live_stage() {
         .stderr(contains("nowhere.json: cannot read the file"));
     cachegate().args(["audit"]).assert().code(2);
 }
+
+#[test]
+fn audit_simulate_measures_what_a_finding_costs() {
+    cachegate()
+        .args([
+            "audit",
+            "scenarios/strategies.toml",
+            "--simulate",
+            "--quiet",
+        ])
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "warning[require-authorization-off] [no-authorization]: GET /pets/{petId}",
+        ))
+        .stdout(contains("  measured: backend requests/s "))
+        .stdout(contains(
+            "    with a scraper (no permission to invalidate) at a tenth of the traffic",
+        ));
+    // It needs a scenario's workload.
+    cachegate()
+        .args([
+            "audit",
+            "--stage",
+            "scenarios/stages/shop-get-stage.json",
+            "--simulate",
+        ])
+        .assert()
+        .code(2)
+        .stderr(contains("--simulate"));
+}
+
+#[test]
+fn audit_reads_a_plan_of_for_each_and_count_resources() {
+    cachegate()
+        .args([
+            "audit",
+            "--stage",
+            "scenarios/terraform/zoo-for-each-plan.json",
+            "--api",
+            "scenarios/terraform/zoo-for-each-plan.json",
+        ])
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "error[read-parameter-not-in-cache-key]: GET /dogs: the response depends on `method.request.querystring.page`",
+        ))
+        .stdout(contains("1 error(s), 0 warning(s), 0 note(s)"));
+}

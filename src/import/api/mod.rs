@@ -227,7 +227,7 @@ pub fn parse_api(path: &Path, bytes: &[u8]) -> Result<ImportedApi, ImportError> 
 }
 
 /// Orders the methods and keeps only the namespaces several resources share.
-fn finish(api: &mut ImportedApi) {
+pub(crate) fn finish(api: &mut ImportedApi) {
     let order = |m: &str| {
         [
             "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "ANY",

@@ -130,6 +130,7 @@ pub(super) fn api(model: &Model<'_>, path: &Path) -> Result<ImportedApi, Problem
         }
     }
     if problems.is_empty() {
+        crate::import::api::finish(&mut api);
         Ok(api)
     } else {
         Err(problems)
@@ -163,6 +164,16 @@ fn owner_by<'m, 'a>(
     r: &Resource<'a>,
     attribute: &str,
 ) -> Option<Owner<'m, 'a>> {
+    owner_within(model, r, attribute, 0)
+}
+
+/// [`owner_by`], `depth` `for_each` sources deep (a file may make them a cycle).
+fn owner_within<'m, 'a>(
+    model: &'m Model<'a>,
+    r: &Resource<'a>,
+    attribute: &str,
+    depth: usize,
+) -> Option<Owner<'m, 'a>> {
     if let Some(id) = r.str(attribute) {
         if model
             .of("aws_api_gateway_rest_api")
@@ -177,7 +188,18 @@ fn owner_by<'m, 'a>(
     if model.references_attribute(r, attribute, ".root_resource_id") {
         return Some(Owner::Root);
     }
-    None
+    // `for_each = aws_api_gateway_method.list` with `resource_id = each.value.resource_id`:
+    // the method instance of the same key says.
+    if depth >= 8 {
+        return None;
+    }
+    let source = model.each_value_source(r, attribute)?;
+    owner_within(model, source, attribute, depth + 1)
+}
+
+/// The path of the resource `r`, as [`resource_path`] finds it.
+pub(super) fn path_of(model: &Model<'_>, r: &Resource<'_>) -> Result<String, (String, String)> {
+    resource_path(model, &Owner::Resource(r), 0)
 }
 
 /// The path of the resource `owner`: its `path`, else its `path_part` under its

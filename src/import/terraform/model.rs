@@ -37,6 +37,10 @@ impl Resource<'_> {
     }
 }
 
+/// Where a resource's `for_each` expression's references are kept among its
+/// attributes'.
+const FOR_EACH: &str = "for_each";
+
 /// The document's resources and the configuration's references.
 pub(super) struct Model<'a> {
     pub resources: Vec<Resource<'a>>,
@@ -119,24 +123,81 @@ impl<'a> Model<'a> {
         self.referenced(r, attribute, target_kind)
     }
 
-    /// The resource of `target_kind` that `r`'s `attribute` expression references, if
-    /// exactly one instance has that address.
+    /// The resource of `target_kind` that `r`'s `attribute` expression references: the
+    /// only instance of the referenced address, else the instance the reference names
+    /// (`aws_api_gateway_resource.item["pets"].id`, `.item[0]`), else (`count` and
+    /// `for_each` resources) the instance with `r`'s own key: when the expression indexes
+    /// by `count.index` or `each.key`, or is `each.value...` over a `for_each` of the
+    /// target (`for_each = aws_api_gateway_resource.item`, `resource_id =
+    /// each.value.id`), the way Terraform pairs such instances.
     pub fn referenced(
         &self,
         r: &Resource<'a>,
         attribute: &str,
         target_kind: &str,
     ) -> Option<&Resource<'a>> {
-        let refs = self.references.get(r.config_address())?.get(attribute)?;
+        let config = self.references.get(r.config_address())?;
+        let refs = config.get(attribute)?;
+        let own_key = &r.address[r.config_address().len()..];
         let module = module_prefix(r.config_address());
-        refs.iter().find_map(|reference| {
-            let address = target_address(reference, target_kind)?;
-            let full = format!("{module}{address}");
-            let mut found = self.of(target_kind).filter(|t| t.config_address() == full);
-            match (found.next(), found.next()) {
-                (Some(one), None) => Some(one),
-                _ => None,
-            }
+        let by_own_key = refs
+            .iter()
+            .any(|x| x == "count.index" || x == "each.key" || x.starts_with("each.key."));
+        let via_each = refs.iter().any(|x| {
+            x == "each.value" || x.starts_with("each.value.") || x.starts_with("each.value[")
+        });
+        let each = via_each
+            .then(|| config.get(FOR_EACH))
+            .flatten()
+            .into_iter()
+            .flatten()
+            .map(|x| (x, true));
+        refs.iter()
+            .map(|x| (x, false))
+            .chain(each)
+            .find_map(|(reference, from_for_each)| {
+                let (address, key) = target_address(reference, target_kind)?;
+                let full = format!("{module}{address}");
+                let instances: Vec<&Resource<'a>> = self
+                    .of(target_kind)
+                    .filter(|t| t.config_address() == full)
+                    .collect();
+                if let [one] = instances.as_slice() {
+                    return Some(*one);
+                }
+                let wanted = match key {
+                    Some(literal) => literal,
+                    None if by_own_key || from_for_each => own_key.to_owned(),
+                    None => return None,
+                };
+                if wanted.is_empty() {
+                    return None;
+                }
+                let address = format!("{full}{wanted}");
+                instances.into_iter().find(|t| t.address == address)
+            })
+    }
+
+    /// The instance `r`'s `attribute` takes from its `for_each` source: when the
+    /// attribute is `each.value.<attribute>` and `for_each` is another resource
+    /// (`for_each = aws_api_gateway_method.list`), that resource's instance with `r`'s
+    /// own key, whose own `attribute` then says what `r`'s does.
+    pub fn each_value_source(&self, r: &Resource<'a>, attribute: &str) -> Option<&Resource<'a>> {
+        let config = self.references.get(r.config_address())?;
+        let wanted = format!("each.value.{attribute}");
+        if !config.get(attribute)?.contains(&wanted) {
+            return None;
+        }
+        let own_key = &r.address[r.config_address().len()..];
+        let module = module_prefix(r.config_address());
+        config.get(FOR_EACH)?.iter().find_map(|reference| {
+            // `aws_api_gateway_method.list` (a managed resource: type and name).
+            let mut parts = reference.splitn(3, '.');
+            let (kind, name) = (parts.next()?, parts.next()?);
+            let address = format!("{module}{kind}.{name}{own_key}");
+            self.resources
+                .iter()
+                .find(|t| t.mode == "managed" && t.address == address)
         })
     }
 
@@ -165,8 +226,9 @@ fn module_prefix(address: &str) -> String {
 }
 
 /// `aws_api_gateway_resource.pet` out of a reference such as
-/// `aws_api_gateway_resource.pet.id` when it names a resource of `kind`.
-fn target_address(reference: &str, kind: &str) -> Option<String> {
+/// `aws_api_gateway_resource.pet.id` when it names a resource of `kind`, with the
+/// instance key it gives (`["pets"]`, `[0]`), if any.
+fn target_address(reference: &str, kind: &str) -> Option<(String, Option<String>)> {
     let (mode_kind, rest) = match reference.strip_prefix("data.") {
         Some(r) => (format!("data.{kind}"), r),
         None => (kind.to_owned(), reference),
@@ -176,7 +238,26 @@ fn target_address(reference: &str, kind: &str) -> Option<String> {
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
         .collect();
-    (!name.is_empty()).then(|| format!("{mode_kind}.{name}"))
+    if name.is_empty() {
+        return None;
+    }
+    // A literal key, as Terraform writes it: `[0]` or `["pets"]` (quotes escaped).
+    let after = &rest[name.len()..];
+    let key = after.strip_prefix('[').and_then(|inner| {
+        let mut escaped = false;
+        let mut in_string = false;
+        for (i, c) in inner.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = !in_string,
+                ']' if !in_string => return Some(format!("[{}]", &inner[..i])),
+                _ => {}
+            }
+        }
+        None
+    });
+    Some((format!("{mode_kind}.{name}"), key))
 }
 
 /// Every resource of a module (`resources`) and its `child_modules`.
@@ -215,6 +296,24 @@ fn config(module: &Value, prefix: &str, out: &mut BTreeMap<String, BTreeMap<Stri
                 continue;
             };
             let mut attributes = BTreeMap::new();
+            // `for_each` and `count` are meta-arguments: no resource has such an attribute.
+            for (meta, name) in [
+                ("for_each_expression", FOR_EACH),
+                ("count_expression", "count"),
+            ] {
+                if let Some(refs) = r
+                    .pointer(&format!("/{meta}/references"))
+                    .and_then(Value::as_array)
+                {
+                    attributes.insert(
+                        name.to_owned(),
+                        refs.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect(),
+                    );
+                }
+            }
             if let Some(expressions) = r.get("expressions").and_then(Value::as_object) {
                 for (name, e) in expressions {
                     if let Some(refs) = e.get("references").and_then(Value::as_array) {

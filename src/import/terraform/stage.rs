@@ -101,9 +101,19 @@ pub(super) fn stage(model: &Model<'_>, name: Option<&str>) -> Result<ImportedSta
         if !same {
             continue;
         }
-        let Some(path) = ms.str("method_path") else {
-            problems.push((format!("{}.values.method_path", ms.at), "expected the method path (`*/*` or `pets/{petId}/GET`), which the plan does not know yet".into()));
-            continue;
+        let computed;
+        let path = match ms.str("method_path") {
+            Some(p) => p,
+            None => match computed_method_path(model, ms) {
+                Ok(p) => {
+                    computed = p;
+                    computed.as_str()
+                }
+                Err(m) => {
+                    problems.push((format!("{}.values.method_path", ms.at), m));
+                    continue;
+                }
+            },
         };
         let settings = ms
             .values
@@ -234,4 +244,34 @@ fn list(names: &[String]) -> String {
     } else {
         names.join(", ")
     }
+}
+
+/// A `method_path` the plan does not know yet (it names a resource's computed `path`),
+/// read from what its expression references, as the provider's documented idiom writes
+/// it: `"${trimprefix(aws_api_gateway_resource.X.path, "/")}/${aws_api_gateway_method.Y.http_method}"`
+/// (or `path_part` for the resource's last segment). Terraform's plan keeps the
+/// references but not the expression's text, so this is an assumption, and a method
+/// path whose HTTP method is written as a literal cannot be read.
+fn computed_method_path(model: &Model<'_>, ms: &Resource<'_>) -> Result<String, String> {
+    let unknown =
+        "expected the method path (`*/*` or `pets/{petId}/GET`), which the plan does not know yet";
+    let resource = model.referenced(ms, "method_path", "aws_api_gateway_resource");
+    let method = model.referenced(ms, "method_path", "aws_api_gateway_method");
+    let (Some(resource), Some(method)) = (resource, method) else {
+        return Err(format!(
+            "{unknown}, and its expression does not name both an aws_api_gateway_resource and an aws_api_gateway_method to read it from"
+        ));
+    };
+    let verb = method
+        .str("http_method")
+        .ok_or_else(|| format!("{unknown}; {} has no known http_method", method.address))?;
+    let segment = if model.references_attribute(ms, "method_path", ".path_part") {
+        resource
+            .str("path_part")
+            .map(str::to_owned)
+            .ok_or_else(|| format!("{unknown}; {} has no known path_part", resource.address))?
+    } else {
+        super::methods::path_of(model, resource).map_err(|(_, m)| format!("{unknown}; {m}"))?
+    };
+    Ok(format!("{}/{verb}", segment.trim_start_matches('/')))
 }

@@ -250,3 +250,104 @@ fn policies_are_written_beside_and_never_over_an_existing_file() {
     text.parse::<toml::Table>()
         .unwrap_or_else(|e| panic!("{e}\n{text}"));
 }
+
+fn zoo() -> Value {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/terraform/zoo-for-each-plan.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn for_each_and_count_instances_are_paired_by_their_keys() {
+    // Resources made with `for_each` and `count`, none of whose ids a plan knows: a
+    // method on `each.value.id` of its `for_each` over the resources, an integration
+    // over the methods, a resource under `animal["cats"]`, methods on
+    // `media[count.index]`.
+    let tf = parse_value(&zoo(), None).unwrap_or_else(|e| panic!("{e}"));
+    let api = tf.api.as_ref().expect("methods");
+    let got: Vec<(&str, &str, Vec<&str>, Option<&str>)> = api
+        .methods
+        .iter()
+        .map(|m| {
+            (
+                m.method.as_str(),
+                m.path.as_str(),
+                m.cache_key_parameters.iter().map(String::as_str).collect(),
+                m.integration.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "GET",
+                "/cats",
+                vec!["method.request.querystring.page"],
+                Some("HTTP_PROXY")
+            ),
+            (
+                "GET",
+                "/cats/{photoId}",
+                vec!["method.request.path.photoId"],
+                Some("AWS_PROXY")
+            ),
+            (
+                "GET",
+                "/cats/{videoId}",
+                vec!["method.request.path.videoId"],
+                Some("AWS_PROXY")
+            ),
+            ("GET", "/dogs", vec![], Some("HTTP_PROXY")),
+        ]
+    );
+    // A method path the plan does not know, read from the resource and method it names.
+    let stage = tf.stage.as_ref().expect("a stage");
+    let videos = &stage.method_settings["cats/{videoId}/GET"];
+    assert_eq!(videos.cache_ttl_in_seconds, Some(3600));
+    assert_eq!(
+        videos.unauthorized_cache_control_header_strategy,
+        Some(UnauthorizedStrategy::FailWith403)
+    );
+}
+
+#[test]
+fn an_unknown_method_path_without_its_resource_and_method_is_refused() {
+    let mut doc = zoo();
+    let settings = doc["configuration"]["root_module"]["resources"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["address"] == "aws_api_gateway_method_settings.videos")
+        .unwrap();
+    // `"${trimprefix(aws_api_gateway_resource.media[1].path, "/")}/GET"`: the verb is a
+    // literal the plan does not keep.
+    settings["expressions"]["method_path"] = json!({"references": [
+        "aws_api_gateway_resource.media[1].path",
+        "aws_api_gateway_resource.media[1]",
+        "aws_api_gateway_resource.media"
+    ]});
+    let err = parse_value(&doc, None).unwrap_err();
+    assert!(err.contains(".values.method_path"), "{err}");
+    assert!(
+        err.contains(
+            "does not name both an aws_api_gateway_resource and an aws_api_gateway_method"
+        ),
+        "{err}"
+    );
+    // Two instances and no key to choose by: not linked (rather than linked wrongly).
+    let mut doc = zoo();
+    let method = doc["configuration"]["root_module"]["resources"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["address"] == "aws_api_gateway_method.media")
+        .unwrap();
+    method["expressions"]["resource_id"] =
+        json!({"references": ["aws_api_gateway_resource.media"]});
+    let err = parse_value(&doc, None).unwrap_err();
+    assert!(
+        err.contains("cannot tell which aws_api_gateway_resource the method is on"),
+        "{err}"
+    );
+}
