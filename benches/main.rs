@@ -4,6 +4,7 @@
 
 use criterion::criterion_main;
 
+mod access_log;
 mod cache_ops;
 mod gateway;
 mod policy_eval;
@@ -16,5 +17,6 @@ criterion_main!(
     cache_ops::benches,
     gateway::benches,
     sim_throughput::benches,
-    replay::benches
+    replay::benches,
+    access_log::benches
 );

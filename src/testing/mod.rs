@@ -148,3 +148,7 @@ backend_latency = "0ms""#;
         t
     }
 }
+
+mod access_log;
+
+pub use access_log::{AccessLogShape, FIELDS as ACCESS_LOG_FIELDS, USER_ARNS, write_access_log};
