@@ -7,7 +7,7 @@
 
 use std::io::BufRead;
 
-use super::json_fields::{MAX_FIELDS, Val, extract};
+use super::json_fields::{Fields, MAX_FIELDS, Val};
 use super::spec::{AccessLogSpec, FieldRule, MaxAgeZero, TraceFormat, TraceModel};
 use super::{
     Clock, IMPLAUSIBLE, IMPLAUSIBLE_WHY, MAX_PARAMS, Tally, TraceError, TraceRequest, TraceSource,
@@ -58,6 +58,8 @@ pub(super) struct AccessLog<R> {
     rule: Option<FieldRule>,
     /// The field paths to extract, by the slots above (absent ones never match).
     wanted: Vec<Vec<String>>,
+    /// `wanted`, compiled for the walk.
+    fields: Fields,
     clock: Clock,
     tally: Tally,
     line: u64,
@@ -71,6 +73,22 @@ impl<R: BufRead> AccessLog<R> {
     pub(super) fn new(model: &TraceModel, reader: R) -> Self {
         let TraceFormat::AccessLog(spec) = &model.format else {
             unreachable!("AccessLog reads access logs only")
+        };
+        let wanted = {
+            let none = || vec![String::new(), String::new()];
+            let rule = match &model.max_age_zero {
+                MaxAgeZero::Field(rule) => rule.field.clone(),
+                MaxAgeZero::Share(_) => none(),
+            };
+            vec![
+                spec.time.clone(),
+                spec.method.clone(),
+                spec.resource_path.clone(),
+                spec.path.clone(),
+                spec.principal.clone().unwrap_or_else(none),
+                spec.response_length.clone().unwrap_or_else(none),
+                rule,
+            ]
         };
         AccessLog {
             reader,
@@ -96,22 +114,8 @@ impl<R: BufRead> AccessLog<R> {
                 MaxAgeZero::Field(rule) => Some(rule.clone()),
                 MaxAgeZero::Share(_) => None,
             },
-            wanted: {
-                let none = || vec![String::new(), String::new()];
-                let rule = match &model.max_age_zero {
-                    MaxAgeZero::Field(rule) => rule.field.clone(),
-                    MaxAgeZero::Share(_) => none(),
-                };
-                vec![
-                    spec.time.clone(),
-                    spec.method.clone(),
-                    spec.resource_path.clone(),
-                    spec.path.clone(),
-                    spec.principal.clone().unwrap_or_else(none),
-                    spec.response_length.clone().unwrap_or_else(none),
-                    rule,
-                ]
-            },
+            fields: Fields::new(&wanted),
+            wanted,
             clock: Clock::default(),
             tally: Tally::default(),
             line: 0,
@@ -129,7 +133,7 @@ impl<R: BufRead> AccessLog<R> {
             .position(|&b| b == b'{')
             .ok_or("no JSON object on the line")?;
         let mut f: [Option<Val<'_>>; MAX_FIELDS] = Default::default();
-        extract(&self.buf[start..], &self.wanted, &mut f)?;
+        self.fields.extract(&self.buf[start..], &mut f)?;
         let wanted = &self.wanted;
         let text = |slot: usize, what: &str| -> Result<&str, String> {
             match &f[slot] {

@@ -29,56 +29,100 @@ pub(super) enum Val<'a> {
 /// Most fields one call can capture.
 pub(super) const MAX_FIELDS: usize = 8;
 
-/// Captures `wanted[i]` (path segments) into `out[i]` from the JSON object `line`.
-/// A flat key equal to the whole dotted path wins over a nested path (access-log
-/// formats often use flat keys such as `"identity.userArn"`).
-pub(super) fn extract<'a>(
-    line: &'a [u8],
-    wanted: &[Vec<String>],
-    out: &mut [Option<Val<'a>>; MAX_FIELDS],
-) -> Result<(), String> {
-    debug_assert!(wanted.len() <= MAX_FIELDS);
-    for o in out.iter_mut() {
-        *o = None;
-    }
-    let mut de = serde_json::Deserializer::from_slice(line);
-    let mut flat = 0u32;
-    let active = (1u32 << wanted.len()) - 1;
-    de.deserialize_map(Level {
-        wanted,
-        depth: 0,
-        active,
-        out,
-        flat: &mut flat,
-    })
-    .map_err(|e| format!("not JSON: {e}"))?;
-    de.end().map_err(|e| format!("not JSON: {e}"))
+/// The wanted field paths, compiled into one table of keys per object level, so each
+/// key of a line is looked up once (rather than compared with every wanted path).
+#[derive(Debug, Clone)]
+pub(super) struct Fields {
+    /// Level 0 is the line's object; an entry's `child` is the level under its key.
+    levels: Vec<Vec<Entry>>,
 }
 
-/// `key` equals the segments of `path` joined with `.`.
-fn eq_joined(key: &str, path: &[String]) -> bool {
-    let mut rest = key;
-    for (i, seg) in path.iter().enumerate() {
-        if i > 0 {
-            let Some(r) = rest.strip_prefix('.') else {
-                return false;
+/// What one key at one level leads to.
+#[derive(Debug, Clone)]
+struct Entry {
+    key: Box<str>,
+    /// The slots whose path ends at this key.
+    here: u32,
+    /// The slots whose whole dotted path is this (flat) key: level 0 only.
+    flat: u32,
+    /// The level under this key, for paths that go deeper.
+    child: Option<usize>,
+}
+
+impl Fields {
+    /// Compiles `wanted[i]` (path segments) for slot `i`. A flat key equal to the whole
+    /// dotted path wins over a nested path (access-log formats often use flat keys such
+    /// as `"identity.userArn"`).
+    pub(super) fn new(wanted: &[Vec<String>]) -> Fields {
+        debug_assert!(wanted.len() <= MAX_FIELDS);
+        let mut levels: Vec<Vec<Entry>> = vec![Vec::new()];
+        fn entry<'l>(levels: &'l mut [Vec<Entry>], level: usize, key: &str) -> &'l mut Entry {
+            let at = match levels[level].iter().position(|e| &*e.key == key) {
+                Some(i) => i,
+                None => {
+                    levels[level].push(Entry {
+                        key: key.into(),
+                        here: 0,
+                        flat: 0,
+                        child: None,
+                    });
+                    levels[level].len() - 1
+                }
             };
-            rest = r;
+            &mut levels[level][at]
         }
-        let Some(r) = rest.strip_prefix(seg.as_str()) else {
-            return false;
-        };
-        rest = r;
+        for (i, path) in wanted.iter().enumerate() {
+            let bit = 1u32 << i;
+            if path.len() > 1 {
+                entry(&mut levels, 0, &path.join(".")).flat |= bit;
+            }
+            let mut level = 0;
+            for (depth, seg) in path.iter().enumerate() {
+                if depth + 1 == path.len() {
+                    entry(&mut levels, level, seg).here |= bit;
+                } else {
+                    let child = match entry(&mut levels, level, seg).child {
+                        Some(c) => c,
+                        None => {
+                            levels.push(Vec::new());
+                            let c = levels.len() - 1;
+                            entry(&mut levels, level, seg).child = Some(c);
+                            c
+                        }
+                    };
+                    level = child;
+                }
+            }
+        }
+        Fields { levels }
     }
-    rest.is_empty()
+
+    /// Captures each slot's field into `out[slot]` from the JSON object `line`.
+    pub(super) fn extract<'a>(
+        &self,
+        line: &'a [u8],
+        out: &mut [Option<Val<'a>>; MAX_FIELDS],
+    ) -> Result<(), String> {
+        for o in out.iter_mut() {
+            *o = None;
+        }
+        let mut de = serde_json::Deserializer::from_slice(line);
+        let mut flat = 0u32;
+        de.deserialize_map(Level {
+            fields: self,
+            level: 0,
+            out,
+            flat: &mut flat,
+        })
+        .map_err(|e| format!("not JSON: {e}"))?;
+        de.end().map_err(|e| format!("not JSON: {e}"))
+    }
 }
 
-/// One object level of the walk: `active` are the wanted paths whose first `depth`
-/// segments led here.
+/// One object level of the walk.
 struct Level<'w, 'o, 'a> {
-    wanted: &'w [Vec<String>],
-    depth: usize,
-    active: u32,
+    fields: &'w Fields,
+    level: usize,
     out: &'o mut [Option<Val<'a>>; MAX_FIELDS],
     flat: &'o mut u32,
 }
@@ -91,38 +135,29 @@ impl<'de> Visitor<'de> for Level<'_, '_, 'de> {
     }
 
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+        let entries = &self.fields.levels[self.level];
         while let Some(Key(key)) = map.next_key()? {
-            let (mut here, mut deeper, mut flat_here) = (0u32, 0u32, 0u32);
-            for (i, path) in self.wanted.iter().enumerate() {
-                if self.active & (1 << i) == 0 {
-                    continue;
-                }
-                if self.depth == 0 && path.len() > 1 && eq_joined(&key, path) {
-                    flat_here |= 1 << i;
-                } else if path.get(self.depth).is_some_and(|s| *s == *key) {
-                    if path.len() == self.depth + 1 {
-                        here |= 1 << i;
-                    } else {
-                        deeper |= 1 << i;
-                    }
-                }
-            }
+            let Some(e) = entries
+                .iter()
+                .find(|e| e.key.len() == key.len() && *e.key == *key)
+            else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
             // A nested capture does not replace a flat one.
-            here &= !*self.flat;
-            let capture = here | flat_here;
+            let capture = (e.here & !*self.flat) | e.flat;
             if capture != 0 {
                 let v = map.next_value_seed(ValSeed)?;
-                for i in 0..self.wanted.len() {
+                for i in 0..MAX_FIELDS {
                     if capture & (1 << i) != 0 {
                         self.out[i] = Some(v.clone());
                     }
                 }
-                *self.flat |= flat_here;
-            } else if deeper != 0 {
+                *self.flat |= e.flat;
+            } else if let Some(child) = e.child {
                 map.next_value_seed(Nested {
-                    wanted: self.wanted,
-                    depth: self.depth + 1,
-                    active: deeper,
+                    fields: self.fields,
+                    level: child,
                     out: &mut *self.out,
                     flat: &mut *self.flat,
                 })?;
@@ -137,9 +172,8 @@ impl<'de> Visitor<'de> for Level<'_, '_, 'de> {
 /// A value under a key that leads to wanted paths: an object to walk, or anything
 /// else to skip.
 struct Nested<'w, 'o, 'a> {
-    wanted: &'w [Vec<String>],
-    depth: usize,
-    active: u32,
+    fields: &'w Fields,
+    level: usize,
     out: &'o mut [Option<Val<'a>>; MAX_FIELDS],
     flat: &'o mut u32,
 }
@@ -149,9 +183,8 @@ impl<'de> DeserializeSeed<'de> for Nested<'_, '_, 'de> {
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(NestedVisitor(Level {
-            wanted: self.wanted,
-            depth: self.depth,
-            active: self.active,
+            fields: self.fields,
+            level: self.level,
             out: self.out,
             flat: self.flat,
         }))
@@ -291,7 +324,7 @@ mod tests {
         ]);
         let mut out = Default::default();
         let line = br#"{"skip":{"a":[1,{"b":2}]},"time":1764000000000,"identity":{"caller":"AIDA","userArn":"arn:x"},"size":"12","esc":"a\"b"}"#;
-        extract(line, &wanted, &mut out).unwrap();
+        Fields::new(&wanted).extract(line, &mut out).unwrap();
         assert_eq!(out[0], Some(Val::U64(1_764_000_000_000)));
         assert_eq!(out[1], Some(Val::Str(Cow::Borrowed("arn:x"))));
         assert_eq!(out[2], Some(Val::Str(Cow::Borrowed("AIDA"))));
@@ -302,19 +335,22 @@ mod tests {
             &br#"{"identity.userArn":"flat","identity":{"userArn":"nested"}}"#[..],
             &br#"{"identity":{"userArn":"nested"},"identity.userArn":"flat"}"#[..],
         ] {
-            extract(line, &wanted, &mut out).unwrap();
+            Fields::new(&wanted).extract(line, &mut out).unwrap();
             assert_eq!(out[1], Some(Val::Str(Cow::Borrowed("flat"))));
         }
         // Escaped strings are unescaped; a wanted path through a non-object is absent.
         let line = br#"{"identity":"none","time":"24\/Nov\/2025:16:00:00 +0000"}"#;
-        extract(line, &wanted, &mut out).unwrap();
+        Fields::new(&wanted).extract(line, &mut out).unwrap();
         assert_eq!(
             out[0],
             Some(Val::Str(Cow::Owned("24/Nov/2025:16:00:00 +0000".into())))
         );
         assert_eq!(out[1], None);
         for bad in [&b"{\"time\":1"[..], b"[1,2]", b"{} trailing", b""] {
-            assert!(extract(bad, &wanted, &mut out).is_err(), "{bad:?}");
+            assert!(
+                Fields::new(&wanted).extract(bad, &mut out).is_err(),
+                "{bad:?}"
+            );
         }
     }
 }
