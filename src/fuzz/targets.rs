@@ -1,7 +1,8 @@
 //! One fuzz target per reader of user input: policies (parsed, then decided by the
 //! compiled engine and the reference evaluator, which must agree), scenarios (loaded,
 //! and simulated when small), stage and template files, each trace format (read one
-//! record at a time and in blocks, which must agree), and sealed part files.
+//! record at a time and in blocks, which must agree), the access-log fast path (which
+//! must agree with the serde walk wherever it answers), and sealed part files.
 
 use std::path::Path;
 
@@ -232,6 +233,44 @@ fn read_both_ways(model: &TraceModel, ids: bool) {
         }
     }
     assert_eq!(one, blocks, "one at a time and in blocks");
+}
+
+#[test]
+fn json_fast_path() {
+    let mut seeds: Vec<Vec<u8>> = decompressed("scenarios/traces/pets-access.jsonl.zst", 4_000)
+        .split(|&b| b == b'\n')
+        .filter_map(|l| l.iter().position(|&b| b == b'{').map(|i| l[i..].to_vec()))
+        .take(8)
+        .collect();
+    let mut log = Vec::new();
+    let shape = crate::testing::AccessLogShape {
+        records: 8,
+        ..Default::default()
+    };
+    crate::testing::write_access_log(&shape, &mut log).expect("generated");
+    seeds.extend(
+        log.split(|&b| b == b'\n')
+            .filter_map(|l| l.iter().position(|&b| b == b'{').map(|i| l[i..].to_vec())),
+    );
+    let words = [
+        "\\u00e9",
+        "\\ud83d\\ude00",
+        "\\\"",
+        "\\/",
+        "{\"x\":{\"y\":",
+        "[[",
+        "]]",
+        "1e999",
+        "-0.5",
+        "\"identity.userArn\":",
+        "\"time\":",
+        "\t",
+        "\u{e9}",
+        "\"\":",
+    ];
+    campaign("json-fast-path", &seeds, &words, |input| {
+        crate::trace::json_scan_agrees(input);
+    });
 }
 
 /// The first `n` bytes of a zstd-compressed example trace, decompressed.

@@ -39,14 +39,14 @@ pub(super) struct Fields {
 
 /// What one key at one level leads to.
 #[derive(Debug, Clone)]
-struct Entry {
-    key: Box<str>,
+pub(super) struct Entry {
+    pub(super) key: Box<str>,
     /// The slots whose path ends at this key.
-    here: u32,
+    pub(super) here: u32,
     /// The slots whose whole dotted path is this (flat) key: level 0 only.
-    flat: u32,
+    pub(super) flat: u32,
     /// The level under this key, for paths that go deeper.
-    child: Option<usize>,
+    pub(super) child: Option<usize>,
 }
 
 impl Fields {
@@ -95,6 +95,11 @@ impl Fields {
             }
         }
         Fields { levels }
+    }
+
+    /// The keys of level `level`.
+    pub(super) fn level(&self, level: usize) -> &[Entry] {
+        &self.levels[level]
     }
 
     /// Captures each slot's field into `out[slot]` from the JSON object `line`.
@@ -257,7 +262,7 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
 }
 
 /// A captured value.
-struct ValSeed;
+pub(super) struct ValSeed;
 
 impl<'de> DeserializeSeed<'de> for ValSeed {
     type Value = Val<'de>;
