@@ -21,6 +21,16 @@ pub(crate) struct FieldNames {
     pub throttling_burst_limit: Option<&'static str>,
 }
 
+/// A method setting's fields, as the scenario names them.
+const SETTING_FIELDS: [&str; 6] = [
+    "caching_enabled",
+    "cache_ttl_in_seconds",
+    "require_authorization_for_cache_control",
+    "unauthorized_cache_control_header_strategy",
+    "throttling_rate_limit",
+    "throttling_burst_limit",
+];
+
 /// Per setting, as the scenario's `[stage]` names it (`""` for the stage itself,
 /// `cache_cluster_size`, `method_settings."*/*"`, `method_settings."*/*".caching_enabled`):
 /// where the file has it.
@@ -53,39 +63,23 @@ impl Origins {
             Seg::Key(key.to_owned()),
         ]);
         self.0.insert(key_path.to_string(), entry.to_owned());
-        let fields = [
-            (
-                "caching_enabled",
-                setting.caching_enabled.is_some(),
-                Some(names.caching_enabled),
-            ),
-            (
-                "cache_ttl_in_seconds",
-                setting.cache_ttl_in_seconds.is_some(),
-                Some(names.cache_ttl_in_seconds),
-            ),
-            (
-                "require_authorization_for_cache_control",
-                setting.require_authorization_for_cache_control.is_some(),
-                names.require_authorization_for_cache_control,
-            ),
-            (
-                "unauthorized_cache_control_header_strategy",
-                setting.unauthorized_cache_control_header_strategy.is_some(),
-                names.unauthorized_cache_control_header_strategy,
-            ),
-            (
-                "throttling_rate_limit",
-                setting.throttling_rate_limit.is_some(),
-                names.throttling_rate_limit,
-            ),
-            (
-                "throttling_burst_limit",
-                setting.throttling_burst_limit.is_some(),
-                names.throttling_burst_limit,
-            ),
+        let given = [
+            setting.caching_enabled.is_some(),
+            setting.cache_ttl_in_seconds.is_some(),
+            setting.require_authorization_for_cache_control.is_some(),
+            setting.unauthorized_cache_control_header_strategy.is_some(),
+            setting.throttling_rate_limit.is_some(),
+            setting.throttling_burst_limit.is_some(),
         ];
-        for (field, given, name) in fields {
+        let native = [
+            Some(names.caching_enabled),
+            Some(names.cache_ttl_in_seconds),
+            names.require_authorization_for_cache_control,
+            names.unauthorized_cache_control_header_strategy,
+            names.throttling_rate_limit,
+            names.throttling_burst_limit,
+        ];
+        for ((field, given), name) in SETTING_FIELDS.iter().zip(given).zip(native) {
             if let (true, Some(name)) = (given, name) {
                 self.0
                     .insert(key_path.key(field).to_string(), format!("{entry}.{name}"));

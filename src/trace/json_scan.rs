@@ -180,14 +180,23 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    fn array(&mut self, depth: usize) -> Option<()> {
+    /// Steps past the `[` or `{` at `i` (refusing nesting past [`MAX_DEPTH`]):
+    /// whether the container is empty, its `close` then stepped past too.
+    fn open(&mut self, close: u8, depth: usize) -> Option<bool> {
         if depth >= MAX_DEPTH {
             return None;
         }
         self.i += 1;
         self.ws();
-        if self.peek()? == b']' {
+        let empty = self.peek()? == close;
+        if empty {
             self.i += 1;
+        }
+        Some(empty)
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        if self.open(b']', depth)? {
             return Some(());
         }
         loop {
@@ -229,13 +238,7 @@ impl<'a> Scanner<'a> {
         mut out: Option<&mut [Option<Val<'a>>; MAX_FIELDS]>,
         flat: &mut u32,
     ) -> Option<()> {
-        if depth >= MAX_DEPTH {
-            return None;
-        }
-        self.i += 1;
-        self.ws();
-        if self.peek()? == b'}' {
-            self.i += 1;
+        if self.open(b'}', depth)? {
             return Some(());
         }
         let entries = fields.map_or(&[][..], |(f, l)| f.level(l));
