@@ -80,33 +80,33 @@ impl<'a> Scanner<'a> {
     /// included) and whether it has escapes.
     #[inline]
     fn string(&mut self) -> Option<(usize, usize, bool)> {
-        let start = self.i;
-        self.i += 1;
+        let (b, start) = (self.b, self.i);
+        let mut i = start + 1;
         let mut escaped = false;
         loop {
             // Eight bytes at a time while none is special.
-            while let Some(chunk) = self.b.get(self.i..self.i + 8) {
+            while let Some(chunk) = b.get(i..i + 8) {
                 let w = u64::from_le_bytes(chunk.try_into().ok()?);
                 let special = eq_mask(w, b'"') | eq_mask(w, b'\\') | control_mask(w);
                 if special == 0 {
-                    self.i += 8;
+                    i += 8;
                 } else {
-                    self.i += (special.trailing_zeros() / 8) as usize;
+                    i += (special.trailing_zeros() / 8) as usize;
                     break;
                 }
             }
-            match self.peek()? {
+            match *b.get(i)? {
                 b'"' => {
-                    self.i += 1;
+                    self.i = i + 1;
                     return Some((start, self.i, escaped));
                 }
                 b'\\' => {
                     escaped = true;
-                    self.i += 1;
-                    match self.peek()? {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 1,
+                    i += 1;
+                    match *b.get(i)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 1,
                         b'u' => {
-                            let hex = self.b.get(self.i + 1..self.i + 5)?;
+                            let hex = b.get(i + 1..i + 5)?;
                             let text = std::str::from_utf8(hex).ok()?;
                             if !hex.iter().all(u8::is_ascii_hexdigit) {
                                 return None;
@@ -116,13 +116,13 @@ impl<'a> Scanner<'a> {
                             if (0xD800..=0xDFFF).contains(&code) {
                                 return None;
                             }
-                            self.i += 5;
+                            i += 5;
                         }
                         _ => return None,
                     }
                 }
                 c if c < 0x20 => return None,
-                _ => self.i += 1,
+                _ => i += 1,
             }
         }
     }
