@@ -158,17 +158,23 @@ pub fn audit_scenario(path: &Path) -> Result<Vec<Finding>, crate::scenario::Scen
     let scenario_text = evidence::Text::read(path);
     let mut all = Vec::new();
     let several = study.configurations.len() > 1;
+    // The files the configurations import, read again (once each) for where each
+    // setting is in them: they loaded a moment ago, so they read.
+    let mut stages = Vec::new();
+    let mut apis = Vec::new();
     for c in &study.configurations {
         let s = &c.scenario;
-        // The files it imports, read again for where each setting is in them (they
-        // loaded a moment ago, so they read).
         let stage = c.origin.stage_file.as_ref().and_then(|(f, _)| {
-            let imported = crate::import::load_stage(f, None).ok()?;
-            Some((evidence::Text::read(f), imported.origins))
+            once(&mut stages, f, |f| {
+                let imported = crate::import::load_stage(f, None).ok()?;
+                Some((evidence::Text::read(f), imported.origins))
+            })
         });
         let api = c.origin.api_file.as_ref().and_then(|(f, _)| {
-            let imported = crate::import::api::load_api(f).ok()?;
-            Some((evidence::Text::read(f), imported))
+            once(&mut apis, f, |f| {
+                let imported = crate::import::api::load_api(f).ok()?;
+                Some((evidence::Text::read(f), imported))
+            })
         });
         let subject = Subject {
             configuration: several.then(|| c.name.clone()),
@@ -199,6 +205,20 @@ pub fn audit_scenario(path: &Path) -> Result<Vec<Finding>, crate::scenario::Scen
         all.extend(audit(&subject));
     }
     Ok(all)
+}
+
+/// `read(file)`, from `cache` when it was read before.
+fn once<T: Clone>(
+    cache: &mut Vec<(std::path::PathBuf, Option<T>)>,
+    file: &Path,
+    read: impl FnOnce(&Path) -> Option<T>,
+) -> Option<T> {
+    if let Some((_, value)) = cache.iter().find(|(f, _)| f == file) {
+        return value.clone();
+    }
+    let value = read(file);
+    cache.push((file.to_owned(), value.clone()));
+    value
 }
 
 /// The exit status: 1 when a finding is at or above `fail_on`, else 0.

@@ -269,23 +269,7 @@ fn method(s: &Subject<'_>, i: usize, r: &ResourceConfig, out: &mut Vec<Finding>)
         return;
     }
     // Parameters the backend reads that the key leaves out.
-    let keyed = |name: &str| r.cache_key_parameters.iter().any(|k| k == name);
-    let path_params = r
-        .path
-        .split('/')
-        .filter_map(|seg| seg.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
-        .map(|p| p.trim_end_matches('+'));
-    let mut missing: Vec<String> = path_params
-        .map(|p| format!("method.request.path.{p}"))
-        .filter(|k| !keyed(k))
-        .collect();
-    missing.extend(
-        r.params
-            .iter()
-            .filter(|p| p.affects_response)
-            .map(|p| format!("method.request.{}.{}", p.location.key_part(), p.name))
-            .filter(|k| !keyed(k)),
-    );
+    let missing = unkeyed(r);
     for key in missing {
         out.push(finding(
             s,
@@ -412,6 +396,30 @@ fn invalidation(s: &Subject<'_>, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// The cache key names (`method.request.path.id`, `method.request.querystring.page`) of
+/// what `r`'s response depends on (its path parameters, the parameters its integration
+/// reads) that its cache key leaves out.
+pub(super) fn unkeyed(r: &ResourceConfig) -> Vec<String> {
+    let path_params = r
+        .path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
+        .map(|p| format!("method.request.path.{}", p.trim_end_matches('+')));
+    let read = r
+        .params
+        .iter()
+        .filter(|p| p.affects_response)
+        .map(|p| format!("method.request.{}.{}", p.location.key_part(), p.name));
+    let mut out: Vec<String> = Vec::new();
+    for key in path_params.chain(read) {
+        // A path parameter may also be declared among the parameters: once.
+        if !r.cache_key_parameters.contains(&key) && !out.contains(&key) {
+            out.push(key);
+        }
+    }
+    out
 }
 
 /// An execute-api ARN of method `r` with its path parameters as `x`.

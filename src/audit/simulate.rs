@@ -211,23 +211,8 @@ fn experiment(
             let mut fixed = base.clone();
             for &i in &resources {
                 if let Some(r) = fixed.gateway.resources.get_mut(i) {
-                    let path_params: Vec<String> = r
-                        .path
-                        .split('/')
-                        .filter_map(|s| s.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
-                        .map(|p| format!("method.request.path.{}", p.trim_end_matches('+')))
-                        .collect();
-                    let read: Vec<String> = r
-                        .params
-                        .iter()
-                        .filter(|p| p.affects_response)
-                        .map(|p| format!("method.request.{}.{}", p.location.key_part(), p.name))
-                        .collect();
-                    for key in path_params.into_iter().chain(read) {
-                        if !r.cache_key_parameters.contains(&key) {
-                            r.cache_key_parameters.push(key);
-                        }
-                    }
+                    let missing = super::rules::unkeyed(r);
+                    r.cache_key_parameters.extend(missing);
                 }
             }
             let experiment = format!(

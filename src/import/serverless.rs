@@ -105,27 +105,7 @@ pub(super) fn stage(doc: &Value) -> Result<ImportedStage, Problems> {
             continue;
         };
         let c_at = format!("{at}.caching");
-        let on = enabled
-            && flag(
-                caching.get("enabled"),
-                &format!("{c_at}.enabled"),
-                &mut problems,
-            )
-            .unwrap_or(false);
-        let mut setting = MethodSetting {
-            caching_enabled: Some(on),
-            ..MethodSetting::default()
-        };
-        if on {
-            setting.cache_ttl_in_seconds = Some(
-                self::ttl(
-                    caching.get("ttlInSeconds"),
-                    &format!("{c_at}.ttlInSeconds"),
-                    &mut problems,
-                )
-                .unwrap_or(ttl),
-            );
-        }
+        let mut setting = endpoint(Some(caching), &c_at, (enabled, ttl), &mut problems);
         let inv = match caching.get("perKeyInvalidation") {
             None | Some(Value::Null) => global_invalidation,
             some => invalidation(some, &format!("{c_at}.perKeyInvalidation"), &mut problems),
@@ -163,30 +143,10 @@ pub(super) fn stage(doc: &Value) -> Result<ImportedStage, Problems> {
                 problems.push((at, "expected `method` and `path` strings".into()));
                 continue;
             };
-            let caching = e.get("caching");
-            let on = enabled
-                && flag(
-                    caching.and_then(|c| c.get("enabled")),
-                    &format!("{at}.caching.enabled"),
-                    &mut problems,
-                )
-                .unwrap_or(false);
-            let mut setting = MethodSetting {
-                caching_enabled: Some(on),
-                ..MethodSetting::default()
-            };
-            if on {
-                setting.cache_ttl_in_seconds = Some(
-                    self::ttl(
-                        caching.and_then(|c| c.get("ttlInSeconds")),
-                        &format!("{at}.caching.ttlInSeconds"),
-                        &mut problems,
-                    )
-                    .unwrap_or(ttl),
-                );
-            }
+            let c_at = format!("{at}.caching");
+            let setting = endpoint(e.get("caching"), &c_at, (enabled, ttl), &mut problems);
             let key = normalise_key(&format!("{path}/{}", method.to_ascii_uppercase()));
-            origins.setting(&key, &format!("{at}.caching"), &setting, names);
+            origins.setting(&key, &c_at, &setting, names);
             settings.insert(key, setting);
         }
     }
@@ -200,6 +160,30 @@ pub(super) fn stage(doc: &Value) -> Result<ImportedStage, Problems> {
         method_settings: settings,
         origins,
     })
+}
+
+/// An endpoint's `caching` block (at `at`): cached when the plugin is on (`global.0`)
+/// and the block says `enabled`, for its `ttlInSeconds` or the global TTL (`global.1`).
+fn endpoint(
+    caching: Option<&Value>,
+    at: &str,
+    (enabled, ttl): (bool, u32),
+    problems: &mut Problems,
+) -> MethodSetting {
+    let field = |name: &str| caching.and_then(|c| c.get(name));
+    let on = enabled && flag(field("enabled"), &format!("{at}.enabled"), problems).unwrap_or(false);
+    MethodSetting {
+        caching_enabled: Some(on),
+        cache_ttl_in_seconds: on.then(|| {
+            self::ttl(
+                field("ttlInSeconds"),
+                &format!("{at}.ttlInSeconds"),
+                problems,
+            )
+            .unwrap_or(ttl)
+        }),
+        ..MethodSetting::default()
+    }
 }
 
 /// `base` and `path` joined, without a trailing `/` (as the plugin matches them).

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use super::error::{FieldPath, Problem, Problems, ScenarioError, Seg, at};
+use super::error::{FieldPath, Problem, Problems, ScenarioError, at};
 use super::locate;
 use super::raw::RawScenario;
 use super::study::{Axis, Configuration, Origin, SHARED, Study, changes, merge, set_path};
@@ -376,8 +376,24 @@ impl File<'_> {
                     None
                 }
             };
+        let file = |own: &Option<String>, top: &Option<String>| match (own, top) {
+            (Some(f), _) => Some((self.dir.join(f), true)),
+            (None, Some(f)) => Some((self.dir.join(f), false)),
+            (None, None) => None,
+        };
+        let origin = Origin {
+            variant: (!self.raw.variants.is_empty()).then(|| variant.path.clone()),
+            swept: self
+                .axes
+                .iter()
+                .map(|(key, axis)| (key.clone(), axis.path.clone()))
+                .collect(),
+            stage_file: file(&variant.overlay.stage_file, &self.raw.stage_file),
+            api_file: file(&variant.overlay.api_file, &self.raw.api_file),
+        };
         for (path, message) in config_problems.0 {
-            let (at_path, message) = self.relocate(variant, &config_name, path, message);
+            let (at_path, message) =
+                self.relocate(&origin, &variant.name, &config_name, path, message);
             if !problems
                 .0
                 .iter()
@@ -386,25 +402,11 @@ impl File<'_> {
                 problems.add(at_path, message);
             }
         }
-        let file = |own: &Option<String>, top: &Option<String>| match (own, top) {
-            (Some(f), _) => Some((self.dir.join(f), true)),
-            (None, Some(f)) => Some((self.dir.join(f), false)),
-            (None, None) => None,
-        };
         Some(Configuration {
             name: config_name,
             changes: config_changes,
             scenario: scenario?,
-            origin: Origin {
-                variant: (!self.raw.variants.is_empty()).then(|| variant.path.clone()),
-                swept: self
-                    .axes
-                    .iter()
-                    .map(|(key, axis)| (key.clone(), axis.path.clone()))
-                    .collect(),
-                stage_file: file(&variant.overlay.stage_file, &self.raw.stage_file),
-                api_file: file(&variant.overlay.api_file, &self.raw.api_file),
-            },
+            origin,
         })
     }
 
@@ -412,28 +414,19 @@ impl File<'_> {
     /// it, the variant's own field, or the file's field.
     fn relocate(
         &self,
-        variant: &Variant,
+        origin: &Origin,
+        variant: &str,
         config_name: &str,
         path: FieldPath,
         message: String,
     ) -> (FieldPath, String) {
-        let swept = self.axes.iter().find(|(_, a)| {
-            path.0.len() >= a.path.len()
-                && path
-                    .0
-                    .iter()
-                    .zip(&a.path)
-                    .all(|(s, k)| matches!(s, Seg::Key(x) if x == k))
-        });
-        let mut in_variant = variant.path.clone();
-        in_variant.0.extend(path.0.iter().cloned());
-        if let Some((key, _)) = swept {
+        if let Some(key) = origin.swept_by(&path) {
             (
                 at("sweep").key(key),
                 format!("configuration `{config_name}`: {path}: {message}"),
             )
-        } else if !self.raw.variants.is_empty() && locate::locate_exact(self.src, &in_variant) {
-            (in_variant, format!("variant `{}`: {message}", variant.name))
+        } else if let Some(own) = origin.in_variant(self.src, &path) {
+            (own, format!("variant `{variant}`: {message}"))
         } else {
             (path, message)
         }

@@ -48,23 +48,11 @@ impl Origin {
     /// axis that sets it, the variant's own field, or the file's), or `None` when the
     /// file does not write it (it came from an imported file, or is a default).
     pub fn written_at(&self, src: &str, path: &FieldPath) -> Option<FieldPath> {
-        let swept = self.swept.iter().find(|(_, axis)| {
-            path.0.len() >= axis.len()
-                && path
-                    .0
-                    .iter()
-                    .zip(axis)
-                    .all(|(s, k)| matches!(s, Seg::Key(x) if x == k))
-        });
-        if let Some((key, _)) = swept {
+        if let Some(key) = self.swept_by(path) {
             return Some(super::error::at("sweep").key(key));
         }
-        if let Some(variant) = &self.variant {
-            let mut own = variant.clone();
-            own.0.extend(path.0.iter().cloned());
-            if super::locate::locate_exact(src, &own) {
-                return Some(own);
-            }
+        if let Some(own) = self.in_variant(src, path) {
+            return Some(own);
         }
         let replaced = match path.0.first() {
             Some(Seg::Key(k)) if k == "stage" => self.stage_file.as_ref().is_some_and(|f| f.1),
@@ -72,6 +60,28 @@ impl Origin {
             _ => false,
         };
         (!replaced && super::locate::locate_exact(src, path)).then(|| path.clone())
+    }
+
+    /// The `[sweep]` key of the axis that sets `path` (or a table above it).
+    pub(super) fn swept_by(&self, path: &FieldPath) -> Option<&str> {
+        self.swept
+            .iter()
+            .find(|(_, axis)| {
+                path.0.len() >= axis.len()
+                    && path
+                        .0
+                        .iter()
+                        .zip(axis)
+                        .all(|(s, k)| matches!(s, Seg::Key(x) if x == k))
+            })
+            .map(|(key, _)| key.as_str())
+    }
+
+    /// `path` under the variant's own table, when the variant writes it in `src`.
+    pub(super) fn in_variant(&self, src: &str, path: &FieldPath) -> Option<FieldPath> {
+        let mut own = self.variant.clone()?;
+        own.0.extend(path.0.iter().cloned());
+        super::locate::locate_exact(src, &own).then_some(own)
     }
 }
 

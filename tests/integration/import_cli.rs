@@ -129,22 +129,7 @@ fn import_stage_prints_the_scenario_section() {
 #[test]
 fn stage_files_configure_the_scenario_and_their_errors_are_located() {
     let dir = tempfile::tempdir().unwrap();
-    cachegate()
-        .args([
-            "run",
-            "scenarios/deployed-vs-template.toml",
-            "--duration",
-            "2m",
-            "--replications",
-            "1",
-            "--quiet",
-            "--out",
-        ])
-        .arg(dir.path())
-        .assert()
-        .code(1);
-    let summary =
-        std::fs::read_to_string(dir.path().join("deployed-vs-template/summary.csv")).unwrap();
+    let summary = run_two_minutes("scenarios/deployed-vs-template.toml", dir.path(), 1);
     let hit_rate = |variant: &str| -> f64 {
         let row = summary
             .lines()
