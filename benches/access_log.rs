@@ -1,9 +1,10 @@
-//! Access-log ingest on one thread: a generated API Gateway access log (200,000
-//! records, about 170 MB: the default fields and a dozen more, a nested `identity`,
-//! escapes, CloudWatch export prefixes on a quarter of the lines). The baseline is
-//! reading the file's bytes from the page cache, as `cat` does, so the ratio is what
-//! parsing and mapping records costs; then the reader alone, then the whole replay.
-//! The log is generated once into cargo's target tmp folder.
+//! Access-log ingest: a generated API Gateway access log (200,000 records, about 170 MB:
+//! the default fields and a dozen more, a nested `identity`, escapes, CloudWatch export
+//! prefixes on a quarter of the lines). The baseline is reading the file's bytes from
+//! the page cache, as `cat` does, so the ratio is what parsing and mapping records
+//! costs; then the reader alone, then the whole replay, each on a pool of one thread and
+//! of two (the reader parses chunks on the pool it runs in). The log is generated once
+//! into cargo's target tmp folder.
 
 use std::hint::black_box;
 use std::io::Read;
@@ -104,23 +105,33 @@ fn access_log(c: &mut Criterion) {
             black_box(n)
         })
     });
-    g.bench_function("read_records", |b| {
-        b.iter(|| {
-            let mut source = trace::open(&s.traces[0]).expect("opens");
-            let mut r = TraceRequest::default();
-            let mut n = 0u64;
-            while source.next(&mut r).expect("reads") {
-                n = n.wrapping_add(r.key);
-            }
-            black_box(n)
-        })
-    });
-    g.bench_function("replay", |b| {
-        b.iter(|| {
-            let out = sim::run(black_box(&s), 0, &mut |_| {}).expect("runs");
-            out.recorder.counts.requests
-        })
-    });
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        g.bench_function(format!("read_records/threads={threads}"), |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    let mut source = trace::open(&s.traces[0]).expect("opens");
+                    let mut r = TraceRequest::default();
+                    let mut n = 0u64;
+                    while source.next(&mut r).expect("reads") {
+                        n = n.wrapping_add(r.key);
+                    }
+                    black_box(n)
+                })
+            })
+        });
+        g.bench_function(format!("replay/threads={threads}"), |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    let out = sim::run(black_box(&s), 0, &mut |_| {}).expect("runs");
+                    out.recorder.counts.requests
+                })
+            })
+        });
+    }
     g.finish();
 }
 

@@ -5,14 +5,18 @@
 //! by method and resource path template, and its path parameters are read from the
 //! concrete path, so distinct values are distinct keys.
 
-use std::io::BufRead;
+use std::io::Read;
+use std::ops::Range;
+use std::sync::Arc;
 
+use super::chunks::{Ahead, CHUNK, LineChunks};
 use super::json_fields::{Fields, MAX_FIELDS, Val};
 use super::spec::{AccessLogSpec, FieldRule, MaxAgeZero, TraceFormat, TraceModel};
 use super::{
     Clock, IMPLAUSIBLE, IMPLAUSIBLE_WHY, MAX_PARAMS, Tally, TraceError, TraceRequest, TraceSource,
-    fnv_extend, hash_text, read_line,
+    fnv_extend, hash_text,
 };
+use crate::time::SimDuration;
 
 impl FieldRule {
     fn holds(&self, value: Option<&Val<'_>>) -> bool {
@@ -48,10 +52,9 @@ struct Route {
     resource: u32,
 }
 
-pub(super) struct AccessLog<R> {
-    reader: R,
-    path: std::path::PathBuf,
-    limit: u64,
+/// How a line becomes a request: the scenario's mapping, compiled; shared by the threads
+/// that parse chunks.
+struct Parser {
     spec: AccessLogSpec,
     routes: Vec<Route>,
     default_principal: u32,
@@ -60,20 +63,40 @@ pub(super) struct AccessLog<R> {
     wanted: Vec<Vec<String>>,
     /// `wanted`, compiled for the walk.
     fields: Fields,
-    clock: Clock,
-    tally: Tally,
-    line: u64,
-    buf: Vec<u8>,
-    /// The last request's concrete path without the stage prefix (`/pets/42`): the
-    /// resource part of the ARN IAM evaluates. Reused, so no allocation per line.
-    concrete: String,
 }
 
-impl<R: BufRead> AccessLog<R> {
-    pub(super) fn new(model: &TraceModel, reader: R) -> Self {
-        let TraceFormat::AccessLog(spec) = &model.format else {
-            unreachable!("AccessLog reads access logs only")
-        };
+/// A line parsed on its own, before the trace's clock (which depends on the lines
+/// before) gives it a time.
+enum Parsed {
+    /// A request at `micros` on the trace's clock (`at` not yet set), whose concrete path
+    /// is `path` in the chunk's text.
+    Request {
+        micros: u64,
+        request: TraceRequest,
+        path: Range<usize>,
+    },
+    /// A request for `METHOD template` (in the chunk's text), which the scenario does not
+    /// model.
+    Unmodelled {
+        method: Range<usize>,
+        template: Range<usize>,
+    },
+    /// A line that does not parse, and why.
+    Bad(String),
+}
+
+/// A chunk's lines, parsed.
+struct ParsedChunk {
+    /// Each line that is not blank: its index in the chunk, and what it holds.
+    lines: Vec<(u32, Parsed)>,
+    /// The text `Parsed` ranges point into.
+    text: String,
+    /// How many lines the chunk holds (blank ones too).
+    count: u64,
+}
+
+impl Parser {
+    fn new(model: &TraceModel, spec: &AccessLogSpec) -> Parser {
         let wanted = {
             let none = || vec![String::new(), String::new()];
             let rule = match &model.max_age_zero {
@@ -90,10 +113,7 @@ impl<R: BufRead> AccessLog<R> {
                 rule,
             ]
         };
-        AccessLog {
-            reader,
-            path: model.file.clone(),
-            limit: model.max_bad_lines,
+        Parser {
             routes: spec
                 .routes
                 .iter()
@@ -116,31 +136,48 @@ impl<R: BufRead> AccessLog<R> {
             },
             fields: Fields::new(&wanted),
             wanted,
-            clock: Clock::default(),
-            tally: Tally::default(),
-            line: 0,
-            buf: Vec::with_capacity(1024),
-            concrete: String::with_capacity(256),
         }
     }
 
-    /// Reads one parsed line into `out`; Err(why) for a line to count as bad, Ok(false)
-    /// for a request of a resource the scenario does not model.
-    fn parse(&mut self, out: &mut TraceRequest) -> Result<bool, String> {
-        let start = self
-            .buf
+    /// Parses a chunk of whole lines (each without its `\n` and trailing `\r`s).
+    fn chunk(&self, chunk: &[u8]) -> ParsedChunk {
+        let mut out = ParsedChunk {
+            lines: Vec::with_capacity(chunk.len() / 512),
+            text: String::new(),
+            count: 0,
+        };
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+            let line = super::trim_line_end(&rest[..end]);
+            rest = rest.get(end + 1..).unwrap_or_default();
+            let index = out.count as u32;
+            out.count += 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let parsed = self.line(line, &mut out.text).unwrap_or_else(Parsed::Bad);
+            out.lines.push((index, parsed));
+        }
+        out
+    }
+
+    /// Parses one line; its texts go to the end of `text`. Err(why) for a line to count
+    /// as bad.
+    fn line(&self, line: &[u8], text: &mut String) -> Result<Parsed, String> {
+        let start = line
             .iter()
             .position(|&b| b == b'{')
             .ok_or("no JSON object on the line")?;
         let mut f: [Option<Val<'_>>; MAX_FIELDS] = Default::default();
-        let line = &self.buf[start..];
+        let line = &line[start..];
         // The fast path, else the serde walk, whose answer stands for what the fast
         // path does not take.
         if self.fields.scan(line, &mut f).is_none() {
             self.fields.extract(line, &mut f)?;
         }
         let wanted = &self.wanted;
-        let text = |slot: usize, what: &str| -> Result<&str, String> {
+        let field = |slot: usize, what: &str| -> Result<&str, String> {
             match &f[slot] {
                 Some(Val::Str(s)) if !s.is_empty() && s != "-" => Ok(s.as_ref()),
                 _ => Err(format!("no {what} in `{}`", wanted[slot].join("."))),
@@ -149,25 +186,24 @@ impl<R: BufRead> AccessLog<R> {
         let micros = match &f[TIME] {
             Some(Val::U64(ms)) => ms.saturating_mul(1_000),
             Some(Val::F64(ms)) if *ms >= 0.0 => (ms * 1_000.0) as u64,
-            _ => time_micros(text(TIME, "time")?)?,
+            _ => time_micros(field(TIME, "time")?)?,
         };
-        let method = text(METHOD, "method")?;
-        let template = text(RESOURCE_PATH, "resource path")?;
+        let method = field(METHOD, "method")?;
+        let template = field(RESOURCE_PATH, "resource path")?;
         let Some(route) = self
             .routes
             .iter()
             .find(|r| r.method.eq_ignore_ascii_case(method) && r.template == template)
         else {
-            self.tally.unmodelled(method, template);
-            return Ok(false);
+            return Ok(Parsed::Unmodelled {
+                method: push(text, &[method]),
+                template: push(text, &[template]),
+            });
         };
-        let concrete = text(PATH, "request path")?;
+        let concrete = field(PATH, "request path")?;
         let mut params = [0u64; MAX_PARAMS];
         let path = capture(&route.segments, concrete, &mut params)
             .ok_or_else(|| format!("path `{concrete}` does not fit `{}`", route.template))?;
-        self.concrete.clear();
-        self.concrete.push('/');
-        self.concrete.push_str(path);
         let principal = match (&self.spec.principal, &f[PRINCIPAL]) {
             (Some(_), Some(Val::Str(who))) => self
                 .spec
@@ -182,47 +218,148 @@ impl<R: BufRead> AccessLog<R> {
             Some(Val::Str(s)) => s.trim().parse().ok(),
             _ => None,
         };
-        out.at = self.clock.at(micros, &mut self.tally);
-        if out.at == IMPLAUSIBLE {
-            return Err(IMPLAUSIBLE_WHY.to_owned());
+        let request = TraceRequest {
+            at: SimDuration::ZERO,
+            resource: route.resource,
+            principal,
+            max_age_zero: self.rule.as_ref().map(|r| r.holds(f[RULE].as_ref())),
+            key: params.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, v| {
+                (h ^ v).wrapping_mul(0x0000_0100_0000_01b3)
+            }),
+            params: Some(params),
+            size,
+        };
+        Ok(Parsed::Request {
+            micros,
+            request,
+            path: push(text, &["/", path]),
+        })
+    }
+}
+
+/// Appends `parts` to `text`; where they landed.
+fn push(text: &mut String, parts: &[&str]) -> Range<usize> {
+    let start = text.len();
+    parts.iter().for_each(|p| text.push_str(p));
+    start..text.len()
+}
+
+/// An access log's requests in file order: chunks of lines parsed ahead (in parallel on
+/// the run's pool, see [`super::chunks`]), then timed by the trace's clock and counted
+/// here, in order, so what it yields and tallies does not depend on the thread count.
+pub(super) struct AccessLog<R> {
+    chunks: LineChunks<R>,
+    ahead: Ahead<ParsedChunk>,
+    /// The input has ended (or failed: `failed`, reported once the chunks before it
+    /// have been served).
+    read_all: bool,
+    failed: Option<std::io::Error>,
+    /// The chunk being served, the next of its lines, and the number of lines before it.
+    current: ParsedChunk,
+    next: usize,
+    lines_before: u64,
+    /// The last request's concrete path, in `current.text`.
+    last_path: Range<usize>,
+    path: std::path::PathBuf,
+    limit: u64,
+    clock: Clock,
+    tally: Tally,
+}
+
+impl<R: Read> AccessLog<R> {
+    pub(super) fn new(model: &TraceModel, reader: R) -> Self {
+        Self::in_chunks(model, reader, CHUNK)
+    }
+
+    /// Reads in chunks of at most `chunk` bytes (but for longer lines).
+    pub(super) fn in_chunks(model: &TraceModel, reader: R, chunk: usize) -> Self {
+        let TraceFormat::AccessLog(spec) = &model.format else {
+            unreachable!("AccessLog reads access logs only")
+        };
+        let parser = Arc::new(Parser::new(model, spec));
+        AccessLog {
+            chunks: LineChunks::new(reader, chunk),
+            ahead: Ahead::new(Arc::new(move |chunk: Vec<u8>| parser.chunk(&chunk))),
+            read_all: false,
+            failed: None,
+            current: ParsedChunk {
+                lines: Vec::new(),
+                text: String::new(),
+                count: 0,
+            },
+            next: 0,
+            lines_before: 0,
+            last_path: 0..0,
+            path: model.file.clone(),
+            limit: model.max_bad_lines,
+            clock: Clock::default(),
+            tally: Tally::default(),
         }
-        out.resource = route.resource;
-        out.principal = principal;
-        out.max_age_zero = self.rule.as_ref().map(|r| r.holds(f[RULE].as_ref()));
-        out.key = params.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, v| {
-            (h ^ v).wrapping_mul(0x0000_0100_0000_01b3)
-        });
-        out.params = Some(params);
-        out.size = size;
+    }
+
+    /// Moves on to the next chunk, reading ahead to fill the window; false at the end.
+    fn advance(&mut self) -> Result<bool, TraceError> {
+        while !self.read_all && self.ahead.len() < self.ahead.window() {
+            match self.chunks.next_chunk() {
+                Ok(Some(chunk)) => self.ahead.push(chunk),
+                Ok(None) => self.read_all = true,
+                Err(error) => {
+                    self.read_all = true;
+                    self.failed = Some(error);
+                }
+            }
+        }
+        let Some(chunk) = self.ahead.pop() else {
+            return match self.failed.take() {
+                Some(error) => Err(TraceError::Read {
+                    path: self.path.clone(),
+                    error,
+                }),
+                None => Ok(false),
+            };
+        };
+        self.lines_before += self.current.count;
+        self.current = chunk;
+        self.next = 0;
         Ok(true)
     }
 }
 
-impl<R: BufRead> TraceSource for AccessLog<R> {
+impl<R: Read> TraceSource for AccessLog<R> {
     fn next(&mut self, out: &mut TraceRequest) -> Result<bool, TraceError> {
         loop {
-            let more =
-                read_line(&mut self.reader, &mut self.buf).map_err(|error| TraceError::Read {
-                    path: self.path.clone(),
-                    error,
-                })?;
-            if !more {
-                return Ok(false);
+            while self.next == self.current.lines.len() {
+                if !self.advance()? {
+                    return Ok(false);
+                }
             }
-            self.line += 1;
-            if self.buf.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            match self.parse(out) {
-                Ok(true) => {
+            let (index, parsed) = &self.current.lines[self.next];
+            self.next += 1;
+            let line = self.lines_before + u64::from(*index) + 1;
+            match parsed {
+                Parsed::Request {
+                    micros,
+                    request,
+                    path,
+                } => {
+                    let at = self.clock.at(*micros, &mut self.tally);
+                    if at == IMPLAUSIBLE {
+                        self.tally
+                            .bad(&self.path, line, IMPLAUSIBLE_WHY, self.limit)?;
+                        continue;
+                    }
+                    *out = *request;
+                    out.at = at;
+                    self.last_path = path.clone();
                     self.tally.requests += 1;
                     return Ok(true);
                 }
-                Ok(false) => {}
-                Err(why) => {
-                    let (path, line, limit) = (self.path.clone(), self.line, self.limit);
-                    self.tally.bad(&path, line, &why, limit)?;
+                Parsed::Unmodelled { method, template } => {
+                    let text = &self.current.text;
+                    self.tally
+                        .unmodelled(&text[method.clone()], &text[template.clone()]);
                 }
+                Parsed::Bad(why) => self.tally.bad(&self.path, line, why, self.limit)?,
             }
         }
     }
@@ -232,7 +369,7 @@ impl<R: BufRead> TraceSource for AccessLog<R> {
     }
 
     fn path(&self) -> Option<&str> {
-        Some(&self.concrete)
+        Some(&self.current.text[self.last_path.clone()])
     }
 }
 

@@ -9,6 +9,7 @@
 
 mod access_log;
 mod binary;
+mod chunks;
 mod delimited;
 mod json_fields;
 mod json_scan;
@@ -290,12 +291,16 @@ pub fn open(model: &TraceModel) -> Result<Box<dyn TraceSource>, TraceError> {
     } else {
         Box::new(file)
     };
+    // Access logs are read in large chunks of their own (no buffer between).
+    if let TraceFormat::AccessLog(_) = &model.format {
+        return Ok(Box::new(access_log::AccessLog::new(model, reader)));
+    }
     let reader = BufReader::with_capacity(1 << 18, reader);
     Ok(match &model.format {
         TraceFormat::OracleGeneral => Box::new(binary::OracleGeneral::new(model, reader)),
         TraceFormat::Text { .. } => Box::new(text::Text::new(model, reader)),
         TraceFormat::Csv { .. } => Box::new(delimited::Delimited::new(model, reader)),
-        TraceFormat::AccessLog(_) => Box::new(access_log::AccessLog::new(model, reader)),
+        TraceFormat::AccessLog(_) => unreachable!("read above"),
     })
 }
 

@@ -456,3 +456,73 @@ fn a_corrupt_time_is_one_bad_record_not_the_end_of_the_trace() {
     assert_eq!((tally.bad, tally.reordered), (1, 0));
     assert!(tally.first_bad[0].starts_with("line 5: the time is more than 10 years"));
 }
+
+/// An access log read in chunks of any size, on pools of any size, yields the same
+/// requests, paths and tally (bad lines with their numbers, unmodelled requests, records
+/// out of order or at implausible times) as read whole on one thread.
+#[test]
+fn access_logs_read_the_same_in_any_chunks_on_any_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("access.log");
+    let mut text = String::new();
+    for i in 0..400u64 {
+        let ms = 1_764_000_000_000 + i * 250 - if i % 37 == 5 { 5_000 } else { 0 };
+        let line = match i % 23 {
+            3 => "not json at all".to_owned(),
+            7 => String::new(),
+            11 => "   \t".to_owned(),
+            13 => format!(
+                r#"{{"requestTimeEpoch":{ms},"httpMethod":"POST","resourcePath":"/pets","path":"/prod/pets"}}"#
+            ),
+            17 => r#"{"requestTimeEpoch":1e30,"httpMethod":"GET","resourcePath":"/pets","path":"/pets"}"#
+                .to_owned(),
+            19 => format!(
+                r#"{{"requestTimeEpoch":{ms},"httpMethod":"GET","resourcePath":"/pets/{{petId}}","path":"/owners"}}"#
+            ),
+            _ => format!(
+                r#"2026-11-24T06:06:45.000Z {{"requestTimeEpoch":{ms},"httpMethod":"GET","resourcePath":"/pets/{{petId}}","path":"/prod/pets/{}","identity":{{"userArn":"arn:aws:iam::123456789012:user/ops"}},"responseLength":"{}"}}"#,
+                i % 50,
+                100 + i
+            ),
+        };
+        text.push_str(&line);
+        text.push_str(if i % 3 == 0 { "\r\n" } else { "\n" });
+    }
+    text.push_str(r#"{"requestTimeEpoch":1764000999000,"httpMethod":"GET","resourcePath":"/pets","path":"/pets"}"#);
+    std::fs::write(&path, &text).unwrap();
+    let mut m = model(&path, access_spec());
+    m.max_bad_lines = 1_000;
+    let read = |chunk: usize| {
+        let file = std::fs::File::open(&path).unwrap();
+        let mut source = access_log::AccessLog::in_chunks(&m, file, chunk);
+        let mut got = Vec::new();
+        let mut r = TraceRequest::default();
+        while source.next(&mut r).unwrap() {
+            got.push((r, source.path().unwrap().to_owned()));
+        }
+        (got, source.tally().clone())
+    };
+    let (whole, tally) = read(usize::MAX / 2);
+    assert_eq!(whole.len() as u64, tally.requests);
+    assert!(
+        tally.requests > 250 && tally.bad > 30 && tally.reordered > 5,
+        "{tally:?}"
+    );
+    assert_eq!(tally.unmodelled, [("POST /pets".to_owned(), 17)]);
+    assert_eq!(
+        whole.last().unwrap().1,
+        "/pets",
+        "the last line has no line end"
+    );
+    for threads in [1, 2, 4] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        for chunk in [1, 7, 100, 1_000, 5_000] {
+            let (got, got_tally) = pool.install(|| read(chunk));
+            assert_eq!(got_tally, tally, "{threads} threads, chunks of {chunk}");
+            assert!(got == whole, "{threads} threads, chunks of {chunk}");
+        }
+    }
+}
