@@ -103,7 +103,7 @@ if [ "$idle" = 0 ]; then echo "slurm.sh: the node did not become idle" >&2; exit
 
 # The reference: the study unsharded, in one process.
 "$binary" run "$scenario" --out "$work/reference" --quiet >/dev/null || [ $? -eq 1 ]
-name=$(basename "$(dirname "$(find "$work/reference" -name summary.csv)")")
+name=$(basename "$scenario" .toml) # the report folder: the scenario's name, its file's stem here
 
 export CACHEGATE=$binary
 cd "$work/jobs"

@@ -37,7 +37,7 @@ def pod_command(job, mounts, index=None):
     env.update({e["name"]: e["value"] for e in container.get("env", [])})
     if index is not None:
         env["JOB_COMPLETION_INDEX"] = str(index)
-    return command, env, container
+    return command, env
 
 
 def main():
@@ -51,17 +51,17 @@ def main():
     spec = shards["spec"]
     assert spec["completionMode"] == "Indexed", "the shards Job must be Indexed"
     completions = spec["completions"]
-    _, env, _ = pod_command(shards, mounts, 0)
+    _, env = pod_command(shards, mounts, 0)
     assert env.get("SHARDS") == str(completions), (
         f"shards-job.yaml: SHARDS={env.get('SHARDS')} but completions={completions}"
     )
     for index in range(completions):
-        command, env, _ = pod_command(shards, mounts, index)
+        command, env = pod_command(shards, mounts, index)
         code = subprocess.run(command, env=env, stdout=subprocess.DEVNULL).returncode
         if code != 0:
             print(f"kubernetes_jobs.py: shard pod {index} exited {code}", file=sys.stderr)
             return 2
-    command, env, _ = pod_command(combine, mounts)
+    command, env = pod_command(combine, mounts)
     code = subprocess.run(command, env=env, stdout=subprocess.DEVNULL).returncode
     print(f"kubernetes_jobs.py: {completions} indexed pods, then the combining pod (exit {code})")
     return code

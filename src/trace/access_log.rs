@@ -86,6 +86,7 @@ enum Parsed {
 }
 
 /// A chunk's lines, parsed.
+#[derive(Default)]
 struct ParsedChunk {
     /// Each line that is not blank: its index in the chunk, and what it holds.
     lines: Vec<(u32, Parsed)>,
@@ -143,8 +144,7 @@ impl Parser {
     fn chunk(&self, chunk: &[u8]) -> ParsedChunk {
         let mut out = ParsedChunk {
             lines: Vec::with_capacity(chunk.len() / 512),
-            text: String::new(),
-            count: 0,
+            ..ParsedChunk::default()
         };
         let mut rest = chunk;
         while !rest.is_empty() {
@@ -282,11 +282,7 @@ impl<R: Read> AccessLog<R> {
             ahead: Ahead::new(Arc::new(move |chunk: Vec<u8>| parser.chunk(&chunk))),
             read_all: false,
             failed: None,
-            current: ParsedChunk {
-                lines: Vec::new(),
-                text: String::new(),
-                count: 0,
-            },
+            current: ParsedChunk::default(),
             next: 0,
             lines_before: 0,
             last_path: 0..0,
