@@ -35,7 +35,7 @@ pub(crate) use parts::{Part, read_part, write_part};
 use finish::finish;
 use parts::{prepare_dir, unit_stem};
 use record::StudyRecord;
-use traces::read_traces;
+use traces::{attach_recordings, read_traces};
 
 /// How `cachegate run` runs its scenario files: where the reports go, what replaces the
 /// scenarios' own values, what happens to an existing report folder, which shard runs,
@@ -65,11 +65,17 @@ pub struct RunOptions {
     pub threads: Option<NonZeroUsize>,
     /// Show a progress bar on stderr (when it is a terminal).
     pub progress: bool,
+    /// Bytes a study may keep its traces' requests in, so its runs replay them from
+    /// memory rather than reading the files again (0: always read the files).
+    pub trace_memory: usize,
 }
+
+/// The default of [`RunOptions::trace_memory`]: 1 GiB, about 25 million requests.
+pub const DEFAULT_TRACE_MEMORY: usize = 1 << 30;
 
 impl Default for RunOptions {
     /// Reports under `reports/`, the scenarios as written, an existing folder refused,
-    /// every run, all cores, no progress bar.
+    /// every run, all cores, no progress bar, traces kept in up to 1 GiB.
     fn default() -> RunOptions {
         RunOptions {
             out: PathBuf::from("reports"),
@@ -78,6 +84,7 @@ impl Default for RunOptions {
             shard: None,
             threads: None,
             progress: false,
+            trace_memory: DEFAULT_TRACE_MEMORY,
         }
     }
 }
@@ -161,14 +168,17 @@ pub fn run(scenarios: &[PathBuf], options: &RunOptions, out: &mut dyn Write) -> 
     }
     let pool = pool.build().context("starting worker threads")?;
     let mut status = 0;
-    for study in &studies {
-        status = status.max(run_study(study, options, &pool, out)?);
+    for study in &mut studies {
+        let ran = run_study(study, options, &pool, out);
+        // The next study has the whole trace budget.
+        attach_recordings(study, None);
+        status = status.max(ran?);
     }
     Ok(status)
 }
 
 fn run_study(
-    study: &Study,
+    study: &mut Study,
     options: &RunOptions,
     pool: &rayon::ThreadPool,
     out: &mut dyn Write,
@@ -180,7 +190,13 @@ fn run_study(
     prepare_dir(&dir, options.existing == Existing::Replace, reuse)?;
     // Traces are read once before anything runs: too many bad lines stop here, and what
     // they contain goes into the manifest and the fingerprints.
-    let traces = read_traces(study, pool)?;
+    let mut traces = read_traces(study, pool, options.trace_memory)?;
+    attach_recordings(study, Some(&traces));
+    // Held by the configurations alone, so taking them away frees them.
+    traces
+        .iter_mut()
+        .for_each(|t| t.recording = Default::default());
+    let study = &*study;
     for t in &traces {
         for note in &t.notes {
             eprintln!("warning: {}: {note}", study.name());

@@ -1,46 +1,75 @@
 //! The trace pre-scan: every distinct trace file of a study is read once before anything
 //! runs, so too many bad records stop the run there, and what each holds goes into the
-//! manifest and the parts' fingerprints.
+//! manifest and the parts' fingerprints. The scan also records each trace's requests in
+//! memory, within the run's budget (`--trace-memory`, shared equally by the study's
+//! distinct traces), and the study's runs replay the recording: a trace is then read
+//! once per study, whatever the number of configurations and replications.
+
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::report::TraceSummary;
 use crate::scenario::Study;
+use crate::time::SimTime;
 
 /// A trace file as read before the run.
 pub(super) struct TraceRead {
+    /// The trace as the scenario gives it.
+    pub(super) model: crate::trace::TraceModel,
     pub(super) file: std::path::PathBuf,
     pub(super) summary: TraceSummary,
     pub(super) notes: Vec<String>,
+    /// Its requests, when they fitted the budget.
+    pub(super) recording: crate::trace::Recording,
 }
 
-/// Reads every distinct trace file of the study once (in parallel), with its SHA-256.
+/// Reads every distinct trace file of the study once (in parallel), with its SHA-256,
+/// recording the requests of each in at most `budget / distinct traces` bytes.
 pub(super) fn read_traces(
     study: &Study,
     pool: &rayon::ThreadPool,
+    budget: usize,
 ) -> anyhow::Result<Vec<TraceRead>> {
-    let mut distinct: Vec<(&crate::trace::TraceModel, crate::time::SimTime)> = Vec::new();
+    // Each distinct trace, the first configuration's end (for the note on requests
+    // after it) and the latest end of any configuration replaying it (for the recording).
+    type Distinct<'s> = (&'s crate::trace::TraceModel, SimTime, SimTime);
+    let mut distinct: Vec<Distinct<'_>> = Vec::new();
     for c in &study.configurations {
         for t in &c.scenario.traces {
-            if !distinct.iter().any(|(d, _)| **d == *t) {
-                distinct.push((t, c.scenario.end()));
+            match distinct.iter_mut().find(|(d, _, _)| **d == *t) {
+                Some((_, _, last)) => *last = (*last).max(c.scenario.end()),
+                None => distinct.push((t, c.scenario.end(), c.scenario.end())),
             }
         }
     }
+    let budget = budget / distinct.len().max(1);
     pool.install(|| {
         distinct
             .par_iter()
-            .map(|&(t, end)| -> anyhow::Result<TraceRead> {
-                // Two reads of the file, side by side: on a large trace each takes about
-                // a quarter of the run's wall time.
-                let (tally, sha256) = rayon::join(
-                    || crate::trace::scan(t, end),
+            .map(|&(t, end, last)| -> anyhow::Result<TraceRead> {
+                // Two reads of the file, side by side.
+                let (read, sha256) = rayon::join(
+                    || crate::trace::record(t, end, last, budget),
                     || crate::trace::file_sha256(t),
                 );
-                let (tally, sha256) = (tally?, sha256?);
+                let (read, sha256) = (read?, sha256?);
+                let tally = read.tally;
+                let mut notes = tally.notes(&t.name);
+                if read.recorded.is_none() && budget > 0 && runs(study, t) > 1 {
+                    notes.push(format!(
+                        "trace `{}`: its requests take {} MiB in memory, more than the {} MiB of --trace-memory it may use: each of its {} runs reads the file again (a larger --trace-memory reads it once)",
+                        t.name,
+                        read.needed.div_ceil(1 << 20),
+                        budget >> 20,
+                        runs(study, t)
+                    ));
+                }
                 Ok(TraceRead {
+                    recording: crate::trace::Recording(read.recorded.map(Arc::new)),
                     file: t.file.clone(),
-                    notes: tally.notes(&t.name),
+                    model: t.clone(),
+                    notes,
                     summary: TraceSummary {
                         name: t.name.clone(),
                         file: t.file.display().to_string(),
@@ -61,4 +90,27 @@ pub(super) fn read_traces(
             })
             .collect()
     })
+}
+
+/// How many configuration x replication runs replay `trace`.
+fn runs(study: &Study, trace: &crate::trace::TraceModel) -> u64 {
+    let configurations = study
+        .configurations
+        .iter()
+        .filter(|c| c.scenario.traces.contains(trace))
+        .count() as u64;
+    configurations * u64::from(study.base().replications)
+}
+
+/// Gives each configuration's traces the recording read for them (`None`: takes them
+/// away, freeing their memory once the study has run).
+pub(super) fn attach_recordings(study: &mut Study, traces: Option<&[TraceRead]>) {
+    for c in &mut study.configurations {
+        for t in &mut c.scenario.traces {
+            t.recording = traces
+                .and_then(|traces| traces.iter().find(|r| r.model == *t))
+                .map(|r| r.recording.clone())
+                .unwrap_or_default();
+        }
+    }
 }

@@ -13,6 +13,7 @@ mod chunks;
 mod delimited;
 mod json_fields;
 mod json_scan;
+mod recorded;
 
 /// Whether the access-log fast path takes `line`, panicking where it disagrees with the
 /// serde walk (for the fuzz target).
@@ -26,6 +27,7 @@ mod text;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+pub use recorded::{Recorded, Recording};
 pub use spec::{AccessLogSpec, Column, FieldRule, MaxAgeZero, TraceFormat, TraceModel};
 
 use crate::time::SimDuration;
@@ -281,6 +283,10 @@ fn next_into_ids<S: TraceSource + ?Sized>(
 /// Opens `model`'s trace for reading from the start; `resources` are the scenario's
 /// resources as `(METHOD /path)` labels with their path templates, for access logs.
 pub fn open(model: &TraceModel) -> Result<Box<dyn TraceSource>, TraceError> {
+    // A trace the study's scan recorded is replayed from memory.
+    if let Some(recorded) = &model.recording.0 {
+        return Ok(Box::new(recorded::Replay::new(recorded.clone())));
+    }
     let read_err = |error| TraceError::Read {
         path: model.file.clone(),
         error,
@@ -304,20 +310,61 @@ pub fn open(model: &TraceModel) -> Result<Box<dyn TraceSource>, TraceError> {
     })
 }
 
+/// A trace read by [`record`].
+pub(crate) struct Scanned {
+    /// What reading it found.
+    pub tally: Tally,
+    /// Its requests, when they fitted the budget.
+    pub recorded: Option<Recorded>,
+    /// The bytes a recording of its requests takes (whether or not it was kept).
+    pub needed: usize,
+}
+
 /// Reads the whole trace once: how many requests, what was wrong, how long it spans,
-/// how many fall at or after `end` (the run's end) and are not replayed.
-pub(crate) fn scan(model: &TraceModel, end: crate::time::SimTime) -> Result<Tally, TraceError> {
+/// how many fall at or after `end` (the run's end) and are not replayed. Keeps the
+/// requests a run ending at `keep_until` replays (through the first one at or after it)
+/// in a recording of at most `budget` bytes: `None` when they do not fit (the recording
+/// is dropped the moment it would outgrow the budget) or `budget` is 0.
+pub(crate) fn record(
+    model: &TraceModel,
+    end: crate::time::SimTime,
+    keep_until: crate::time::SimTime,
+    budget: usize,
+) -> Result<Scanned, TraceError> {
     let mut source = open(model)?;
     let mut request = TraceRequest::default();
     let mut after_end = 0;
+    let mut recorded = (budget > 0).then(Recorded::default);
+    let (mut keeping, mut needed) = (true, 0usize);
     while source.next(&mut request)? {
-        if model.start + request.at >= end {
+        let at = model.start + request.at;
+        if at >= end {
             after_end += 1;
         }
+        if keeping {
+            let (path, id_text) = (source.path(), source.id_text());
+            let text = path.or(id_text).map_or(0, str::len);
+            needed = needed.saturating_add(recorded::cost(&request, text));
+            if let Some(r) = &mut recorded
+                && !r.push(&request, path, id_text, budget)
+            {
+                recorded = None;
+            }
+            // Times never go backwards, so a replay stops at this one.
+            keeping = at < keep_until;
+        }
     }
-    Ok(Tally {
+    let tally = Tally {
         after_end,
         ..source.tally().clone()
+    };
+    if let Some(r) = &mut recorded {
+        r.finish(tally.clone());
+    }
+    Ok(Scanned {
+        tally,
+        recorded,
+        needed,
     })
 }
 

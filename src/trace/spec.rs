@@ -27,6 +27,9 @@ pub struct TraceModel {
     /// The principal of id-based formats, and of access-log requests whose principal
     /// is absent or not mapped.
     pub principal: u32,
+    /// The requests, when the study's scan kept them in memory (replayed from there
+    /// rather than read again); not part of what the trace is (always equal).
+    pub recording: super::Recording,
 }
 
 /// A CSV column, by header name or 0-based position.

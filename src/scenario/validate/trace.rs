@@ -76,6 +76,7 @@ impl Context<'_> {
             max_age_zero: max_age_zero?,
             resource: resource?,
             principal: principal?,
+            recording: Default::default(),
         })
     }
 
