@@ -48,12 +48,8 @@ pub(super) fn read_traces(
         distinct
             .par_iter()
             .map(|&(t, end, last)| -> anyhow::Result<TraceRead> {
-                // Two reads of the file, side by side.
-                let (read, sha256) = rayon::join(
-                    || crate::trace::record(t, end, last, budget),
-                    || crate::trace::file_sha256(t),
-                );
-                let (read, sha256) = (read?, sha256?);
+                let read = crate::trace::record(t, end, last, budget)?;
+                let sha256 = read.sha256;
                 let tally = read.tally;
                 let mut notes = tally.notes(&t.name);
                 if read.recorded.is_none() && budget > 0 && runs(study, t) > 1 {

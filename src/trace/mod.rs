@@ -26,6 +26,7 @@ mod text;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 pub use recorded::{Recorded, Recording};
 pub use spec::{AccessLogSpec, Column, FieldRule, MaxAgeZero, TraceFormat, TraceModel};
@@ -287,11 +288,23 @@ pub fn open(model: &TraceModel) -> Result<Box<dyn TraceSource>, TraceError> {
     if let Some(recorded) = &model.recording.0 {
         return Ok(Box::new(recorded::Replay::new(recorded.clone())));
     }
+    open_file(model, None)
+}
+
+/// Opens `model`'s file, its stored bytes hashed into `sha256` as they are read.
+fn open_file(
+    model: &TraceModel,
+    sha256: Option<Arc<Mutex<FileHash>>>,
+) -> Result<Box<dyn TraceSource>, TraceError> {
     let read_err = |error| TraceError::Read {
         path: model.file.clone(),
         error,
     };
     let file = std::fs::File::open(&model.file).map_err(read_err)?;
+    let file: Box<dyn Read> = match sha256 {
+        Some(state) => Box::new(Hashing { file, state }),
+        None => Box::new(file),
+    };
     let reader: Box<dyn Read> = if model.zstd {
         Box::new(zstd::Decoder::new(file).map_err(read_err)?)
     } else {
@@ -318,10 +331,13 @@ pub(crate) struct Scanned {
     pub recorded: Option<Recorded>,
     /// The bytes a recording of its requests takes (whether or not it was kept).
     pub needed: usize,
+    /// SHA-256 of the file's bytes as stored (hex): what a report's results depend on.
+    pub sha256: String,
 }
 
 /// Reads the whole trace once: how many requests, what was wrong, how long it spans,
-/// how many fall at or after `end` (the run's end) and are not replayed. Keeps the
+/// how many fall at or after `end` (the run's end) and are not replayed, and the file's
+/// SHA-256 from the same read. Keeps the
 /// requests a run ending at `keep_until` replays (through the first one at or after it)
 /// in a recording of at most `budget` bytes: `None` when they do not fit (the recording
 /// is dropped the moment it would outgrow the budget) or `budget` is 0.
@@ -331,7 +347,8 @@ pub(crate) fn record(
     keep_until: crate::time::SimTime,
     budget: usize,
 ) -> Result<Scanned, TraceError> {
-    let mut source = open(model)?;
+    let hash = Arc::new(Mutex::new(FileHash::default()));
+    let mut source = open_file(model, Some(hash.clone()))?;
     let mut request = TraceRequest::default();
     let mut after_end = 0;
     let mut recorded = (budget > 0).then(Recorded::default);
@@ -361,31 +378,63 @@ pub(crate) fn record(
     if let Some(r) = &mut recorded {
         r.finish(tally.clone());
     }
+    drop(source);
+    let hash = std::mem::take(&mut *hash.lock().unwrap_or_else(|e| e.into_inner()));
     Ok(Scanned {
         tally,
         recorded,
         needed,
+        sha256: hash.finish(model)?,
     })
 }
 
-/// SHA-256 of the trace file's bytes as stored (hex): what a report's results depend on.
-pub(crate) fn file_sha256(model: &TraceModel) -> Result<String, TraceError> {
-    use sha2::{Digest, Sha256};
-    let read_err = |error| TraceError::Read {
-        path: model.file.clone(),
-        error,
-    };
-    let mut file = std::fs::File::open(&model.file).map_err(read_err)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).map_err(read_err)?;
-        if n == 0 {
-            break;
+/// A SHA-256 of a file's first `len` bytes.
+#[derive(Default)]
+struct FileHash {
+    hasher: sha2::Sha256,
+    len: u64,
+}
+
+impl FileHash {
+    /// The hash of the whole file (hex): the bytes its reader left unread are read here
+    /// (a zstd stream may end before the file does).
+    fn finish(mut self, model: &TraceModel) -> Result<String, TraceError> {
+        use sha2::Digest as _;
+        use std::io::{Seek, SeekFrom};
+        let read_err = |error| TraceError::Read {
+            path: model.file.clone(),
+            error,
+        };
+        let mut file = std::fs::File::open(&model.file).map_err(read_err)?;
+        file.seek(SeekFrom::Start(self.len)).map_err(read_err)?;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = file.read(&mut buf).map_err(read_err)?;
+            if n == 0 {
+                break;
+            }
+            self.hasher.update(&buf[..n]);
         }
-        hasher.update(&buf[..n]);
+        Ok(crate::checksum::hex(&self.hasher.finalize()))
     }
-    Ok(crate::checksum::hex(&hasher.finalize()))
+}
+
+/// A file whose bytes go through a [`FileHash`] as they are read, so the trace's check
+/// reads it once for both.
+struct Hashing {
+    file: std::fs::File,
+    state: Arc<Mutex<FileHash>>,
+}
+
+impl Read for Hashing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use sha2::Digest as _;
+        let n = self.file.read(buf)?;
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.hasher.update(&buf[..n]);
+        state.len += n as u64;
+        Ok(n)
+    }
 }
 
 /// What the readers of object-id traces (oracleGeneral, text, CSV) share: the clock, the

@@ -595,3 +595,29 @@ fn a_recorded_trace_replays_what_its_file_held_without_reading_it_again() {
         "the whole trace is scanned either way"
     );
 }
+
+#[test]
+fn the_check_hashes_the_bytes_stored_from_the_same_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes: Vec<u8> = (0..50_000u32)
+        .flat_map(|i| oracle_record(i / 100, u64::from(i * 31 % 97), 100))
+        .collect();
+    let plain = dir.path().join("t.bin");
+    let packed = dir.path().join("t.bin.zst");
+    let compressed = zstd::encode_all(&bytes[..], 3).unwrap();
+    std::fs::write(&plain, &bytes).unwrap();
+    // Skippable frame after the data: the decoder may stop before the file's end.
+    let mut stored = compressed.clone();
+    stored.extend([0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4]);
+    std::fs::write(&packed, &stored).unwrap();
+    let far = SimTime::from_micros(u64::MAX);
+    let sha = |m: &TraceModel| record(m, far, far, 0).unwrap().sha256;
+    assert_eq!(
+        sha(&model(&plain, TraceFormat::OracleGeneral)),
+        crate::checksum::sha256(&bytes)
+    );
+    let mut m = model(&packed, TraceFormat::OracleGeneral);
+    m.zstd = true;
+    assert_eq!(record(&m, far, far, 0).unwrap().tally.requests, 50_000);
+    assert_eq!(sha(&m), crate::checksum::sha256(&stored));
+}
