@@ -209,15 +209,45 @@ fn model(file: &Path, format: TraceFormat, max_age_zero: MaxAgeZero) -> TraceMod
 }
 
 /// Reads `model`'s file one record at a time, and (id formats) in blocks, which must
-/// give the same records.
+/// give the same records; a recording of it must replay what the file's reader read.
 fn read_both_ways(model: &TraceModel, ids: bool) {
     let Ok(mut source) = crate::trace::open(model) else {
         return;
     };
     let mut one = Vec::new();
+    let mut read = Vec::new();
     let mut r = TraceRequest::default();
-    while let Ok(true) = source.next(&mut r) {
-        one.push(IdRecord::from(&r));
+    let mut failed = false;
+    loop {
+        match source.next(&mut r) {
+            Ok(true) => {
+                one.push(IdRecord::from(&r));
+                let text = |t: Option<&str>| t.map(str::to_owned);
+                read.push((r, text(source.path()), text(source.id_text())));
+            }
+            Ok(false) => break,
+            Err(_) => {
+                failed = true;
+                break;
+            }
+        }
+    }
+    let far = crate::time::SimTime::from_micros(u64::MAX);
+    match crate::trace::record(model, far, far, 1 << 24) {
+        Ok(scanned) => {
+            assert!(!failed, "the check read what the reader could not");
+            let recorded = scanned.recorded.expect("a small trace fits");
+            let mut replayed = model.clone();
+            replayed.recording = crate::trace::Recording(Some(std::sync::Arc::new(recorded)));
+            let mut source = crate::trace::open(&replayed).expect("a recording opens");
+            let mut again = Vec::new();
+            while source.next(&mut r).expect("a recording replays") {
+                let text = |t: Option<&str>| t.map(str::to_owned);
+                again.push((r, text(source.path()), text(source.id_text())));
+            }
+            assert_eq!(read, again, "the recording replays what was read");
+        }
+        Err(_) => assert!(failed, "the check failed where the reader did not"),
     }
     if !ids {
         return;
