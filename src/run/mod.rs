@@ -35,7 +35,7 @@ pub(crate) use parts::{Part, read_part, write_part};
 use finish::finish;
 use parts::{prepare_dir, unit_stem};
 use record::StudyRecord;
-use traces::{attach_recordings, read_traces};
+use traces::{attach_recordings, detach_recordings, read_traces};
 
 /// How `cachegate run` runs its scenario files: where the reports go, what replaces the
 /// scenarios' own values, what happens to an existing report folder, which shard runs,
@@ -170,8 +170,7 @@ pub fn run(scenarios: &[PathBuf], options: &RunOptions, out: &mut dyn Write) -> 
     let mut status = 0;
     for study in &mut studies {
         let ran = run_study(study, options, &pool, out);
-        // The next study has the whole trace budget.
-        attach_recordings(study, None);
+        detach_recordings(study);
         status = status.max(ran?);
     }
     Ok(status)
@@ -191,11 +190,7 @@ fn run_study(
     // Traces are read once before anything runs: too many bad lines stop here, and what
     // they contain goes into the manifest and the fingerprints.
     let mut traces = read_traces(study, pool, options.trace_memory)?;
-    attach_recordings(study, Some(&traces));
-    // Held by the configurations alone, so taking them away frees them.
-    traces
-        .iter_mut()
-        .for_each(|t| t.recording = Default::default());
+    attach_recordings(study, &mut traces);
     let study = &*study;
     for t in &traces {
         for note in &t.notes {

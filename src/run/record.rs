@@ -92,7 +92,7 @@ fn fingerprint(c: &Configuration, traces: &[TraceRead]) -> String {
     let trace_hashes: Vec<&str> = s
         .traces
         .iter()
-        .filter_map(|t| traces.iter().find(|r| r.file == t.file))
+        .filter_map(|t| traces.iter().find(|r| r.model.file == t.file))
         .map(|r| r.summary.sha256.as_str())
         .collect();
     let key = format!(

@@ -17,7 +17,6 @@ use crate::time::SimTime;
 pub(super) struct TraceRead {
     /// The trace as the scenario gives it.
     pub(super) model: crate::trace::TraceModel,
-    pub(super) file: std::path::PathBuf,
     pub(super) summary: TraceSummary,
     pub(super) notes: Vec<String>,
     /// Its requests, when they fitted the budget.
@@ -52,18 +51,17 @@ pub(super) fn read_traces(
                 let sha256 = read.sha256;
                 let tally = read.tally;
                 let mut notes = tally.notes(&t.name);
-                if read.recorded.is_none() && budget > 0 && runs(study, t) > 1 {
+                let runs = runs(study, t);
+                if read.recorded.is_none() && budget > 0 && runs > 1 {
                     notes.push(format!(
-                        "trace `{}`: its requests take {} MiB in memory, more than the {} MiB of --trace-memory it may use: each of its {} runs reads the file again (a larger --trace-memory reads it once)",
+                        "trace `{}`: its requests take {} MiB in memory, more than the {} MiB of --trace-memory it may use: each of its {runs} runs reads the file again (a larger --trace-memory reads it once)",
                         t.name,
                         read.needed.div_ceil(1 << 20),
                         budget >> 20,
-                        runs(study, t)
                     ));
                 }
                 Ok(TraceRead {
                     recording: crate::trace::Recording(read.recorded.map(Arc::new)),
-                    file: t.file.clone(),
                     model: t.clone(),
                     notes,
                     summary: TraceSummary {
@@ -98,15 +96,26 @@ fn runs(study: &Study, trace: &crate::trace::TraceModel) -> u64 {
     configurations * u64::from(study.base().replications)
 }
 
-/// Gives each configuration's traces the recording read for them (`None`: takes them
-/// away, freeing their memory once the study has run).
-pub(super) fn attach_recordings(study: &mut Study, traces: Option<&[TraceRead]>) {
+/// Gives each configuration's traces the recording read for them, taking it out of
+/// `traces`: the configurations alone hold it, so [`detach_recordings`] frees it.
+pub(super) fn attach_recordings(study: &mut Study, traces: &mut [TraceRead]) {
     for c in &mut study.configurations {
         for t in &mut c.scenario.traces {
-            t.recording = traces
-                .and_then(|traces| traces.iter().find(|r| r.model == *t))
-                .map(|r| r.recording.clone())
-                .unwrap_or_default();
+            if let Some(read) = traces.iter().find(|r| r.model == *t) {
+                t.recording = read.recording.clone();
+            }
+        }
+    }
+    traces
+        .iter_mut()
+        .for_each(|r| r.recording = Default::default());
+}
+
+/// Takes the recordings away once the study has run, so the next has the whole budget.
+pub(super) fn detach_recordings(study: &mut Study) {
+    for c in &mut study.configurations {
+        for t in &mut c.scenario.traces {
+            t.recording = Default::default();
         }
     }
 }

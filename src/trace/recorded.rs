@@ -84,20 +84,8 @@ impl Recorded {
         // Grow by doubling, but never past the budget.
         let mut spare = budget.saturating_sub(self.bytes());
         let (Some(records), Some(more_params), Some(more_text)) = (
-            grow(
-                self.records.len(),
-                self.records.capacity(),
-                1,
-                size_of::<Rec>(),
-                &mut spare,
-            ),
-            grow(
-                self.params.len(),
-                self.params.capacity(),
-                params.len(),
-                size_of::<u64>(),
-                &mut spare,
-            ),
+            room(&self.records, 1, &mut spare),
+            room(&self.params, params.len(), &mut spare),
             grow(
                 self.texts.len(),
                 self.texts.capacity(),
@@ -156,6 +144,11 @@ fn kept_params(r: &TraceRequest) -> &[u64] {
 /// spare capacity).
 pub(super) fn cost(r: &TraceRequest, text: usize) -> usize {
     size_of::<Rec>() + size_of_val(kept_params(r)) + text
+}
+
+/// [`grow`] for a vector.
+fn room<T>(v: &Vec<T>, more: usize, spare: &mut usize) -> Option<usize> {
+    grow(v.len(), v.capacity(), more, size_of::<T>(), spare)
 }
 
 /// How many more elements (of `size` bytes) to reserve for `more` after `len` in a
