@@ -19,7 +19,7 @@ use super::Finding;
 use super::evidence::Site;
 use crate::gateway::{MethodSetting, Principal, UnauthorizedStrategy};
 use crate::metrics::Counts;
-use crate::scenario::{Arrival, ClientModel, Scenario, ScenarioError, Seg, Study};
+use crate::scenario::{Arrival, ClientModel, Rate, Scenario, ScenarioError, Seg, Study};
 use crate::time::SimTime;
 
 /// A scraper's rate, as a share of the configuration's measured request rate.
@@ -292,7 +292,8 @@ fn with_scraper(base: &Scenario, resources: &[usize], rate: f64) -> Scenario {
     s.clients.push(ClientModel {
         name,
         principal: s.principals.len() - 1,
-        rate,
+        rate: Rate::Constant(rate),
+        rate_scale: 1.0,
         arrival: Arrival::Poisson,
         max_age_zero: 1.0,
         mix: resources.iter().map(|&i| (i, share)).collect(),

@@ -92,6 +92,12 @@ fn scenarios() {
         "\"100years\"",
         "{ lognormal = { median = \"1ms\", sigma = 9 } }",
         "replications = ",
+        "rate_scale = ",
+        "{ profile = [{ start = \"0s\", rate = 1e300 }, { start = \"1us\", rate = 0 }], repeat = \"2us\", offset = \"100years\" }",
+        "{ profile = \"profiles/storefront-daily.csv\", repeat = \"1s\" }",
+        "{ empirical = \"popularity/storefront-products.csv\" }",
+        "\"clients.*.rate_scale\" = [0, 1e300]\n",
+        "clients.\"*\".rate_scale = ",
     ];
     // Files the seeds name (policies, traces, stages) resolve beside them.
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/fuzz.toml");
@@ -101,11 +107,11 @@ fn scenarios() {
         };
         // Simulate small ones: every configuration, one replication.
         let s = study.base();
-        let rate: f64 = s.clients.iter().map(|c| c.rate).sum();
-        let requests = rate
-            * s.end()
-                .saturating_since(crate::time::SimTime::ZERO)
-                .as_secs_f64();
+        let requests: f64 = s
+            .clients
+            .iter()
+            .map(|c| c.expected_requests(crate::time::SimTime::ZERO, s.end()))
+            .sum();
         if s.traces.is_empty() && requests < 20_000.0 && study.configurations.len() <= 4 {
             for c in &study.configurations {
                 let _ = crate::sim::run(&c.scenario, 0, &mut |_| {});

@@ -66,6 +66,16 @@ impl StudyRecord {
                 price_table: crate::cache::ClusterSize::price_table(),
                 simulated_requests: 0,
                 traces: traces.iter().map(|t| t.summary.clone()).collect(),
+                inputs: {
+                    let mut all: Vec<_> = study
+                        .configurations
+                        .iter()
+                        .flat_map(|c| c.scenario.inputs.iter().cloned())
+                        .collect();
+                    all.sort();
+                    all.dedup();
+                    all
+                },
             },
             stems: study
                 .configurations
@@ -95,7 +105,7 @@ fn fingerprint(c: &Configuration, traces: &[TraceRead]) -> String {
         .filter_map(|t| traces.iter().find(|r| r.model.file == t.file))
         .map(|r| r.summary.sha256.as_str())
         .collect();
-    let key = format!(
+    let mut key = format!(
         "{}|{}|{}|{}|{}|{}|{}|{}|{}",
         s.source_sha256,
         c.name,
@@ -107,5 +117,10 @@ fn fingerprint(c: &Configuration, traces: &[TraceRead]) -> String {
         env!("CARGO_PKG_VERSION"),
         trace_hashes.join(",")
     );
+    // Data files (rate profiles, popularity): only when there are some, so the parts of
+    // scenarios without them keep their names.
+    for f in &s.inputs {
+        key.push_str(&format!("|{}={}", f.path, f.sha256));
+    }
     crate::checksum::sha256(key.as_bytes())[..16].to_owned()
 }

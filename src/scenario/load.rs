@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::data_file::DataFiles;
 use super::error::{FieldPath, Problem, Problems, ScenarioError, at};
 use super::locate;
 use super::raw::RawScenario;
@@ -52,6 +53,7 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
         dir: path.parent().unwrap_or(Path::new(".")),
         raw,
         axes: &axes,
+        files: DataFiles::default(),
     };
     // The file as read, with stand-ins for values of the wrong type.
     let mut base: toml::Table = table;
@@ -287,10 +289,11 @@ fn overlay(
             workload.insert("resources".into(), entries.clone());
         }
         if let Some(own) = overlay.get("resources") {
-            merge(
+            let unmatched = merge(
                 &mut workload,
                 &toml::Table::from_iter([("resources".to_owned(), own.clone())]),
             );
+            report_unmatched(&unmatched, path, name, problems);
         }
         if let Some(r) = workload.remove("resources") {
             overlay.insert("resources".into(), r);
@@ -303,7 +306,8 @@ fn overlay(
         None
     };
     let mut merged = base.clone();
-    merge(&mut merged, &overlay);
+    let unmatched = merge(&mut merged, &overlay);
+    report_unmatched(&unmatched, path, name, problems);
     if let Some(stage) = own_stage {
         merged.insert("stage".into(), stage);
     }
@@ -318,6 +322,22 @@ fn overlay(
     }
 }
 
+/// A problem for each element a variant's table names that the file does not have.
+fn report_unmatched(unmatched: &[String], path: &FieldPath, name: &str, problems: &mut Problems) {
+    for u in unmatched {
+        let mut at_path = path.clone();
+        for seg in u.split('.') {
+            at_path = at_path.key(seg.trim_matches('"'));
+        }
+        problems.add(
+            at_path,
+            format!(
+                "variant `{name}`: `{u}` selects no element (name one the file declares, or `\"*\"` for every one)"
+            ),
+        );
+    }
+}
+
 /// The scenario file being loaded, and what every configuration of it shares.
 struct File<'a> {
     path: &'a Path,
@@ -327,6 +347,8 @@ struct File<'a> {
     dir: &'a Path,
     raw: &'a RawScenario,
     axes: &'a [(String, Axis)],
+    /// The data files its configurations read, each once.
+    files: DataFiles,
 }
 
 impl File<'_> {
@@ -367,7 +389,12 @@ impl File<'_> {
         let mut config_problems = Problems::default();
         let scenario =
             match serde_path_to_error::deserialize::<_, RawScenario>(toml::Value::Table(config)) {
-                Ok(raw) => build(&raw, self.path, self.bytes, self.dir, &mut config_problems),
+                Ok(raw) => build(
+                    &raw,
+                    (self.path, self.bytes, self.dir),
+                    &self.files,
+                    &mut config_problems,
+                ),
                 Err(e) => {
                     config_problems.add(
                         shape::from_serde(e.path()),
@@ -504,7 +531,12 @@ fn resolve_api_file(table: &mut toml::Table, dir: &Path) -> Result<(), String> {
         match api.find(method, path) {
             Some(m) => {
                 let mut merged = m.to_table();
-                merge(&mut merged, entry);
+                let unmatched = merge(&mut merged, entry);
+                if let Some(u) = unmatched.first() {
+                    return Err(format!(
+                        "resource `{method} {path}`: `{u}` selects no element of the imported method"
+                    ));
+                }
                 resources.push(toml::Value::Table(merged));
             }
             None => missing.push(format!("{method} {path}")),
@@ -537,7 +569,11 @@ fn import_stage_file(
     let imported = crate::import::load_stage(&dir.join(file), None).map_err(|e| e.to_string())?;
     let mut stage = imported.to_table();
     if let Some(toml::Value::Table(own)) = table.get("stage") {
-        merge(&mut stage, own);
+        if let Some(u) = merge(&mut stage, own).first() {
+            return Err(format!(
+                "`stage.{u}` selects no element of the imported stage"
+            ));
+        }
     }
     table.insert("stage".into(), toml::Value::Table(stage));
     Ok(())

@@ -6,21 +6,29 @@
 //! Times in a scenario (client `start`/`stop`, event `at`) count from the start of the
 //! simulation, warm-up included.
 
+mod data_file;
+mod empirical;
 mod error;
 pub mod limits;
 mod load;
 mod locate;
+pub mod profile;
 mod raw;
 mod shape;
 mod shapes;
 mod study;
+#[cfg(test)]
+mod tests;
 mod units;
 mod validate;
 
 use std::path::{Path, PathBuf};
 
+pub use data_file::InputFile;
+pub use empirical::MAX_KEYS as MAX_EMPIRICAL_KEYS;
 pub use error::{FieldPath, ScenarioError, Seg};
 pub(crate) use locate::{line_col, locate as locate_field};
+pub use profile::{Rate, RateProfile, Step};
 pub use study::{Configuration, Origin, Study};
 pub use units::{DurationError, duration as parse_duration};
 
@@ -29,12 +37,19 @@ use crate::gateway::{GatewayConfig, Principal};
 use crate::time::{SimDuration, SimTime};
 
 /// How often each key of a resource is requested.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Popularity {
     /// Every key equally.
     Uniform,
     /// Key of rank r with weight 1/r^s (s >= 0).
     Zipf(f64),
+    /// Key `i` with weight `weights[i]`, read from a file.
+    Empirical {
+        /// One weight a key, not all zero.
+        weights: std::sync::Arc<Vec<f64>>,
+        /// Where they were read.
+        file: InputFile,
+    },
 }
 
 /// A distribution of response sizes (per key: a key keeps its size).
@@ -147,8 +162,10 @@ pub struct ClientModel {
     pub name: String,
     /// Index of its principal.
     pub principal: usize,
-    /// Requests per second.
-    pub rate: f64,
+    /// Requests per second, constant or over time.
+    pub rate: Rate,
+    /// What `rate` is multiplied by (`rate_scale`, default 1).
+    pub rate_scale: f64,
     /// Arrival process.
     pub arrival: Arrival,
     /// Share of requests with `Cache-Control: max-age=0`.
@@ -159,6 +176,18 @@ pub struct ClientModel {
     pub start: SimTime,
     /// No arrival at or after this ([`SimTime::MAX`] when not given: until the end).
     pub stop: SimTime,
+}
+
+impl ClientModel {
+    /// The number of requests it is expected to send in `[from, to)`: its rate, scaled,
+    /// integrated over the part of that span between its start and stop.
+    pub fn expected_requests(&self, from: SimTime, to: SimTime) -> f64 {
+        let (from, to) = (from.max(self.start), to.min(self.stop));
+        if to <= from {
+            return 0.0;
+        }
+        self.rate_scale * self.rate.expected(from, to)
+    }
 }
 
 /// Something that happens to the stage or its backends at a time.
@@ -250,6 +279,9 @@ pub struct Scenario {
     /// Condition values in the principals' policies that do not parse for their operator
     /// (kept; they match nothing), each with its principal and file.
     pub policy_warnings: Vec<String>,
+    /// The data files its clients' rate profiles and its resources' popularity were
+    /// read from, by path.
+    pub inputs: Vec<InputFile>,
 }
 
 impl Study {
@@ -330,6 +362,18 @@ impl Scenario {
                     c.name,
                     since(c.stop),
                     since(warmup)
+                ));
+            } else if c.expected_requests(warmup, end) == 0.0 {
+                out.push(format!(
+                    "client `{}` sends nothing in the measured time ({} to {}): {}",
+                    c.name,
+                    since(warmup),
+                    since(end),
+                    if c.rate_scale == 0.0 {
+                        "its rate_scale is 0"
+                    } else {
+                        "its rate profile is 0 there"
+                    }
                 ));
             }
         }

@@ -203,6 +203,7 @@ pub struct RawClient {
     pub name: String,
     pub principal: String,
     pub rate: toml::Value,
+    pub rate_scale: Option<f64>,
     pub arrival: Option<String>,
     #[serde(default)]
     pub max_age_zero: f64,

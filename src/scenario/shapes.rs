@@ -27,13 +27,16 @@ fn single<'a>(v: &'a toml::Value, names: &[&str]) -> Option<(&'a str, &'a toml::
 const MAX_ZIPF: f64 = 10.0;
 
 pub(super) fn popularity(v: &toml::Value) -> Result<Popularity, String> {
-    const EXPECTED: &str = "expected \"uniform\" or { zipf = S } with S within 0..=10";
+    const EXPECTED: &str = "expected \"uniform\", { zipf = S } with S within 0..=10, or { empirical = \"popularity/x.csv\" }";
     if v.as_str() == Some("uniform") {
         return Ok(Popularity::Uniform);
     }
     match single(v, &["zipf"]).and_then(|(_, s)| number(s)) {
         Some(s) if (0.0..=MAX_ZIPF).contains(&s) => Ok(Popularity::Zipf(s)),
-        Some(s) => Err(format!("{EXPECTED}, got zipf = {}", units::show(s))),
+        Some(s) => Err(format!(
+            "expected {{ zipf = S }} with S within 0..=10, got zipf = {}",
+            units::show(s)
+        )),
         None => Err(format!("{EXPECTED}, got {v}")),
     }
 }

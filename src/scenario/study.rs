@@ -224,7 +224,13 @@ pub(super) struct Axis {
 impl Axis {
     /// Parses `key = [values]` of a `[sweep]` table.
     pub(super) fn parse(key: &str, values: &toml::Value) -> Result<Axis, String> {
-        let path: Vec<String> = toml_edit::Key::parse(key)
+        // `*` (every element of an array) is not a bare TOML key: quote it.
+        let quoted = key
+            .split('.')
+            .map(|s| if s.trim() == ALL { "\"*\"" } else { s })
+            .collect::<Vec<_>>()
+            .join(".");
+        let path: Vec<String> = toml_edit::Key::parse(&quoted)
             .map_err(|_| {
                 format!("`{key}` is not a dotted field path such as \"stage.cache_cluster_size\"")
             })?
@@ -252,8 +258,12 @@ impl Axis {
     }
 }
 
+/// The selector of every element of a named array (`clients.*.rate_scale`).
+pub(super) const ALL: &str = "*";
+
 /// Sets `path` to `value` in `table`, creating tables on the way; a segment met on an
-/// array selects the element with that `name` (clients) or `METHOD /path` (resources).
+/// array selects the element with that `name` (clients) or `METHOD /path` (resources),
+/// or every element ([`ALL`]).
 pub(super) fn set_path(
     table: &mut toml::Table,
     path: &[String],
@@ -273,6 +283,20 @@ pub(super) fn set_path(
         toml::Value::Table(t) => set_path(t, rest, value),
         toml::Value::Array(items) => {
             let (selector, rest) = rest.split_first().ok_or("a path ending at an array")?;
+            if selector == ALL {
+                if items.is_empty() || rest.is_empty() {
+                    return Err(format!(
+                        "`{first}.*` must select elements and be followed by a field"
+                    ));
+                }
+                for item in items.iter_mut() {
+                    match item {
+                        toml::Value::Table(t) => set_path(t, rest, value.clone())?,
+                        _ => return Err(format!("`{first}` holds a value that is not a table")),
+                    }
+                }
+                return Ok(());
+            }
             let item = items
                 .iter_mut()
                 .find(|e| {
@@ -290,18 +314,50 @@ pub(super) fn set_path(
     }
 }
 
-/// Merges `overlay` into `base` (see the module doc).
-pub(super) fn merge(base: &mut toml::Table, overlay: &toml::Table) {
+/// Merges `overlay` into `base` (see the module doc); a table merged into a named array
+/// merges each of its entries into the element of that name, or into every element
+/// ([`ALL`]). Gives the names that select no element, as `clients.name`.
+pub(super) fn merge(base: &mut toml::Table, overlay: &toml::Table) -> Vec<String> {
+    let mut unmatched = Vec::new();
     for (k, v) in overlay {
         match (base.get_mut(k), v) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => {
+                unmatched.extend(merge(b, o).into_iter().map(|u| format!("{k}.{u}")));
+            }
+            (Some(toml::Value::Array(b)), toml::Value::Table(o)) if keyed(b) => {
+                for (selector, fields) in o {
+                    let Some(fields) = fields.as_table() else {
+                        unmatched.push(format!("{k}.{}", toml_key(selector)));
+                        continue;
+                    };
+                    let mut found = false;
+                    for e in b.iter_mut() {
+                        let key = element_key(e);
+                        let selected = selector == ALL
+                            || key.as_deref() == Some(&format!("name={selector}"))
+                            || key.as_deref() == Some(selector.as_str());
+                        if let (true, toml::Value::Table(target)) = (selected, e) {
+                            found = true;
+                            let within = merge(target, fields);
+                            unmatched.extend(
+                                within
+                                    .into_iter()
+                                    .map(|u| format!("{k}.{}.{u}", toml_key(selector))),
+                            );
+                        }
+                    }
+                    if !found {
+                        unmatched.push(format!("{k}.{}", toml_key(selector)));
+                    }
+                }
+            }
             (Some(toml::Value::Array(b)), toml::Value::Array(o)) if keyed(b) && keyed(o) => {
                 for item in o {
                     let key = element_key(item);
                     match b.iter_mut().find(|e| element_key(e) == key) {
                         Some(toml::Value::Table(target)) => {
                             if let toml::Value::Table(src) = item {
-                                merge(target, src);
+                                unmatched.extend(merge(target, src));
                             }
                         }
                         _ => b.push(item.clone()),
@@ -313,6 +369,7 @@ pub(super) fn merge(base: &mut toml::Table, overlay: &toml::Table) {
             }
         }
     }
+    unmatched
 }
 
 fn element_key(v: &toml::Value) -> Option<String> {
@@ -368,7 +425,7 @@ at = "2m"
 "#,
         )
         .unwrap();
-        merge(&mut base, &overlay);
+        assert!(merge(&mut base, &overlay).is_empty());
         assert_eq!(base["a"].as_integer(), Some(2));
         let ms = &base["stage"]["method_settings"]["*/*"];
         assert_eq!(ms["cache_ttl_in_seconds"].as_integer(), Some(60));

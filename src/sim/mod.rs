@@ -9,6 +9,7 @@
 //! back without the queue, in the order the queue would give them.
 
 mod alias;
+mod arrivals;
 mod fetches;
 mod float;
 mod queue;
@@ -26,13 +27,14 @@ use crate::metrics::Recorder;
 use crate::scenario::{ClientModel, ResourceModel, Scenario, StageAction};
 use crate::time::SimTime;
 use crate::trace::TraceError;
+use arrivals::Arrivals;
 use fetches::Waiting;
 use queue::{Event, EventQueue};
 use rng::{Component, Rng, unit_open0};
 use server::Server;
 pub use stored::Stored;
 use trace_feed::{Taken, TraceFeed};
-use workload::{Arrivals, Backend, KeySampler, param_values};
+use workload::{Backend, KeySampler, param_values};
 
 /// What a run measured.
 #[derive(Debug, Clone)]
@@ -226,7 +228,7 @@ pub fn run(
             Event::Arrival(ci) => {
                 let c = &mut clients[ci as usize];
                 let model = &scenario.clients[ci as usize];
-                let next = t + c.arrivals.gap(&mut c.arrival_rng);
+                let next = c.arrivals.next(t, &mut c.arrival_rng);
                 if next < model.stop && next < end {
                     queue.replace_top(next, Event::Arrival(ci));
                 } else {
@@ -373,7 +375,7 @@ fn clients(scenario: &Scenario, seed: u64, queue: &mut EventQueue) -> Vec<Client
                 .collect(),
             ahead: VecDeque::with_capacity(DRAW_AHEAD),
         };
-        let first = c.start + state.arrivals.gap(&mut state.arrival_rng);
+        let first = state.arrivals.next(c.start, &mut state.arrival_rng);
         if first < c.stop && first < end {
             queue.push(first, Event::Arrival(i as u32));
         }
@@ -565,3 +567,5 @@ mod backend_tests;
 mod replay_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod workload_tests;

@@ -5,53 +5,10 @@
 use rand_distr::{Distribution, Exp1, LogNormal, Zipf};
 
 use super::alias::AliasTable;
-use super::float;
 use super::rng::Rng;
 use crate::cache::Fingerprint;
-use crate::scenario::{Arrival, ClientModel, LatencyDist, Popularity, ResourceModel, SizeDist};
+use crate::scenario::{LatencyDist, Popularity, ResourceModel, SizeDist};
 use crate::time::{SimDuration, SimTime};
-
-/// Draws a client's arrival gaps. Arrival times are exact: each is the real-valued sum
-/// of the drawn gaps rounded to the microsecond, not a sum of rounded gaps, so the
-/// rounding error never accumulates (at 700,000 a second the gaps are 1.43 µs; rounded
-/// one by one they would give 43% too many arrivals). Two arrivals may fall in the same
-/// microsecond.
-#[derive(Debug, Clone)]
-pub struct Arrivals {
-    mean_gap_us: f64,
-    arrival: Arrival,
-    /// The exact time of the last arrival minus its rounded time, in `[-0.5, 0.5)` µs.
-    offset_us: f64,
-}
-
-impl Arrivals {
-    /// For `client`.
-    pub fn new(client: &ClientModel) -> Arrivals {
-        Arrivals {
-            mean_gap_us: 1e6 / client.rate,
-            arrival: client.arrival,
-            offset_us: 0.0,
-        }
-    }
-
-    /// The gap from the last arrival's (rounded) time to the next one's.
-    #[inline(always)]
-    pub fn gap(&mut self, rng: &mut Rng) -> SimDuration {
-        let us = match self.arrival {
-            Arrival::Constant => self.mean_gap_us,
-            Arrival::Poisson => {
-                let e: f64 = Exp1.sample(rng);
-                e * self.mean_gap_us
-            }
-        };
-        let exact = self.offset_us + us;
-        // At least -0.5, so `exact + 0.5` is not negative and truncating it rounds
-        // `exact` to the nearest microsecond (a cast, where `floor` is a library call).
-        let (whole, back) = float::truncate(exact + 0.5);
-        self.offset_us = exact - back;
-        SimDuration::from_micros(whole)
-    }
-}
 
 /// Largest key count sampled from an alias table (8 bytes a key); above it, Zipf keys
 /// are drawn by rejection-inversion, slower but with no table.
@@ -62,7 +19,7 @@ const ALIAS_MAX_KEYS: u64 = 1 << 18;
 pub enum KeySampler {
     /// Uniform over `0..n`.
     Uniform(u64),
-    /// Zipf weights 1/(i+1)^s in an alias table.
+    /// Zipf weights 1/(i+1)^s, or a file's weights, in an alias table.
     Alias(AliasTable),
     /// Zipf ranks 1..=n by rejection-inversion, for very large key counts.
     Zipf(Zipf<f64>),
@@ -72,8 +29,8 @@ impl KeySampler {
     /// For `resource`.
     pub fn new(resource: &ResourceModel) -> KeySampler {
         let n = resource.keys;
-        match resource.popularity {
-            Popularity::Zipf(s) if s > 0.0 && n > 1 => {
+        match &resource.popularity {
+            &Popularity::Zipf(s) if s > 0.0 && n > 1 => {
                 let table = (n <= ALIAS_MAX_KEYS)
                     .then(|| {
                         let weights: Vec<f64> = (1..=n).map(|r| (r as f64).powf(-s)).collect();
@@ -86,6 +43,11 @@ impl KeySampler {
                     (None, Err(_)) => KeySampler::Uniform(n),
                 }
             }
+            Popularity::Empirical { weights, .. } => match AliasTable::new(&weights[..]) {
+                Some(t) => KeySampler::Alias(t),
+                // Validation refuses weights that make no table.
+                None => KeySampler::Uniform(n),
+            },
             _ => KeySampler::Uniform(n),
         }
     }
@@ -207,7 +169,6 @@ impl Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::ClientModel;
 
     fn resource(param_values: Vec<Option<u64>>) -> ResourceModel {
         ResourceModel {
@@ -231,55 +192,6 @@ mod tests {
         assert_eq!(out, vec![57, 7, 5]);
         param_values(&resource(vec![None]), 3, &mut out);
         assert_eq!(out, vec![3]);
-    }
-
-    /// Arrivals of a client at `rate` with `arrival` in the first second.
-    fn arrivals_in_a_second(rate: f64, arrival: Arrival) -> u64 {
-        let client = ClientModel {
-            name: "c".into(),
-            principal: 0,
-            rate,
-            arrival,
-            max_age_zero: 0.0,
-            mix: vec![(0, 1.0)],
-            start: SimTime::ZERO,
-            stop: SimTime::MAX,
-        };
-        let mut arrivals = Arrivals::new(&client);
-        let mut rng = super::super::rng::stream(7, super::super::rng::Component::Arrivals, 0);
-        let mut t = SimTime::ZERO + arrivals.gap(&mut rng);
-        let mut n = 0;
-        while t < SimTime::from_micros(1_000_000) {
-            n += 1;
-            t = t + arrivals.gap(&mut rng);
-        }
-        n
-    }
-
-    #[test]
-    fn constant_arrivals_are_exact_at_every_rate() {
-        // Gaps of 1.43 µs, 0.1 µs, 3.3 µs, 0.5 µs: rounding each would be far off.
-        for rate in [700_000.0, 10_000_000.0, 300_000.0, 2_000_000.0, 1.0, 999.0] {
-            let n = arrivals_in_a_second(rate, Arrival::Constant);
-            // Times are exact to the microsecond: arrivals in the second's last half
-            // microsecond round to its end.
-            assert!(
-                (n as f64 - rate).abs() <= 1.0 + rate / 1e6,
-                "{rate}/s gave {n} arrivals in a second"
-            );
-        }
-    }
-
-    #[test]
-    fn poisson_arrivals_keep_their_rate_when_gaps_are_under_a_microsecond() {
-        // A Poisson count of mean λ has standard deviation √λ; allow 5 of them.
-        for rate in [1_000_000.0, 5_000_000.0, 250_000.0] {
-            let n = arrivals_in_a_second(rate, Arrival::Poisson) as f64;
-            assert!(
-                (n - rate).abs() <= 5.0 * rate.sqrt(),
-                "{rate}/s gave {n} arrivals in a second"
-            );
-        }
     }
 
     #[test]

@@ -170,6 +170,7 @@ mod tests {
             price_table: evil.into(),
             simulated_requests: 0,
             traces: Vec::new(),
+            inputs: Vec::new(),
         };
         let checks = [format!("hit_rate >= 0.9 {evil}")];
         let client = |name: &str| ClientRow {

@@ -2,10 +2,12 @@
 //! operations at given times).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
+use super::super::data_file::DataFiles;
 use super::super::error::{FieldPath, Problems, at};
 use super::super::raw::{RawClient, RawEvent, RawScenario};
-use super::super::{Arrival, ClientModel, StageAction, StageEvent, units};
+use super::super::{Arrival, ClientModel, Rate, StageAction, StageEvent, profile, units};
 use crate::cache::ClusterSize;
 use crate::time::SimTime;
 
@@ -13,19 +15,28 @@ use crate::time::SimTime;
 /// microsecond, a rate the simulator's microsecond clock still places exactly.
 const MAX_CLIENT_RATE: f64 = 1e7;
 
+/// Where a client's names and files are resolved.
+pub(super) struct Context<'a> {
+    pub principals: &'a [&'a String],
+    pub labels: &'a BTreeMap<String, usize>,
+    /// Where relative file names start.
+    pub dir: &'a Path,
+    pub files: &'a DataFiles,
+}
+
 /// Every `[[clients]]` entry; one that has problems is left out. A client's resources
 /// need their `keys`.
 pub(super) fn clients(
     raw: &RawScenario,
-    principals: &[&String],
-    labels: &BTreeMap<String, usize>,
+    cx: &Context<'_>,
     problems: &mut Problems,
 ) -> Vec<ClientModel> {
     let mut clients = Vec::new();
     for (i, c) in raw.clients.iter().enumerate() {
-        if let Some(client) = client(c, &at("clients").index(i), principals, labels, problems) {
+        if let Some(client) = client(c, &at("clients").index(i), cx, problems) {
             for &(r, _) in &client.mix {
-                if raw.resources[r].keys.is_none() {
+                let r_raw = &raw.resources[r];
+                if r_raw.keys.is_none() && super::resource::empirical_file(r_raw).is_none() {
                     problems.add(
                         at("resources").index(r).key("keys"),
                         format!(
@@ -61,10 +72,10 @@ pub(super) fn events(
 fn client(
     c: &RawClient,
     path: &FieldPath,
-    principals: &[&String],
-    labels: &BTreeMap<String, usize>,
+    cx: &Context<'_>,
     problems: &mut Problems,
 ) -> Option<ClientModel> {
+    let (principals, labels) = (cx.principals, cx.labels);
     let before = problems.0.len();
     let principal = principals.iter().position(|n| **n == c.principal);
     if principal.is_none() {
@@ -82,26 +93,7 @@ fn client(
             ),
         );
     }
-    let rate = problems.check(&path.key("rate"), units::rate_per_second(&c.rate));
-    if rate == Some(0.0) {
-        problems.add(path.key("rate"), "must be > 0, got 0");
-    }
-    if let Some(r) = rate.filter(|&r| r > MAX_CLIENT_RATE) {
-        problems.add(
-            path.key("rate"),
-            format!(
-                "must be at most {MAX_CLIENT_RATE:e} requests a second (split a larger load \
-                 over several clients), got {}",
-                units::show(r)
-            ),
-        );
-    }
-    if let toml::Value::Integer(n) = c.rate {
-        if n < 0 {
-            problems.0.pop();
-            problems.add(path.key("rate"), format!("must be > 0, got {n}"));
-        }
-    }
+    let rate = rate(c, path, cx, problems);
     let arrival = match c.arrival.as_deref() {
         None | Some("poisson") => Some(Arrival::Poisson),
         Some("constant") => Some(Arrival::Constant),
@@ -182,12 +174,76 @@ fn client(
         name: c.name.clone(),
         principal: principal?,
         rate: rate?,
+        rate_scale: c.rate_scale.unwrap_or(1.0),
         arrival: arrival?,
         max_age_zero: c.max_age_zero,
         mix,
         start: start?,
         stop: stop?,
     })
+}
+
+/// A client's `rate` (a number, `"N/DURATION"` or a profile) and `rate_scale`, whose
+/// product must stay within [`MAX_CLIENT_RATE`] at its peak.
+fn rate(
+    c: &RawClient,
+    path: &FieldPath,
+    cx: &Context<'_>,
+    problems: &mut Problems,
+) -> Option<Rate> {
+    let rate = match &c.rate {
+        toml::Value::Table(t) => match profile::profile(t, cx.dir, cx.files) {
+            Ok(p) => Some(Rate::Profile(p)),
+            Err(all) => {
+                for e in all {
+                    problems.add(path.key("rate"), e);
+                }
+                None
+            }
+        },
+        toml::Value::Integer(n) if *n <= 0 => {
+            problems.add(path.key("rate"), format!("must be > 0, got {n}"));
+            None
+        }
+        v => match problems.check(&path.key("rate"), units::rate_per_second(v)) {
+            Some(0.0) => {
+                problems.add(path.key("rate"), "must be > 0, got 0");
+                None
+            }
+            r => r.map(Rate::Constant),
+        },
+    };
+    let scale = c.rate_scale.unwrap_or(1.0);
+    if !(scale.is_finite() && scale >= 0.0) {
+        problems.add(
+            path.key("rate_scale"),
+            format!("must be a number >= 0, got {}", units::show(scale)),
+        );
+        return None;
+    }
+    let rate = rate?;
+    let peak = rate.peak() * scale;
+    if peak > MAX_CLIENT_RATE {
+        let at_peak = match rate {
+            Rate::Constant(_) => String::new(),
+            Rate::Profile(_) => " at its peak".to_owned(),
+        };
+        let scaled = if scale == 1.0 {
+            String::new()
+        } else {
+            format!(" (rate_scale {})", units::show(scale))
+        };
+        problems.add(
+            path.key("rate"),
+            format!(
+                "must be at most {MAX_CLIENT_RATE:e} requests a second (split a larger load \
+                 over several clients), got {}{at_peak}{scaled}",
+                units::show(peak)
+            ),
+        );
+        return None;
+    }
+    Some(rate)
 }
 
 fn event(

@@ -14,18 +14,19 @@ mod trace;
 
 use std::path::Path;
 
+use super::data_file::{DataFiles, InputFile};
 use super::error::{Problems, at};
 use super::raw::RawScenario;
-use super::{Scenario, units};
+use super::{Popularity, Rate, Scenario, units};
 use crate::time::{SimDuration, SimTime};
 
 /// The scenario for `raw` (read from `path`, whose bytes are `bytes`; relative files
-/// are under `dir`), or `None` with every problem found added to `problems`.
+/// are under `dir`, data files read through `files`), or `None` with every problem
+/// found added to `problems`.
 pub(super) fn build(
     raw: &RawScenario,
-    path: &Path,
-    bytes: &[u8],
-    dir: &Path,
+    (path, bytes, dir): (&Path, &[u8], &Path),
+    files: &DataFiles,
     problems: &mut Problems,
 ) -> Option<Scenario> {
     name(raw, problems);
@@ -36,7 +37,7 @@ pub(super) fn build(
         labels,
         configs,
         mut models,
-    } = resource::resources(raw, problems);
+    } = resource::resources(raw, dir, files, problems);
     let (backends, backend_of) = backend::backends(raw, problems);
     if models.len() == backend_of.len() {
         for (m, b) in models.iter_mut().zip(backend_of) {
@@ -48,7 +49,16 @@ pub(super) fn build(
     let gateway = stage::gateway(raw, &cache, configs, problems);
     let names: Vec<&String> = raw.principals.keys().collect();
     let (principals, policy_warnings) = principal::principals(raw, dir, problems);
-    let clients = client::clients(raw, &names, &labels, problems);
+    let clients = client::clients(
+        raw,
+        &client::Context {
+            principals: &names,
+            labels: &labels,
+            dir,
+            files,
+        },
+        problems,
+    );
     let trace_context = trace::Context {
         dir,
         principals: &names,
@@ -72,6 +82,19 @@ pub(super) fn build(
     if !problems.0.is_empty() {
         return None;
     }
+    let mut inputs: Vec<InputFile> = clients
+        .iter()
+        .filter_map(|c| match &c.rate {
+            Rate::Profile(p) => p.file.clone(),
+            Rate::Constant(_) => None,
+        })
+        .chain(models.iter().filter_map(|m| match &m.popularity {
+            Popularity::Empirical { file, .. } => Some(file.clone()),
+            _ => None,
+        }))
+        .collect();
+    inputs.sort();
+    inputs.dedup();
     Some(Scenario {
         name: raw.name.clone(),
         description: raw.description.clone(),
@@ -103,6 +126,7 @@ pub(super) fn build(
         traces,
         events,
         policy_warnings,
+        inputs,
     })
 }
 

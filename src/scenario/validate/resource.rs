@@ -3,7 +3,9 @@
 //! latency, how often its data changes).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
+use super::super::data_file::DataFiles;
 use super::super::error::{FieldPath, Problems, at};
 use super::super::raw::{RawParameter, RawResource, RawScenario};
 use super::super::shapes::{latency_dist, popularity, size_dist};
@@ -20,8 +22,14 @@ pub(super) struct Resources {
     pub(super) models: Vec<ResourceModel>,
 }
 
-/// Every `[[resources]]` entry; one that has problems is left out.
-pub(super) fn resources(raw: &RawScenario, problems: &mut Problems) -> Resources {
+/// Every `[[resources]]` entry (popularity files relative to `dir`); one that has
+/// problems is left out.
+pub(super) fn resources(
+    raw: &RawScenario,
+    dir: &Path,
+    files: &DataFiles,
+    problems: &mut Problems,
+) -> Resources {
     let mut out = Resources {
         labels: BTreeMap::new(),
         configs: Vec::new(),
@@ -33,7 +41,7 @@ pub(super) fn resources(raw: &RawScenario, problems: &mut Problems) -> Resources
         if out.labels.insert(label.clone(), i).is_some() {
             problems.add(path.clone(), format!("`{label}` is declared twice"));
         }
-        if let Some((config, model)) = resource(r, &path, label, problems) {
+        if let Some((config, model)) = resource(r, &path, label, (dir, files), problems) {
             out.configs.push(config);
             out.models.push(model);
         }
@@ -47,10 +55,19 @@ pub(super) fn resources(raw: &RawScenario, problems: &mut Problems) -> Resources
     out
 }
 
+/// The `popularity = { empirical = "..." }` file named, if that is the shape.
+pub(super) fn empirical_file(r: &RawResource) -> Option<&str> {
+    let t = r.popularity.as_ref()?.as_table()?;
+    (t.len() == 1)
+        .then(|| t.get("empirical")?.as_str())
+        .flatten()
+}
+
 fn resource(
     r: &RawResource,
     path: &FieldPath,
     label: String,
+    (dir, files): (&Path, &DataFiles),
     problems: &mut Problems,
 ) -> Option<(ResourceConfig, ResourceModel)> {
     let before = problems.0.len();
@@ -67,9 +84,36 @@ fn resource(
     if r.keys == Some(0) {
         problems.add(path.key("keys"), "must be >= 1, got 0");
     }
-    let popularity = match &r.popularity {
-        None => Some(Popularity::Uniform),
-        Some(v) => problems.check(&path.key("popularity"), popularity(v)),
+    let popularity = match (&r.popularity, empirical_file(r)) {
+        (None, _) => Some(Popularity::Uniform),
+        (Some(_), Some(file)) => match files.popularity(&dir.join(file)) {
+            Ok(loaded) => Some(Popularity::Empirical {
+                weights: loaded.value,
+                file: loaded.file,
+            }),
+            Err(all) => {
+                for e in all {
+                    problems.add(path.key("popularity"), e);
+                }
+                None
+            }
+        },
+        (Some(v), None) => problems.check(&path.key("popularity"), popularity(v)),
+    };
+    let keys = match (&popularity, r.keys) {
+        (Some(Popularity::Empirical { weights, file }), Some(k)) if k != weights.len() as u64 => {
+            problems.add(
+                path.key("keys"),
+                format!(
+                    "{k} keys, but the popularity file {} has {}: leave `keys` out to take its count",
+                    file.path,
+                    weights.len()
+                ),
+            );
+            None
+        }
+        (Some(Popularity::Empirical { weights, .. }), _) => Some(weights.len() as u64),
+        (_, k) => Some(k.unwrap_or(0)),
     };
     let response_bytes = problems.check(&path.key("response_bytes"), size_dist(&r.response_bytes));
     let backend_latency = problems.check(
@@ -167,7 +211,7 @@ fn resource(
         },
         ResourceModel {
             label,
-            keys: r.keys.unwrap_or(0),
+            keys: keys?,
             popularity: popularity?,
             response_bytes: response_bytes?,
             backend_latency: backend_latency?,
