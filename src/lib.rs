@@ -15,6 +15,7 @@ pub mod cache;
 mod checksum;
 pub mod cli;
 pub mod diagnostic;
+pub mod fit;
 #[cfg(test)]
 mod fuzz;
 pub mod gateway;

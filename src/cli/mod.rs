@@ -14,9 +14,11 @@ use crate::scenario::{ScenarioError, Study};
 use crate::time::SimDuration;
 
 mod audit;
+mod fit;
 mod policy;
 
 pub use audit::AuditArgs;
+pub use fit::FitArgs;
 pub use policy::{EvalArgs, PolicyCommand};
 
 /// Decide how an API Gateway stage cache should be configured before it goes live.
@@ -77,6 +79,13 @@ pub enum Command {
     ///
     /// Exit status: 0 no finding at or above --fail-on, 1 some, 2 error.
     Audit(AuditArgs),
+    /// Fit a workload from API Gateway access logs: per resource and principal, the
+    /// request rate (mean, busiest second, a profile, the average day), key popularity
+    /// (a Zipf law or the empirical distribution), `max-age=0` shares, response sizes,
+    /// backend latency, and production's cache hit rate; one streaming pass.
+    ///
+    /// Exit status: 0 fitted, 2 error.
+    Fit(FitArgs),
     /// Work with IAM policy documents.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -241,6 +250,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         }
         Command::Validate { files } => validate(&files, out),
         Command::Audit(args) => audit::audit(&args, out),
+        Command::Fit(args) => fit::fit(&args, out),
         Command::Import(ImportCommand::Stage { file, resource }) => {
             let stage = crate::import::load_stage(&file, resource.as_deref())?;
             out.write_all(stage.to_toml(&file).as_bytes())?;

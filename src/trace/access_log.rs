@@ -19,7 +19,7 @@ use super::{
 use crate::time::SimDuration;
 
 impl FieldRule {
-    fn holds(&self, value: Option<&Val<'_>>) -> bool {
+    pub(super) fn holds(&self, value: Option<&Val<'_>>) -> bool {
         let text: std::borrow::Cow<'_, str> = match value {
             Some(Val::Str(s)) => std::borrow::Cow::Borrowed(s.as_ref()),
             Some(Val::U64(n)) => n.to_string().into(),
@@ -371,7 +371,7 @@ impl<R: Read> TraceSource for AccessLog<R> {
 
 /// Epoch milliseconds (`requestTimeEpoch`), CLF (`requestTime`,
 /// `24/Nov/2026:06:06:45 +0000`) or RFC 3339, as epoch microseconds.
-fn time_micros(text: &str) -> Result<u64, String> {
+pub(super) fn time_micros(text: &str) -> Result<u64, String> {
     if let Ok(ms) = text.parse::<f64>() {
         if ms.is_finite() && ms >= 0.0 {
             return Ok((ms * 1_000.0) as u64);
@@ -392,8 +392,8 @@ fn time_micros(text: &str) -> Result<u64, String> {
 /// the rest of the path. The part of `concrete` the template matched, from its first
 /// segment (`pets/42`: what an execute-api ARN names after the method and a `/`), or None
 /// when the path does not fit.
-fn capture<'p>(
-    template: &[String],
+pub(super) fn capture<'p, S: AsRef<str>>(
+    template: &[S],
     concrete: &'p str,
     out: &mut [u64; MAX_PARAMS],
 ) -> Option<&'p str> {
@@ -406,14 +406,14 @@ fn capture<'p>(
         n += 1;
     }
     let parts = &parts[..n];
-    let greedy = template.iter().position(|s| s.ends_with("+}"));
+    let greedy = template.iter().position(|s| s.as_ref().ends_with("+}"));
     let start = match greedy {
         // Find where the literal prefix before the greedy parameter starts.
         Some(g) => (0..=parts.len().saturating_sub(g)).rev().find(|&at| {
             template[..g]
                 .iter()
                 .zip(&parts[at..])
-                .all(|(t, p)| t.starts_with('{') || t == p)
+                .all(|(t, p)| t.as_ref().starts_with('{') || t.as_ref() == *p)
                 && parts.len() > at + g
         })?,
         None => parts.len().checked_sub(template.len())?,
@@ -425,6 +425,7 @@ fn capture<'p>(
     };
     let mut slot = 0;
     for (i, t) in template.iter().enumerate() {
+        let t = t.as_ref();
         if Some(i) == greedy {
             // The rest of the path, hashed as its `/`-joined text.
             let mut h = hash_text(b"");
@@ -441,7 +442,7 @@ fn capture<'p>(
         if t.starts_with('{') {
             *out.get_mut(slot)? = hash_text(p.as_bytes());
             slot += 1;
-        } else if t != p {
+        } else if t != *p {
             return None;
         }
     }
@@ -475,7 +476,7 @@ mod tests {
         let matched = capture(&segs("/pets/{petId}"), "/pets/7?x=1", &mut out);
         assert_eq!(matched, Some("pets/7"));
         assert_eq!(out[0], hash_text(b"7"));
-        assert_eq!(capture(&[], "/prod", &mut out), Some(""));
+        assert_eq!(capture::<&str>(&[], "/prod", &mut out), Some(""));
         assert!(capture(&segs("/pets/{petId}"), "/owners/42", &mut out).is_none());
         assert!(capture(&segs("/pets/{petId}"), "/", &mut out).is_none());
         let mut out = [0; MAX_PARAMS];

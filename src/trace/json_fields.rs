@@ -27,7 +27,7 @@ pub(super) enum Val<'a> {
 }
 
 /// Most fields one call can capture.
-pub(super) const MAX_FIELDS: usize = 8;
+pub(super) const MAX_FIELDS: usize = 10;
 
 /// The wanted field paths, compiled into one table of keys per object level, so each
 /// key of a line is looked up once (rather than compared with every wanted path).

@@ -13,6 +13,7 @@ mod chunks;
 mod delimited;
 mod json_fields;
 mod json_scan;
+mod log_records;
 mod recorded;
 
 /// Whether the access-log fast path takes `line`, panicking where it disagrees with the
@@ -28,6 +29,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+pub use log_records::{LogFields, LogRead, LogRecord, read_log};
 pub use recorded::{Recorded, Recording};
 pub use spec::{AccessLogSpec, Column, FieldRule, MaxAgeZero, TraceFormat, TraceModel};
 
