@@ -3,8 +3,10 @@
 //! prefixes on a quarter of the lines). The baseline is reading the file's bytes from
 //! the page cache, as `cat` does, so the ratio is what parsing and mapping records
 //! costs; then the reader alone, then the whole replay, each on a pool of one thread and
-//! of two (the reader parses chunks on the pool it runs in). The log is generated once
-//! into cargo's target tmp folder.
+//! of two (the reader parses chunks on the pool it runs in). `fit_read_log` reads the
+//! records `cachegate fit` reads (every field it looks at), `fit` fits them too: the
+//! ratio of the two is what fitting costs over reading (the goal is at most 2). The log
+//! is generated once into cargo's target tmp folder.
 
 use std::hint::black_box;
 use std::io::Read;
@@ -120,6 +122,37 @@ fn access_log(c: &mut Criterion) {
                         n = n.wrapping_add(r.key);
                     }
                     black_box(n)
+                })
+            })
+        });
+        let mut options = cachegate::fit::FitOptions {
+            logs: vec![file.clone()],
+            fields: trace::LogFields::standard(),
+            principals: Vec::new(),
+            default_principal: None,
+            max_keys: 1 << 20,
+            max_bad_lines: 0,
+            window_s: None,
+            cloudwatch: Vec::new(),
+        };
+        options.fields.principal = Some(vec!["identity".into(), "userArn".into()]);
+        g.bench_function(format!("fit_read_log/threads={threads}"), |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    let mut n = 0u64;
+                    trace::read_log(&file, &options.fields, 0, &mut |_| {}, &mut |r| {
+                        n = n.wrapping_add(r.micros);
+                    })
+                    .expect("reads");
+                    black_box(n)
+                })
+            })
+        });
+        g.bench_function(format!("fit/threads={threads}"), |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    let fit = cachegate::fit::fit(&options, &mut |_, _| {}).expect("fits");
+                    black_box(fit.overall.requests)
                 })
             })
         });

@@ -50,11 +50,13 @@ pub fn read_cloudwatch(path: &Path) -> Result<CacheCounts, String> {
     let shown = path.display();
     let bytes = std::fs::read(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
     let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        let why = e.to_string();
+        let why = why.rfind(" at line ").map_or(why.as_str(), |i| &why[..i]);
         format!(
             "{shown}:{}:{}: not JSON: {}",
             e.line(),
             e.column(),
-            e.to_string().to_lowercase()
+            why.to_lowercase()
         )
     })?;
     let mut counts = CacheCounts::default();

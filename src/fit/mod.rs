@@ -306,7 +306,9 @@ pub fn fit(options: &FitOptions, progress: &mut dyn FnMut(u64, u64)) -> Result<F
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", "),
-            first.map_or_else(String::new, |f| format!("; {bad} line(s) did not parse, first {f}")),
+            first.map_or_else(String::new, |f| format!(
+                "; {bad} line(s) did not parse, first {f}"
+            )),
             options.fields.time.join("."),
             options.fields.method.join("."),
             options.fields.resource_path.join("."),
@@ -327,7 +329,7 @@ pub fn fit(options: &FitOptions, progress: &mut dyn FnMut(u64, u64)) -> Result<F
             span_s: r.span_s(),
             mean_rate: r.mean_rate(),
             busiest_second: r.busiest.0,
-            busiest_at: rfc3339(r.busiest.1 * 1_000_000),
+            busiest_at: rfc3339(r.busiest.1.saturating_mul(1_000_000)),
             profile: r.profile(window_s),
             daily: r.daily(window_s.min(3_600)),
         }
@@ -451,7 +453,10 @@ fn auto_window(span_us: u64) -> u64 {
 
 /// Epoch µs as RFC 3339 (UTC).
 pub fn rfc3339(us: u64) -> String {
-    jiff::Timestamp::from_microsecond(us as i64).map_or_else(|_| us.to_string(), |t| t.to_string())
+    i64::try_from(us)
+        .ok()
+        .and_then(|us| jiff::Timestamp::from_microsecond(us).ok())
+        .map_or_else(|| format!("{us} µs after 1970"), |t| t.to_string())
 }
 
 /// The file name part for `label` (`GET /pets/{petId}` -> `get-pets-petid`).

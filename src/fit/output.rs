@@ -76,7 +76,11 @@ fn profile_line(p: &Profile) -> String {
         } else {
             format!(
                 " from {}",
-                super::rfc3339(p.origin_us + p.steps.first().map_or(0, |s| s.0) * 1_000_000)
+                super::rfc3339(
+                    p.origin_us.saturating_add(
+                        p.steps.first().map_or(0, |s| s.0).saturating_mul(1_000_000)
+                    )
+                )
             )
         }
     )

@@ -136,13 +136,14 @@ impl RateStats {
         let w = (window_s / 60).max(1) as usize;
         let mut steps = Vec::new();
         for (k, counts) in self.minutes.chunks(w).enumerate() {
-            let start_us = (self.origin_min * 60 + (k * w * 60) as u64) * 1_000_000;
-            let end_us = start_us + (w as u64) * MINUTE_US;
+            let start_us = (self.origin_min + (k * w) as u64).saturating_mul(MINUTE_US);
+            let end_us = start_us.saturating_add((w as u64) * MINUTE_US);
             if end_us <= self.first_us {
                 continue;
             }
-            let covered =
-                (end_us.min(self.last_us + 1) as f64 - start_us.max(self.first_us) as f64) / 1e6;
+            let covered = (end_us.min(self.last_us.saturating_add(1)) as f64
+                - start_us.max(self.first_us) as f64)
+                / 1e6;
             // A window the span covers for under a quarter says little: the step before
             // it holds on (unless it is the only one).
             if covered < 0.25 * (w * 60) as f64 && !steps.is_empty() {
@@ -153,7 +154,7 @@ impl RateStats {
         }
         Profile {
             window_s: (w * 60) as u64,
-            origin_us: self.origin_min * MINUTE_US,
+            origin_us: self.origin_min.saturating_mul(MINUTE_US),
             daily: false,
             steps,
         }
@@ -181,7 +182,7 @@ impl RateStats {
         }
         Some(Profile {
             window_s: w * 60,
-            origin_us: self.origin_min * MINUTE_US,
+            origin_us: self.origin_min.saturating_mul(MINUTE_US),
             daily: true,
             steps: (0..per_day)
                 .map(|k| (k as u64 * w * 60, counts[k] / covered[k].max(1.0)))

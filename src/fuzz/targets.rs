@@ -448,3 +448,59 @@ fn parts() {
         let _ = crate::run::read_part(&stem);
     });
 }
+
+#[test]
+fn fit() {
+    // Fitting fuzzed access logs: never a panic; every non-blank line is a record or a
+    // bad line; shares that are shares.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("access.jsonl");
+    let mut fields = crate::trace::LogFields::standard();
+    fields.principal = Some(vec!["userArn".into()]);
+    fields.max_age_zero = Some(crate::trace::FieldRule {
+        field: vec!["cacheControl".into()],
+        equals: None,
+        contains: Some("max-age=0".into()),
+    });
+    let options = crate::fit::FitOptions {
+        logs: vec![file.clone()],
+        fields,
+        principals: Vec::new(),
+        default_principal: None,
+        max_keys: 8,
+        max_bad_lines: u64::MAX,
+        window_s: None,
+        cloudwatch: Vec::new(),
+    };
+    let seed = decompressed("scenarios/traces/pets-access.jsonl.zst", 4096);
+    let words = [
+        "\"integrationLatency\":\"-\",",
+        "\"integrationLatency\":1e308,",
+        "\"status\":\"99999\",",
+        "\"requestTimeEpoch\":18446744073709551615,",
+        "\"path\":\"/prod/pets/",
+        "\n",
+    ];
+    campaign("fit", &[seed], &words, |input| {
+        std::fs::write(&file, input).expect("temp file");
+        let lines = input
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .count() as u64;
+        match crate::fit::fit(&options, &mut |_, _| {}) {
+            Ok(fit) => {
+                let l = &fit.logs[0];
+                assert_eq!(l.records + l.bad, lines);
+                for r in &fit.resources {
+                    assert!((0.0..=1.0).contains(&r.share), "{}", r.share);
+                    if let Some(z) = r.keys.zipf {
+                        assert!(z.exponent.is_finite() && (0.0..=10.0).contains(&z.exponent));
+                    }
+                }
+                let _ = crate::fit::text(&fit);
+                serde_json::to_string(&fit).expect("serializes");
+            }
+            Err(e) => assert!(e.to_string().contains("nothing to fit"), "{e}"),
+        }
+    });
+}

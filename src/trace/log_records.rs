@@ -100,6 +100,11 @@ pub struct LogRead {
     pub bytes: u64,
 }
 
+/// The farthest a record's time may be from the log's first record's: counts per minute
+/// of the span are kept, so a corrupt time cannot make them huge.
+pub const MAX_SPAN_DAYS: u64 = 400;
+const MAX_SPAN_US: u64 = MAX_SPAN_DAYS * 86_400_000_000;
+
 const TIME: usize = 0;
 const METHOD: usize = 1;
 const RESOURCE_PATH: usize = 2;
@@ -229,9 +234,12 @@ impl Parser {
         let path_text = field(PATH, "request path")?;
         let path = push(path_text);
         let key = match key_of(template_text, path_text) {
+            // An empty match is the empty key (its pointer may be anywhere).
+            Some("") => path.end..path.end,
             Some(k) => {
-                // Within the path just pushed.
-                let offset = (k.as_ptr() as usize - path_text.as_ptr() as usize) as u32;
+                // A slice of the path, so within the text just pushed.
+                let offset = (k.as_ptr() as usize).saturating_sub(path_text.as_ptr() as usize);
+                let offset = offset.min(path_text.len() - k.len()) as u32;
                 path.start + offset..path.start + offset + k.len() as u32
             }
             None => path.clone(),
@@ -330,6 +338,7 @@ pub fn read_log(
     let mut tally = Tally::default();
     let mut lines_before = 0u64;
     let mut records = 0u64;
+    let mut first_us: Option<u64> = None;
     loop {
         while !read_all && ahead.len() < ahead.window() {
             match chunks.next_chunk() {
@@ -345,11 +354,22 @@ pub fn read_log(
         for r in &chunk.records {
             match r {
                 Ok(p) => {
+                    let line = lines_before + u64::from(p.index) + 1;
+                    let first = *first_us.get_or_insert(p.micros);
+                    if p.micros.abs_diff(first) > MAX_SPAN_US {
+                        let why = format!(
+                            "time {} is more than {MAX_SPAN_DAYS} days from the first record's ({})",
+                            crate::fit::rfc3339(p.micros),
+                            crate::fit::rfc3339(first)
+                        );
+                        tally.bad(file, line, &why, max_bad)?;
+                        continue;
+                    }
                     let t =
                         |r: &std::ops::Range<u32>| &chunk.text[r.start as usize..r.end as usize];
                     each(&LogRecord {
                         micros: p.micros,
-                        line: lines_before + u64::from(p.index) + 1,
+                        line,
                         method: t(&p.method),
                         template: t(&p.template),
                         path: t(&p.path),

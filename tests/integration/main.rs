@@ -3,6 +3,7 @@
 
 mod audit_cli;
 mod backend_cli;
+mod fit_cli;
 mod import_cli;
 mod policy_cli;
 mod replay_cli;
