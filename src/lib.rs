@@ -21,6 +21,7 @@ mod fuzz;
 pub mod gateway;
 mod huge_pages;
 pub mod import;
+pub mod init;
 pub mod metrics;
 pub mod policy;
 mod prefetch;

@@ -294,6 +294,7 @@ fn with_scraper(base: &Scenario, resources: &[usize], rate: f64) -> Scenario {
         principal: s.principals.len() - 1,
         rate: Rate::Constant(rate),
         rate_scale: 1.0,
+        enabled: true,
         arrival: Arrival::Poisson,
         max_age_zero: 1.0,
         mix: resources.iter().map(|&i| (i, share)).collect(),

@@ -21,12 +21,6 @@ pub struct FitArgs {
     /// this scenario's first access-log trace.
     #[arg(long, value_name = "SCENARIO")]
     pub scenario: Option<PathBuf>,
-    /// Where a field is: `time`, `method`, `resource_path`, `path`, `principal`,
-    /// `response_length`, `integration_latency`, `status` or `cache_control` (its value
-    /// containing `max-age=0` counts as such a request), as `NAME=dotted.path`;
-    /// repeatable. Over the scenario's mapping, or API Gateway's names.
-    #[arg(long = "field", value_name = "NAME=PATH")]
-    pub fields: Vec<String>,
     /// Print JSON rather than text.
     #[arg(long)]
     pub json: bool,
@@ -38,6 +32,23 @@ pub struct FitArgs {
     /// Replace files --out would write that exist.
     #[arg(long, requires = "out")]
     pub force: bool,
+    /// How the logs are read.
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// No progress on stderr (it is hidden off a terminal anyway).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// How `fit` and `init` read the logs.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Where a field is: `time`, `method`, `resource_path`, `path`, `principal`,
+    /// `response_length`, `integration_latency`, `status` or `cache_control` (its value
+    /// containing `max-age=0` counts as such a request), as `NAME=dotted.path`;
+    /// repeatable. Over the scenario's mapping, or API Gateway's names.
+    #[arg(long = "field", value_name = "NAME=PATH")]
+    pub fields: Vec<String>,
     /// The rate profile's step, e.g. "15m" (default: from 1m to 1d, at most 200 steps
     /// over the logs' span); a whole number of minutes.
     #[arg(long, value_name = "DURATION")]
@@ -46,7 +57,7 @@ pub struct FitArgs {
     /// kept with counts within a stated error and distinct keys estimated.
     #[arg(long, value_name = "N", default_value_t = 1 << 20)]
     pub max_keys: usize,
-    /// Lines of a log that may fail to parse before fit stops (default: the scenario
+    /// Lines of a log that may fail to parse before reading stops (default: the scenario
     /// trace's `max_bad_lines`, else 100).
     #[arg(long, value_name = "N")]
     pub max_bad_lines: Option<u64>,
@@ -54,18 +65,20 @@ pub struct FitArgs {
     /// `get-metric-statistics` prints them (JSON), for production's hit rate.
     #[arg(long, value_name = "FILE")]
     pub cloudwatch: Vec<PathBuf>,
-    /// No progress on stderr (it is hidden off a terminal anyway).
-    #[arg(long)]
-    pub quiet: bool,
 }
 
-/// The fit options `args` ask for.
-pub fn options(args: &FitArgs) -> anyhow::Result<FitOptions> {
+/// The fit options for `logs` that `read` asks for, the mapping from `scenario`'s first
+/// access-log trace when given.
+pub fn options(
+    logs: &[PathBuf],
+    scenario: Option<&std::path::Path>,
+    read: &ReadArgs,
+) -> anyhow::Result<FitOptions> {
     let mut fields = LogFields::standard();
     let mut principals = Vec::new();
     let mut default_principal = None;
     let mut max_bad = crate::trace::DEFAULT_MAX_BAD_LINES;
-    if let Some(s) = &args.scenario {
+    if let Some(s) = scenario {
         let study = crate::scenario::Study::load(s)?;
         let base = study.base();
         let trace = base
@@ -99,7 +112,7 @@ pub fn options(args: &FitArgs) -> anyhow::Result<FitOptions> {
         default_principal = name(trace.principal);
         max_bad = trace.max_bad_lines;
     }
-    for f in &args.fields {
+    for f in &read.fields {
         let (name, path) = f
             .split_once('=')
             .with_context(|| format!("--field {f}: expected NAME=dotted.path"))?;
@@ -128,7 +141,7 @@ pub fn options(args: &FitArgs) -> anyhow::Result<FitOptions> {
             ),
         }
     }
-    let window_s = match &args.window {
+    let window_s = match &read.window {
         None => None,
         Some(w) => {
             let d =
@@ -140,36 +153,25 @@ pub fn options(args: &FitArgs) -> anyhow::Result<FitOptions> {
             Some(s)
         }
     };
-    if args.max_keys == 0 {
+    if read.max_keys == 0 {
         anyhow::bail!("--max-keys: must be at least 1");
     }
     Ok(FitOptions {
-        logs: args.logs.clone(),
+        logs: logs.to_vec(),
         fields,
         principals,
         default_principal,
-        max_keys: args.max_keys,
-        max_bad_lines: args.max_bad_lines.unwrap_or(max_bad),
+        max_keys: read.max_keys,
+        max_bad_lines: read.max_bad_lines.unwrap_or(max_bad),
         window_s,
-        cloudwatch: args.cloudwatch.clone(),
+        cloudwatch: read.cloudwatch.clone(),
     })
 }
 
 /// Runs `cachegate fit`.
 pub fn fit(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
-    let options = options(args)?;
-    let bar = if args.quiet || !std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::hidden()
-    } else {
-        let bar =
-            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "fit [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-        ) {
-            bar.set_style(style.progress_chars("=> "));
-        }
-        bar
-    };
+    let options = options(&args.logs, args.scenario.as_deref(), &args.read)?;
+    let bar = progress(args.quiet);
     let fit = crate::fit::fit(&options, &mut |done, total| {
         bar.set_length(total);
         bar.set_position(done);
@@ -189,4 +191,20 @@ pub fn fit(args: &FitArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// A progress bar of bytes read, on stderr when it is a terminal and not `quiet`.
+pub fn progress(quiet: bool) -> indicatif::ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "fit [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    }
 }

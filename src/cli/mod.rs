@@ -15,10 +15,12 @@ use crate::time::SimDuration;
 
 mod audit;
 mod fit;
+mod init;
 mod policy;
 
 pub use audit::AuditArgs;
-pub use fit::FitArgs;
+pub use fit::{FitArgs, ReadArgs};
+pub use init::InitArgs;
 pub use policy::{EvalArgs, PolicyCommand};
 
 /// Decide how an API Gateway stage cache should be configured before it goes live.
@@ -86,6 +88,13 @@ pub enum Command {
     ///
     /// Exit status: 0 fitted, 2 error.
     Fit(FitArgs),
+    /// Write a runnable scenario from access logs (and the stage, API definition and
+    /// policies when given): a synthetic client per principal with its fitted rate
+    /// profile, mix and `max-age=0` share, each resource's fitted popularity, sizes and
+    /// latency, and two configurations, `replay` (the logs) and `fitted` (the clients).
+    ///
+    /// Exit status: 0 written, 2 error.
+    Init(InitArgs),
     /// Work with IAM policy documents.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -251,6 +260,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<u8> {
         Command::Validate { files } => validate(&files, out),
         Command::Audit(args) => audit::audit(&args, out),
         Command::Fit(args) => fit::fit(&args, out),
+        Command::Init(args) => init::init(&args, out),
         Command::Import(ImportCommand::Stage { file, resource }) => {
             let stage = crate::import::load_stage(&file, resource.as_deref())?;
             out.write_all(stage.to_toml(&file).as_bytes())?;

@@ -20,7 +20,8 @@ use std::path::PathBuf;
 pub use cloudwatch::{CacheCounts, read_cloudwatch};
 pub use dist::{Dist, DistSummary};
 pub use keys::{Counted, KeyCounts};
-pub use output::{text, write_files};
+pub(crate) use output::write_new;
+pub use output::{popularity_csv, profile_csv, text, write_files};
 pub use rate::{Profile, RateStats};
 pub use zipf::{MAX_KS, ZipfFit};
 
@@ -68,6 +69,8 @@ pub struct LogSummary {
     pub bad: u64,
     /// The first lines that did not parse, `line N: why`.
     pub first_bad: Vec<String>,
+    /// Its first record's time (epoch µs).
+    pub first_us: Option<u64>,
 }
 
 /// A request rate.
@@ -293,6 +296,7 @@ pub fn fit(options: &FitOptions, progress: &mut dyn FnMut(u64, u64)) -> Result<F
             records: read.records,
             bad: read.bad,
             first_bad: read.first_bad,
+            first_us: read.first_us,
         });
     }
     if overall.rate.count == 0 {
@@ -319,6 +323,7 @@ pub fn fit(options: &FitOptions, progress: &mut dyn FnMut(u64, u64)) -> Result<F
         .window_s
         .unwrap_or_else(|| auto_window(overall.rate.last_us - overall.rate.first_us));
     let n = overall.rate.count as f64;
+    let span = (overall.rate.first_us, overall.rate.last_us);
     let traffic = |s: &mut Stream| {
         s.rate.finish();
         let r = &s.rate;
@@ -330,8 +335,8 @@ pub fn fit(options: &FitOptions, progress: &mut dyn FnMut(u64, u64)) -> Result<F
             mean_rate: r.mean_rate(),
             busiest_second: r.busiest.0,
             busiest_at: rfc3339(r.busiest.1.saturating_mul(1_000_000)),
-            profile: r.profile(window_s),
-            daily: r.daily(window_s.min(3_600)),
+            profile: r.profile(window_s, span),
+            daily: r.daily(window_s.min(3_600), span),
         }
     };
     let mut resource_fits = Vec::new();
@@ -478,4 +483,4 @@ pub fn slug(label: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

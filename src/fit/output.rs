@@ -223,7 +223,7 @@ pub fn text(fit: &Fit) -> String {
 
 /// Writes `body` to `path` atomically (a temporary file renamed over it), refusing to
 /// replace a file unless `force`.
-fn write_new(path: &Path, body: &str, force: bool) -> Result<(), String> {
+pub(crate) fn write_new(path: &Path, body: &str, force: bool) -> Result<(), String> {
     if path.exists() && !force {
         return Err(format!(
             "{} exists: not replaced (--force replaces it)",

@@ -2,7 +2,7 @@
 //! first record's UTC midnight (4 bytes a minute whatever the number of records), the
 //! busiest second exactly (per-second counts over a sliding hour, so records out of order
 //! by up to an hour still count), and from the minute counts, a profile per window over
-//! the logs' span or, across several days, the average day.
+//! the logs' span (from its first minute) or, across several days, the average day.
 
 /// Seconds of the sliding window of per-second counts.
 const RING: u64 = 4096;
@@ -129,60 +129,66 @@ impl RateStats {
         self.count as f64 / self.span_s()
     }
 
-    /// The rate per `window_s` window (a multiple of 60) over the span, windows counted
-    /// from the first record's UTC midnight; each rate is over the part of its window
-    /// the span covers.
-    pub fn profile(&self, window_s: u64) -> Profile {
-        let w = (window_s / 60).max(1) as usize;
+    /// The rate per `window_s` window (a multiple of 60) over the observation period
+    /// `span` (epoch µs, first and last: the logs', which may be wider than this
+    /// stream's own), windows counted from the period's first minute; each rate is over
+    /// the part of its window the period covers, and a last window it covers for under
+    /// a quarter is left to the step before.
+    pub fn profile(&self, window_s: u64, span: (u64, u64)) -> Profile {
+        let w = (window_s / 60).max(1);
+        let (first, last) = span;
+        let from_min = first / MINUTE_US;
+        let last_min = last / MINUTE_US;
         let mut steps = Vec::new();
-        for (k, counts) in self.minutes.chunks(w).enumerate() {
-            let start_us = (self.origin_min + (k * w) as u64).saturating_mul(MINUTE_US);
-            let end_us = start_us.saturating_add((w as u64) * MINUTE_US);
-            if end_us <= self.first_us {
-                continue;
-            }
-            let covered = (end_us.min(self.last_us.saturating_add(1)) as f64
-                - start_us.max(self.first_us) as f64)
-                / 1e6;
-            // A window the span covers for under a quarter says little: the step before
-            // it holds on (unless it is the only one).
+        let mut k = 0u64;
+        while from_min + k * w <= last_min {
+            let start_min = from_min + k * w;
+            let start_us = start_min.saturating_mul(MINUTE_US);
+            let end_us = start_us.saturating_add(w * MINUTE_US);
+            let covered =
+                (end_us.min(last.saturating_add(1)) as f64 - start_us.max(first) as f64) / 1e6;
             if covered < 0.25 * (w * 60) as f64 && !steps.is_empty() {
-                continue;
+                break;
             }
-            let n: u64 = counts.iter().map(|&c| u64::from(c)).sum();
-            steps.push(((k * w * 60) as u64, n as f64 / covered.max(1.0)));
+            let n: u64 = (start_min..start_min + w).map(|m| self.at_minute(m)).sum();
+            steps.push((k * w * 60, n as f64 / covered.max(1.0)));
+            k += 1;
         }
         Profile {
-            window_s: (w * 60) as u64,
-            origin_us: self.origin_min.saturating_mul(MINUTE_US),
+            window_s: w * 60,
+            origin_us: from_min.saturating_mul(MINUTE_US),
             daily: false,
             steps,
         }
     }
 
-    /// The average day per `window_s` window (dividing 24 h), from the days the span
-    /// covers; `None` when it covers less than two days.
-    pub fn daily(&self, window_s: u64) -> Option<Profile> {
-        if self.span_s() < 2.0 * 86_400.0 {
+    /// Requests counted in epoch minute `m`.
+    fn at_minute(&self, m: u64) -> u64 {
+        m.checked_sub(self.origin_min)
+            .and_then(|i| self.minutes.get(i as usize))
+            .map_or(0, |&c| u64::from(c))
+    }
+
+    /// The average day per `window_s` window (dividing 24 h) over the observation period
+    /// `span` (epoch µs); `None` when it covers less than two days.
+    pub fn daily(&self, window_s: u64, span: (u64, u64)) -> Option<Profile> {
+        let (first, last) = span;
+        if last.saturating_sub(first) < 2 * 86_400_000_000 {
             return None;
         }
         let w = (window_s / 60).max(1);
         let per_day = DAY_MINUTES.div_ceil(w) as usize;
         let mut counts = vec![0f64; per_day];
         let mut covered = vec![0f64; per_day];
-        let (first_min, last_min) = (self.first_us / MINUTE_US, self.last_us / MINUTE_US);
-        for (i, &c) in self.minutes.iter().enumerate() {
-            let minute = self.origin_min + i as u64;
-            if minute < first_min || minute > last_min {
-                continue;
-            }
-            let slot = ((i as u64 % DAY_MINUTES) / w) as usize;
-            counts[slot] += f64::from(c);
+        let (first_min, last_min) = (first / MINUTE_US, last / MINUTE_US);
+        for minute in first_min..=last_min {
+            let slot = ((minute % DAY_MINUTES) / w) as usize;
+            counts[slot] += self.at_minute(minute) as f64;
             covered[slot] += 60.0;
         }
         Some(Profile {
             window_s: w * 60,
-            origin_us: self.origin_min.saturating_mul(MINUTE_US),
+            origin_us: first_min / DAY_MINUTES * DAY_MINUTES * MINUTE_US,
             daily: true,
             steps: (0..per_day)
                 .map(|k| (k as u64 * w * 60, counts[k] / covered[k].max(1.0)))
@@ -234,13 +240,14 @@ mod tests {
             }
         }
         r.finish();
-        let d = r.daily(3_600).unwrap();
+        let span = (r.first_us, r.last_us);
+        let d = r.daily(3_600, span).unwrap();
         assert_eq!(d.steps.len(), 24);
         for (start, rate) in &d.steps {
             let expected = if *start < 43_200 { 2.0 } else { 6.0 };
             assert!((rate - expected).abs() < 1e-9, "{start}: {rate}");
         }
-        let p = r.profile(6 * 3_600);
+        let p = r.profile(6 * 3_600, span);
         assert_eq!(p.steps.len(), 12);
         assert_eq!(p.origin_us, DAY0_US);
         assert!((p.steps[1].1 - 2.0).abs() < 1e-9 && (p.steps[2].1 - 6.0).abs() < 1e-9);
@@ -249,6 +256,19 @@ mod tests {
         let mut short = RateStats::default();
         short.add(DAY0_US);
         short.add(DAY0_US + 86_400_000_000);
-        assert!(short.daily(3_600).is_none());
+        assert!(
+            short
+                .daily(3_600, (short.first_us, short.last_us))
+                .is_none()
+        );
+        // A stream seen only late in a longer period: zero before it.
+        let mut late = RateStats::default();
+        for s in 0..600u64 {
+            late.add(DAY0_US + 3_600_000_000 + s * 1_000_000);
+        }
+        let p = late.profile(600, (DAY0_US + 1_800_000_000, DAY0_US + 4_200_000_000));
+        let rates: Vec<f64> = p.steps.iter().map(|s| s.1).collect();
+        assert_eq!(rates, [0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(p.origin_us, DAY0_US + 1_800_000_000);
     }
 }

@@ -11,7 +11,7 @@ use super::*;
 use crate::trace::LogFields;
 
 /// Requests a second by hour of day (UTC): quiet nights, a busy day, an evening.
-fn hourly(h: u64) -> f64 {
+pub(crate) fn hourly(h: u64) -> f64 {
     match h {
         0..8 => 0.2,
         8..20 => 1.0,
@@ -27,7 +27,7 @@ const DAY0_MS: u64 = 1_764_028_800_000; // 2025-11-25T00:00:00Z
 /// `bot` (15%, 20% max-age=0); 60% of item responses from the cache (integration
 /// latency `-`); item sizes lognormal (median 2,000 B, sigma 0.4), latency lognormal
 /// (median 80 ms, sigma 0.5). Gives the records written.
-fn write_log(path: &std::path::Path) -> u64 {
+pub(crate) fn write_log(path: &std::path::Path) -> u64 {
     let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(42);
     let zipf = Zipf::new(2_000.0, 0.9).unwrap();
     let sizes = LogNormal::new(2_000f64.ln(), 0.4).unwrap();

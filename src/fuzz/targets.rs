@@ -210,6 +210,7 @@ fn model(file: &Path, format: TraceFormat, max_age_zero: MaxAgeZero) -> TraceMod
         max_age_zero,
         resource: 0,
         principal: 0,
+        enabled: true,
         recording: Default::default(),
     }
 }

@@ -36,7 +36,7 @@ pub(super) fn read_traces(
     let mut distinct: Vec<Distinct<'_>> = Vec::new();
     for c in &study.configurations {
         for t in &c.scenario.traces {
-            match distinct.iter_mut().find(|(d, _, _)| **d == *t) {
+            match distinct.iter_mut().find(|(d, _, _)| d.reads_like(t)) {
                 Some((_, _, last)) => *last = (*last).max(c.scenario.end()),
                 None => distinct.push((t, c.scenario.end(), c.scenario.end())),
             }
@@ -91,7 +91,12 @@ fn runs(study: &Study, trace: &crate::trace::TraceModel) -> u64 {
     let configurations = study
         .configurations
         .iter()
-        .filter(|c| c.scenario.traces.contains(trace))
+        .filter(|c| {
+            c.scenario
+                .traces
+                .iter()
+                .any(|t| t.enabled && t.reads_like(trace))
+        })
         .count() as u64;
     configurations * u64::from(study.base().replications)
 }
@@ -101,7 +106,7 @@ fn runs(study: &Study, trace: &crate::trace::TraceModel) -> u64 {
 pub(super) fn attach_recordings(study: &mut Study, traces: &mut [TraceRead]) {
     for c in &mut study.configurations {
         for t in &mut c.scenario.traces {
-            if let Some(read) = traces.iter().find(|r| r.model == *t) {
+            if let Some(read) = traces.iter().find(|r| r.model.reads_like(t)) {
                 t.recording = read.recording.clone();
             }
         }

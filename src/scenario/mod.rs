@@ -166,6 +166,9 @@ pub struct ClientModel {
     pub rate: Rate,
     /// What `rate` is multiplied by (`rate_scale`, default 1).
     pub rate_scale: f64,
+    /// Whether it sends at all (`enabled`, default true): a variant may switch a client
+    /// off, keeping every other client's random streams as they are.
+    pub enabled: bool,
     /// Arrival process.
     pub arrival: Arrival,
     /// Share of requests with `Cache-Control: max-age=0`.
@@ -183,7 +186,7 @@ impl ClientModel {
     /// integrated over the part of that span between its start and stop.
     pub fn expected_requests(&self, from: SimTime, to: SimTime) -> f64 {
         let (from, to) = (from.max(self.start), to.min(self.stop));
-        if to <= from {
+        if to <= from || !self.enabled {
             return 0.0;
         }
         self.rate_scale * self.rate.expected(from, to)
@@ -348,7 +351,7 @@ impl Scenario {
         let since = |t: SimTime| t.saturating_since(SimTime::ZERO);
         let mut out = self.policy_warnings.clone();
         out.extend(self.caching_warnings());
-        for c in &self.clients {
+        for c in self.clients.iter().filter(|c| c.enabled) {
             if c.start >= end {
                 out.push(format!(
                     "client `{}` starts at {}, at or after the run's end ({}): it sends nothing",

@@ -204,6 +204,8 @@ pub struct RawClient {
     pub principal: String,
     pub rate: toml::Value,
     pub rate_scale: Option<f64>,
+    /// `false` leaves the client out of the run (validated all the same).
+    pub enabled: Option<bool>,
     pub arrival: Option<String>,
     #[serde(default)]
     pub max_age_zero: f64,
@@ -232,6 +234,8 @@ pub struct RawEvent {
 #[serde(deny_unknown_fields)]
 pub struct RawTrace {
     pub name: String,
+    /// `false` leaves the trace out of the run (validated all the same).
+    pub enabled: Option<bool>,
     pub file: String,
     pub format: String,
     pub compression: Option<String>,

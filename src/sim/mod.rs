@@ -376,7 +376,7 @@ fn clients(scenario: &Scenario, seed: u64, queue: &mut EventQueue) -> Vec<Client
             ahead: VecDeque::with_capacity(DRAW_AHEAD),
         };
         let first = state.arrivals.next(c.start, &mut state.arrival_rng);
-        if first < c.stop && first < end {
+        if c.enabled && first < c.stop && first < end {
             queue.push(first, Event::Arrival(i as u32));
         }
         clients.push(state);
@@ -397,7 +397,7 @@ fn traces(
         let max_age_rng = rng::stream(seed, Component::TraceMaxAge, i as u64);
         let mut feed = TraceFeed::open(model, end, max_age_rng, gateway, &scenario.resources)?;
         feed.sender = (scenario.clients.len() + i) as u32;
-        if let Some(at) = feed.next_at() {
+        if let Some(at) = feed.next_at().filter(|_| model.enabled) {
             queue.push(at, Event::Trace(i as u32));
         }
         traces.push(feed);

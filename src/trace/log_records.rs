@@ -98,6 +98,8 @@ pub struct LogRead {
     pub first_bad: Vec<String>,
     /// Bytes of the file as stored.
     pub bytes: u64,
+    /// The first record's time (epoch µs), when there is one.
+    pub first_us: Option<u64>,
 }
 
 /// The farthest a record's time may be from the log's first record's: counts per minute
@@ -399,5 +401,6 @@ pub fn read_log(
         bad: tally.bad,
         first_bad: tally.first_bad,
         bytes: count.load(Ordering::Relaxed),
+        first_us,
     })
 }

@@ -27,9 +27,23 @@ pub struct TraceModel {
     /// The principal of id-based formats, and of access-log requests whose principal
     /// is absent or not mapped.
     pub principal: u32,
+    /// Whether it is replayed (`enabled`, default true).
+    pub enabled: bool,
     /// The requests, when the study's scan kept them in memory (replayed from there
     /// rather than read again); not part of what the trace is (always equal).
     pub recording: super::Recording,
+}
+
+impl TraceModel {
+    /// Whether `other` reads the same requests from the same file: equal but for
+    /// whether each is replayed (one read serves both).
+    pub fn reads_like(&self, other: &TraceModel) -> bool {
+        self.enabled == other.enabled && self == other || {
+            let mut a = self.clone();
+            a.enabled = other.enabled;
+            a == *other
+        }
+    }
 }
 
 /// A CSV column, by header name or 0-based position.

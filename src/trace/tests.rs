@@ -18,6 +18,7 @@ fn model(file: &Path, format: TraceFormat) -> TraceModel {
         max_age_zero: MaxAgeZero::Share(0.0),
         resource: 3,
         principal: 1,
+        enabled: true,
         recording: Default::default(),
     }
 }

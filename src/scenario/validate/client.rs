@@ -175,6 +175,7 @@ fn client(
         principal: principal?,
         rate: rate?,
         rate_scale: c.rate_scale.unwrap_or(1.0),
+        enabled: c.enabled.unwrap_or(true),
         arrival: arrival?,
         max_age_zero: c.max_age_zero,
         mix,

@@ -76,6 +76,7 @@ impl Context<'_> {
             max_age_zero: max_age_zero?,
             resource: resource?,
             principal: principal?,
+            enabled: t.enabled.unwrap_or(true),
             recording: Default::default(),
         })
     }

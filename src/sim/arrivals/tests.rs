@@ -12,6 +12,7 @@ fn client(rate: Rate, arrival: Arrival, scale: f64) -> ClientModel {
         principal: 0,
         rate,
         rate_scale: scale,
+        enabled: true,
         arrival,
         max_age_zero: 0.0,
         mix: vec![(0, 1.0)],
