@@ -249,6 +249,17 @@ impl Plan {
         for (i, _) in logs.iter().enumerate() {
             let _ = writeln!(o, "traces.{}.enabled = false", trace_name(i));
         }
+        let _ = writeln!(
+            o,
+            "\n# The report's \"How well does the model fit?\": `fitted` against `replay`.\n[calibration]\nreplay = \"replay\"\nfitted = \"fitted\""
+        );
+        if let Some((h, how)) = observed(fit) {
+            let _ = writeln!(
+                o,
+                "observed_hit_rate = {h:.6}   # production's, over the logs\nobserved = {}",
+                q(&how)
+            );
+        }
         Ok(Plan {
             scenario: o,
             files,

@@ -82,7 +82,7 @@ macro_rules! vocabulary {
         /// contract (see the README); units are in the names.
         // NOTE: each column is defined in the README's "Report files" section.
         #[allow(missing_docs)]
-        #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
         pub struct SummaryRow {
             pub variant: String,
             pub replication: u32,

@@ -5,6 +5,7 @@
 //! to a temporary name and renamed into place, so a reader never sees a partial file.
 
 mod aggregate;
+mod calibration;
 mod compare;
 mod html;
 mod plot;
@@ -18,9 +19,11 @@ use std::path::Path;
 pub use crate::metrics::SummaryRow;
 pub use aggregate::AggregateRow;
 pub(crate) use aggregate::{aggregate_rows, mean_ci};
+pub use calibration::{Calibration, CalibrationRow};
+pub(crate) use calibration::{calibration_rows, observed_note};
 pub use compare::CompareRow;
 pub(crate) use compare::{compare, pairing, read_summary};
-pub(crate) use html::{HtmlReport, render_html};
+pub(crate) use html::{HtmlReport, num, render_html};
 pub(crate) use plot::{Chart, PlotData, charts};
 pub use rows::{Manifest, StalenessRow, TimeseriesRow, TraceSummary};
 pub(crate) use rows::{staleness_rows, summary_row, timeseries_rows};

@@ -99,6 +99,13 @@ pub(super) fn finish(
     write("timeseries.csv", &report::csv_bytes(&series)?)?;
     write("staleness.csv", &report::csv_bytes(&staleness)?)?;
     write("clients.csv", &report::csv_bytes(&clients)?)?;
+    let calibration = record
+        .calibration
+        .as_ref()
+        .map(|c| (c, report::calibration_rows(c, &summary)));
+    if let Some((_, rows)) = &calibration {
+        write("calibration.csv", &report::csv_bytes(rows)?)?;
+    }
     write_plots(dir, &charts)?;
     let html = report::render_html(&report::HtmlReport {
         manifest: &manifest,
@@ -112,6 +119,7 @@ pub(super) fn finish(
         metrics: &shown,
         charts: &charts,
         clients: &clients,
+        calibration: calibration.as_ref().map(|(c, rows)| (*c, rows.as_slice())),
     });
     write("report.html", html.as_bytes())?;
     write("manifest.json", &serde_json::to_vec_pretty(&manifest)?)?;
@@ -121,8 +129,8 @@ pub(super) fn finish(
         dir,
         &aggregate,
         &verdicts,
-        simulated_now,
-        wall,
+        calibration.as_ref().map(|(c, rows)| (*c, rows.as_slice())),
+        (simulated_now, wall),
     )?;
     Ok(if verdicts.iter().any(|v| !v.pass()) {
         1

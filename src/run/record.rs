@@ -26,6 +26,9 @@ pub(super) struct StudyRecord {
     /// The verdict's order, as written.
     #[serde(default)]
     pub(super) rank_by: Vec<String>,
+    /// `[calibration]`, when the scenario has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) calibration: Option<crate::report::Calibration>,
 }
 
 impl StudyRecord {
@@ -91,6 +94,7 @@ impl StudyRecord {
                 .map(|c| c.changes.clone())
                 .collect(),
             rank_by: study.rank_by.iter().map(ToString::to_string).collect(),
+            calibration: study.calibration.clone(),
         }
     }
 }

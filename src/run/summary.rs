@@ -14,8 +14,8 @@ pub(super) fn print_summary(
     dir: &Path,
     aggregate: &[AggregateRow],
     verdicts: &[Verdict],
-    simulated: u64,
-    wall: f64,
+    calibration: Option<(&report::Calibration, &[report::CalibrationRow])>,
+    (simulated, wall): (u64, f64),
 ) -> std::io::Result<()> {
     writeln!(
         out,
@@ -43,6 +43,36 @@ pub(super) fn print_summary(
     }
     for v in verdicts {
         writeln!(out, "  {}", v.line())?;
+    }
+    if let Some((c, rows)) = calibration {
+        writeln!(
+            out,
+            "  how well the model fits: `{}` against `{}`",
+            c.fitted, c.replay
+        )?;
+        for r in rows {
+            writeln!(
+                out,
+                "    {:<28} {} vs {} ({:+}){}{}",
+                r.metric.title(),
+                report::num(r.fitted),
+                report::num(r.replay),
+                r.diff_mean,
+                if r.verdict == "agrees" {
+                    ": agrees"
+                } else {
+                    ": disagrees"
+                },
+                if r.likely_cause.is_empty() {
+                    String::new()
+                } else {
+                    format!("; likely: {}", r.likely_cause)
+                }
+            )?;
+        }
+        if let Some(note) = report::observed_note(c, rows) {
+            writeln!(out, "    {note}")?;
+        }
     }
     writeln!(
         out,

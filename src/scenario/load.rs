@@ -152,15 +152,64 @@ pub(super) fn study(path: &Path, bytes: &[u8]) -> Result<Study, ScenarioError> {
         all.sort_by_key(|p| (p.line, p.column));
         return Err(invalid(all));
     }
+    let calibration = calibration(raw, &configurations, &mut problems);
     if problems.0.is_empty() && !configurations.is_empty() {
         return Ok(Study {
             configurations,
             baseline: baseline.unwrap_or(0),
             checks,
             rank_by,
+            calibration,
         });
     }
     Err(invalid(located(src, problems)))
+}
+
+/// `[calibration]`: its configurations must be the study's, two different ones, and the
+/// observed hit rate a share.
+fn calibration(
+    raw: &RawScenario,
+    configurations: &[Configuration],
+    problems: &mut Problems,
+) -> Option<crate::report::Calibration> {
+    let c = raw.calibration.as_ref()?;
+    let names: Vec<&str> = configurations.iter().map(|c| c.name.as_str()).collect();
+    let before = problems.0.len();
+    for (field, name) in [("replay", &c.replay), ("fitted", &c.fitted)] {
+        if !names.contains(&name.as_str()) && !configurations.is_empty() {
+            problems.add(
+                at("calibration").key(field),
+                format!(
+                    "no configuration `{name}`; the study has {}",
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+    }
+    if c.replay == c.fitted {
+        problems.add(
+            at("calibration").key("fitted"),
+            "must name another configuration than `replay`",
+        );
+    }
+    if let Some(h) = c.observed_hit_rate {
+        if !(0.0..=1.0).contains(&h) {
+            problems.add(
+                at("calibration").key("observed_hit_rate"),
+                format!("expected a share within 0..=1, got {h}"),
+            );
+        }
+    }
+    (problems.0.len() == before).then(|| crate::report::Calibration {
+        replay: c.replay.clone(),
+        fitted: c.fitted.clone(),
+        observed_hit_rate: c.observed_hit_rate,
+        observed: c.observed.clone(),
+    })
 }
 
 /// The checks and the verdict's order (the default one when the file gives none).

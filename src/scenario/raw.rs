@@ -69,6 +69,18 @@ pub struct RawScenario {
     /// `[sweep]`: dotted field path -> values, expanded as a cartesian product.
     #[serde(default)]
     pub sweep: toml::Table,
+    /// `[calibration]`: which configurations replay the logs and run the fitted model.
+    pub calibration: Option<RawCalibration>,
+}
+
+/// `[calibration]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalibration {
+    pub replay: String,
+    pub fitted: String,
+    pub observed_hit_rate: Option<f64>,
+    pub observed: Option<String>,
 }
 
 /// `[api]`.

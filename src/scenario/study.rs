@@ -146,6 +146,9 @@ pub struct Study {
     pub checks: Vec<Check>,
     /// The verdict's order, best first.
     pub rank_by: Vec<Rank>,
+    /// Which configurations replay the logs and run the fitted model, when the scenario
+    /// says (`[calibration]`).
+    pub calibration: Option<crate::report::Calibration>,
 }
 
 impl Study {
@@ -209,6 +212,7 @@ pub(super) const SHARED: &[&str] = &[
     "warmup",
     "window",
     "replications",
+    "calibration",
 ];
 
 /// One sweep axis: a field path and the values it takes.

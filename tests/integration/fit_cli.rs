@@ -81,3 +81,90 @@ fn bad_arguments_and_inputs_are_refused_with_the_reason() {
         .code(2)
         .stderr(contains("no request records: nothing to fit"));
 }
+
+#[test]
+fn the_example_written_by_init_reports_how_well_the_model_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    cachegate()
+        .args([
+            "run",
+            "scenarios/pets-fitted.toml",
+            "--replications",
+            "2",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "how well the model fits: `fitted` against `replay`",
+        ))
+        .stdout(contains("hit rate"));
+    let report = dir.path().join("pets-fitted");
+    let csv = std::fs::read_to_string(report.join("calibration.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 5, "{csv}");
+    assert!(
+        csv.starts_with("metric,replay,fitted,observed,diff_mean"),
+        "{csv}"
+    );
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(html.contains("How well does the model fit?"));
+    // The example is what `init` writes today (its header says how to regenerate it).
+    let out = tempfile::tempdir().unwrap();
+    let scenario = out.path().join("pets-fitted.toml");
+    std::fs::create_dir_all(out.path().join("policies")).unwrap();
+    cachegate()
+        .args([
+            "init",
+            "--logs",
+            "scenarios/traces/pets-access.jsonl.zst",
+            "--field",
+            "principal=userArn",
+            "--field",
+            "cache_control=cacheControl",
+            "--policies",
+            "scenarios/policies/ops-invalidate.json",
+            "--quiet",
+            "-o",
+        ])
+        .arg(&scenario)
+        .assert()
+        .code(0);
+    let shipped = std::fs::read_to_string("scenarios/pets-fitted.toml").unwrap();
+    let written = std::fs::read_to_string(&scenario).unwrap();
+    // Paths differ (written elsewhere); every fitted number is the same.
+    let numbers = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| !l.starts_with('#') && !l.contains("file") && !l.contains("policies ="))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(numbers(&shipped), numbers(&written));
+}
+
+#[test]
+fn a_calibration_naming_no_configuration_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = std::path::absolute("scenarios").unwrap();
+    let mut text = std::fs::read_to_string("scenarios/pets-fitted.toml")
+        .unwrap()
+        .replace("fitted = \"fitted\"", "fitted = \"fited\"");
+    // Its files where they are.
+    for folder in ["traces", "popularity", "profiles", "policies"] {
+        text = text.replace(
+            &format!("\"{folder}/"),
+            &format!("\"{}/{folder}/", scenarios.display()),
+        );
+    }
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, text).unwrap();
+    cachegate()
+        .arg("validate")
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stdout(contains(
+            "calibration.fitted: no configuration `fited`; the study has `replay`, `fitted`",
+        ));
+}

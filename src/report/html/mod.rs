@@ -6,12 +6,14 @@
 //! which escapes every value it is given: only the inline SVG and fixed entities are
 //! passed through as markup.
 
+mod calibration;
 mod clients;
 mod sections;
 mod tables;
 
 use maud::{DOCTYPE, PreEscaped, html};
 
+use calibration::calibration;
 use clients::clients_table;
 use sections::{compared, plots, traces, verdict};
 use tables::{assumptions, checks_table, metrics_table};
@@ -43,6 +45,8 @@ pub struct HtmlReport<'a> {
     pub charts: &'a [Chart],
     /// `clients.csv`'s rows.
     pub clients: &'a [ClientRow],
+    /// `[calibration]` and its comparison, when the scenario has one.
+    pub calibration: Option<(&'a super::Calibration, &'a [super::CalibrationRow])>,
 }
 
 /// A number with about four significant digits, without exponent notation.
@@ -111,6 +115,7 @@ pub fn render_html(r: &HtmlReport<'_>) -> String {
                 }
                 "\n"
                 (verdict(r))
+                (calibration(r))
                 (compared(r))
                 (metrics_table(r))
                 (checks_table(r))
@@ -200,6 +205,7 @@ mod tests {
             metrics: &[Metric::HitRate],
             charts: &[],
             clients: &clients,
+            calibration: None,
         });
         assert!(!html.contains("<script>"), "{html}");
         assert!(html.contains("By client"), "two clients get their table");
