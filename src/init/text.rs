@@ -280,6 +280,21 @@ fn names_caller(stem: &str, name: &str, tail: &str) -> bool {
     })
 }
 
+/// A table's header line with the traffic it stands for.
+fn header(table: &str, share: f64, t: &crate::fit::Traffic) -> String {
+    format!(
+        "\n{table:<30}# {:.1}% of requests, {:.3}/s mean, busiest second {}\n",
+        100.0 * share,
+        t.mean_rate,
+        t.busiest_second
+    )
+}
+
+/// When the logs start (their first request, epoch µs): the simulation's time 0.
+fn logs_start(fit: &Fit) -> Option<u64> {
+    fit.logs.iter().filter_map(|l| l.first_us).min()
+}
+
 fn trace_name(i: usize) -> String {
     if i == 0 {
         "logs".into()
@@ -296,14 +311,7 @@ fn resource(
     (dir, scenario): (&Path, &str),
     files: &mut Vec<(std::path::PathBuf, String)>,
 ) -> String {
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "\n[[resources]]                 # {:.1}% of requests, {:.3}/s mean, busiest second {}",
-        100.0 * r.share,
-        r.traffic.mean_rate,
-        r.traffic.busiest_second
-    );
+    let mut o = header("[[resources]]", r.share, &r.traffic);
     let _ = writeln!(o, "method = {}\npath = {}", q(method), q(template));
     if !from_api {
         let params: Vec<String> = template
@@ -448,20 +456,9 @@ fn client(
         dir.join(&file),
         crate::fit::profile_csv(profile, &format!("principal `{name}`")),
     ));
-    let first_us = fit
-        .logs
-        .iter()
-        .filter_map(|l| l.first_us)
-        .min()
-        .unwrap_or(profile.origin_us);
+    let first_us = logs_start(fit).unwrap_or(profile.origin_us);
     let offset = first_us.saturating_sub(profile.origin_us);
-    let _ = writeln!(
-        o,
-        "\n[[clients]]                   # {:.1}% of requests, {:.3}/s mean, busiest second {}",
-        100.0 * p.share,
-        p.traffic.mean_rate,
-        p.traffic.busiest_second
-    );
+    o.push_str(&header("[[clients]]", p.share, &p.traffic));
     let _ = writeln!(o, "name = {}\nprincipal = {}", q(name), q(name));
     let _ = writeln!(
         o,
@@ -515,12 +512,7 @@ fn traces(
 ) -> String {
     let mut o = String::new();
     let f = &options.fit.fields;
-    let first = fit
-        .logs
-        .iter()
-        .filter_map(|l| l.first_us)
-        .min()
-        .unwrap_or(0);
+    let first = logs_start(fit).unwrap_or(0);
     let default = if names.contains_key(OTHER_CALLERS) {
         OTHER_CALLERS
     } else {

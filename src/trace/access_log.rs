@@ -146,36 +146,18 @@ impl Parser {
             lines: Vec::with_capacity(chunk.len() / 512),
             ..ParsedChunk::default()
         };
-        let mut rest = chunk;
-        while !rest.is_empty() {
-            let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-            let line = super::trim_line_end(&rest[..end]);
-            rest = rest.get(end + 1..).unwrap_or_default();
-            let index = out.count as u32;
-            out.count += 1;
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
+        out.count = each_line(chunk, |index, line| {
             let parsed = self.line(line, &mut out.text).unwrap_or_else(Parsed::Bad);
             out.lines.push((index, parsed));
-        }
+        });
         out
     }
 
     /// Parses one line; its texts go to the end of `text`. Err(why) for a line to count
     /// as bad.
     fn line(&self, line: &[u8], text: &mut String) -> Result<Parsed, String> {
-        let start = line
-            .iter()
-            .position(|&b| b == b'{')
-            .ok_or("no JSON object on the line")?;
         let mut f: [Option<Val<'_>>; MAX_FIELDS] = Default::default();
-        let line = &line[start..];
-        // The fast path, else the serde walk, whose answer stands for what the fast
-        // path does not take.
-        if self.fields.scan(line, &mut f).is_none() {
-            self.fields.extract(line, &mut f)?;
-        }
+        object_fields(&self.fields, line, &mut f)?;
         let wanted = &self.wanted;
         let field = |slot: usize, what: &str| -> Result<&str, String> {
             match &f[slot] {
@@ -183,11 +165,7 @@ impl Parser {
                 _ => Err(format!("no {what} in `{}`", wanted[slot].join("."))),
             }
         };
-        let micros = match &f[TIME] {
-            Some(Val::U64(ms)) => ms.saturating_mul(1_000),
-            Some(Val::F64(ms)) if *ms >= 0.0 => (ms * 1_000.0) as u64,
-            _ => time_micros(field(TIME, "time")?)?,
-        };
+        let micros = record_micros(&f[TIME], || field(TIME, "time"))?;
         let method = field(METHOD, "method")?;
         let template = field(RESOURCE_PATH, "resource path")?;
         let Some(route) = self
@@ -234,6 +212,56 @@ impl Parser {
             request,
             path: push(text, &["/", path]),
         })
+    }
+}
+
+/// Each line of `chunk` that is not blank, with its index in the chunk (without its
+/// `\n` and trailing `\r`s); the number of lines, blank ones included.
+pub(super) fn each_line(chunk: &[u8], mut f: impl FnMut(u32, &[u8])) -> u64 {
+    let mut count = 0u64;
+    let mut rest = chunk;
+    while !rest.is_empty() {
+        let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        let line = super::trim_line_end(&rest[..end]);
+        rest = rest.get(end + 1..).unwrap_or_default();
+        let index = count as u32;
+        count += 1;
+        if !line.iter().all(u8::is_ascii_whitespace) {
+            f(index, line);
+        }
+    }
+    count
+}
+
+/// The wanted fields of `line`'s JSON object (after a CloudWatch export prefix, if
+/// any): the fast path, else the serde walk, whose answer stands for what the fast path
+/// does not take.
+pub(super) fn object_fields<'l>(
+    fields: &Fields,
+    line: &'l [u8],
+    out: &mut [Option<Val<'l>>; MAX_FIELDS],
+) -> Result<(), String> {
+    let start = line
+        .iter()
+        .position(|&b| b == b'{')
+        .ok_or("no JSON object on the line")?;
+    let line = &line[start..];
+    if fields.scan(line, out).is_none() {
+        fields.extract(line, out)?;
+    }
+    Ok(())
+}
+
+/// A record's time in epoch microseconds: epoch milliseconds as a number, else
+/// `text()` as [`time_micros`] reads it.
+pub(super) fn record_micros<'t>(
+    value: &Option<Val<'_>>,
+    text: impl FnOnce() -> Result<&'t str, String>,
+) -> Result<u64, String> {
+    match value {
+        Some(Val::U64(ms)) => Ok(ms.saturating_mul(1_000)),
+        Some(Val::F64(ms)) if *ms >= 0.0 => Ok((ms * 1_000.0) as u64),
+        _ => time_micros(text()?),
     }
 }
 

@@ -185,34 +185,18 @@ impl Parser {
             records: Vec::with_capacity(chunk.len() / 512),
             ..Chunk::default()
         };
-        let mut rest = chunk;
-        while !rest.is_empty() {
-            let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-            let line = super::trim_line_end(&rest[..end]);
-            rest = rest.get(end + 1..).unwrap_or_default();
-            let index = out.count as u32;
-            out.count += 1;
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
+        out.count = super::access_log::each_line(chunk, |index, line| {
             let parsed = self
                 .line(index, line, &mut out.text)
                 .map_err(|e| (index, e));
             out.records.push(parsed);
-        }
+        });
         out
     }
 
     fn line(&self, index: u32, line: &[u8], text: &mut String) -> Result<Parsed, String> {
-        let start = line
-            .iter()
-            .position(|&b| b == b'{')
-            .ok_or("no JSON object on the line")?;
         let mut f: [Option<Val<'_>>; MAX_FIELDS] = Default::default();
-        let line = &line[start..];
-        if self.fields.scan(line, &mut f).is_none() {
-            self.fields.extract(line, &mut f)?;
-        }
+        super::access_log::object_fields(&self.fields, line, &mut f)?;
         let wanted = &self.wanted;
         let field = |slot: usize, what: &str| -> Result<&str, String> {
             match &f[slot] {
@@ -220,11 +204,7 @@ impl Parser {
                 _ => Err(format!("no {what} in `{}`", wanted[slot].join("."))),
             }
         };
-        let micros = match &f[TIME] {
-            Some(Val::U64(ms)) => ms.saturating_mul(1_000),
-            Some(Val::F64(ms)) if *ms >= 0.0 => (ms * 1_000.0) as u64,
-            _ => super::access_log::time_micros(field(TIME, "time")?)?,
-        };
+        let micros = super::access_log::record_micros(&f[TIME], || field(TIME, "time"))?;
         let mut push = |s: &str| {
             let start = text.len() as u32;
             text.push_str(s);
