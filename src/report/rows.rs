@@ -72,7 +72,8 @@ pub struct Manifest {
     /// Traces replayed, as read before the run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub traces: Vec<TraceSummary>,
-    /// Data files the model read (rate profiles, popularity), with their SHA-256.
+    /// Files the configurations read besides the scenario and traces (rate profiles,
+    /// popularity, policies, stage and API files), with their SHA-256.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<crate::scenario::InputFile>,
 }

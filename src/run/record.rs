@@ -121,8 +121,7 @@ fn fingerprint(c: &Configuration, traces: &[TraceRead]) -> String {
         env!("CARGO_PKG_VERSION"),
         trace_hashes.join(",")
     );
-    // Data files (rate profiles, popularity): only when there are some, so the parts of
-    // scenarios without them keep their names.
+    // Every other file read (profiles, popularity, policies, stage and API files).
     for f in &s.inputs {
         key.push_str(&format!("|{}={}", f.path, f.sha256));
     }

@@ -1,10 +1,11 @@
-//! Data files a scenario names besides traces and policies: rate profiles
+//! Data files a scenario names besides traces: rate profiles
 //! (`rate = { profile = "x.csv" }`) and empirical key popularity
-//! (`popularity = { empirical = "x.csv" }`). Both are CSV with a header row naming
-//! their columns (others are ignored, `#` starts a comment line). Each file is read and
-//! parsed once per scenario file however many configurations use it, and its SHA-256
-//! goes into the manifest and the parts' fingerprints, so a changed file is never
-//! mistaken for the one a report was made from.
+//! (`popularity = { empirical = "x.csv" }`), CSV with a header row naming their columns
+//! (others are ignored, `#` starts a comment line), each read and parsed once per
+//! scenario file however many configurations use it; and the hashes of the other files
+//! a configuration reads (policies, stage and API files). Every such file's SHA-256 goes
+//! into the manifest and the parts' fingerprints, so a changed file is never mistaken
+//! for the one a report was made from.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -51,12 +52,30 @@ type Cache<T> = RefCell<BTreeMap<PathBuf, Result<Loaded<T>, Vec<String>>>>;
 pub(super) struct DataFiles {
     profiles: Cache<Vec<super::Step>>,
     popularity: Cache<Vec<f64>>,
+    /// Other files a configuration reads (policies, stage and API files), hashed.
+    hashes: RefCell<BTreeMap<PathBuf, Option<InputFile>>>,
 }
 
 impl DataFiles {
     /// The rate profile at `path`.
     pub(super) fn profile(&self, path: &Path) -> Result<Loaded<Vec<super::Step>>, Vec<String>> {
         cached(&self.profiles, path, super::profile::parse_csv)
+    }
+
+    /// The SHA-256 of a file the configuration reads through its own loader (a policy, a
+    /// stage or API file); `None` when it cannot be read (its loader says why).
+    pub(super) fn hash(&self, path: &Path) -> Option<InputFile> {
+        if let Some(found) = self.hashes.borrow().get(path) {
+            return found.clone();
+        }
+        let hashed = std::fs::read(path).ok().map(|bytes| InputFile {
+            path: path.display().to_string(),
+            sha256: crate::checksum::sha256(&bytes),
+        });
+        self.hashes
+            .borrow_mut()
+            .insert(path.to_owned(), hashed.clone());
+        hashed
     }
 
     /// The popularity weights at `path`.

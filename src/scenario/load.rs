@@ -436,7 +436,7 @@ impl File<'_> {
             (false, false) => format!("{name}/{}", labels.join(",")),
         };
         let mut config_problems = Problems::default();
-        let scenario =
+        let mut scenario =
             match serde_path_to_error::deserialize::<_, RawScenario>(toml::Value::Table(config)) {
                 Ok(raw) => build(
                     &raw,
@@ -467,6 +467,18 @@ impl File<'_> {
             stage_file: file(&variant.overlay.stage_file, &self.raw.stage_file),
             api_file: file(&variant.overlay.api_file, &self.raw.api_file),
         };
+        // The stage and API files it imports are inputs too.
+        if let Some(s) = &mut scenario {
+            let imported = [&origin.stage_file, &origin.api_file];
+            s.inputs.extend(
+                imported
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(p, _)| self.files.hash(p)),
+            );
+            s.inputs.sort();
+            s.inputs.dedup();
+        }
         for (path, message) in config_problems.0 {
             let (at_path, message) =
                 self.relocate(&origin, &variant.name, &config_name, path, message);

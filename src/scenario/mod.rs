@@ -282,8 +282,8 @@ pub struct Scenario {
     /// Condition values in the principals' policies that do not parse for their operator
     /// (kept; they match nothing), each with its principal and file.
     pub policy_warnings: Vec<String>,
-    /// The data files its clients' rate profiles and its resources' popularity were
-    /// read from, by path.
+    /// The files it was read from besides the scenario file and traces (rate profiles,
+    /// popularity, policies, stage and API files), by path, with their SHA-256.
     pub inputs: Vec<InputFile>,
 }
 

@@ -519,6 +519,48 @@ fn resume_reuses_finished_configurations_and_gives_the_same_bytes() {
 }
 
 #[test]
+fn resume_does_not_reuse_parts_made_from_a_file_that_has_changed() {
+    // The scenario and its policy in a folder of their own, so the policy can change.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("policies")).unwrap();
+    std::fs::copy(
+        "scenarios/strategies.toml",
+        dir.path().join("strategies.toml"),
+    )
+    .unwrap();
+    let policy = dir.path().join("policies/ops-invalidate.json");
+    std::fs::copy("scenarios/policies/ops-invalidate.json", &policy).unwrap();
+    let out = dir.path().join("reports");
+    let run = |extra: &[&str]| {
+        cachegate()
+            .arg("run")
+            .arg(dir.path().join("strategies.toml"))
+            .args([
+                "--duration",
+                "1m",
+                "--replications",
+                "1",
+                "--quiet",
+                "--out",
+            ])
+            .arg(&out)
+            .args(extra)
+            .assert()
+    };
+    run(&[]).code(0);
+    let manifest = std::fs::read_to_string(out.join("strategies/manifest.json")).unwrap();
+    assert!(
+        manifest.contains("\"inputs\"") && manifest.contains("ops-invalidate.json"),
+        "{manifest}"
+    );
+    run(&["--resume"]).code(0).stdout(contains("resumed"));
+    // The same policy, reformatted: another file, so nothing is reused.
+    let text = std::fs::read_to_string(&policy).unwrap();
+    std::fs::write(&policy, format!("{text}\n")).unwrap();
+    run(&["--resume"]).code(0).stdout(contains("resumed").not());
+}
+
+#[test]
 fn shards_combine_into_the_unsharded_report() {
     let whole = tempfile::tempdir().unwrap();
     let shared = tempfile::tempdir().unwrap();

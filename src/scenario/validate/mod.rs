@@ -92,6 +92,12 @@ pub(super) fn build(
             Popularity::Empirical { file, .. } => Some(file.clone()),
             _ => None,
         }))
+        .chain(
+            raw.principals
+                .values()
+                .flat_map(|p| &p.policies)
+                .filter_map(|f| files.hash(&dir.join(f))),
+        )
         .collect();
     inputs.sort();
     inputs.dedup();
