@@ -107,6 +107,9 @@ pub struct KeysFit {
     pub error: u64,
     /// The fitted Zipf law, when enough keys repeat to fit one.
     pub zipf: Option<ZipfFit>,
+    /// When the law fits: how many keys it must range over for the logs' requests to
+    /// show the distinct keys they did (the keys never requested are its tail).
+    pub universe: Option<u64>,
     /// The most requested keys and their counts.
     pub top: Vec<(String, u64)>,
     /// Every counted key, most requested first (for the empirical popularity file).
@@ -436,11 +439,15 @@ fn keys_fit(c: Counted) -> KeysFit {
         .map(|(_, n)| *n)
         .take_while(|&n| c.exact || n >= 10 * c.error)
         .collect();
+    let zipf = zipf::fit(&reliable);
     KeysFit {
+        universe: zipf
+            .filter(|z| z.fits)
+            .and_then(|z| zipf::universe(z.exponent, c.total, c.distinct)),
         distinct: c.distinct,
         exact: c.exact,
         error: c.error,
-        zipf: zipf::fit(&reliable),
+        zipf,
         top: c.keys.iter().take(10).cloned().collect(),
         all: c.keys,
     }

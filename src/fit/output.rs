@@ -153,6 +153,15 @@ pub fn text(fit: &Fit) -> String {
             )
         };
         let _ = writeln!(o, "  keys: {} distinct ({counted})", thousands(k.distinct));
+        if let Some(u) = k.universe {
+            let _ = writeln!(
+                o,
+                "  key universe: the Zipf law below must range over {} keys for {} requests to show {} distinct",
+                thousands(u),
+                thousands(r.traffic.requests),
+                thousands(k.distinct)
+            );
+        }
         match &k.zipf {
             Some(z) => {
                 let _ = writeln!(

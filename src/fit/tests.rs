@@ -152,6 +152,9 @@ fn a_known_workload_is_fitted_back_within_its_standard_errors() {
     let z = items.keys.zipf.expect("enough keys repeat");
     assert!((z.exponent - 0.9).abs() < 0.03 && z.fits, "{z:?}");
     assert!(items.keys.exact && items.keys.distinct <= 2_000);
+    // The universe behind the keys seen: the 2,000 items, within 5%.
+    let u = items.keys.universe.expect("the law fits");
+    assert!((1_900..=2_100).contains(&u), "{u}");
     // The lists' two flat bands are no Zipf law.
     let zl = lists.keys.zipf.expect("every list repeats");
     assert!(!zl.fits, "{zl:?}");

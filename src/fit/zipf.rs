@@ -79,6 +79,73 @@ pub fn fit(counts: &[u64]) -> Option<ZipfFit> {
     })
 }
 
+/// The most keys [`universe`] considers: beyond, the law's tail is too thin to matter.
+const MAX_UNIVERSE: u64 = 1 << 24;
+
+/// Ranks 1..=n as runs `(first rank, count)`: each rank alone up to 1024, then runs 1%
+/// long, over which r^-s changes by under 1% (summing a run as its count times the
+/// weight of its middle rank is then within 0.01% of the exact sum).
+fn runs(n: u64) -> impl Iterator<Item = (u64, u64)> {
+    let mut next = 1u64;
+    std::iter::from_fn(move || {
+        if next > n {
+            return None;
+        }
+        let len = if next <= 1024 { 1 } else { (next / 100).max(1) };
+        let len = len.min(n - next + 1);
+        let run = (next, len);
+        next += len;
+        Some(run)
+    })
+}
+
+/// Expected distinct keys among `requests` draws from a Zipf law of exponent `s` over
+/// `n` keys: the sum over keys of 1 - (1 - p)^requests.
+fn expected_distinct(s: f64, n: u64, requests: f64) -> f64 {
+    let weight = |(first, len): (u64, u64)| (first as f64 + (len as f64 - 1.0) / 2.0).powf(-s);
+    let h: f64 = runs(n).map(|r| r.1 as f64 * weight(r)).sum();
+    runs(n)
+        .map(|r| {
+            let p = weight(r) / h;
+            // (1 - p)^N = exp(N ln(1 - p)), exact for small p.
+            r.1 as f64 * -(requests * (-p).ln_1p()).exp_m1()
+        })
+        .sum()
+}
+
+/// How many keys a Zipf law of exponent `s` must range over for `requests` draws to
+/// show `distinct` keys, as the logs did: the keys never requested are part of the law's
+/// tail, so a law over the keys seen alone is more concentrated than the logs. At least
+/// `distinct`; `None` when even [`MAX_UNIVERSE`] keys show fewer (the tail is heavier
+/// than any Zipf law of this exponent).
+pub fn universe(s: f64, requests: u64, distinct: u64) -> Option<u64> {
+    let (n, target) = (requests as f64, distinct as f64);
+    if distinct == 0 || requests == 0 {
+        return None;
+    }
+    let mut hi = distinct.max(1);
+    while expected_distinct(s, hi, n) < target {
+        if hi >= MAX_UNIVERSE {
+            return None;
+        }
+        hi = (hi * 2).min(MAX_UNIVERSE);
+    }
+    let mut lo = distinct.max(1);
+    if expected_distinct(s, lo, n) >= target {
+        return Some(lo);
+    }
+    // expected(lo) < target <= expected(hi): bisect to a key.
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if expected_distinct(s, mid, n) < target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(hi)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +176,20 @@ mod tests {
             assert!(f.fits && f.ks < MAX_KS, "s = {s}: ks {}", f.ks);
             assert!(f.ranks >= 100, "{}", f.ranks);
         }
+    }
+
+    #[test]
+    fn the_key_universe_is_recovered_from_the_distinct_keys_seen() {
+        // 30,000 draws over 20,000 keys at Zipf 0.8 show far fewer distinct keys; the
+        // universe that explains them is the true one, within 5%.
+        let counts = sampled(20_000, 0.8, 30_000, 11);
+        let distinct = counts.iter().filter(|&&c| c > 0).count() as u64;
+        assert!(distinct < 15_000, "{distinct}");
+        let u = universe(0.8, 30_000, distinct).unwrap();
+        assert!((u as f64 / 20_000.0 - 1.0).abs() < 0.05, "{u}");
+        // Every key seen many times: the universe is what was seen.
+        assert_eq!(universe(0.5, 1_000_000, 100), Some(100));
+        assert_eq!(universe(1.0, 0, 10), None);
     }
 
     #[test]

@@ -333,11 +333,24 @@ fn resource(
     };
     match &k.zipf {
         Some(z) if z.fits => {
-            let _ = writeln!(
-                o,
-                "keys = {}                  # distinct keys in the logs, {counted}",
-                k.distinct.max(1)
-            );
+            match k.universe {
+                Some(u) => {
+                    let _ = writeln!(
+                        o,
+                        "keys = {}                  # {} distinct keys in the logs ({counted}): a Zipf law over this many shows that many in {} requests",
+                        u.max(1),
+                        k.distinct,
+                        r.traffic.requests
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        o,
+                        "keys = {}                  # distinct keys in the logs, {counted}",
+                        k.distinct.max(1)
+                    );
+                }
+            }
             let _ = writeln!(
                 o,
                 "popularity = {{ zipf = {:.4} }}   # maximum likelihood over ranks 1-{} ({:.1}% of requests), KS distance {:.4}",
