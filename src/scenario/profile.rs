@@ -125,6 +125,31 @@ impl RateProfile {
     }
 }
 
+#[cfg(test)]
+impl RateProfile {
+    /// An inline profile for tests: `(start, rate)` steps, period and offset in seconds.
+    pub(crate) fn in_seconds(
+        steps: &[(u64, f64)],
+        repeat: Option<u64>,
+        offset: u64,
+    ) -> RateProfile {
+        RateProfile {
+            steps: Arc::new(
+                steps
+                    .iter()
+                    .map(|&(s, r)| Step {
+                        start: SimDuration::from_secs(s),
+                        rate: r,
+                    })
+                    .collect(),
+            ),
+            repeat: repeat.map(SimDuration::from_secs),
+            offset: SimDuration::from_secs(offset),
+            file: None,
+        }
+    }
+}
+
 /// The steps of a profile file: a `start` column (seconds, or a duration such as
 /// `"1h30m"`) and a `rate` column (requests per second, or `"N/DURATION"`).
 pub(super) fn parse_csv(rows: &Rows) -> Result<Vec<Step>, Vec<String>> {
@@ -316,20 +341,7 @@ mod tests {
     use super::*;
 
     fn profile(steps: &[(u64, f64)], repeat: Option<u64>, offset: u64) -> RateProfile {
-        RateProfile {
-            steps: Arc::new(
-                steps
-                    .iter()
-                    .map(|&(s, r)| Step {
-                        start: SimDuration::from_secs(s),
-                        rate: r,
-                    })
-                    .collect(),
-            ),
-            repeat: repeat.map(SimDuration::from_secs),
-            offset: SimDuration::from_secs(offset),
-            file: None,
-        }
+        RateProfile::in_seconds(steps, repeat, offset)
     }
 
     fn at(secs: u64) -> SimTime {

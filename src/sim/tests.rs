@@ -50,7 +50,7 @@ fn with_capacity(text: ScenarioText, capacity: u64) -> Scenario {
 }
 
 /// Hit ratio over the run and its standard error by batch means over the windows.
-fn hit_ratio_with_se(out: &RunOutput) -> (f64, f64) {
+pub(super) fn hit_ratio_with_se(out: &RunOutput) -> (f64, f64) {
     let c = &out.recorder.counts;
     let overall = c.cache_hits as f64 / (c.cache_hits + c.cache_misses) as f64;
     let batches: Vec<f64> = out
@@ -92,11 +92,17 @@ fn ttl_cache_hit_probability_matches_jung_berger_balakrishnan() {
     }
 }
 
-/// Che's approximation: t_C by bisection, then the request-weighted hit probability.
+/// Che's approximation for Zipf(`s`) over `keys` keys.
 fn che_hit_ratio(keys: u64, s: f64, capacity: f64) -> f64 {
     let weights: Vec<f64> = (1..=keys).map(|r| (r as f64).powf(-s)).collect();
     let total: f64 = weights.iter().sum();
     let p: Vec<f64> = weights.iter().map(|w| w / total).collect();
+    che(&p, capacity)
+}
+
+/// Che's approximation for request probabilities `p`: t_C by bisection, then the
+/// request-weighted hit probability.
+pub(super) fn che(p: &[f64], capacity: f64) -> f64 {
     let occupancy = |t: f64| p.iter().map(|pi| 1.0 - (-pi * t).exp()).sum::<f64>();
     let (mut lo, mut hi) = (0.0, 1.0);
     while occupancy(hi) < capacity {

@@ -100,24 +100,6 @@ mix = {{ "GET /items/{{id}}" = 1.0 }}"#
     assert!((24.7..86.7).contains(&z_sum), "chi-square {z_sum}");
 }
 
-/// Che's approximation for request probabilities `p` and `capacity` entries.
-fn che_hit_ratio(p: &[f64], capacity: f64) -> f64 {
-    let occupancy = |t: f64| p.iter().map(|pi| 1.0 - (-pi * t).exp()).sum::<f64>();
-    let (mut lo, mut hi) = (0.0, 1.0);
-    while occupancy(hi) < capacity {
-        hi *= 2.0;
-    }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if occupancy(mid) < capacity {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    p.iter().map(|pi| pi * (1.0 - (-pi * lo).exp())).sum()
-}
-
 #[test]
 fn lru_under_an_empirical_popularity_matches_che_approximation() {
     let dir = tempfile::tempdir().unwrap();
@@ -150,20 +132,10 @@ fn lru_under_an_empirical_popularity_matches_che_approximation() {
     let s = scenario_in(dir.path(), &text);
     assert_eq!(s.resources[0].keys, 2_000, "the file's row count");
     let out = run(&s, 0, &mut |_| {}).unwrap();
-    let c = &out.recorder.counts;
-    let h = c.cache_hits as f64 / (c.cache_hits + c.cache_misses) as f64;
-    let batches: Vec<f64> = out
-        .recorder
-        .windows()
-        .iter()
-        .map(|w| w.cache_hits as f64 / (w.cache_hits + w.cache_misses).max(1) as f64)
-        .collect();
-    let n = batches.len() as f64;
-    let mean = batches.iter().sum::<f64>() / n;
-    let se = (batches.iter().map(|b| (b - mean).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt();
+    let (h, se) = super::tests::hit_ratio_with_se(&out);
     let total: f64 = weights.iter().sum();
     let p: Vec<f64> = weights.iter().map(|w| w / total).collect();
-    let expected = che_hit_ratio(&p, 300.0);
+    let expected = super::tests::che(&p, 300.0);
     assert!(out.evictions > 0);
     assert!(
         (h - expected).abs() < 4.0 * se,

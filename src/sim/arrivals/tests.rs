@@ -1,8 +1,6 @@
 //! Arrival times against their definition: exact counts for evenly spaced arrivals,
 //! Poisson counts and dispersion against the profile's expected counts.
 
-use std::sync::Arc;
-
 use super::*;
 use crate::sim::rng::{Component, stream};
 
@@ -22,20 +20,7 @@ fn client(rate: Rate, arrival: Arrival, scale: f64) -> ClientModel {
 }
 
 fn profile(steps: &[(u64, f64)], repeat: Option<u64>, offset: u64) -> Rate {
-    Rate::Profile(RateProfile {
-        steps: Arc::new(
-            steps
-                .iter()
-                .map(|&(s, r)| Step {
-                    start: SimDuration::from_secs(s),
-                    rate: r,
-                })
-                .collect(),
-        ),
-        repeat: repeat.map(SimDuration::from_secs),
-        offset: SimDuration::from_secs(offset),
-        file: None,
-    })
+    Rate::Profile(RateProfile::in_seconds(steps, repeat, offset))
 }
 
 fn secs(s: u64) -> SimTime {
