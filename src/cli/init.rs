@@ -27,9 +27,10 @@ pub struct InitArgs {
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub policies: Vec<PathBuf>,
     /// The scenario file to write; its rate profiles and popularity files go beside it
-    /// (`profiles/`, `popularity/`).
-    #[arg(short = 'o', long = "out", value_name = "SCENARIO", required = true)]
-    pub out: PathBuf,
+    /// (`profiles/`, `popularity/`). Default: the first log's name up to its first dot,
+    /// `.toml`, in the current folder (`access.toml` for `logs/access.jsonl.zst`).
+    #[arg(short = 'o', long = "out", value_name = "SCENARIO")]
+    pub out: Option<PathBuf>,
     /// Replace files that exist.
     #[arg(long)]
     pub force: bool,
@@ -41,6 +42,20 @@ pub struct InitArgs {
     pub quiet: bool,
 }
 
+/// `<first log's name up to its first dot>.toml`.
+fn default_out(log: &std::path::Path) -> PathBuf {
+    let name = log
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .split('.')
+        .next()
+        .filter(|s| !s.is_empty())
+        .unwrap_or("scenario");
+    PathBuf::from(format!("{stem}.toml"))
+}
+
 /// Runs `cachegate init`.
 pub fn init(args: &InitArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     let options = crate::init::InitOptions {
@@ -48,7 +63,10 @@ pub fn init(args: &InitArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         stage: args.stage.clone(),
         api: args.api.clone(),
         policies: args.policies.clone(),
-        out: args.out.clone(),
+        out: args
+            .out
+            .clone()
+            .unwrap_or_else(|| default_out(&args.logs[0])),
         force: args.force,
         command: Some(
             std::iter::once("cachegate".to_owned())
