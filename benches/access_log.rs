@@ -126,14 +126,8 @@ fn access_log(c: &mut Criterion) {
             })
         });
         let mut options = cachegate::fit::FitOptions {
-            logs: vec![file.clone()],
-            fields: trace::LogFields::standard(),
-            principals: Vec::new(),
-            default_principal: None,
-            max_keys: 1 << 20,
             max_bad_lines: 0,
-            window_s: None,
-            cloudwatch: Vec::new(),
+            ..cachegate::fit::FitOptions::new(vec![file.clone()], trace::LogFields::standard())
         };
         options.fields.principal = Some(vec!["identity".into(), "userArn".into()]);
         g.bench_function(format!("fit_read_log/threads={threads}"), |b| {

@@ -129,13 +129,7 @@ pub fn options(
             "response_length" => fields.response_length = Some(path),
             "integration_latency" => fields.integration_latency = Some(path),
             "status" => fields.status = Some(path),
-            "cache_control" => {
-                fields.max_age_zero = Some(FieldRule {
-                    field: path,
-                    equals: None,
-                    contains: Some("max-age=0".into()),
-                });
-            }
+            "cache_control" => fields.max_age_zero = Some(FieldRule::max_age_zero_in(path)),
             other => anyhow::bail!(
                 "--field {f}: unknown field `{other}`; expected time, method, resource_path, path, principal, response_length, integration_latency, status or cache_control"
             ),

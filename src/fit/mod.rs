@@ -58,6 +58,24 @@ pub struct FitOptions {
     pub cloudwatch: Vec<PathBuf>,
 }
 
+impl FitOptions {
+    /// Reading `logs` with `fields`: each caller its own principal, 2^20 keys counted
+    /// exactly per resource, the traces' default bad-line limit, the profile's step from
+    /// the span, no CloudWatch file.
+    pub fn new(logs: Vec<PathBuf>, fields: LogFields) -> FitOptions {
+        FitOptions {
+            logs,
+            fields,
+            principals: Vec::new(),
+            default_principal: None,
+            max_keys: 1 << 20,
+            max_bad_lines: crate::trace::DEFAULT_MAX_BAD_LINES,
+            window_s: None,
+            cloudwatch: Vec::new(),
+        }
+    }
+}
+
 /// One log as read.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LogSummary {

@@ -94,23 +94,17 @@ pub(crate) fn write_log(path: &std::path::Path) -> u64 {
 
 fn options(log: std::path::PathBuf) -> FitOptions {
     let mut fields = LogFields::standard();
-    fields.max_age_zero = Some(crate::trace::FieldRule {
-        field: vec!["cacheControl".into()],
-        equals: None,
-        contains: Some("max-age=0".into()),
-    });
+    fields.max_age_zero = Some(crate::trace::FieldRule::max_age_zero_in(vec![
+        "cacheControl".into(),
+    ]));
     FitOptions {
-        logs: vec![log],
-        fields,
         principals: vec![
             ("arn:aws:iam::123456789012:user/app".into(), "app".into()),
             ("arn:aws:iam::123456789012:user/bot".into(), "bot".into()),
         ],
-        default_principal: None,
-        max_keys: 1 << 20,
         max_bad_lines: 0,
         window_s: Some(3_600),
-        cloudwatch: Vec::new(),
+        ..FitOptions::new(vec![log], fields)
     }
 }
 

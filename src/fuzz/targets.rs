@@ -458,20 +458,13 @@ fn fit() {
     let file = dir.path().join("access.jsonl");
     let mut fields = crate::trace::LogFields::standard();
     fields.principal = Some(vec!["userArn".into()]);
-    fields.max_age_zero = Some(crate::trace::FieldRule {
-        field: vec!["cacheControl".into()],
-        equals: None,
-        contains: Some("max-age=0".into()),
-    });
+    fields.max_age_zero = Some(crate::trace::FieldRule::max_age_zero_in(vec![
+        "cacheControl".into(),
+    ]));
     let options = crate::fit::FitOptions {
-        logs: vec![file.clone()],
-        fields,
-        principals: Vec::new(),
-        default_principal: None,
         max_keys: 8,
         max_bad_lines: u64::MAX,
-        window_s: None,
-        cloudwatch: Vec::new(),
+        ..crate::fit::FitOptions::new(vec![file.clone()], fields)
     };
     let seed = decompressed("scenarios/traces/pets-access.jsonl.zst", 4096);
     let words = [

@@ -6,6 +6,7 @@
 //! themselves as a trace) and `fitted` (the synthetic clients). Every fitted number
 //! carries a comment saying where it came from.
 
+mod callers;
 mod text;
 
 use std::path::{Path, PathBuf};

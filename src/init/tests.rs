@@ -8,21 +8,13 @@ use crate::trace::LogFields;
 
 fn options(log: &Path, out: &Path) -> InitOptions {
     let mut fields = LogFields::standard();
-    fields.max_age_zero = Some(crate::trace::FieldRule {
-        field: vec!["cacheControl".into()],
-        equals: None,
-        contains: Some("max-age=0".into()),
-    });
+    fields.max_age_zero = Some(crate::trace::FieldRule::max_age_zero_in(vec![
+        "cacheControl".into(),
+    ]));
     InitOptions {
         fit: FitOptions {
-            logs: vec![log.to_owned()],
-            fields,
-            principals: Vec::new(),
-            default_principal: None,
-            max_keys: 1 << 20,
             max_bad_lines: 0,
-            window_s: None,
-            cloudwatch: Vec::new(),
+            ..FitOptions::new(vec![log.to_owned()], fields)
         },
         stage: None,
         api: None,

@@ -6,16 +6,16 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::{InitOptions, observed, relative};
-use crate::fit::{ANONYMOUS, DistSummary, Fit, OTHER_CALLERS, PrincipalFit, ResourceFit, slug};
+use crate::fit::{ANONYMOUS, DistSummary, Fit, OTHER_CALLERS, ResourceFit, slug};
 use crate::import::api::ImportedApi;
 
 /// A TOML string.
-fn q(s: &str) -> String {
+pub(super) fn q(s: &str) -> String {
     toml::Value::String(s.to_owned()).to_string()
 }
 
 /// Microseconds as a duration string.
-fn us(n: u64) -> String {
+pub(super) fn us(n: u64) -> String {
     if n % 1_000_000 == 0 {
         format!("{}s", n / 1_000_000)
     } else if n % 1_000 == 0 {
@@ -185,20 +185,10 @@ impl Plan {
             if p.name == ANONYMOUS {
                 let _ = writeln!(o, "public = true               # requests with no caller");
             }
-            let stem_of = |f: &std::path::PathBuf| {
-                f.file_stem()
-                    .map(|s| s.to_string_lossy().to_ascii_lowercase())
-            };
-            let tail = p
-                .name
-                .rsplit(['/', ':'])
-                .next()
-                .unwrap_or("")
-                .to_ascii_lowercase();
             let policies: Vec<String> = options
                 .policies
                 .iter()
-                .filter(|f| stem_of(f).is_some_and(|s| names_caller(&s, n, &tail)))
+                .filter(|f| policy_of(f, &p.name, n))
                 .map(|f| q(&relative(dir, f)))
                 .collect();
             if !policies.is_empty() {
@@ -209,20 +199,11 @@ impl Plan {
             }
         }
         for f in &options.policies {
-            let stem = f
-                .file_stem()
-                .map(|s| s.to_string_lossy().to_ascii_lowercase())
-                .unwrap_or_default();
-            let used = fit.principals.iter().any(|p| {
-                let tail = p
-                    .name
-                    .rsplit(['/', ':'])
-                    .next()
-                    .unwrap_or("")
-                    .to_ascii_lowercase();
-                names_caller(&stem, &names[&p.name], &tail)
-            });
-            if !used {
+            if !fit
+                .principals
+                .iter()
+                .any(|p| policy_of(f, &p.name, &names[&p.name]))
+            {
                 notes.push(format!(
                     "{}: no caller in the logs matches its name: not used",
                     f.display()
@@ -230,7 +211,7 @@ impl Plan {
             }
         }
         for p in &fit.principals {
-            o.push_str(&client(
+            o.push_str(&super::callers::client(
                 fit,
                 p,
                 &names[&p.name],
@@ -240,7 +221,7 @@ impl Plan {
             ));
         }
         // The logs, replayed.
-        o.push_str(&traces(fit, options, &names, &logs));
+        o.push_str(&super::callers::traces(fit, options, &names, &logs));
         // The two configurations.
         let _ = writeln!(
             o,
@@ -268,20 +249,35 @@ impl Plan {
     }
 }
 
-/// Whether a policy file named `stem` is the principal `name`'s (whose caller's ARN ends
-/// in `tail`): the name or the tail, alone or followed by `-` or `_` and more
-/// (`ops-invalidate` for `.../user/ops`).
-fn names_caller(stem: &str, name: &str, tail: &str) -> bool {
-    [name, tail].iter().filter(|t| !t.is_empty()).any(|t| {
-        stem == *t
-            || stem
-                .strip_prefix(*t)
-                .is_some_and(|rest| rest.starts_with(['-', '_']))
-    })
+/// Whether the policy `file` is the principal `name`'s (whose caller is `caller`): its
+/// name, without extension and case, is the principal's name or the last part of the
+/// caller's ARN, alone or followed by `-` or `_` and more (`ops-invalidate` for
+/// `.../user/ops`).
+fn policy_of(file: &Path, caller: &str, name: &str) -> bool {
+    let Some(stem) = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_ascii_lowercase())
+    else {
+        return false;
+    };
+    let tail = caller
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    [name, tail.as_str()]
+        .iter()
+        .filter(|t| !t.is_empty())
+        .any(|t| {
+            stem == *t
+                || stem
+                    .strip_prefix(*t)
+                    .is_some_and(|rest| rest.starts_with(['-', '_']))
+        })
 }
 
 /// A table's header line with the traffic it stands for.
-fn header(table: &str, share: f64, t: &crate::fit::Traffic) -> String {
+pub(super) fn header(table: &str, share: f64, t: &crate::fit::Traffic) -> String {
     format!(
         "\n{table:<30}# {:.1}% of requests, {:.3}/s mean, busiest second {}\n",
         100.0 * share,
@@ -291,11 +287,11 @@ fn header(table: &str, share: f64, t: &crate::fit::Traffic) -> String {
 }
 
 /// When the logs start (their first request, epoch µs): the simulation's time 0.
-fn logs_start(fit: &Fit) -> Option<u64> {
+pub(super) fn logs_start(fit: &Fit) -> Option<u64> {
     fit.logs.iter().filter_map(|l| l.first_us).min()
 }
 
-fn trace_name(i: usize) -> String {
+pub(super) fn trace_name(i: usize) -> String {
     if i == 0 {
         "logs".into()
     } else {
@@ -433,175 +429,4 @@ fn dist_field(field: &str, d: Option<&DistSummary>, latency: bool) -> String {
             d.median.round().max(1.0) as u64
         )
     }
-}
-
-/// A `[[clients]]` entry for principal `p`, its profile written to `profiles/`.
-fn client(
-    fit: &Fit,
-    p: &PrincipalFit,
-    name: &str,
-    kept: &[&ResourceFit],
-    (dir, scenario): (&Path, &str),
-    files: &mut Vec<(std::path::PathBuf, String)>,
-) -> String {
-    let mut o = String::new();
-    let mix: Vec<(&str, u64)> = p
-        .mix
-        .iter()
-        .filter(|(l, _)| kept.iter().any(|r| r.label == *l))
-        .map(|(l, share)| {
-            (
-                l.as_str(),
-                (share * p.traffic.requests as f64).round() as u64,
-            )
-        })
-        .collect();
-    let total: u64 = mix.iter().map(|(_, n)| n).sum();
-    if total == 0 {
-        return o;
-    }
-    let file = format!("profiles/{scenario}-{name}.csv");
-    let (profile, repeat) = match &p.traffic.daily {
-        Some(d) => (d, true),
-        None => (&p.traffic.profile, false),
-    };
-    files.push((
-        dir.join(&file),
-        crate::fit::profile_csv(profile, &format!("principal `{name}`")),
-    ));
-    let first_us = logs_start(fit).unwrap_or(profile.origin_us);
-    let offset = first_us.saturating_sub(profile.origin_us);
-    o.push_str(&header("[[clients]]", p.share, &p.traffic));
-    let _ = writeln!(o, "name = {}\nprincipal = {}", q(name), q(name));
-    let _ = writeln!(
-        o,
-        "rate = {{ profile = {}{}, offset = {} }}   # {} per {} s; the run starts at the logs' first request",
-        q(&file),
-        if repeat { ", repeat = \"24h\"" } else { "" },
-        q(&us(offset)),
-        if repeat {
-            "its average day over the logs"
-        } else {
-            "its rate over the logs"
-        },
-        profile.window_s
-    );
-    let _ = writeln!(
-        o,
-        "max_age_zero = {}   # {}",
-        p.max_age_zero.unwrap_or(0.0),
-        if p.max_age_zero.is_some() {
-            "share of its requests sending max-age=0 in the logs"
-        } else {
-            "not in the logs (map cache_control with --field): assumed 0"
-        }
-    );
-    // Shares from counts, the last one what the others leave, so they sum to 1.
-    let mut shares: Vec<String> = Vec::new();
-    let mut left = 1.0;
-    for (i, (label, n)) in mix.iter().enumerate() {
-        let share = if i + 1 == mix.len() {
-            left
-        } else {
-            *n as f64 / total as f64
-        };
-        left -= share;
-        shares.push(format!("{} = {}", q(label), share.max(0.0)));
-    }
-    let _ = writeln!(
-        o,
-        "mix = {{ {} }}   # its requests per resource in the logs",
-        shares.join(", ")
-    );
-    o
-}
-
-/// The `[[traces]]` replaying the logs, each from its first request's time.
-fn traces(
-    fit: &Fit,
-    options: &InitOptions,
-    names: &BTreeMap<String, String>,
-    logs: &[String],
-) -> String {
-    let mut o = String::new();
-    let f = &options.fit.fields;
-    let first = logs_start(fit).unwrap_or(0);
-    let default = if names.contains_key(OTHER_CALLERS) {
-        OTHER_CALLERS
-    } else {
-        ANONYMOUS
-    };
-    let default_name = names.get(default).cloned().unwrap_or_else(|| {
-        names
-            .values()
-            .next()
-            .cloned()
-            .unwrap_or_else(|| ANONYMOUS.to_owned())
-    });
-    for (i, (log, summary)) in logs.iter().zip(&fit.logs).enumerate() {
-        let start = summary.first_us.map_or(0, |s| s.saturating_sub(first));
-        let _ = writeln!(
-            o,
-            "\n[[traces]]                    # {} records, {} bad",
-            summary.records, summary.bad
-        );
-        let _ = writeln!(
-            o,
-            "name = {}\nfile = {}\nformat = \"access_log\"",
-            q(&trace_name(i)),
-            q(log)
-        );
-        if start > 0 {
-            let _ = writeln!(
-                o,
-                "start = {}   # its first request, after the first log's",
-                q(&us(start))
-            );
-        }
-        let _ = writeln!(
-            o,
-            "principal = {}   # callers not listed below",
-            q(&default_name)
-        );
-        let _ = writeln!(o, "max_bad_lines = {}", options.fit.max_bad_lines);
-        if let Some(rule) = &f.max_age_zero {
-            let _ = writeln!(
-                o,
-                "max_age_zero = {{ field = {}, contains = {} }}",
-                q(&rule.field.join(".")),
-                q(rule
-                    .contains
-                    .as_deref()
-                    .or(rule.equals.as_deref())
-                    .unwrap_or("max-age=0"))
-            );
-        }
-        let _ = writeln!(o, "[traces.fields]");
-        let j = |p: &Vec<String>| q(&p.join("."));
-        let _ = writeln!(
-            o,
-            "time = {}\nmethod = {}\nresource_path = {}\npath = {}",
-            j(&f.time),
-            j(&f.method),
-            j(&f.resource_path),
-            j(&f.path)
-        );
-        if let Some(p) = &f.principal {
-            let _ = writeln!(o, "principal = {}", j(p));
-        }
-        if let Some(p) = &f.response_length {
-            let _ = writeln!(o, "response_length = {}", j(p));
-        }
-        let mapped: Vec<(&String, &String)> = names
-            .iter()
-            .filter(|(caller, _)| *caller != ANONYMOUS && *caller != OTHER_CALLERS)
-            .collect();
-        if !mapped.is_empty() {
-            let _ = writeln!(o, "[traces.principals]");
-            for (caller, n) in mapped {
-                let _ = writeln!(o, "{} = {}", q(caller), q(n));
-            }
-        }
-    }
-    o
 }
