@@ -3,7 +3,7 @@
 //! (a trace is read ahead; a client's next request is drawn ahead), so it can overlap the
 //! memory reads of several cache lookups instead of paying for them one by one.
 //!
-//! With `huge_pages.rs`, the crate's only `unsafe`: `_mm_prefetch` is an `unsafe fn` on stable Rust
+//! With `huge_pages.rs` and `trace/special_bytes.rs`, the crate's only `unsafe`: `_mm_prefetch` is an `unsafe fn` on stable Rust
 //! because it takes a raw pointer, but a prefetch never dereferences it, cannot fault and
 //! changes no memory (Intel SDM, PREFETCHh; `core::hint::prefetch_read`, nightly, is the
 //! same operation as a safe function and says so). On other targets it does nothing.

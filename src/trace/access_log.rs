@@ -9,7 +9,7 @@ use std::io::Read;
 use std::ops::Range;
 use std::sync::Arc;
 
-use super::chunks::{Ahead, CHUNK, LineChunks};
+use super::chunks::{CHUNK, Chunked};
 use super::json_fields::{Fields, MAX_FIELDS, Val};
 use super::spec::{AccessLogSpec, FieldRule, MaxAgeZero, TraceFormat, TraceModel};
 use super::{
@@ -140,17 +140,15 @@ impl Parser {
         }
     }
 
-    /// Parses a chunk of whole lines (each without its `\n` and trailing `\r`s).
-    fn chunk(&self, chunk: &[u8]) -> ParsedChunk {
-        let mut out = ParsedChunk {
-            lines: Vec::with_capacity(chunk.len() / 512),
-            ..ParsedChunk::default()
-        };
+    /// Parses a chunk of whole lines (each without its `\n` and trailing `\r`s) into
+    /// `out` (what it held is dropped, its buffers reused).
+    fn chunk(&self, chunk: &[u8], out: &mut ParsedChunk) {
+        out.lines.clear();
+        out.text.clear();
         out.count = each_line(chunk, |index, line| {
             let parsed = self.line(line, &mut out.text).unwrap_or_else(Parsed::Bad);
             out.lines.push((index, parsed));
         });
-        out
     }
 
     /// Parses one line; its texts go to the end of `text`. Err(why) for a line to count
@@ -276,12 +274,7 @@ fn push(text: &mut String, parts: &[&str]) -> Range<usize> {
 /// the run's pool, see [`super::chunks`]), then timed by the trace's clock and counted
 /// here, in order, so what it yields and tallies does not depend on the thread count.
 pub(super) struct AccessLog<R> {
-    chunks: LineChunks<R>,
-    ahead: Ahead<ParsedChunk>,
-    /// The input has ended (or failed: `failed`, reported once the chunks before it
-    /// have been served).
-    read_all: bool,
-    failed: Option<std::io::Error>,
+    chunks: Chunked<R, ParsedChunk>,
     /// The chunk being served, the next of its lines, and the number of lines before it.
     current: ParsedChunk,
     next: usize,
@@ -306,10 +299,11 @@ impl<R: Read> AccessLog<R> {
         };
         let parser = Arc::new(Parser::new(model, spec));
         AccessLog {
-            chunks: LineChunks::new(reader, chunk),
-            ahead: Ahead::new(Arc::new(move |chunk: Vec<u8>| parser.chunk(&chunk))),
-            read_all: false,
-            failed: None,
+            chunks: Chunked::new(
+                reader,
+                chunk,
+                Arc::new(move |chunk: &[u8], out: &mut ParsedChunk| parser.chunk(chunk, out)),
+            ),
             current: ParsedChunk::default(),
             next: 0,
             lines_before: 0,
@@ -321,28 +315,18 @@ impl<R: Read> AccessLog<R> {
         }
     }
 
-    /// Moves on to the next chunk, reading ahead to fill the window; false at the end.
+    /// Moves on to the next chunk (the one served is recycled); false at the end.
     fn advance(&mut self) -> Result<bool, TraceError> {
-        while !self.read_all && self.ahead.len() < self.ahead.window() {
-            match self.chunks.next_chunk() {
-                Ok(Some(chunk)) => self.ahead.push(chunk),
-                Ok(None) => self.read_all = true,
-                Err(error) => {
-                    self.read_all = true;
-                    self.failed = Some(error);
-                }
-            }
-        }
-        let Some(chunk) = self.ahead.pop() else {
-            return match self.failed.take() {
-                Some(error) => Err(TraceError::Read {
-                    path: self.path.clone(),
-                    error,
-                }),
-                None => Ok(false),
-            };
+        let done = std::mem::take(&mut self.current);
+        let count = done.count;
+        let next = self.chunks.next(done).map_err(|error| TraceError::Read {
+            path: self.path.clone(),
+            error,
+        })?;
+        let Some(chunk) = next else {
+            return Ok(false);
         };
-        self.lines_before += self.current.count;
+        self.lines_before += count;
         self.current = chunk;
         self.next = 0;
         Ok(true)

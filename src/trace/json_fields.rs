@@ -35,6 +35,9 @@ pub(super) const MAX_FIELDS: usize = 10;
 pub(super) struct Fields {
     /// Level 0 is the line's object; an entry's `child` is the level under its key.
     levels: Vec<Vec<Entry>>,
+    /// Per level, bit `n` set when a key of `n` bytes (below 64) is there: most keys of
+    /// a line are told apart by their length alone.
+    lengths: Vec<u64>,
 }
 
 /// What one key at one level leads to.
@@ -94,12 +97,30 @@ impl Fields {
                 }
             }
         }
-        Fields { levels }
+        let lengths = levels
+            .iter()
+            .map(|keys| {
+                keys.iter()
+                    .map(|e| {
+                        if e.key.len() < 64 {
+                            1u64 << e.key.len()
+                        } else {
+                            0
+                        }
+                    })
+                    .fold(0, |a, b| a | b)
+            })
+            .collect();
+        Fields { levels, lengths }
     }
 
-    /// The keys of level `level`.
-    pub(super) fn level(&self, level: usize) -> &[Entry] {
-        &self.levels[level]
+    /// The entry of `key` (its bytes as written, without escapes) at level `level`.
+    #[inline]
+    pub(super) fn find(&self, level: usize, key: &[u8]) -> Option<&Entry> {
+        if key.len() < 64 && self.lengths[level] & (1 << key.len()) == 0 {
+            return None;
+        }
+        self.levels[level].iter().find(|e| e.key.as_bytes() == key)
     }
 
     /// Captures each slot's field into `out[slot]` from the JSON object `line`.
@@ -140,12 +161,8 @@ impl<'de> Visitor<'de> for Level<'_, '_, 'de> {
     }
 
     fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
-        let entries = &self.fields.levels[self.level];
         while let Some(Key(key)) = map.next_key()? {
-            let Some(e) = entries
-                .iter()
-                .find(|e| e.key.len() == key.len() && *e.key == *key)
-            else {
+            let Some(e) = self.fields.find(self.level, key.as_bytes()) else {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };

@@ -1,9 +1,11 @@
 //! The fast path of reading an access-log line: one pass over the bytes that checks the
 //! JSON grammar and captures the wanted fields, without serde's per-key string parsing.
-//! Strings are scanned eight bytes at a time for a quote, a backslash or a control
-//! character; a key is compared as bytes (the line was checked to be UTF-8 once, up
-//! front); only a captured value is decoded, by serde_json, so captures are exactly
-//! what the serde walk ([`Fields::extract`]) gives.
+//! A string's end is the next quote, backslash or control byte in a mask computed once
+//! per 64 bytes ([`special_bytes`](super::special_bytes)), which also marks bytes
+//! outside ASCII: a line is checked to be UTF-8 only when a string holds one (the
+//! grammar refuses them elsewhere). Keys are compared as bytes, most told apart by their
+//! length alone ([`Fields::find`]); only a captured value is decoded, by serde_json, so
+//! captures are exactly what the serde walk ([`Fields::extract`]) gives.
 //!
 //! It accepts a subset of what the serde walk accepts: anything unusual (a line that is
 //! not UTF-8, an escape in a key, a `\u` surrogate, nesting deeper than 64, a number the
@@ -17,6 +19,7 @@ use std::borrow::Cow;
 use serde::de::DeserializeSeed as _;
 
 use super::json_fields::{Fields, MAX_FIELDS, Val, ValSeed};
+use super::special_bytes::{BLOCK, special_at};
 
 /// Deepest nesting taken on the fast path (serde_json's own limit is 128).
 const MAX_DEPTH: usize = 64;
@@ -32,13 +35,26 @@ impl Fields {
         for o in out.iter_mut() {
             *o = None;
         }
-        std::str::from_utf8(line).ok()?;
-        let mut s = Scanner { b: line, i: 0 };
+        let mut s = Scanner {
+            b: line,
+            i: 0,
+            block: usize::MAX,
+            mask: 0,
+            high: false,
+        };
         s.ws();
         let mut flat = 0u32;
         s.object(self, 0, 0, out, &mut flat)?;
         s.ws();
-        (s.i == line.len()).then_some(())
+        if s.i != line.len() {
+            return None;
+        }
+        // A byte outside ASCII in a string: the line must be UTF-8 (outside strings, the
+        // grammar has refused it).
+        if s.high {
+            std::str::from_utf8(line).ok()?;
+        }
+        Some(())
     }
 }
 
@@ -46,21 +62,11 @@ impl Fields {
 struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
-}
-
-/// Bytes of a word equal to `byte`, as high bits (exact: no false positives).
-#[inline(always)]
-fn eq_mask(w: u64, byte: u8) -> u64 {
-    let x = w ^ (u64::from(byte) * 0x0101_0101_0101_0101);
-    !(((x & 0x7f7f_7f7f_7f7f_7f7f) + 0x7f7f_7f7f_7f7f_7f7f) | x | 0x7f7f_7f7f_7f7f_7f7f)
-}
-
-/// Bytes of a word below 0x20, as high bits (exact).
-#[inline(always)]
-fn control_mask(w: u64) -> u64 {
-    // A byte is below 0x20 when adding 0x60 to its low seven bits leaves bit 7 clear
-    // and its own bit 7 is clear.
-    !(((w & 0x7f7f_7f7f_7f7f_7f7f) + 0x6060_6060_6060_6060) | w | 0x7f7f_7f7f_7f7f_7f7f)
+    /// The start of the 64-byte block whose special-byte mask is `mask`.
+    block: usize,
+    mask: u64,
+    /// A string held a byte outside ASCII.
+    high: bool,
 }
 
 impl<'a> Scanner<'a> {
@@ -76,25 +82,36 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// The first quote, backslash or control byte at or after `i` (or a place at or
+    /// past the end).
+    #[inline(always)]
+    fn next_special(&mut self, mut i: usize) -> usize {
+        loop {
+            let block = i - i % BLOCK;
+            if block != self.block {
+                if block >= self.b.len() {
+                    return block;
+                }
+                self.block = block;
+                self.mask = special_at(self.b, block);
+            }
+            let ahead = self.mask >> (i - block);
+            if ahead != 0 {
+                return i + ahead.trailing_zeros() as usize;
+            }
+            i = block + BLOCK;
+        }
+    }
+
     /// Skips the string whose opening quote is at `i`; returns its span (quotes
     /// included) and whether it has escapes.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Option<(usize, usize, bool)> {
         let (b, start) = (self.b, self.i);
         let mut i = start + 1;
         let mut escaped = false;
         loop {
-            // Eight bytes at a time while none is special.
-            while let Some(chunk) = b.get(i..i + 8) {
-                let w = u64::from_le_bytes(chunk.try_into().ok()?);
-                let special = eq_mask(w, b'"') | eq_mask(w, b'\\') | control_mask(w);
-                if special == 0 {
-                    i += 8;
-                } else {
-                    i += (special.trailing_zeros() / 8) as usize;
-                    break;
-                }
-            }
+            i = self.next_special(i);
             match *b.get(i)? {
                 b'"' => {
                     self.i = i + 1;
@@ -122,7 +139,10 @@ impl<'a> Scanner<'a> {
                     }
                 }
                 c if c < 0x20 => return None,
-                _ => i += 1,
+                c => {
+                    self.high |= c >= 0x80;
+                    i += 1;
+                }
             }
         }
     }
@@ -241,7 +261,6 @@ impl<'a> Scanner<'a> {
         if self.open(b'}', depth)? {
             return Some(());
         }
-        let entries = fields.map_or(&[][..], |(f, l)| f.level(l));
         loop {
             self.ws();
             if self.peek()? != b'"' {
@@ -260,7 +279,7 @@ impl<'a> Scanner<'a> {
             self.i += 1;
             self.ws();
             match (
-                entries.iter().find(|e| e.key.as_bytes() == key),
+                fields.and_then(|(f, l)| f.find(l, key)),
                 fields,
                 out.as_deref_mut(),
             ) {
@@ -279,6 +298,10 @@ impl<'a> Scanner<'a> {
                     } else {
                         self.value(depth + 1)?;
                     }
+                }
+                // Most values skipped are strings: their scan inlined here.
+                _ if self.peek() == Some(b'"') => {
+                    self.string()?;
                 }
                 _ => self.value(depth + 1)?,
             }
@@ -358,18 +381,6 @@ pub(crate) mod check {
 #[cfg(test)]
 mod tests {
     use super::check::agree;
-    use super::*;
-
-    #[test]
-    fn masks_find_quotes_backslashes_and_control_bytes_exactly() {
-        for b in 0..=255u8 {
-            let w = u64::from_le_bytes([b'a', b, b'a', b'a', 0x80, 0xff, b'a', b]);
-            let want_quote = if b == b'"' { 0x8000_0000_0000_8000 } else { 0 };
-            assert_eq!(eq_mask(w, b'"'), want_quote, "{b}");
-            let want_control = if b < 0x20 { 0x8000_0000_0000_8000 } else { 0 };
-            assert_eq!(control_mask(w), want_control, "{b}");
-        }
-    }
 
     #[test]
     fn the_fast_path_takes_ordinary_lines_and_agrees_with_serde() {
@@ -401,6 +412,9 @@ mod tests {
             br#"{"time":1} x"#,
             br#"[1]"#,
             b"{\"time\":\"\xff\"}",
+            b"{\"skip\":\"\xc3(\",\"time\":1}",
+            b"{\"\xff\":1}",
+            b"{\"time\":1\xc3\xa9}",
             b"",
         ] {
             assert!(!agree(line), "{:?}", String::from_utf8_lossy(line));

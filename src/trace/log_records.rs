@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::chunks::{Ahead, CHUNK, LineChunks};
+use super::chunks::{CHUNK, Chunked};
 use super::json_fields::{Fields, MAX_FIELDS, Val};
 use super::spec::FieldRule;
 use super::{Tally, TraceError};
@@ -180,18 +180,17 @@ impl Parser {
         }
     }
 
-    fn chunk(&self, chunk: &[u8]) -> Chunk {
-        let mut out = Chunk {
-            records: Vec::with_capacity(chunk.len() / 512),
-            ..Chunk::default()
-        };
+    /// Parses a chunk of whole lines into `out` (what it held is dropped, its buffers
+    /// reused).
+    fn chunk(&self, chunk: &[u8], out: &mut Chunk) {
+        out.records.clear();
+        out.text.clear();
         out.count = super::access_log::each_line(chunk, |index, line| {
             let parsed = self
                 .line(index, line, &mut out.text)
                 .map_err(|e| (index, e));
             out.records.push(parsed);
         });
-        out
     }
 
     fn line(&self, index: u32, line: &[u8], text: &mut String) -> Result<Parsed, String> {
@@ -314,25 +313,18 @@ pub fn read_log(
         Box::new(raw)
     };
     let parser = Arc::new(Parser::new(fields));
-    let mut chunks = LineChunks::new(reader, CHUNK);
-    let mut ahead: Ahead<Chunk> = Ahead::new(Arc::new(move |c: Vec<u8>| parser.chunk(&c)));
-    let (mut read_all, mut failed) = (false, None);
+    let mut chunks: Chunked<_, Chunk> = Chunked::new(
+        reader,
+        CHUNK,
+        Arc::new(move |c: &[u8], out: &mut Chunk| parser.chunk(c, out)),
+    );
+    let mut chunk = Chunk::default();
     let mut tally = Tally::default();
     let mut lines_before = 0u64;
     let mut records = 0u64;
     let mut first_us: Option<u64> = None;
-    loop {
-        while !read_all && ahead.len() < ahead.window() {
-            match chunks.next_chunk() {
-                Ok(Some(c)) => ahead.push(c),
-                Ok(None) => read_all = true,
-                Err(e) => {
-                    read_all = true;
-                    failed = Some(e);
-                }
-            }
-        }
-        let Some(chunk) = ahead.pop() else { break };
+    while let Some(next) = chunks.next(chunk).map_err(read_err)? {
+        chunk = next;
         for r in &chunk.records {
             match r {
                 Ok(p) => {
@@ -372,9 +364,6 @@ pub fn read_log(
         }
         lines_before += chunk.count;
         progress(count.load(Ordering::Relaxed));
-    }
-    if let Some(e) = failed {
-        return Err(read_err(e));
     }
     Ok(LogRead {
         records,

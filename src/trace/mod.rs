@@ -23,6 +23,7 @@ pub(crate) fn json_scan_agrees(line: &[u8]) -> bool {
     json_scan::check::agree(line)
 }
 mod spec;
+mod special_bytes;
 mod text;
 
 use std::io::{BufRead, BufReader, Read};
