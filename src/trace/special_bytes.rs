@@ -137,7 +137,7 @@ mod tests {
     #[test]
     fn every_byte_value_at_every_position() {
         for b in 0..=255u8 {
-            let is = b == b'"' || b == b'\\' || b < 0x20 || b >= 0x80;
+            let is = b == b'"' || b == b'\\' || !(0x20..0x80).contains(&b);
             for at in 0..BLOCK {
                 // Neighbours that are never special.
                 let mut block = [if at % 2 == 0 { b'a' } else { b'~' }; BLOCK];
