@@ -323,7 +323,6 @@ impl<'a> Scanner<'a> {
         if self.peek()? == b'"' {
             let (s, e, escaped) = self.string()?;
             if !escaped {
-                // The line is UTF-8 and the span lies between ASCII quotes.
                 let text = std::str::from_utf8(&self.b[s + 1..e - 1]).ok()?;
                 return Some(Val::Str(Cow::Borrowed(text)));
             }
