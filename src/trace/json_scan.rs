@@ -58,7 +58,8 @@ impl Fields {
     }
 }
 
-/// A cursor over a line known to be UTF-8.
+/// A cursor over a line (checked to be UTF-8 at its end, if a string held a byte
+/// outside ASCII).
 struct Scanner<'a> {
     b: &'a [u8],
     i: usize,

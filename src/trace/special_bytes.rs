@@ -16,14 +16,14 @@ pub(super) const BLOCK: usize = 64;
 
 /// Bit `j` is set when `block[j]` is `"`, `\`, below 0x20 or 0x80 and above.
 #[inline(always)]
-pub(super) fn special(block: &[u8; BLOCK]) -> u64 {
+fn special(block: &[u8; BLOCK]) -> u64 {
     #[cfg(target_arch = "x86_64")]
     {
         sse2::special(block)
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        portable(block)
+        portable::special(block)
     }
 }
 
@@ -42,34 +42,42 @@ pub(super) fn special_at(bytes: &[u8], start: usize) -> u64 {
     }
 }
 
-/// Bytes of a word equal to `byte`, as high bits (exact: no false positives).
-#[inline(always)]
-pub(super) fn eq_mask(w: u64, byte: u8) -> u64 {
-    let x = w ^ (u64::from(byte) * 0x0101_0101_0101_0101);
-    !(((x & 0x7f7f_7f7f_7f7f_7f7f) + 0x7f7f_7f7f_7f7f_7f7f) | x | 0x7f7f_7f7f_7f7f_7f7f)
-}
-
-/// Bytes of a word below 0x20, as high bits (exact).
-#[inline(always)]
-pub(super) fn control_mask(w: u64) -> u64 {
-    // A byte is below 0x20 when adding 0x60 to its low seven bits leaves bit 7 clear
-    // and its own bit 7 is clear.
-    !(((w & 0x7f7f_7f7f_7f7f_7f7f) + 0x6060_6060_6060_6060) | w | 0x7f7f_7f7f_7f7f_7f7f)
-}
-
-/// [`special`] in integer arithmetic, eight bytes at a time.
+/// The mask in integer arithmetic: what other targets take, and the reference the tests
+/// hold the SSE2 one to.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
-pub(super) fn portable(block: &[u8; BLOCK]) -> u64 {
-    let mut mask = 0u64;
-    for (k, word) in block.chunks_exact(8).enumerate() {
-        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        let high =
-            eq_mask(w, b'"') | eq_mask(w, b'\\') | control_mask(w) | (w & 0x8080_8080_8080_8080);
-        // Gathers the eight high bits into the low byte (bit 7 of byte j to bit j).
-        let packed = ((high >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
-        mask |= packed << (8 * k);
+mod portable {
+    use super::BLOCK;
+
+    /// Bytes of a word equal to `byte`, as high bits (exact: no false positives).
+    #[inline(always)]
+    pub(super) fn eq_mask(w: u64, byte: u8) -> u64 {
+        let x = w ^ (u64::from(byte) * 0x0101_0101_0101_0101);
+        !(((x & 0x7f7f_7f7f_7f7f_7f7f) + 0x7f7f_7f7f_7f7f_7f7f) | x | 0x7f7f_7f7f_7f7f_7f7f)
     }
-    mask
+
+    /// Bytes of a word below 0x20, as high bits (exact).
+    #[inline(always)]
+    pub(super) fn control_mask(w: u64) -> u64 {
+        // A byte is below 0x20 when adding 0x60 to its low seven bits leaves bit 7 clear
+        // and its own bit 7 is clear.
+        !(((w & 0x7f7f_7f7f_7f7f_7f7f) + 0x6060_6060_6060_6060) | w | 0x7f7f_7f7f_7f7f_7f7f)
+    }
+
+    /// [`super::special`], eight bytes at a time.
+    pub(super) fn special(block: &[u8; BLOCK]) -> u64 {
+        let mut mask = 0u64;
+        for (k, word) in block.chunks_exact(8).enumerate() {
+            let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+            let high = eq_mask(w, b'"')
+                | eq_mask(w, b'\\')
+                | control_mask(w)
+                | (w & 0x8080_8080_8080_8080);
+            // Gathers the eight high bits into the low byte (bit 7 of byte j to bit j).
+            let packed = ((high >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
+            mask |= packed << (8 * k);
+        }
+        mask
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -121,6 +129,7 @@ mod sse2 {
 
 #[cfg(test)]
 mod tests {
+    use super::portable::{control_mask, eq_mask};
     use super::*;
 
     #[test]
@@ -144,7 +153,7 @@ mod tests {
                 block[at] = b;
                 let want = if is { 1u64 << at } else { 0 };
                 assert_eq!(special(&block), want, "byte {b:#x} at {at}");
-                assert_eq!(portable(&block), want, "byte {b:#x} at {at}");
+                assert_eq!(portable::special(&block), want, "byte {b:#x} at {at}");
             }
         }
     }

@@ -147,23 +147,20 @@ fn the_example_written_by_init_reports_how_well_the_model_fits() {
 fn init_writes_beside_the_current_folder_by_default_and_never_over_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let log = std::path::absolute(LOG).unwrap();
-    cachegate()
-        .current_dir(dir.path())
-        .args(["init", "--quiet", "--logs"])
-        .arg(&log)
-        .assert()
-        .code(0)
-        .stdout(contains("wrote pets-access.toml"));
+    let init = || {
+        cachegate()
+            .current_dir(dir.path())
+            .args(["init", "--quiet", "--logs"])
+            .arg(&log)
+            .assert()
+    };
+    init().code(0).stdout(contains("wrote pets-access.toml"));
     cachegate()
         .current_dir(dir.path())
         .args(["validate", "pets-access.toml"])
         .assert()
         .code(0);
-    cachegate()
-        .current_dir(dir.path())
-        .args(["init", "--quiet", "--logs"])
-        .arg(&log)
-        .assert()
+    init()
         .code(2)
         .stderr(contains("exists: not replaced (--force replaces it)"));
 }
