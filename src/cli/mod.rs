@@ -191,11 +191,11 @@ pub struct RunArgs {
     /// whatever the number.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
-    /// Memory in MiB a study may keep its traces' requests in (about 40 bytes each, plus
-    /// an access log's paths), so that its configurations and replications replay them
-    /// from memory instead of reading and parsing the files again; a trace that does
-    /// not fit is read from its file by each run. 0 always reads the files. Results are
-    /// identical either way.
+    /// Memory in MiB a study may keep its access logs' requests in (about 40 bytes each,
+    /// plus their paths), so that its configurations and replications replay them from
+    /// memory instead of parsing the logs again; a log that does not fit is read from
+    /// its file by each run. 0 always reads the files. Object-id traces are always read
+    /// from their files. Results are identical either way.
     #[arg(long, value_name = "MIB", default_value_t = 1024)]
     pub trace_memory: u32,
     /// No progress bar.

@@ -1,9 +1,12 @@
 //! The trace pre-scan: every distinct trace file of a study is read once before anything
 //! runs, so too many bad records stop the run there, and what each holds goes into the
-//! manifest and the parts' fingerprints. The scan also records each trace's requests in
-//! memory, within the run's budget (`--trace-memory`, shared equally by the study's
-//! distinct traces), and the study's runs replay the recording: a trace is then read
-//! once per study, whatever the number of configurations and replications.
+//! manifest and the parts' fingerprints. The scan also records each access log's requests
+//! in memory, within the run's budget (`--trace-memory`, shared equally by the study's
+//! distinct access logs), and the study's runs replay the recording: a log is then parsed
+//! once per study, whatever the number of configurations and replications. Object-id
+//! traces (oracleGeneral, text, CSV) are not recorded: a recording of their requests is
+//! larger than their records, and replaying it is no faster than reading the file again
+//! (measured in docs/performance.md).
 
 use std::sync::Arc;
 
@@ -24,7 +27,8 @@ pub(super) struct TraceRead {
 }
 
 /// Reads every distinct trace file of the study once (in parallel), with its SHA-256,
-/// recording the requests of each in at most `budget / distinct traces` bytes.
+/// recording the requests of each access log in at most `budget / distinct access logs`
+/// bytes.
 pub(super) fn read_traces(
     study: &Study,
     pool: &rayon::ThreadPool,
@@ -42,11 +46,13 @@ pub(super) fn read_traces(
             }
         }
     }
-    let budget = budget / distinct.len().max(1);
+    let logs = distinct.iter().filter(|(t, _, _)| recorded(t)).count();
+    let budget = budget / logs.max(1);
     pool.install(|| {
         distinct
             .par_iter()
             .map(|&(t, end, last)| -> anyhow::Result<TraceRead> {
+                let budget = if recorded(t) { budget } else { 0 };
                 let read = crate::trace::record(t, end, last, budget)?;
                 let sha256 = read.sha256;
                 let tally = read.tally;
@@ -84,6 +90,12 @@ pub(super) fn read_traces(
             })
             .collect()
     })
+}
+
+/// Whether the study keeps `trace`'s requests in memory: access logs, whose parsing
+/// costs several times the replay of a recording.
+fn recorded(trace: &crate::trace::TraceModel) -> bool {
+    matches!(trace.format, crate::trace::TraceFormat::AccessLog(_))
 }
 
 /// How many configuration x replication runs replay `trace`.
