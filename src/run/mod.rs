@@ -3,7 +3,8 @@
 //! summary. The progress bar goes to stderr and is hidden unless asked for
 //! ([`RunOptions::progress`]) or when stderr is not a terminal.
 //!
-//! The steps live apart: the trace pre-scan (`traces.rs`), part files and their seals
+//! The steps live apart: the trace pre-scan (`traces.rs`) and what it keeps for the next
+//! run (`trace_checks.rs`), part files and their seals
 //! (`parts.rs`), what a folder's parts belong to (`record.rs`), writing the report from
 //! the parts (`finish.rs`), `cachegate merge` ([`merge`](self::merge())) and the printed
 //! summary (`summary.rs`).
@@ -13,6 +14,7 @@ mod merge;
 mod parts;
 mod record;
 mod summary;
+mod trace_checks;
 mod traces;
 
 use std::io::{IsTerminal, Write};
@@ -187,9 +189,11 @@ fn run_study(
     // those already there, as a resumed run does.
     let reuse = options.existing == Existing::Resume || options.shard.is_some();
     prepare_dir(&dir, options.existing == Existing::Replace, reuse)?;
-    // Traces are read once before anything runs: too many bad lines stop here, and what
-    // they contain goes into the manifest and the fingerprints.
-    let mut traces = read_traces(study, pool, options.trace_memory)?;
+    // Traces are read once before anything runs (unless an earlier run's check of the
+    // same files is kept): too many bad lines stop here, and what they contain goes into
+    // the manifest and the fingerprints.
+    let parts = dir.join("parts");
+    let mut traces = read_traces(study, pool, options.trace_memory, &parts)?;
     attach_recordings(study, &mut traces);
     let study = &*study;
     for t in &traces {
@@ -200,7 +204,6 @@ fn run_study(
     for warning in study.warnings() {
         eprintln!("warning: {}: {warning}", study.name());
     }
-    let parts = dir.join("parts");
     std::fs::create_dir_all(&parts).with_context(|| format!("creating {}", parts.display()))?;
     let record = StudyRecord::of(study, &traces);
     report::write_atomic(

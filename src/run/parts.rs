@@ -9,7 +9,8 @@ use anyhow::{Context as _, bail};
 use crate::report::{self, ClientRow, StalenessRow, SummaryRow, TimeseriesRow};
 
 /// Makes `dir` ready for a report: refused when it holds files unless `force` (its
-/// parts are removed) or `resume` (they are kept).
+/// parts are removed, but for the traces' checks, which describe the trace files and
+/// not the report) or `resume` (they are kept).
 pub(super) fn prepare_dir(dir: &Path, force: bool, resume: bool) -> anyhow::Result<()> {
     if dir.exists() {
         let nonempty = std::fs::read_dir(dir)
@@ -22,11 +23,23 @@ pub(super) fn prepare_dir(dir: &Path, force: bool, resume: bool) -> anyhow::Resu
                 dir.display()
             );
         }
-        if force {
-            let parts = dir.join("parts");
-            if parts.exists() {
-                std::fs::remove_dir_all(&parts)
-                    .with_context(|| format!("removing {}", parts.display()))?;
+        let parts = dir.join("parts");
+        if force && parts.exists() {
+            let entries = std::fs::read_dir(&parts)
+                .with_context(|| format!("reading {}", parts.display()))?;
+            for entry in entries {
+                let path = entry
+                    .with_context(|| format!("reading {}", parts.display()))?
+                    .path();
+                if path.file_name() == Some(super::trace_checks::FILE.as_ref()) {
+                    continue;
+                }
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                removed.with_context(|| format!("removing {}", path.display()))?;
             }
         }
     }

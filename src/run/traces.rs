@@ -3,14 +3,21 @@
 //! manifest and the parts' fingerprints. The scan also records each access log's requests
 //! in memory, within the run's budget (`--trace-memory`, shared equally by the study's
 //! distinct access logs), and the study's runs replay the recording: a log is then parsed
-//! once per study, whatever the number of configurations and replications. Object-id
+//! once per study, whatever the number of configurations and replications. What the check
+//! found is kept for the next run of the study (`trace_checks.rs`), which then does not
+//! read an unchanged trace before it runs. Object-id
 //! traces (oracleGeneral, text, CSV) are not recorded: a recording of their requests is
 //! larger than their records, and replaying it is no faster than reading the file again
 //! (measured in docs/performance.md).
 
+use std::path::Path;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use rayon::prelude::*;
+
+use super::trace_checks::{self, Identity, Known, TraceChecks};
+use crate::trace::Scanned;
 
 use crate::report::TraceSummary;
 use crate::scenario::Study;
@@ -22,17 +29,22 @@ pub(super) struct TraceRead {
     pub(super) model: crate::trace::TraceModel,
     pub(super) summary: TraceSummary,
     pub(super) notes: Vec<String>,
+    /// What reading it found (or what was kept of an earlier check).
+    pub(super) tally: crate::trace::Tally,
     /// Its requests, when they fitted the budget.
     pub(super) recording: crate::trace::Recording,
 }
 
 /// Reads every distinct trace file of the study once (in parallel), with its SHA-256,
 /// recording the requests of each access log in at most `budget / distinct access logs`
-/// bytes.
+/// bytes. A trace whose check is kept in `parts` (see [`TraceChecks`]) for the file as
+/// it is now is not read at all, unless it is an access log to record for several runs
+/// (then without the hash); what was checked is kept there for the next run.
 pub(super) fn read_traces(
     study: &Study,
     pool: &rayon::ThreadPool,
     budget: usize,
+    parts: &Path,
 ) -> anyhow::Result<Vec<TraceRead>> {
     // Each distinct trace, the first configuration's end (for the note on requests
     // after it) and the latest end of any configuration replaying it (for the recording).
@@ -48,16 +60,36 @@ pub(super) fn read_traces(
     }
     let logs = distinct.iter().filter(|(t, _, _)| recorded(t)).count();
     let budget = budget / logs.max(1);
-    pool.install(|| {
+    let kept = TraceChecks::load(parts);
+    let started = SystemTime::now();
+    let reads = pool.install(|| {
         distinct
             .par_iter()
-            .map(|&(t, end, last)| -> anyhow::Result<TraceRead> {
+            .map(|&(t, end, last)| -> anyhow::Result<(TraceRead, Option<Identity>)> {
                 let budget = if recorded(t) { budget } else { 0 };
-                let read = crate::trace::record(t, end, last, budget)?;
-                let sha256 = read.sha256;
+                let runs = runs(study, t);
+                let before = trace_checks::identity(&t.file);
+                let known = before.map_or(Known::Nothing, |i| kept.known(t, end, i));
+                let (sha256, read) = match known {
+                    Known::All(sha256, tally) if budget == 0 || runs <= 1 => {
+                        let read = Scanned {
+                            tally,
+                            recorded: None,
+                            needed: 0,
+                            sha256: None,
+                        };
+                        (sha256, read)
+                    }
+                    Known::All(sha256, _) | Known::Sha256(sha256) => {
+                        (sha256, crate::trace::record(t, end, last, budget, false)?)
+                    }
+                    Known::Nothing => {
+                        let mut read = crate::trace::record(t, end, last, budget, true)?;
+                        (read.sha256.take().unwrap_or_default(), read)
+                    }
+                };
                 let tally = read.tally;
                 let mut notes = tally.notes(&t.name);
-                let runs = runs(study, t);
                 if read.recorded.is_none() && budget > 0 && runs > 1 {
                     notes.push(format!(
                         "trace `{}`: its requests take {} MiB in memory, more than the {} MiB of --trace-memory it may use: each of its {runs} runs reads the file again (a larger --trace-memory reads it once)",
@@ -66,7 +98,7 @@ pub(super) fn read_traces(
                         budget >> 20,
                     ));
                 }
-                Ok(TraceRead {
+                let trace = TraceRead {
                     recording: crate::trace::Recording(read.recorded.map(Arc::new)),
                     model: t.clone(),
                     notes,
@@ -86,10 +118,29 @@ pub(super) fn read_traces(
                         span_s: tally.span.as_secs_f64(),
                         after_end: tally.after_end,
                     },
-                })
+                    tally,
+                };
+                Ok((trace, before))
             })
-            .collect()
-    })
+            .collect::<anyhow::Result<Vec<_>>>()
+    })?;
+    let mut checks = kept.clone();
+    for ((trace, before), &(t, end, _)) in reads.iter().zip(&distinct) {
+        if let Some(before) = before {
+            checks.keep(
+                t,
+                end,
+                *before,
+                started,
+                &trace.summary.sha256,
+                &trace.tally,
+            );
+        }
+    }
+    if checks != kept {
+        checks.save(parts)?;
+    }
+    Ok(reads.into_iter().map(|(trace, _)| trace).collect())
 }
 
 /// Whether the study keeps `trace`'s requests in memory: access logs, whose parsing

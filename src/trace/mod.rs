@@ -334,13 +334,14 @@ pub(crate) struct Scanned {
     pub recorded: Option<Recorded>,
     /// The bytes a recording of its requests takes (whether or not it was kept).
     pub needed: usize,
-    /// SHA-256 of the file's bytes as stored (hex): what a report's results depend on.
-    pub sha256: String,
+    /// SHA-256 of the file's bytes as stored (hex): what a report's results depend on;
+    /// `None` when not asked for.
+    pub sha256: Option<String>,
 }
 
 /// Reads the whole trace once: how many requests, what was wrong, how long it spans,
-/// how many fall at or after `end` (the run's end) and are not replayed, and the file's
-/// SHA-256 from the same read. Keeps the
+/// how many fall at or after `end` (the run's end) and are not replayed, and, when
+/// `hash`, the file's SHA-256 from the same read. Keeps the
 /// requests a run ending at `keep_until` replays (through the first one at or after it)
 /// in a recording of at most `budget` bytes: `None` when they do not fit (the recording
 /// is dropped the moment it would outgrow the budget) or `budget` is 0.
@@ -349,9 +350,10 @@ pub(crate) fn record(
     end: crate::time::SimTime,
     keep_until: crate::time::SimTime,
     budget: usize,
+    hash: bool,
 ) -> Result<Scanned, TraceError> {
-    let hash = Arc::new(Mutex::new(FileHash::default()));
-    let mut source = open_file(model, Some(hash.clone()))?;
+    let hash = hash.then(|| Arc::new(Mutex::new(FileHash::default())));
+    let mut source = open_file(model, hash.clone())?;
     let mut request = TraceRequest::default();
     let mut after_end = 0;
     let mut recorded = (budget > 0).then(Recorded::default);
@@ -382,12 +384,18 @@ pub(crate) fn record(
         r.finish(tally.clone());
     }
     drop(source);
-    let hash = std::mem::take(&mut *hash.lock().unwrap_or_else(|e| e.into_inner()));
+    let sha256 = match hash {
+        Some(hash) => {
+            let hash = std::mem::take(&mut *hash.lock().unwrap_or_else(|e| e.into_inner()));
+            Some(hash.finish(model)?)
+        }
+        None => None,
+    };
     Ok(Scanned {
         tally,
         recorded,
         needed,
-        sha256: hash.finish(model)?,
+        sha256,
     })
 }
 

@@ -9,4 +9,5 @@ mod policy_cli;
 mod replay_cli;
 mod report_cli;
 mod run_cli;
+mod trace_checks_cli;
 mod validate_cli;
