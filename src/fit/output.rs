@@ -241,13 +241,8 @@ pub(crate) fn write_new(path: &Path, body: &str, force: bool) -> Result<(), Stri
     }
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| format!("{}: cannot write: {e}", dir.display()))?;
-    std::io::Write::write_all(&mut tmp, body.as_bytes())
-        .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| format!("{}: cannot write: {}", path.display(), e.error))?;
-    Ok(())
+    crate::report::write_atomic(path, body.as_bytes())
+        .map_err(|e| format!("{}: cannot write: {e}", path.display()))
 }
 
 /// A profile as the CSV a scenario reads, with where it came from.

@@ -246,9 +246,7 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), std::io::Error> {
             format!("{} already exists; not replaced", path.display()),
         ));
     }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    crate::report::write_atomic(path, bytes)
 }
 
 #[cfg(test)]
