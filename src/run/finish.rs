@@ -12,13 +12,15 @@ use super::summary::print_summary;
 use crate::metrics::{Check, Metric, Rank};
 use crate::report::{self, ClientRow, Manifest, StalenessRow, SummaryRow, TimeseriesRow, Verdict};
 
-/// Writes the report files from every configuration's part; returns the exit status
-/// (1 when a check failed).
+/// Writes the report files from every configuration's part, the charts rasterised on
+/// `pool` (rayon's global pool when none); returns the exit status (1 when a check
+/// failed).
 pub(super) fn finish(
     record: &StudyRecord,
     parts: Vec<Part>,
     dir: &Path,
     wall: f64,
+    pool: Option<&rayon::ThreadPool>,
     out: &mut dyn Write,
 ) -> anyhow::Result<u8> {
     let names = &record.manifest.configurations;
@@ -83,7 +85,7 @@ pub(super) fn finish(
             shown.push(m);
         }
     }
-    let charts = report::charts(&report::PlotData {
+    let data = report::PlotData {
         names,
         baseline,
         window_s: manifest.window_s,
@@ -93,7 +95,11 @@ pub(super) fn finish(
         aggregate: &aggregate,
         compare: &shown,
         checks: &checks,
-    })?;
+    };
+    let charts = match pool {
+        Some(pool) => pool.install(|| report::charts(&data))?,
+        None => report::charts(&data)?,
+    };
     write("summary.csv", &report::csv_bytes(&summary)?)?;
     write("aggregate.csv", &report::csv_bytes(&aggregate)?)?;
     write("timeseries.csv", &report::csv_bytes(&series)?)?;

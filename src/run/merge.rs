@@ -84,5 +84,5 @@ pub fn merge(
         &parts_dir.join("study.json"),
         &serde_json::to_vec_pretty(&record)?,
     )?;
-    finish(&record, parts, &dir, 0.0, out)
+    finish(&record, parts, &dir, 0.0, None, out)
 }

@@ -290,7 +290,14 @@ fn run_study(
             parts.display()
         )?;
     }
-    finish(&record, results, &dir, started.elapsed().as_secs_f64(), out)
+    finish(
+        &record,
+        results,
+        &dir,
+        started.elapsed().as_secs_f64(),
+        Some(pool),
+        out,
+    )
 }
 
 /// A bar of simulated seconds on stderr; hidden unless `shown` and stderr is a terminal.

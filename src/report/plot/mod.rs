@@ -55,7 +55,9 @@ pub struct PlotData<'a> {
 }
 
 /// Every chart of a report: hit rate and backend load over time, the staleness CDF,
-/// error responses over time when there were any, and a comparison chart per metric of `data.compare` that is not zero everywhere.
+/// error responses over time when there were any, and a comparison chart per metric of
+/// `data.compare` that is not zero everywhere. The SVGs are drawn in turn, then
+/// rasterised in parallel (on the current rayon pool: most of a report's time).
 pub fn charts(data: &PlotData<'_>) -> anyhow::Result<Vec<Chart>> {
     let mut out = vec![
         render("hit-rate", &hit_rate(data))?,
@@ -70,6 +72,12 @@ pub fn charts(data: &PlotData<'_>) -> anyhow::Result<Vec<Chart>> {
             out.push(render(&format!("compare-{metric}"), &w)?);
         }
     }
+    use rayon::prelude::*;
+    out.par_iter_mut().try_for_each(|chart| {
+        chart.png =
+            rasterise(&chart.svg).map_err(|e| anyhow::anyhow!("drawing {}: {e}", chart.stem))?;
+        anyhow::Ok(())
+    })?;
     Ok(out)
 }
 
@@ -94,13 +102,12 @@ fn render(stem: &str, chart: &impl Drawing) -> anyhow::Result<Chart> {
         chart.draw(&root).map_err(|e| fail(e.to_string()))?;
         root.present().map_err(|e| fail(e.to_string()))?;
     }
-    let png = rasterise(&svg).map_err(fail)?;
     Ok(Chart {
         stem: stem.to_owned(),
         title: chart.title().to_owned(),
         caption: chart.caption().to_owned(),
         svg,
-        png,
+        png: None,
     })
 }
 
@@ -118,12 +125,16 @@ fn rasterise(_svg: &str) -> Result<Option<Vec<u8>>, String> {
 #[cfg(feature = "png")]
 fn rasterise(svg: &str) -> Result<Option<Vec<u8>>, String> {
     use resvg::{tiny_skia, usvg};
-    let mut options = usvg::Options::default();
-    let fonts = options.fontdb_mut();
-    fonts.load_font_data(FONT.to_vec());
-    fonts.set_sans_serif_family("DejaVu Sans");
-    options.font_family = "DejaVu Sans".into();
-    let tree = usvg::Tree::from_str(svg, &options).map_err(|e| e.to_string())?;
+    // The font is parsed once for every chart.
+    static OPTIONS: std::sync::LazyLock<usvg::Options<'static>> = std::sync::LazyLock::new(|| {
+        let mut options = usvg::Options::default();
+        let fonts = options.fontdb_mut();
+        fonts.load_font_data(FONT.to_vec());
+        fonts.set_sans_serif_family("DejaVu Sans");
+        options.font_family = "DejaVu Sans".into();
+        options
+    });
+    let tree = usvg::Tree::from_str(svg, &OPTIONS).map_err(|e| e.to_string())?;
     let size = tree.size().to_int_size();
     let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height())
         .ok_or_else(|| "the chart has no area".to_owned())?;
