@@ -187,8 +187,9 @@ pub struct RunArgs {
     /// and the same other arguments combines all shards without simulating again.
     #[arg(long, value_name = "K/N", value_parser = parse_shard, conflicts_with = "force")]
     pub shard: Option<Shard>,
-    /// Worker threads for replications (default: all cores). Results are identical
-    /// whatever the number.
+    /// Worker threads for replications (default: all cores); when a study has fewer runs
+    /// than threads, a run reads a compressed, text or CSV object-id trace ahead on one
+    /// more. Results are identical whatever the number.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
     /// Memory in MiB a study may keep its access logs' requests in (about 40 bytes each,

@@ -212,6 +212,7 @@ fn model(file: &Path, format: TraceFormat, max_age_zero: MaxAgeZero) -> TraceMod
         principal: 0,
         enabled: true,
         recording: Default::default(),
+        read_ahead: false,
     }
 }
 

@@ -194,7 +194,17 @@ fn run_study(
     // the manifest and the fingerprints.
     let parts = dir.join("parts");
     let mut traces = read_traces(study, pool, options.trace_memory, &parts)?;
-    attach_recordings(study, &mut traces);
+    // The unit of work, of resuming and of sharding is one configuration x replication,
+    // numbered configuration-major: unit u is replication u mod R of configuration u / R.
+    let replications = u64::from(study.base().replications);
+    let units: Vec<(usize, u32)> = (0..study.configurations.len())
+        .flat_map(|i| (0..study.base().replications).map(move |r| (i, r)))
+        .enumerate()
+        .filter(|&(u, _)| options.shard.is_none_or(|s| s.holds(u as u64)))
+        .map(|(_, unit)| unit)
+        .collect();
+    // Fewer runs than threads: a run may read its trace on a thread of its own.
+    attach_recordings(study, &mut traces, units.len() < pool.current_num_threads());
     let study = &*study;
     for t in &traces {
         for note in &t.notes {
@@ -212,15 +222,6 @@ fn run_study(
     )
     .with_context(|| format!("writing {}", parts.join("study.json").display()))?;
     let started = Instant::now();
-    // The unit of work, of resuming and of sharding is one configuration x replication,
-    // numbered configuration-major: unit u is replication u mod R of configuration u / R.
-    let replications = u64::from(study.base().replications);
-    let units: Vec<(usize, u32)> = (0..study.configurations.len())
-        .flat_map(|i| (0..study.base().replications).map(move |r| (i, r)))
-        .enumerate()
-        .filter(|&(u, _)| options.shard.is_none_or(|s| s.holds(u as u64)))
-        .map(|(_, unit)| unit)
-        .collect();
     let seconds = |c: &Configuration| (c.scenario.end().as_micros() / 1_000_000).max(1);
     let total: u64 = units
         .iter()

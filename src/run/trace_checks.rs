@@ -209,6 +209,7 @@ fn read_as(model: &TraceModel, end: SimTime) -> String {
     m.name.clear();
     m.enabled = true;
     m.recording = Default::default();
+    m.read_ahead = false;
     crate::checksum::sha256(format!("{m:?}|{}", end.as_micros()).as_bytes())
 }
 

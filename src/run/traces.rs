@@ -165,13 +165,16 @@ fn runs(study: &Study, trace: &crate::trace::TraceModel) -> u64 {
 }
 
 /// Gives each configuration's traces the recording read for them, taking it out of
-/// `traces`: the configurations alone hold it, so [`detach_recordings`] frees it.
-pub(super) fn attach_recordings(study: &mut Study, traces: &mut [TraceRead]) {
+/// `traces`: the configurations alone hold it, so [`detach_recordings`] frees it. With
+/// `read_ahead` (the study's runs leave a core free), a run may read its trace on a
+/// thread of its own.
+pub(super) fn attach_recordings(study: &mut Study, traces: &mut [TraceRead], read_ahead: bool) {
     for c in &mut study.configurations {
         for t in &mut c.scenario.traces {
             if let Some(read) = traces.iter().find(|r| r.model.reads_like(t)) {
                 t.recording = read.recording.clone();
             }
+            t.read_ahead = read_ahead;
         }
     }
     traces
@@ -184,6 +187,7 @@ pub(super) fn detach_recordings(study: &mut Study) {
     for c in &mut study.configurations {
         for t in &mut c.scenario.traces {
             t.recording = Default::default();
+            t.read_ahead = false;
         }
     }
 }

@@ -100,7 +100,12 @@ impl TraceFeed {
             values.len() == 1 && values[0].is_none()
         });
         let mut feed = TraceFeed {
-            source: crate::trace::open(model)?,
+            // An object-id trace may be read ahead on a thread of its own (its records
+            // alone are read); an access log's chunks are parsed on the pool.
+            source: match one_resource {
+                Some(_) => crate::trace::open_ids(model, end.saturating_since(model.start))?,
+                None => crate::trace::open(model)?,
+            },
             ring: Box::new([TraceRequest::default(); RING]),
             ids: [IdRecord::default(); RING],
             at: [SimTime::ZERO; RING],

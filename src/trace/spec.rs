@@ -32,6 +32,9 @@ pub struct TraceModel {
     /// The requests, when the study's scan kept them in memory (replayed from there
     /// rather than read again); not part of what the trace is (always equal).
     pub recording: super::Recording,
+    /// Whether a run may read it ahead on a thread of its own (the study leaves a core
+    /// free); set for the study's runs, like `recording`, not part of what the trace is.
+    pub read_ahead: bool,
 }
 
 impl FieldRule {
@@ -48,10 +51,11 @@ impl FieldRule {
 
 impl TraceModel {
     /// Whether `other` reads the same requests from the same file: equal but for
-    /// whether each is replayed (one read serves both).
+    /// whether each is replayed (one read serves both) and how a run reads it.
     pub fn reads_like(&self, other: &TraceModel) -> bool {
         let mut a = self.clone();
         a.enabled = other.enabled;
+        a.read_ahead = other.read_ahead;
         a == *other
     }
 }

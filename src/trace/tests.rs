@@ -7,7 +7,7 @@ use std::path::Path;
 use super::*;
 use crate::time::SimTime;
 
-fn model(file: &Path, format: TraceFormat) -> TraceModel {
+pub(super) fn model(file: &Path, format: TraceFormat) -> TraceModel {
     TraceModel {
         name: "t".into(),
         file: file.to_owned(),
@@ -20,6 +20,7 @@ fn model(file: &Path, format: TraceFormat) -> TraceModel {
         principal: 1,
         enabled: true,
         recording: Default::default(),
+        read_ahead: false,
     }
 }
 
@@ -59,7 +60,7 @@ fn as_ids(requests: &[TraceRequest]) -> Vec<IdRecord> {
         .collect()
 }
 
-fn oracle_record(t: u32, id: u64, size: u32) -> Vec<u8> {
+pub(super) fn oracle_record(t: u32, id: u64, size: u32) -> Vec<u8> {
     let mut v = Vec::new();
     v.extend(t.to_le_bytes());
     v.extend(id.to_le_bytes());

@@ -325,3 +325,28 @@ principal = "public"
         &dirs[1].path().join("big-log"),
     );
 }
+
+#[test]
+fn an_object_trace_read_ahead_on_a_spare_thread_gives_the_same_report() {
+    // Six configurations: with more threads than runs, each run reads its zstd trace on
+    // a thread of its own; with one thread, in place.
+    let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (dir, threads) in dirs.iter().zip(["1", "8"]) {
+        cachegate()
+            .args([
+                "run",
+                "scenarios/replay-object-trace.toml",
+                "--quiet",
+                "--replications",
+                "1",
+                "--threads",
+                threads,
+                "--out",
+            ])
+            .arg(dir.path())
+            .assert()
+            .success();
+    }
+    let name = "replay-object-trace";
+    assert_same_report(&dirs[0].path().join(name), &dirs[1].path().join(name));
+}

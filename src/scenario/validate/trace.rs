@@ -78,6 +78,7 @@ impl Context<'_> {
             principal: principal?,
             enabled: t.enabled.unwrap_or(true),
             recording: Default::default(),
+            read_ahead: false,
         })
     }
 
