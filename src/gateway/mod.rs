@@ -523,6 +523,19 @@ impl<V: Copy + Default> Gateway<V> {
         }
     }
 
+    /// As [`Gateway::keyer`], prefetching whatever the cache's size: for a replayed
+    /// trace, whose reading streams through the core's caches and whose keys range
+    /// beyond the cache's, so that even a table that would fit them is not there when
+    /// a lookup comes (measured in docs/performance.md).
+    #[inline]
+    pub fn keyer_prefetching(&self, resource: usize) -> Keyer<'_, V> {
+        let r = &self.resources[resource];
+        Keyer {
+            resource: r,
+            prefetch: r.settings.cached.then_some(&self.cache),
+        }
+    }
+
     /// Whether the cache is large enough for a [`Keyer::prefetch`] to pay off; callers
     /// skip preparing prefetches when it is not.
     #[inline(always)]

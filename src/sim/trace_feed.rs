@@ -165,7 +165,7 @@ impl TraceFeed {
                 let records = block[..n].iter().map(|r| (r.at, r)).zip(places);
                 let model = &resources[resource];
                 let count = model.param_values.len();
-                let keyer = gateway.keyer(resource);
+                let keyer = gateway.keyer_prefetching(resource);
                 let by_id = keyer.of_first().filter(|_| self.id_is_param);
                 if let Some(first) = by_id {
                     // The common shape: one parameter, the id itself, which is the key
@@ -193,7 +193,7 @@ impl TraceFeed {
                 prepare(records, start, end, |r, out, len| {
                     let resource = r.resource as usize;
                     *len = trace_params(&resources[resource], r, out);
-                    let keyer = gateway.keyer(resource);
+                    let keyer = gateway.keyer_prefetching(resource);
                     let key = keyer.key(&out[..*len]);
                     keyer.prefetch(key);
                     key
