@@ -100,16 +100,17 @@ impl TraceChecks {
     /// What is known of `model`'s file, now `identity`, read for a run ending at `end`.
     pub(super) fn known(&self, model: &TraceModel, end: SimTime, identity: Identity) -> Known {
         let file = model.file.display().to_string();
-        let Some(e) = self
+        let how = read_as(model, end);
+        let mut same_file = self
             .entries
             .iter()
-            .find(|e| e.file == file && e.identity == identity)
-        else {
+            .filter(|e| e.file == file && e.identity == identity);
+        let Some(first) = same_file.clone().next() else {
             return Known::Nothing;
         };
-        if e.read_as != read_as(model, end) {
-            return Known::Sha256(e.sha256.clone());
-        }
+        let Some(e) = same_file.find(|e| e.read_as == how) else {
+            return Known::Sha256(first.sha256.clone());
+        };
         let t = &e.tally;
         Known::All(
             e.sha256.clone(),
@@ -140,12 +141,15 @@ impl TraceChecks {
             return;
         }
         let file = model.file.display().to_string();
-        self.entries.retain(|e| e.file != file);
+        let how = read_as(model, end);
+        // One entry per way the file, as it is now, is read.
+        self.entries
+            .retain(|e| e.file != file || (e.identity == before && e.read_as != how));
         self.entries.push(Entry {
             file,
             identity: before,
             sha256: sha256.to_owned(),
-            read_as: read_as(model, end),
+            read_as: how,
             tally: StoredTally {
                 requests: tally.requests,
                 bad: tally.bad,
@@ -156,7 +160,18 @@ impl TraceChecks {
                 after_end: tally.after_end,
             },
         });
-        self.entries.sort_by(|a, b| a.file.cmp(&b.file));
+        self.entries
+            .sort_by(|a, b| (&a.file, &a.read_as).cmp(&(&b.file, &b.read_as)));
+    }
+
+    /// Forgets the files no trace of `models` reads (a study's traces change: last
+    /// week's logs), so the file does not grow with every log ever replayed.
+    pub(super) fn only(&mut self, models: &[&TraceModel]) {
+        self.entries.retain(|e| {
+            models
+                .iter()
+                .any(|m| m.file.display().to_string() == e.file)
+        });
     }
 }
 
@@ -225,6 +240,133 @@ mod tests {
             mtime_ns,
             ctime_ns,
         }
+    }
+
+    fn model(file: &str, max_bad_lines: u64) -> TraceModel {
+        TraceModel {
+            name: "t".into(),
+            file: file.into(),
+            zstd: false,
+            format: crate::trace::TraceFormat::Text { rate: 1.0 },
+            start: SimTime::ZERO,
+            max_bad_lines,
+            max_age_zero: crate::trace::MaxAgeZero::Share(0.0),
+            resource: 0,
+            principal: 0,
+            enabled: true,
+            recording: Default::default(),
+            read_ahead: false,
+        }
+    }
+
+    fn tally(requests: u64) -> Tally {
+        Tally {
+            requests,
+            ..Tally::default()
+        }
+    }
+
+    #[test]
+    fn checks_are_kept_per_file_state_and_reading_and_pruned_with_the_study() {
+        // The files need not exist: identities are given, and a missing file's is `None`
+        // (then nothing is kept).
+        let long_ago = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let now = identity_at(1, 1);
+        let end = SimTime::from_micros(60_000_000);
+        let (a, b, c) = (model("a.txt", 0), model("a.txt", 5), model("c.txt", 0));
+        let mut checks = TraceChecks::default();
+        checks.keep(&a, end, now, long_ago, "aa", &tally(3));
+        assert!(
+            checks.entries.is_empty(),
+            "a.txt cannot be read: nothing kept"
+        );
+        // Entries as `keep` writes them (past its re-reading of the identity).
+        let entry = |m: &TraceModel, identity, sha: &str, n| Entry {
+            file: m.file.display().to_string(),
+            identity,
+            sha256: sha.into(),
+            read_as: read_as(m, end),
+            tally: StoredTally {
+                requests: n,
+                bad: 0,
+                first_bad: vec![],
+                unmodelled: vec![],
+                reordered: 0,
+                span_us: 0,
+                after_end: 0,
+            },
+        };
+        checks.entries = vec![entry(&a, now, "aa", 3), entry(&b, now, "aa", 2)];
+        // Two readings of one file, each its tally; a third, the hash alone.
+        assert!(
+            matches!(checks.known(&a, end, now), Known::All(s, t) if s == "aa" && t.requests == 3)
+        );
+        assert!(matches!(checks.known(&b, end, now), Known::All(_, t) if t.requests == 2));
+        assert!(
+            matches!(checks.known(&model("a.txt", 9), end, now), Known::Sha256(s) if s == "aa")
+        );
+        let later = SimTime::from_micros(120_000_000);
+        assert!(
+            matches!(checks.known(&a, later, now), Known::Sha256(_)),
+            "another end"
+        );
+        // The file changed: nothing is known of it.
+        assert!(matches!(
+            checks.known(&a, end, identity_at(2, 2)),
+            Known::Nothing
+        ));
+        assert!(matches!(checks.known(&c, end, now), Known::Nothing));
+        // Only the study's files stay.
+        checks.only(&[&b]);
+        assert_eq!(checks.entries.len(), 2);
+        checks.only(&[&c]);
+        assert!(checks.entries.is_empty());
+    }
+
+    #[test]
+    fn unreadable_or_foreign_checks_are_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            TraceChecks::load(dir.path()),
+            TraceChecks::default(),
+            "none"
+        );
+        std::fs::write(dir.path().join(FILE), "{ not json").unwrap();
+        assert_eq!(
+            TraceChecks::load(dir.path()),
+            TraceChecks::default(),
+            "garbage"
+        );
+        std::fs::write(
+            dir.path().join(FILE),
+            r#"{"cachegate_version":"0.0.0-other","entries":[]}"#,
+        )
+        .unwrap();
+        let other = TraceChecks::load(dir.path());
+        assert_eq!(
+            other.cachegate_version, "",
+            "another version's are not taken"
+        );
+        // What is saved loads back.
+        let mut checks = TraceChecks::default();
+        checks.entries.push(Entry {
+            file: "x".into(),
+            identity: identity_at(5, 6),
+            sha256: "s".into(),
+            read_as: "r".into(),
+            tally: StoredTally {
+                requests: 1,
+                bad: 2,
+                first_bad: vec!["line 3: why".into()],
+                unmodelled: vec![("GET /x".into(), 4)],
+                reordered: 5,
+                span_us: 6,
+                after_end: 7,
+            },
+        });
+        checks.save(dir.path()).unwrap();
+        let back = TraceChecks::load(dir.path());
+        assert_eq!(back.entries, checks.entries);
     }
 
     #[test]

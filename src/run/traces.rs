@@ -137,6 +137,7 @@ pub(super) fn read_traces(
             );
         }
     }
+    checks.only(&distinct.iter().map(|&(t, _, _)| t).collect::<Vec<_>>());
     if checks != kept {
         checks.save(parts)?;
     }

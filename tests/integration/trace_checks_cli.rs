@@ -114,6 +114,10 @@ fn a_changed_trace_or_another_reading_of_it_is_checked_again() {
     let read = manifest_trace(out.path());
     assert_eq!(read["sha256"], "0".repeat(64));
     assert_eq!(read["requests"], 5);
+    // Both readings of the file are kept.
+    let checks: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(checks_file(out.path())).unwrap()).unwrap();
+    assert_eq!(checks["entries"].as_array().unwrap().len(), 2);
 }
 
 #[test]
