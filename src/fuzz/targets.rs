@@ -241,7 +241,7 @@ fn read_both_ways(model: &TraceModel, ids: bool) {
         }
     }
     let far = crate::time::SimTime::from_micros(u64::MAX);
-    match crate::trace::record(model, far, far, 1 << 24, true) {
+    match crate::trace::record(model, far, far, 1 << 24, true, None) {
         Ok(scanned) => {
             assert!(!failed, "the check read what the reader could not");
             let recorded = scanned.recorded.expect("a small trace fits");

@@ -1,7 +1,7 @@
 //! `cachegate run`: load each scenario with its configurations, simulate every
 //! configuration x replication, write the report folder, judge the checks, print a short
-//! summary. The progress bar goes to stderr and is hidden unless asked for
-//! ([`RunOptions::progress`]) or when stderr is not a terminal.
+//! summary. The progress bars (the traces' check, then the runs) go to stderr, hidden
+//! unless asked for ([`RunOptions::progress`]) or when stderr is not a terminal.
 //!
 //! The steps live apart: the trace pre-scan (`traces.rs`) and what it keeps for the next
 //! run (`trace_checks.rs`), part files and their seals
@@ -193,7 +193,7 @@ fn run_study(
     // same files is kept): too many bad lines stop here, and what they contain goes into
     // the manifest and the fingerprints.
     let parts = dir.join("parts");
-    let mut traces = read_traces(study, pool, options.trace_memory, &parts)?;
+    let mut traces = read_traces(study, pool, options.trace_memory, &parts, options.progress)?;
     // The unit of work, of resuming and of sharding is one configuration x replication,
     // numbered configuration-major: unit u is replication u mod R of configuration u / R.
     let replications = u64::from(study.base().replications);
@@ -227,7 +227,12 @@ fn run_study(
         .iter()
         .map(|&(i, _)| seconds(&study.configurations[i]))
         .sum();
-    let bar = progress_bar(total, options.progress, study.name());
+    let bar = progress_bar(
+        total,
+        options.progress,
+        study.name(),
+        "{prefix} [{bar:30}] {pos}/{len} simulated s ({eta})",
+    );
     // Units run in parallel; each one's rows are written under parts/ as soon as it
     // finishes, so an interrupted run keeps them and `--resume` reuses them. `collect`
     // keeps the order, and each run owns its state, so the output does not depend on
@@ -301,15 +306,14 @@ fn run_study(
     )
 }
 
-/// A bar of simulated seconds on stderr; hidden unless `shown` and stderr is a terminal.
-fn progress_bar(total: u64, shown: bool, name: &str) -> ProgressBar {
+/// A bar of `total` (simulated seconds, bytes) on stderr, drawn with `template`;
+/// hidden unless `shown` and stderr is a terminal.
+fn progress_bar(total: u64, shown: bool, name: &str, template: &str) -> ProgressBar {
     if !shown || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if let Ok(style) =
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} simulated s ({eta})")
-    {
+    if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.set_prefix(name.to_owned());

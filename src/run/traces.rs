@@ -39,12 +39,14 @@ pub(super) struct TraceRead {
 /// recording the requests of each access log in at most `budget / distinct access logs`
 /// bytes. A trace whose check is kept in `parts` (see [`TraceChecks`]) for the file as
 /// it is now is not read at all, unless it is an access log to record for several runs
-/// (then without the hash); what was checked is kept there for the next run.
+/// (then without the hash); what was checked is kept there for the next run. The bytes
+/// read show on a progress bar when `progress` (and stderr is a terminal).
 pub(super) fn read_traces(
     study: &Study,
     pool: &rayon::ThreadPool,
     budget: usize,
     parts: &Path,
+    progress: bool,
 ) -> anyhow::Result<Vec<TraceRead>> {
     // Each distinct trace, the first configuration's end (for the note on requests
     // after it) and the latest end of any configuration replaying it (for the recording).
@@ -62,16 +64,40 @@ pub(super) fn read_traces(
     let budget = budget / logs.max(1);
     let kept = TraceChecks::load(parts);
     let started = SystemTime::now();
+    // What is known of each file as it is now, and whether it is read: the bar's total.
+    let plans: Vec<(Option<Identity>, Known)> = distinct
+        .iter()
+        .map(|&(t, end, _)| {
+            let before = trace_checks::identity(&t.file);
+            (
+                before,
+                before.map_or(Known::Nothing, |i| kept.known(t, end, i)),
+            )
+        })
+        .collect();
+    let budget_of = |t: &crate::trace::TraceModel| if recorded(t) { budget } else { 0 };
+    let read_again = |t: &crate::trace::TraceModel| budget_of(t) > 0 && runs(study, t) > 1;
+    let total: u64 = distinct
+        .iter()
+        .zip(&plans)
+        .filter(|&(&(t, _, _), (_, known))| !matches!(known, Known::All(..)) || read_again(t))
+        .map(|(&(t, _, _), _)| std::fs::metadata(&t.file).map_or(0, |m| m.len()))
+        .sum();
+    let bar = super::progress_bar(
+        total,
+        progress,
+        study.name(),
+        "{prefix} checking traces [{bar:30}] {bytes}/{total_bytes} ({eta})",
+    );
     let reads = pool.install(|| {
         distinct
             .par_iter()
-            .map(|&(t, end, last)| -> anyhow::Result<(TraceRead, Option<Identity>)> {
-                let budget = if recorded(t) { budget } else { 0 };
+            .zip(plans)
+            .map(|(&(t, end, last), (before, known))| -> anyhow::Result<(TraceRead, Option<Identity>)> {
+                let budget = budget_of(t);
                 let runs = runs(study, t);
-                let before = trace_checks::identity(&t.file);
-                let known = before.map_or(Known::Nothing, |i| kept.known(t, end, i));
                 let (sha256, read) = match known {
-                    Known::All(sha256, tally) if budget == 0 || runs <= 1 => {
+                    Known::All(sha256, tally) if !read_again(t) => {
                         let read = Scanned {
                             tally,
                             recorded: None,
@@ -81,10 +107,10 @@ pub(super) fn read_traces(
                         (sha256, read)
                     }
                     Known::All(sha256, _) | Known::Sha256(sha256) => {
-                        (sha256, crate::trace::record(t, end, last, budget, false)?)
+                        (sha256, crate::trace::record(t, end, last, budget, false, Some(&bar))?)
                     }
                     Known::Nothing => {
-                        let mut read = crate::trace::record(t, end, last, budget, true)?;
+                        let mut read = crate::trace::record(t, end, last, budget, true, Some(&bar))?;
                         (read.sha256.take().unwrap_or_default(), read)
                     }
                 };
@@ -123,7 +149,9 @@ pub(super) fn read_traces(
                 Ok((trace, before))
             })
             .collect::<anyhow::Result<Vec<_>>>()
-    })?;
+    });
+    bar.finish_and_clear();
+    let reads = reads?;
     let mut checks = kept.clone();
     for ((trace, before), &(t, end, _)) in reads.iter().zip(&distinct) {
         if let Some(before) = before {

@@ -292,7 +292,7 @@ pub fn open(model: &TraceModel) -> Result<Box<dyn TraceSource>, TraceError> {
     if let Some(recorded) = &model.recording.0 {
         return Ok(Box::new(recorded::Replay::new(recorded.clone())));
     }
-    Ok(open_file(model, None)?)
+    Ok(open_file(model, None, None)?)
 }
 
 /// Opens an object-id trace (oracleGeneral, text, CSV) whose records are read by
@@ -310,7 +310,7 @@ pub fn open_ids(
     if !costly || !model.read_ahead || model.recording.0.is_some() {
         return open(model);
     }
-    let source = open_file(model, None)?;
+    let source = open_file(model, None, None)?;
     let ahead =
         ids_ahead::IdsAhead::new(source, model, until).map_err(|error| TraceError::Read {
             path: model.file.clone(),
@@ -319,10 +319,12 @@ pub fn open_ids(
     Ok(Box::new(ahead))
 }
 
-/// Opens `model`'s file, its stored bytes hashed into `sha256` as they are read.
+/// Opens `model`'s file, its stored bytes hashed into `sha256` and counted on
+/// `progress` as they are read.
 fn open_file(
     model: &TraceModel,
     sha256: Option<Arc<Mutex<FileHash>>>,
+    progress: Option<&indicatif::ProgressBar>,
 ) -> Result<Box<dyn TraceSource + Send>, TraceError> {
     let read_err = |error| TraceError::Read {
         path: model.file.clone(),
@@ -332,6 +334,13 @@ fn open_file(
     let file: Box<dyn Read + Send> = match sha256 {
         Some(state) => Box::new(Hashing { file, state }),
         None => Box::new(file),
+    };
+    let file: Box<dyn Read + Send> = match progress {
+        Some(bar) => Box::new(Counted {
+            inner: file,
+            bar: bar.clone(),
+        }),
+        None => file,
     };
     let reader: Box<dyn Read + Send> = if model.zstd {
         Box::new(zstd::Decoder::new(file).map_err(read_err)?)
@@ -366,7 +375,8 @@ pub(crate) struct Scanned {
 
 /// Reads the whole trace once: how many requests, what was wrong, how long it spans,
 /// how many fall at or after `end` (the run's end) and are not replayed, and, when
-/// `hash`, the file's SHA-256 from the same read. Keeps the
+/// `hash`, the file's SHA-256 from the same read; the bytes read as stored are counted on
+/// `progress`. Keeps the
 /// requests a run ending at `keep_until` replays (through the first one at or after it)
 /// in a recording of at most `budget` bytes: `None` when they do not fit (the recording
 /// is dropped the moment it would outgrow the budget) or `budget` is 0.
@@ -376,9 +386,10 @@ pub(crate) fn record(
     keep_until: crate::time::SimTime,
     budget: usize,
     hash: bool,
+    progress: Option<&indicatif::ProgressBar>,
 ) -> Result<Scanned, TraceError> {
     let hash = hash.then(|| Arc::new(Mutex::new(FileHash::default())));
-    let mut source = open_file(model, hash.clone())?;
+    let mut source = open_file(model, hash.clone(), progress)?;
     let mut request = TraceRequest::default();
     let mut after_end = 0;
     let mut recorded = (budget > 0).then(Recorded::default);
@@ -469,6 +480,20 @@ impl Read for Hashing {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.hasher.update(&buf[..n]);
         state.len += n as u64;
+        Ok(n)
+    }
+}
+
+/// A file whose bytes are counted on a progress bar as they are read.
+struct Counted {
+    inner: Box<dyn Read + Send>,
+    bar: indicatif::ProgressBar,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
         Ok(n)
     }
 }

@@ -175,10 +175,16 @@ fn zstd_compressed_traces_read_the_same_as_plain_ones_and_hash_as_stored() {
     assert_eq!(a, b);
     // The check hashes the bytes stored, from the read it parses.
     let far = SimTime::from_micros(u64::MAX);
-    let sha = |m: &TraceModel| record(m, far, far, 0, true).unwrap().sha256.unwrap();
+    let sha = |m: &TraceModel| record(m, far, far, 0, true, None).unwrap().sha256.unwrap();
     let plain_model = model(&plain, TraceFormat::OracleGeneral);
     assert_eq!(sha(&plain_model), crate::checksum::sha256(&bytes));
     assert_eq!(sha(&m), crate::checksum::sha256(&stored));
+    // The bytes read as stored are counted on the check's progress bar.
+    for (model, len) in [(&plain_model, bytes.len()), (&m, stored.len())] {
+        let bar = indicatif::ProgressBar::hidden();
+        record(model, far, far, 0, false, Some(&bar)).unwrap();
+        assert_eq!(bar.position(), len as u64);
+    }
     // A plain file read as zstd is an error, not garbage.
     let mut wrong = model(&plain, TraceFormat::OracleGeneral);
     wrong.zstd = true;
@@ -576,7 +582,7 @@ fn a_recorded_trace_replays_what_its_file_held_without_reading_it_again() {
     ] {
         let read = with_texts(&m);
         let far = SimTime::from_micros(u64::MAX);
-        let scanned = record(&m, far, far, 1 << 20, true).unwrap();
+        let scanned = record(&m, far, far, 1 << 20, true, None).unwrap();
         assert_eq!(scanned.tally, all(&m).unwrap().1);
         let bytes = std::fs::read(&m.file).unwrap();
         assert_eq!(scanned.sha256, Some(crate::checksum::sha256(&bytes)));
@@ -594,11 +600,11 @@ fn a_recorded_trace_replays_what_its_file_held_without_reading_it_again() {
     std::fs::write(&log, &text).unwrap();
     let m = model(&log, access_spec());
     let far = SimTime::from_micros(u64::MAX);
-    let small = record(&m, far, far, 1_000, false).unwrap();
+    let small = record(&m, far, far, 1_000, false, None).unwrap();
     assert!(small.recorded.is_none() && small.needed > 1_000);
     assert_eq!(small.sha256, None, "not asked for");
     let end = SimTime::from_micros(1_000_000);
-    let cut = record(&m, far, end, 1 << 20, false).unwrap();
+    let cut = record(&m, far, end, 1 << 20, false, None).unwrap();
     assert_eq!(
         cut.recorded.unwrap().len(),
         101,
