@@ -253,7 +253,7 @@ mod tests {
     }
 
     fn ahead(m: &TraceModel, until: SimDuration) -> IdsAhead {
-        IdsAhead::new(open_file(m, None, None).unwrap(), m, until).unwrap()
+        IdsAhead::new(open_file(m).unwrap(), m, until).unwrap()
     }
 
     /// Read ahead and read in place agree, record for record, on every end and batch.

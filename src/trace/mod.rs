@@ -9,6 +9,7 @@
 
 mod access_log;
 mod binary;
+mod check;
 mod chunks;
 mod delimited;
 mod ids_ahead;
@@ -29,8 +30,8 @@ mod text;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
+pub(crate) use check::{Scanned, record};
 pub use log_records::{LogFields, LogRead, LogRecord, read_log};
 pub use recorded::{Recorded, Recording};
 pub use spec::{AccessLogSpec, Column, FieldRule, MaxAgeZero, TraceFormat, TraceModel};
@@ -292,7 +293,7 @@ pub fn open(model: &TraceModel) -> Result<Box<dyn TraceSource>, TraceError> {
     if let Some(recorded) = &model.recording.0 {
         return Ok(Box::new(recorded::Replay::new(recorded.clone())));
     }
-    Ok(open_file(model, None, None)?)
+    Ok(open_file(model)?)
 }
 
 /// Opens an object-id trace (oracleGeneral, text, CSV) whose records are read by
@@ -310,7 +311,7 @@ pub fn open_ids(
     if !costly || !model.read_ahead || model.recording.0.is_some() {
         return open(model);
     }
-    let source = open_file(model, None, None)?;
+    let source = open_file(model)?;
     let ahead =
         ids_ahead::IdsAhead::new(source, model, until).map_err(|error| TraceError::Read {
             path: model.file.clone(),
@@ -319,28 +320,24 @@ pub fn open_ids(
     Ok(Box::new(ahead))
 }
 
-/// Opens `model`'s file, its stored bytes hashed into `sha256` and counted on
-/// `progress` as they are read.
-fn open_file(
+/// Opens `model`'s file.
+fn open_file(model: &TraceModel) -> Result<Box<dyn TraceSource + Send>, TraceError> {
+    let file = std::fs::File::open(&model.file).map_err(|error| TraceError::Read {
+        path: model.file.clone(),
+        error,
+    })?;
+    read_from(model, Box::new(file))
+}
+
+/// `model`'s records read from `file`, its bytes as stored (decompressed here when the
+/// trace is zstd).
+fn read_from(
     model: &TraceModel,
-    sha256: Option<Arc<Mutex<FileHash>>>,
-    progress: Option<&indicatif::ProgressBar>,
+    file: Box<dyn Read + Send>,
 ) -> Result<Box<dyn TraceSource + Send>, TraceError> {
     let read_err = |error| TraceError::Read {
         path: model.file.clone(),
         error,
-    };
-    let file = std::fs::File::open(&model.file).map_err(read_err)?;
-    let file: Box<dyn Read + Send> = match sha256 {
-        Some(state) => Box::new(Hashing { file, state }),
-        None => Box::new(file),
-    };
-    let file: Box<dyn Read + Send> = match progress {
-        Some(bar) => Box::new(Counted {
-            inner: file,
-            bar: bar.clone(),
-        }),
-        None => file,
     };
     let reader: Box<dyn Read + Send> = if model.zstd {
         Box::new(zstd::Decoder::new(file).map_err(read_err)?)
@@ -358,144 +355,6 @@ fn open_file(
         TraceFormat::Csv { .. } => Box::new(delimited::Delimited::new(model, reader)),
         TraceFormat::AccessLog(_) => unreachable!("read above"),
     })
-}
-
-/// A trace read by [`record`].
-pub(crate) struct Scanned {
-    /// What reading it found.
-    pub tally: Tally,
-    /// Its requests, when they fitted the budget.
-    pub recorded: Option<Recorded>,
-    /// The bytes a recording of its requests takes (whether or not it was kept).
-    pub needed: usize,
-    /// SHA-256 of the file's bytes as stored (hex): what a report's results depend on;
-    /// `None` when not asked for.
-    pub sha256: Option<String>,
-}
-
-/// Reads the whole trace once: how many requests, what was wrong, how long it spans,
-/// how many fall at or after `end` (the run's end) and are not replayed, and, when
-/// `hash`, the file's SHA-256 from the same read; the bytes read as stored are counted on
-/// `progress`. Keeps the
-/// requests a run ending at `keep_until` replays (through the first one at or after it)
-/// in a recording of at most `budget` bytes: `None` when they do not fit (the recording
-/// is dropped the moment it would outgrow the budget) or `budget` is 0.
-pub(crate) fn record(
-    model: &TraceModel,
-    end: crate::time::SimTime,
-    keep_until: crate::time::SimTime,
-    budget: usize,
-    hash: bool,
-    progress: Option<&indicatif::ProgressBar>,
-) -> Result<Scanned, TraceError> {
-    let hash = hash.then(|| Arc::new(Mutex::new(FileHash::default())));
-    let mut source = open_file(model, hash.clone(), progress)?;
-    let mut request = TraceRequest::default();
-    let mut after_end = 0;
-    let mut recorded = (budget > 0).then(Recorded::default);
-    let (mut keeping, mut needed) = (true, 0usize);
-    while source.next(&mut request)? {
-        let at = model.start + request.at;
-        if at >= end {
-            after_end += 1;
-        }
-        if keeping {
-            let (path, id_text) = (source.path(), source.id_text());
-            let text = path.or(id_text).map_or(0, str::len);
-            needed = needed.saturating_add(recorded::cost(&request, text));
-            if let Some(r) = &mut recorded
-                && !r.push(&request, path, id_text, budget)
-            {
-                recorded = None;
-            }
-            // Times never go backwards, so a replay stops at this one.
-            keeping = at < keep_until;
-        }
-    }
-    let tally = Tally {
-        after_end,
-        ..source.tally().clone()
-    };
-    if let Some(r) = &mut recorded {
-        r.finish(tally.clone());
-    }
-    drop(source);
-    let sha256 = match hash {
-        Some(hash) => {
-            let hash = std::mem::take(&mut *hash.lock().unwrap_or_else(|e| e.into_inner()));
-            Some(hash.finish(model)?)
-        }
-        None => None,
-    };
-    Ok(Scanned {
-        tally,
-        recorded,
-        needed,
-        sha256,
-    })
-}
-
-/// A SHA-256 of a file's first `len` bytes.
-#[derive(Default)]
-struct FileHash {
-    hasher: sha2::Sha256,
-    len: u64,
-}
-
-impl FileHash {
-    /// The hash of the whole file (hex): the bytes its reader left unread are read here
-    /// (a zstd stream may end before the file does).
-    fn finish(mut self, model: &TraceModel) -> Result<String, TraceError> {
-        use sha2::Digest as _;
-        use std::io::{Seek, SeekFrom};
-        let read_err = |error| TraceError::Read {
-            path: model.file.clone(),
-            error,
-        };
-        let mut file = std::fs::File::open(&model.file).map_err(read_err)?;
-        file.seek(SeekFrom::Start(self.len)).map_err(read_err)?;
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = file.read(&mut buf).map_err(read_err)?;
-            if n == 0 {
-                break;
-            }
-            self.hasher.update(&buf[..n]);
-        }
-        Ok(crate::checksum::hex(&self.hasher.finalize()))
-    }
-}
-
-/// A file whose bytes go through a [`FileHash`] as they are read, so the trace's check
-/// reads it once for both.
-struct Hashing {
-    file: std::fs::File,
-    state: Arc<Mutex<FileHash>>,
-}
-
-impl Read for Hashing {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        use sha2::Digest as _;
-        let n = self.file.read(buf)?;
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.hasher.update(&buf[..n]);
-        state.len += n as u64;
-        Ok(n)
-    }
-}
-
-/// A file whose bytes are counted on a progress bar as they are read.
-struct Counted {
-    inner: Box<dyn Read + Send>,
-    bar: indicatif::ProgressBar,
-}
-
-impl Read for Counted {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bar.inc(n as u64);
-        Ok(n)
-    }
 }
 
 /// What the readers of object-id traces (oracleGeneral, text, CSV) share: the clock, the
