@@ -172,7 +172,8 @@ pub struct RunArgs {
     /// end simply do not happen.
     #[arg(long, value_name = "DURATION", value_parser = parse_run_duration)]
     pub duration: Option<SimDuration>,
-    /// Replace an existing report folder.
+    /// Replace an existing report folder (the traces' checks kept in its
+    /// `parts/traces.json` stay: delete that file to have the traces checked again).
     #[arg(long, conflicts_with = "resume")]
     pub force: bool,
     /// Continue an interrupted run in an existing report folder: configuration x
