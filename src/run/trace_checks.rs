@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::time::{SimDuration, SimTime};
+use crate::time::SimTime;
 use crate::trace::{Tally, TraceModel};
 
 /// The file's name under the report folder.
@@ -38,7 +38,7 @@ struct Entry {
     sha256: String,
     /// Hash of how it was read (the trace's settings and the run's end).
     read_as: String,
-    tally: StoredTally,
+    tally: Tally,
 }
 
 /// What identifies a file's contents without reading them.
@@ -49,18 +49,6 @@ pub(super) struct Identity {
     size: u64,
     mtime_ns: i128,
     ctime_ns: i128,
-}
-
-/// [`Tally`] as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct StoredTally {
-    requests: u64,
-    bad: u64,
-    first_bad: Vec<String>,
-    unmodelled: Vec<(String, u64)>,
-    reordered: u64,
-    span_us: u64,
-    after_end: u64,
 }
 
 /// What is known of a trace before it is read.
@@ -111,19 +99,7 @@ impl TraceChecks {
         let Some(e) = same_file.find(|e| e.read_as == how) else {
             return Known::Sha256(first.sha256.clone());
         };
-        let t = &e.tally;
-        Known::All(
-            e.sha256.clone(),
-            Tally {
-                requests: t.requests,
-                bad: t.bad,
-                first_bad: t.first_bad.clone(),
-                unmodelled: t.unmodelled.clone(),
-                reordered: t.reordered,
-                span: SimDuration::from_micros(t.span_us),
-                after_end: t.after_end,
-            },
-        )
+        Known::All(e.sha256.clone(), e.tally.clone())
     }
 
     /// Keeps what checking `model`'s file found, if it was `before` when the check
@@ -150,15 +126,7 @@ impl TraceChecks {
             identity: before,
             sha256: sha256.to_owned(),
             read_as: how,
-            tally: StoredTally {
-                requests: tally.requests,
-                bad: tally.bad,
-                first_bad: tally.first_bad.clone(),
-                unmodelled: tally.unmodelled.clone(),
-                reordered: tally.reordered,
-                span_us: tally.span.as_micros(),
-                after_end: tally.after_end,
-            },
+            tally: tally.clone(),
         });
         self.entries
             .sort_by(|a, b| (&a.file, &a.read_as).cmp(&(&b.file, &b.read_as)));
@@ -231,6 +199,7 @@ fn read_as(model: &TraceModel, end: SimTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::SimDuration;
 
     fn identity_at(mtime_ns: i128, ctime_ns: i128) -> Identity {
         Identity {
@@ -286,15 +255,7 @@ mod tests {
             identity,
             sha256: sha.into(),
             read_as: read_as(m, end),
-            tally: StoredTally {
-                requests: n,
-                bad: 0,
-                first_bad: vec![],
-                unmodelled: vec![],
-                reordered: 0,
-                span_us: 0,
-                after_end: 0,
-            },
+            tally: tally(n),
         };
         checks.entries = vec![entry(&a, now, "aa", 3), entry(&b, now, "aa", 2)];
         // Two readings of one file, each its tally; a third, the hash alone.
@@ -354,13 +315,13 @@ mod tests {
             identity: identity_at(5, 6),
             sha256: "s".into(),
             read_as: "r".into(),
-            tally: StoredTally {
+            tally: Tally {
                 requests: 1,
                 bad: 2,
                 first_bad: vec!["line 3: why".into()],
                 unmodelled: vec![("GET /x".into(), 4)],
                 reordered: 5,
-                span_us: 6,
+                span: SimDuration::from_micros(6),
                 after_end: 7,
             },
         });

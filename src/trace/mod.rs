@@ -97,8 +97,8 @@ pub enum TraceError {
     },
 }
 
-/// What reading a trace found besides requests.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What reading a trace found besides requests (stored as is by a run's kept check).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     /// Records read and replayed.
     pub requests: u64,
