@@ -213,6 +213,7 @@ fn model(file: &Path, format: TraceFormat, max_age_zero: MaxAgeZero) -> TraceMod
         enabled: true,
         recording: Default::default(),
         read_ahead: false,
+        check_in_run: Default::default(),
     }
 }
 

@@ -37,7 +37,7 @@ pub(crate) use parts::{Part, read_part, write_part};
 use finish::finish;
 use parts::{prepare_dir, unit_stem};
 use record::StudyRecord;
-use traces::{attach_recordings, detach_recordings, read_traces};
+use traces::{Traces, attach_recordings, detach_recordings, read_traces};
 
 /// How `cachegate run` runs its scenario files: where the reports go, what replaces the
 /// scenarios' own values, what happens to an existing report folder, which shard runs,
@@ -189,11 +189,6 @@ fn run_study(
     // those already there, as a resumed run does.
     let reuse = options.existing == Existing::Resume || options.shard.is_some();
     prepare_dir(&dir, options.existing == Existing::Replace, reuse)?;
-    // Traces are read once before anything runs (unless an earlier run's check of the
-    // same files is kept): too many bad lines stop here, and what they contain goes into
-    // the manifest and the fingerprints.
-    let parts = dir.join("parts");
-    let mut traces = read_traces(study, pool, options.trace_memory, &parts, options.progress)?;
     // The unit of work, of resuming and of sharding is one configuration x replication,
     // numbered configuration-major: unit u is replication u mod R of configuration u / R.
     let replications = u64::from(study.base().replications);
@@ -203,24 +198,52 @@ fn run_study(
         .filter(|&(u, _)| options.shard.is_none_or(|s| s.holds(u as u64)))
         .map(|(_, unit)| unit)
         .collect();
+    // Traces are read once before anything runs (unless an earlier run's check of the
+    // same files is kept): too many bad lines stop here, and what they contain goes into
+    // the manifest and the fingerprints. A study of one run (nothing to resume) leaves
+    // the check to that run, which reads each trace once for both.
+    let one_run = !reuse && study.configurations.len() as u64 * replications == 1;
+    let parts = dir.join("parts");
+    let mut traces = read_traces(
+        study,
+        pool,
+        options.trace_memory,
+        &parts,
+        options.progress,
+        one_run,
+    )?;
+    let in_run = traces.in_run();
+    if !in_run {
+        traces.keep(&parts)?;
+    }
     // Fewer runs than threads: a run may read its trace on a thread of its own.
-    attach_recordings(study, &mut traces, units.len() < pool.current_num_threads());
+    attach_recordings(
+        study,
+        &mut traces.reads,
+        units.len() < pool.current_num_threads(),
+    );
     let study = &*study;
-    for t in &traces {
-        for note in &t.notes {
-            eprintln!("warning: {}: {note}", study.name());
+    let notes = |traces: &Traces| {
+        for t in &traces.reads {
+            for note in &t.notes {
+                eprintln!("warning: {}: {note}", study.name());
+            }
         }
+    };
+    if !in_run {
+        notes(&traces);
     }
     for warning in study.warnings() {
         eprintln!("warning: {}: {warning}", study.name());
     }
     std::fs::create_dir_all(&parts).with_context(|| format!("creating {}", parts.display()))?;
-    let record = StudyRecord::of(study, &traces);
-    report::write_atomic(
-        &parts.join("study.json"),
-        &serde_json::to_vec_pretty(&record)?,
-    )
-    .with_context(|| format!("writing {}", parts.join("study.json").display()))?;
+    let write_record = |traces: &Traces| -> anyhow::Result<StudyRecord> {
+        let record = StudyRecord::of(study, &traces.reads);
+        let path = parts.join("study.json");
+        report::write_atomic(&path, &serde_json::to_vec_pretty(&record)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(record)
+    };
     let started = Instant::now();
     let seconds = |c: &Configuration| (c.scenario.end().as_micros() / 1_000_000).max(1);
     let total: u64 = units
@@ -231,50 +254,75 @@ fn run_study(
         total,
         options.progress,
         study.name(),
-        "{prefix} [{bar:30}] {pos}/{len} simulated s ({eta})",
+        "{prefix} [{bar:30}] {pos}/{len} simulated s ({eta}){msg}",
     );
-    // Units run in parallel; each one's rows are written under parts/ as soon as it
-    // finishes, so an interrupted run keeps them and `--resume` reuses them. `collect`
-    // keeps the order, and each run owns its state, so the output does not depend on
-    // the thread count.
-    let results = pool.install(|| {
-        units
-            .par_iter()
-            .map(|&(i, replication)| {
-                let c = &study.configurations[i];
-                let stem = parts.join(unit_stem(&record.stems[i], replication));
-                if reuse {
-                    if let Some(done) = read_part(&stem)? {
-                        bar.inc(seconds(c));
-                        return Ok(done);
+    // One configuration x replication's run, as a part.
+    let run_unit = |i: usize, replication: u32| -> anyhow::Result<Part> {
+        let c = &study.configurations[i];
+        let mut shown = 0u64;
+        let output = sim::run(&c.scenario, replication, &mut |t| {
+            let now = t.as_micros() / 1_000_000;
+            bar.inc(now.saturating_sub(shown));
+            shown = shown.max(now);
+            if in_run && t >= c.scenario.end() {
+                bar.set_message(", checking the rest of the trace");
+            }
+        })
+        .with_context(|| {
+            format!(
+                "{}: configuration `{}`",
+                c.scenario.source.display(),
+                c.name
+            )
+        })?;
+        Ok(Part {
+            summary: vec![report::summary_row(&c.scenario, &c.name, &output)],
+            series: report::timeseries_rows(&c.scenario, &c.name, &output),
+            staleness: report::staleness_rows(&c.name, &output),
+            clients: report::client_rows(&c.scenario, &c.name, &output),
+            simulated: output.simulated_requests,
+            resumed: false,
+        })
+    };
+    let (record, results) = if in_run {
+        // The one run took the traces' checks: what the record's fingerprints and the
+        // manifest need is known once it is over.
+        let &[(i, replication)] = units.as_slice() else {
+            unreachable!("a study of one run has one unit");
+        };
+        let part = pool.install(|| run_unit(i, replication))?;
+        bar.finish_and_clear();
+        traces.take_from_run()?;
+        traces.keep(&parts)?;
+        notes(&traces);
+        let record = write_record(&traces)?;
+        write_part(&parts.join(unit_stem(&record.stems[i], replication)), &part)?;
+        (record, vec![part])
+    } else {
+        let record = write_record(&traces)?;
+        // Units run in parallel; each one's rows are written under parts/ as soon as
+        // it finishes, so an interrupted run keeps them and `--resume` reuses them.
+        // `collect` keeps the order, and each run owns its state, so the output does
+        // not depend on the thread count.
+        let results = pool.install(|| {
+            units
+                .par_iter()
+                .map(|&(i, replication)| {
+                    let stem = parts.join(unit_stem(&record.stems[i], replication));
+                    if reuse {
+                        if let Some(done) = read_part(&stem)? {
+                            bar.inc(seconds(&study.configurations[i]));
+                            return Ok(done);
+                        }
                     }
-                }
-                let mut shown = 0u64;
-                let output = sim::run(&c.scenario, replication, &mut |t| {
-                    let now = t.as_micros() / 1_000_000;
-                    bar.inc(now.saturating_sub(shown));
-                    shown = shown.max(now);
+                    let part = run_unit(i, replication)?;
+                    write_part(&stem, &part)?;
+                    Ok(part)
                 })
-                .with_context(|| {
-                    format!(
-                        "{}: configuration `{}`",
-                        c.scenario.source.display(),
-                        c.name
-                    )
-                })?;
-                let part = Part {
-                    summary: vec![report::summary_row(&c.scenario, &c.name, &output)],
-                    series: report::timeseries_rows(&c.scenario, &c.name, &output),
-                    staleness: report::staleness_rows(&c.name, &output),
-                    clients: report::client_rows(&c.scenario, &c.name, &output),
-                    simulated: output.simulated_requests,
-                    resumed: false,
-                };
-                write_part(&stem, &part)?;
-                Ok(part)
-            })
-            .collect::<anyhow::Result<Vec<Part>>>()
-    })?;
+                .collect::<anyhow::Result<Vec<Part>>>()
+        })?;
+        (record, results)
+    };
     bar.finish_and_clear();
     if let Some(Shard { index: k, count: n }) = options.shard {
         writeln!(

@@ -193,6 +193,7 @@ fn read_as(model: &TraceModel, end: SimTime) -> String {
     m.enabled = true;
     m.recording = Default::default();
     m.read_ahead = false;
+    m.check_in_run = Default::default();
     crate::checksum::sha256(format!("{m:?}|{}", end.as_micros()).as_bytes())
 }
 
@@ -225,6 +226,7 @@ mod tests {
             enabled: true,
             recording: Default::default(),
             read_ahead: false,
+            check_in_run: Default::default(),
         }
     }
 

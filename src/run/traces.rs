@@ -23,7 +23,7 @@ use crate::report::TraceSummary;
 use crate::scenario::Study;
 use crate::time::SimTime;
 
-/// A trace file as read before the run.
+/// A trace file as read before the run (or, for a study of one run, by that run).
 pub(super) struct TraceRead {
     /// The trace as the scenario gives it.
     pub(super) model: crate::trace::TraceModel,
@@ -33,13 +33,29 @@ pub(super) struct TraceRead {
     pub(super) tally: crate::trace::Tally,
     /// Its requests, when they fitted the budget.
     pub(super) recording: crate::trace::Recording,
+    /// The end of the first configuration replaying it: what its tally counts for.
+    end: SimTime,
+    /// The file's identity before it was read (`None`: it could not be found).
+    before: Option<Identity>,
+    /// Set when the study's one run takes the check (the read before the run left
+    /// `summary`, `notes` and `tally` to it).
+    in_run: crate::trace::CheckInRun,
+}
+
+/// The study's traces, as read before the run, and what is kept of their checks.
+pub(super) struct Traces {
+    pub(super) reads: Vec<TraceRead>,
+    kept: TraceChecks,
+    started: SystemTime,
 }
 
 /// Reads every distinct trace file of the study once (in parallel), with its SHA-256,
 /// recording the requests of each access log in at most `budget / distinct access logs`
 /// bytes. A trace whose check is kept in `parts` (see [`TraceChecks`]) for the file as
 /// it is now is not read at all, unless it is an access log to record for several runs
-/// (then without the hash); what was checked is kept there for the next run. The bytes
+/// (then without the hash). With `one_run` (the study is one run), a trace that run
+/// replays is not read here either: the run takes its check as it replays it (see
+/// [`crate::trace::CheckInRun`]), and [`Traces::take_from_run`] completes it. The bytes
 /// read show on a progress bar when `progress` (and stderr is a terminal).
 pub(super) fn read_traces(
     study: &Study,
@@ -47,11 +63,95 @@ pub(super) fn read_traces(
     budget: usize,
     parts: &Path,
     progress: bool,
-) -> anyhow::Result<Vec<TraceRead>> {
-    // Each distinct trace, the first configuration's end (for the note on requests
-    // after it) and the latest end of any configuration replaying it (for the recording).
-    type Distinct<'s> = (&'s crate::trace::TraceModel, SimTime, SimTime);
-    let mut distinct: Vec<Distinct<'_>> = Vec::new();
+    one_run: bool,
+) -> anyhow::Result<Traces> {
+    let distinct = distinct(study);
+    let logs = distinct.iter().filter(|(t, _, _)| recorded(t)).count();
+    let budget = budget / logs.max(1);
+    let kept = TraceChecks::load(parts);
+    let started = SystemTime::now();
+    let budget_of = |t: &crate::trace::TraceModel| if recorded(t) { budget } else { 0 };
+    let read_again = |t: &crate::trace::TraceModel| budget_of(t) > 0 && runs(study, t) > 1;
+    // What is known of each file as it is now, and how it is read.
+    let plans: Vec<Plan> = distinct
+        .iter()
+        .map(|&(t, end, _)| {
+            let before = trace_checks::identity(&t.file);
+            let known = before.map_or(Known::Nothing, |i| kept.known(t, end, i));
+            let how = match known {
+                Known::All(..) if !read_again(t) => How::Kept,
+                _ if one_run && runs(study, t) == 1 => How::InRun,
+                _ => How::Read,
+            };
+            Plan { before, known, how }
+        })
+        .collect();
+    let total: u64 = distinct
+        .iter()
+        .zip(&plans)
+        .filter(|(_, plan)| plan.how == How::Read)
+        .map(|(&(t, _, _), _)| std::fs::metadata(&t.file).map_or(0, |m| m.len()))
+        .sum();
+    let bar = super::progress_bar(
+        total,
+        progress && total > 0,
+        study.name(),
+        "{prefix} checking traces [{bar:30}] {bytes}/{total_bytes} ({eta})",
+    );
+    let reads = pool.install(|| {
+        distinct
+            .par_iter()
+            .zip(plans)
+            .map(|(&(t, end, last), plan)| -> anyhow::Result<TraceRead> {
+                let budget = budget_of(t);
+                let runs = runs(study, t);
+                let (sha256, read) = match (plan.how, plan.known) {
+                    (How::Kept, Known::All(sha256, tally)) => (sha256, Scanned::kept(tally)),
+                    (How::InRun, known) => {
+                        let sha256 = match known {
+                            Known::All(sha256, _) | Known::Sha256(sha256) => Some(sha256),
+                            Known::Nothing => None,
+                        };
+                        let in_run = crate::trace::CheckInRun::new(sha256.is_none());
+                        let mut read = checked(t, end, plan.before, sha256.unwrap_or_default(), Default::default());
+                        read.in_run = in_run;
+                        return Ok(read);
+                    }
+                    (_, Known::All(sha256, _) | Known::Sha256(sha256)) => {
+                        (sha256, crate::trace::record(t, end, last, budget, false, Some(&bar))?)
+                    }
+                    (_, Known::Nothing) => {
+                        let mut read = crate::trace::record(t, end, last, budget, true, Some(&bar))?;
+                        (read.sha256.take().unwrap_or_default(), read)
+                    }
+                };
+                let mut trace = checked(t, end, plan.before, sha256, read.tally);
+                if read.recorded.is_none() && budget > 0 && runs > 1 {
+                    trace.notes.push(format!(
+                        "trace `{}`: its requests take {} MiB in memory, more than the {} MiB of --trace-memory it may use: each of its {runs} runs reads the file again (a larger --trace-memory reads it once)",
+                        t.name,
+                        read.needed.div_ceil(1 << 20),
+                        budget >> 20,
+                    ));
+                }
+                trace.recording = crate::trace::Recording(read.recorded.map(Arc::new));
+                Ok(trace)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()
+    });
+    bar.finish_and_clear();
+    Ok(Traces {
+        reads: reads?,
+        kept,
+        started,
+    })
+}
+
+/// Each distinct trace of the study, the first configuration's end (for the note on
+/// requests after it) and the latest end of any configuration replaying it (for the
+/// recording).
+fn distinct(study: &Study) -> Vec<(&crate::trace::TraceModel, SimTime, SimTime)> {
+    let mut distinct: Vec<(&crate::trace::TraceModel, SimTime, SimTime)> = Vec::new();
     for c in &study.configurations {
         for t in &c.scenario.traces {
             match distinct.iter_mut().find(|(d, _, _)| d.reads_like(t)) {
@@ -60,116 +160,115 @@ pub(super) fn read_traces(
             }
         }
     }
-    let logs = distinct.iter().filter(|(t, _, _)| recorded(t)).count();
-    let budget = budget / logs.max(1);
-    let kept = TraceChecks::load(parts);
-    let started = SystemTime::now();
-    // What is known of each file as it is now, and whether it is read: the bar's total.
-    let plans: Vec<(Option<Identity>, Known)> = distinct
-        .iter()
-        .map(|&(t, end, _)| {
-            let before = trace_checks::identity(&t.file);
-            (
-                before,
-                before.map_or(Known::Nothing, |i| kept.known(t, end, i)),
-            )
-        })
-        .collect();
-    let budget_of = |t: &crate::trace::TraceModel| if recorded(t) { budget } else { 0 };
-    let read_again = |t: &crate::trace::TraceModel| budget_of(t) > 0 && runs(study, t) > 1;
-    let total: u64 = distinct
-        .iter()
-        .zip(&plans)
-        .filter(|&(&(t, _, _), (_, known))| !matches!(known, Known::All(..)) || read_again(t))
-        .map(|(&(t, _, _), _)| std::fs::metadata(&t.file).map_or(0, |m| m.len()))
-        .sum();
-    let bar = super::progress_bar(
-        total,
-        progress,
-        study.name(),
-        "{prefix} checking traces [{bar:30}] {bytes}/{total_bytes} ({eta})",
-    );
-    let reads = pool.install(|| {
-        distinct
-            .par_iter()
-            .zip(plans)
-            .map(|(&(t, end, last), (before, known))| -> anyhow::Result<(TraceRead, Option<Identity>)> {
-                let budget = budget_of(t);
-                let runs = runs(study, t);
-                let (sha256, read) = match known {
-                    Known::All(sha256, tally) if !read_again(t) => {
-                        let read = Scanned {
-                            tally,
-                            recorded: None,
-                            needed: 0,
-                            sha256: None,
-                        };
-                        (sha256, read)
-                    }
-                    Known::All(sha256, _) | Known::Sha256(sha256) => {
-                        (sha256, crate::trace::record(t, end, last, budget, false, Some(&bar))?)
-                    }
-                    Known::Nothing => {
-                        let mut read = crate::trace::record(t, end, last, budget, true, Some(&bar))?;
-                        (read.sha256.take().unwrap_or_default(), read)
-                    }
-                };
-                let tally = read.tally;
-                let mut notes = tally.notes(&t.name);
-                if read.recorded.is_none() && budget > 0 && runs > 1 {
-                    notes.push(format!(
-                        "trace `{}`: its requests take {} MiB in memory, more than the {} MiB of --trace-memory it may use: each of its {runs} runs reads the file again (a larger --trace-memory reads it once)",
-                        t.name,
-                        read.needed.div_ceil(1 << 20),
-                        budget >> 20,
-                    ));
-                }
-                let trace = TraceRead {
-                    recording: crate::trace::Recording(read.recorded.map(Arc::new)),
-                    model: t.clone(),
-                    notes,
-                    summary: TraceSummary {
-                        name: t.name.clone(),
-                        file: t.file.display().to_string(),
-                        sha256,
-                        requests: tally.requests,
-                        bad_records: tally.bad,
-                        bad_examples: tally.first_bad.clone(),
-                        unmodelled: tally
-                            .unmodelled
-                            .iter()
-                            .map(|(l, n)| format!("{l} x{n}"))
-                            .collect(),
-                        reordered: tally.reordered,
-                        span_s: tally.span.as_secs_f64(),
-                        after_end: tally.after_end,
-                    },
-                    tally,
-                };
-                Ok((trace, before))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()
-    });
-    bar.finish_and_clear();
-    let reads = reads?;
-    let mut checks = kept.clone();
-    for ((trace, before), &(t, end, _)) in reads.iter().zip(&distinct) {
-        if let Some(before) = before {
-            checks.keep(
-                t,
-                end,
-                *before,
-                started,
-                &trace.summary.sha256,
-                &trace.tally,
-            );
+    distinct
+}
+
+/// What is known of a trace file before the run, and how it is read.
+struct Plan {
+    before: Option<Identity>,
+    known: Known,
+    how: How,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum How {
+    /// Not read: its kept check stands.
+    Kept,
+    /// Read before the run.
+    Read,
+    /// Read by the study's one run, which takes its check.
+    InRun,
+}
+
+/// A trace whose file of SHA-256 `sha256` was found to hold `tally`, with its summary
+/// and notes.
+fn checked(
+    t: &crate::trace::TraceModel,
+    end: SimTime,
+    before: Option<Identity>,
+    sha256: String,
+    tally: crate::trace::Tally,
+) -> TraceRead {
+    TraceRead {
+        model: t.clone(),
+        notes: tally.notes(&t.name),
+        summary: TraceSummary {
+            name: t.name.clone(),
+            file: t.file.display().to_string(),
+            sha256,
+            requests: tally.requests,
+            bad_records: tally.bad,
+            bad_examples: tally.first_bad.clone(),
+            unmodelled: tally
+                .unmodelled
+                .iter()
+                .map(|(l, n)| format!("{l} x{n}"))
+                .collect(),
+            reordered: tally.reordered,
+            span_s: tally.span.as_secs_f64(),
+            after_end: tally.after_end,
+        },
+        tally,
+        recording: Default::default(),
+        end,
+        before,
+        in_run: Default::default(),
+    }
+}
+
+impl Traces {
+    /// Whether the study's run takes a trace's check.
+    pub(super) fn in_run(&self) -> bool {
+        self.reads.iter().any(|r| r.in_run.0.is_some())
+    }
+
+    /// Completes each trace whose check the study's run took with what the run found
+    /// (its notes, then, come after the run); an error if the run did not read it to
+    /// its end.
+    pub(super) fn take_from_run(&mut self) -> anyhow::Result<()> {
+        for read in &mut self.reads {
+            if read.in_run.0.is_none() {
+                continue;
+            }
+            let Some(found) = read.in_run.take() else {
+                anyhow::bail!(
+                    "trace `{}` ({}): the run ended without reading it through",
+                    read.model.name,
+                    read.model.file.display()
+                );
+            };
+            let sha256 = found
+                .sha256
+                .unwrap_or_else(|| std::mem::take(&mut read.summary.sha256));
+            let recording = std::mem::take(&mut read.recording);
+            *read = checked(&read.model, read.end, read.before, sha256, found.tally);
+            read.recording = recording;
         }
+        Ok(())
     }
-    checks.only(&distinct.iter().map(|&(t, _, _)| t).collect::<Vec<_>>());
-    if checks != kept {
-        checks.save(parts)?;
+
+    /// Keeps what was found of each file for the next run (`parts/traces.json`), for the
+    /// files the study reads alone.
+    pub(super) fn keep(&self, parts: &Path) -> anyhow::Result<()> {
+        let mut checks = self.kept.clone();
+        for r in &self.reads {
+            if let Some(before) = r.before {
+                checks.keep(
+                    &r.model,
+                    r.end,
+                    before,
+                    self.started,
+                    &r.summary.sha256,
+                    &r.tally,
+                );
+            }
+        }
+        checks.only(&self.reads.iter().map(|r| &r.model).collect::<Vec<_>>());
+        if checks != self.kept {
+            checks.save(parts)?;
+        }
+        Ok(())
     }
-    Ok(reads.into_iter().map(|(trace, _)| trace).collect())
 }
 
 /// Whether the study keeps `trace`'s requests in memory: access logs, whose parsing
@@ -202,6 +301,9 @@ pub(super) fn attach_recordings(study: &mut Study, traces: &mut [TraceRead], rea
         for t in &mut c.scenario.traces {
             if let Some(read) = traces.iter().find(|r| r.model.reads_like(t)) {
                 t.recording = read.recording.clone();
+                if t.enabled {
+                    t.check_in_run = read.in_run.clone();
+                }
             }
             t.read_ahead = read_ahead;
         }
@@ -217,6 +319,7 @@ pub(super) fn detach_recordings(study: &mut Study) {
         for t in &mut c.scenario.traces {
             t.recording = Default::default();
             t.read_ahead = false;
+            t.check_in_run = Default::default();
         }
     }
 }

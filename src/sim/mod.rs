@@ -171,7 +171,8 @@ impl ClientState {
 }
 
 /// Runs `scenario` for `replication`, calling `progress` with the simulated time now and
-/// then. The result is a pure function of the scenario, its seed and the replication.
+/// then, and with the end once it is simulated (a trace whose check the run takes is
+/// then read to its end, see [`crate::trace::CheckInRun`]). The result is a pure function of the scenario, its seed and the replication.
 ///
 /// ```
 /// use cachegate::scenario::Study;
@@ -296,6 +297,10 @@ pub fn run(
         }
     }
     progress(end);
+    // A run taking its traces' checks reads them to their ends.
+    for feed in &mut traces {
+        feed.finish_check()?;
+    }
     server.end();
     let start = marks.removals_at_warmup.unwrap_or_default();
     let now = server.gateway.removals();

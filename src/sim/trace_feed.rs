@@ -1,14 +1,19 @@
 //! A replayed trace as the simulator consumes it: records read ahead, a block at a time,
 //! into a ring; each record's cache slot is prefetched as it is read, so its memory has
 //! arrived by the time the record is served. One virtual call per block, not per record.
+//! A feed taking its trace's check ([`CheckInRun`]) reads on past the run's end when the
+//! run is over, for the tally, while a thread hashes the file.
 
 use crate::cache::CacheKey;
 use crate::gateway::Gateway;
 use crate::scenario::ResourceModel;
 use crate::time::{SimDuration, SimTime};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
 use crate::trace::{
-    IdRecord, MAX_PARAMS, MaxAgeZero, TraceError, TraceFormat, TraceModel, TraceRequest,
-    TraceSource,
+    CheckInRun, Checked, IdRecord, InRun, MAX_PARAMS, MaxAgeZero, TraceError, TraceFormat,
+    TraceModel, TraceRequest, TraceSource,
 };
 
 use super::Incoming;
@@ -59,7 +64,14 @@ pub(super) struct TraceFeed {
     max_age_rng: Rng,
     /// Its index among the run's sources of requests (see [`Incoming::source`]).
     pub(super) sender: u32,
+    /// Records read that arrive before the run's end.
+    kept: u64,
+    /// The trace's check, when this run takes it, with the thread hashing the file.
+    check: Option<(Arc<InRun>, Option<Hashing>)>,
 }
+
+/// The thread reading a file for its SHA-256.
+type Hashing = JoinHandle<Result<String, TraceError>>;
 
 /// A record taken for serving: the request, its cache key, and its place for
 /// [`TraceFeed::params`].
@@ -99,11 +111,17 @@ impl TraceFeed {
             let values = &resources[r].param_values;
             values.len() == 1 && values[0].is_none()
         });
+        let CheckInRun(check) = &model.check_in_run;
+        // A run taking the check reads the whole trace (ahead, when it may).
+        let until = match check {
+            Some(_) => SimDuration::MAX,
+            None => end.saturating_since(model.start),
+        };
         let mut feed = TraceFeed {
             // An object-id trace may be read ahead on a thread of its own (its records
             // alone are read); an access log's chunks are parsed on the pool.
             source: match one_resource {
-                Some(_) => crate::trace::open_ids(model, end.saturating_since(model.start))?,
+                Some(_) => crate::trace::open_ids(model, until)?,
                 None => crate::trace::open(model)?,
             },
             ring: Box::new([TraceRequest::default(); RING]),
@@ -127,6 +145,22 @@ impl TraceFeed {
             },
             max_age_rng,
             sender: 0,
+            kept: 0,
+            check: match check {
+                Some(slot) => {
+                    let hashing = match slot.hash {
+                        true => Some(crate::trace::hash_on_thread(model).map_err(|error| {
+                            TraceError::Read {
+                                path: model.file.clone(),
+                                error,
+                            }
+                        })?),
+                        false => None,
+                    };
+                    Some((slot.clone(), hashing))
+                }
+                None => None,
+            },
         };
         feed.read_block(gateway, resources)?;
         feed.read_block(gateway, resources)?;
@@ -201,7 +235,39 @@ impl TraceFeed {
             }
         };
         self.len += kept;
+        self.kept += kept as u64;
         self.done = kept < BLOCK;
+        Ok(())
+    }
+
+    /// When this run takes its trace's check, reads the trace on to its end, counting
+    /// what the check counts (the records at or after the run's end: those read, less
+    /// those kept), waits for the file's hash and leaves what was found for the study.
+    /// Its error, when the rest of the trace holds too many bad records, is the run's.
+    pub(super) fn finish_check(&mut self) -> Result<(), TraceError> {
+        let Some((slot, hashing)) = self.check.take() else {
+            return Ok(());
+        };
+        match self.one_resource {
+            Some(_) => while self.source.next_ids(&mut self.ids, SimDuration::MAX)? > 0 {},
+            None => {
+                let mut request = TraceRequest::default();
+                while self.source.next(&mut request)? {}
+            }
+        }
+        let tally = crate::trace::Tally {
+            after_end: self.source.tally().requests - self.kept,
+            ..self.source.tally().clone()
+        };
+        let sha256 = match hashing {
+            Some(thread) => Some(
+                thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?,
+            ),
+            None => None,
+        };
+        slot.found(Checked { tally, sha256 });
         Ok(())
     }
 

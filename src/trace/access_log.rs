@@ -324,6 +324,8 @@ impl<R: Read> AccessLog<R> {
             error,
         })?;
         let Some(chunk) = next else {
+            // Asked again, it ends again.
+            self.next = 0;
             return Ok(false);
         };
         self.lines_before += count;

@@ -2,7 +2,9 @@
 //! need from it: the tally (requests, bad records, order, span, requests after the end),
 //! the SHA-256 of the bytes as stored (hashed as they are read, not read again), the
 //! recording of an access log's requests within a budget, and the bytes read on a
-//! progress bar.
+//! progress bar. A study of one run takes the check in that run instead ([`InRun`]):
+//! the replay's own read gives the tally, and the SHA-256 is read on a thread of its own
+//! alongside.
 
 use std::io::Read;
 use std::sync::{Arc, Mutex};
@@ -20,6 +22,18 @@ pub(crate) struct Scanned {
     /// SHA-256 of the file's bytes as stored (hex): what a report's results depend on;
     /// `None` when not asked for.
     pub sha256: Option<String>,
+}
+
+impl Scanned {
+    /// A trace not read, whose tally an earlier check kept.
+    pub(crate) fn kept(tally: Tally) -> Scanned {
+        Scanned {
+            tally,
+            recorded: None,
+            needed: 0,
+            sha256: None,
+        }
+    }
 }
 
 /// Reads the whole trace once: how many requests, what was wrong, how long it spans,
@@ -97,6 +111,80 @@ pub(crate) fn record(
         needed,
         sha256,
     })
+}
+
+/// The check of a trace taken by the one run that replays it, rather than by a read
+/// before the run: the run's reader reads the file through to its end (past the run's
+/// end, as the check does) for the tally, and, when `hash`, a thread of its own reads the
+/// file's bytes alongside for their SHA-256. Attached to the run's [`TraceModel`] like a
+/// recording, and not part of what the trace is: every one compares equal.
+#[derive(Clone, Default)]
+pub struct CheckInRun(pub Option<Arc<InRun>>);
+
+impl CheckInRun {
+    /// A check the run takes, with the file's SHA-256 when `hash`.
+    pub fn new(hash: bool) -> CheckInRun {
+        CheckInRun(Some(Arc::new(InRun {
+            hash,
+            found: Mutex::new(None),
+        })))
+    }
+
+    /// What the run found: `None` until the run has read the trace to its end.
+    pub fn take(&self) -> Option<Checked> {
+        let slot = self.0.as_ref()?;
+        slot.found.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+impl PartialEq for CheckInRun {
+    fn eq(&self, _: &CheckInRun) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for CheckInRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.0 {
+            Some(_) => "CheckInRun(taken by the run)",
+            None => "CheckInRun(none)",
+        })
+    }
+}
+
+/// Where the run leaves what its check found.
+pub struct InRun {
+    /// The SHA-256 is asked for.
+    pub hash: bool,
+    found: Mutex<Option<Checked>>,
+}
+
+impl InRun {
+    /// Leaves what the run found (the first run to finish, should two read it).
+    pub(crate) fn found(&self, checked: Checked) {
+        let mut found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        found.get_or_insert(checked);
+    }
+}
+
+/// What a run's check of its trace found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    /// The tally, as [`record`] counts it for the run's end.
+    pub tally: Tally,
+    /// When asked for.
+    pub sha256: Option<String>,
+}
+
+/// The SHA-256 of `model`'s file (hex), read on a thread of its own, for a check taken
+/// in the run.
+pub(crate) fn hash_on_thread(
+    model: &TraceModel,
+) -> std::io::Result<std::thread::JoinHandle<Result<String, TraceError>>> {
+    let model = model.clone();
+    std::thread::Builder::new()
+        .name("cachegate-sha256".into())
+        .spawn(move || FileHash::default().finish(&model))
 }
 
 /// A SHA-256 of a file's first `len` bytes.

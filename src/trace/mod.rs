@@ -31,7 +31,8 @@ mod text;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-pub(crate) use check::{Scanned, record};
+pub use check::{CheckInRun, Checked, InRun};
+pub(crate) use check::{Scanned, hash_on_thread, record};
 pub use log_records::{LogFields, LogRead, LogRecord, read_log};
 pub use recorded::{Recorded, Recording};
 pub use spec::{AccessLogSpec, Column, FieldRule, MaxAgeZero, TraceFormat, TraceModel};

@@ -35,6 +35,9 @@ pub struct TraceModel {
     /// Whether a run may read it ahead on a thread of its own (the study leaves a core
     /// free); set for the study's runs, like `recording`, not part of what the trace is.
     pub read_ahead: bool,
+    /// The check of the file taken by the run that replays it, in a study of one run
+    /// (see [`super::CheckInRun`]); set for the run, not part of what the trace is.
+    pub check_in_run: super::CheckInRun,
 }
 
 impl FieldRule {

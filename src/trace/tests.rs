@@ -21,6 +21,7 @@ pub(super) fn model(file: &Path, format: TraceFormat) -> TraceModel {
         enabled: true,
         recording: Default::default(),
         read_ahead: false,
+        check_in_run: Default::default(),
     }
 }
 
@@ -31,6 +32,8 @@ fn all(model: &TraceModel) -> Result<(Vec<TraceRequest>, Tally), TraceError> {
     while source.next(&mut r)? {
         out.push(r);
     }
+    // Asked again (as a run taking the check asks its feed's reader), it ends again.
+    assert!(!source.next(&mut r)?, "a trace read to its end yields more");
     Ok((out, source.tally().clone()))
 }
 

@@ -3,6 +3,7 @@
 
 mod audit_cli;
 mod backend_cli;
+mod check_in_run_cli;
 mod fit_cli;
 mod import_cli;
 mod policy_cli;

@@ -135,7 +135,7 @@ fn a_trace_that_fails_its_check_keeps_nothing() {
     assert!(!checks_file(out.path()).exists());
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(super) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest as _;
     sha2::Sha256::digest(bytes)
         .iter()

@@ -79,6 +79,7 @@ impl Context<'_> {
             enabled: t.enabled.unwrap_or(true),
             recording: Default::default(),
             read_ahead: false,
+            check_in_run: Default::default(),
         })
     }
 
