@@ -5,7 +5,8 @@
 //! distinct access logs), and the study's runs replay the recording: a log is then parsed
 //! once per study, whatever the number of configurations and replications. What the check
 //! found is kept for the next run of the study (`trace_checks.rs`), which then does not
-//! read an unchanged trace before it runs. Object-id
+//! read an unchanged trace before it runs; a study of one run leaves the check to that
+//! run, which reads its trace once for both ([`Traces::take_from_run`]). Object-id
 //! traces (oracleGeneral, text, CSV) are not recorded: a recording of their requests is
 //! larger than their records, and replaying it is no faster than reading the file again
 //! (measured in docs/performance.md).
