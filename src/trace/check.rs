@@ -170,7 +170,7 @@ impl InRun {
 /// What a run's check of its trace found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checked {
-    /// The tally, as [`record`] counts it for the run's end.
+    /// The tally, as the check before a run counts it for the run's end.
     pub tally: Tally,
     /// When asked for.
     pub sha256: Option<String>,
