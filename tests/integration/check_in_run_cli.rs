@@ -78,11 +78,13 @@ fn an_id_trace_checked_in_its_run_finds_what_the_read_before_finds() {
     }
     text.push_str("3,9\n10,1\n12,2\nx,4\n15,3\n20,1\n21,2\n");
     std::fs::write(dir.path().join("ids.csv"), &text).unwrap();
-    let trace = "file = \"ids.csv\"\nformat = \"csv\"\ntime_column = \"t\"\nid_column = \"id\"\nresource = \"GET /objects/{id}\"\nmax_bad_lines = 1";
+    // Its first record arrives 2 s into the run: the 8 records from 8 s on (the one
+    // replayed at the time before counts at 9 s) are after its end.
+    let trace = "file = \"ids.csv\"\nformat = \"csv\"\ntime_column = \"t\"\nid_column = \"id\"\nresource = \"GET /objects/{id}\"\nmax_bad_lines = 1\nstart = \"2s\"";
     let s = scenario(dir.path(), "ids", OBJECTS, trace);
     let found = same_findings(&s, "ids");
     assert_eq!(found["requests"], 16);
-    assert_eq!(found["after_end"], 5);
+    assert_eq!(found["after_end"], 8);
     assert_eq!(found["bad_records"], 1);
     assert_eq!(found["reordered"], 1);
     assert_eq!(found["span_s"], 21.0);
