@@ -21,12 +21,14 @@
 
 #[cfg(any(test, feature = "testing"))]
 pub mod fixture;
+mod keyer;
 mod resource;
 mod settings;
 mod throttle;
 
 use std::collections::BTreeMap;
 
+pub use keyer::{FirstKeyer, Keyer};
 use resource::CompiledResource;
 pub use resource::{Location, Param, ResourceConfig};
 pub use settings::{
@@ -37,8 +39,7 @@ use throttle::Throttle;
 pub use throttle::{Limits, MAX_LIMIT, TokenBucket};
 
 use crate::cache::{
-    CacheConfig, CacheKey, Capacity, Fingerprint, Insert, Lookup, NewEntry, Presence,
-    RemovalCounts, StageCache,
+    CacheConfig, CacheKey, Capacity, Insert, Lookup, NewEntry, Presence, RemovalCounts, StageCache,
 };
 use crate::policy::{ActionPolicy, Context, PolicySet};
 use crate::time::SimTime;
@@ -511,31 +512,6 @@ impl<V: Copy + Default> Gateway<V> {
         self.resources[resource].key(params)
     }
 
-    /// The cache keys of `resource`'s requests, for a caller that computes many in a row
-    /// (and prefetches their cache memory when that pays): the resource is looked up
-    /// once, not per key.
-    #[inline]
-    pub fn keyer(&self, resource: usize) -> Keyer<'_, V> {
-        let r = &self.resources[resource];
-        Keyer {
-            resource: r,
-            prefetch: (r.settings.cached && self.cache.worth_prefetching()).then_some(&self.cache),
-        }
-    }
-
-    /// As [`Gateway::keyer`], prefetching whatever the cache's size: for a replayed
-    /// trace, whose reading streams through the core's caches and whose keys range
-    /// beyond the cache's, so that even a table that would fit them is not there when
-    /// a lookup comes (measured in docs/performance.md).
-    #[inline]
-    pub fn keyer_prefetching(&self, resource: usize) -> Keyer<'_, V> {
-        let r = &self.resources[resource];
-        Keyer {
-            resource: r,
-            prefetch: r.settings.cached.then_some(&self.cache),
-        }
-    }
-
     /// Whether the cache is large enough for a [`Keyer::prefetch`] to pay off; callers
     /// skip preparing prefetches when it is not.
     #[inline(always)]
@@ -551,51 +527,6 @@ impl<V: Copy + Default> Gateway<V> {
     /// Checks the cache's invariants (see [`StageCache::validate`]).
     pub fn validate(&self) -> Result<(), String> {
         self.cache.validate()
-    }
-}
-
-/// One resource method's cache keys, from [`Gateway::keyer`].
-pub struct Keyer<'a, V> {
-    resource: &'a CompiledResource,
-    /// The cache, when lookups of this resource's keys are worth prefetching.
-    prefetch: Option<&'a StageCache<V>>,
-}
-
-impl<V: Copy + Default> Keyer<'_, V> {
-    /// The cache key of a request with parameter values `params` (as
-    /// [`Gateway::cache_key`]).
-    #[inline(always)]
-    pub fn key(&self, params: &[u64]) -> CacheKey {
-        self.resource.key(params)
-    }
-
-    /// When the cache key is made of the first parameter's value alone (the resource's
-    /// cache key parameters are exactly its first parameter), the keyer of requests by
-    /// that value: no parameter array to read.
-    pub fn of_first(&self) -> Option<FirstKeyer> {
-        (*self.resource.key_slots == [0]).then_some(FirstKeyer(self.resource.key_seed))
-    }
-
-    /// Starts loading the cache memory a lookup of `key` will read, if that pays;
-    /// changes nothing. For callers that know requests ahead.
-    #[inline(always)]
-    pub fn prefetch(&self, key: CacheKey) {
-        if let Some(cache) = self.prefetch {
-            cache.prefetch(key);
-        }
-    }
-}
-
-/// The cache keys of a resource whose key is its first parameter's value alone, from
-/// [`Keyer::of_first`].
-#[derive(Debug, Clone, Copy)]
-pub struct FirstKeyer(Fingerprint);
-
-impl FirstKeyer {
-    /// The cache key of a request whose first parameter has `value`.
-    #[inline(always)]
-    pub fn key(self, value: u64) -> CacheKey {
-        self.0.push(value).key()
     }
 }
 
