@@ -9,6 +9,7 @@
 mod data_file;
 mod empirical;
 mod error;
+mod imported;
 pub mod limits;
 mod load;
 mod locate;
