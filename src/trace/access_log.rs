@@ -411,14 +411,9 @@ pub(super) fn capture<'p, S: AsRef<str>>(
     concrete: &'p str,
     out: &mut [u64; MAX_PARAMS],
 ) -> Option<&'p str> {
-    let path = concrete.split('?').next().unwrap_or(concrete);
     // The path's segments, on the stack: no allocation per line.
     let mut parts = [""; MAX_SEGMENTS];
-    let mut n = 0;
-    for seg in path.split('/').filter(|s| !s.is_empty()) {
-        *parts.get_mut(n)? = seg;
-        n += 1;
-    }
+    let (path, n) = segments(concrete, &mut parts)?;
     let parts = &parts[..n];
     let greedy = template.iter().position(|s| s.as_ref().ends_with("+}"));
     let start = match greedy {
@@ -463,11 +458,48 @@ pub(super) fn capture<'p, S: AsRef<str>>(
     Some(matched)
 }
 
+/// `concrete` up to its query (`?`), and how many of its `/`-separated segments that are
+/// not empty went to `parts` (None when more than `parts` holds). Paths are short: a
+/// byte loop beats `str::split`'s searcher, set up per call.
+fn segments<'p>(concrete: &'p str, parts: &mut [&'p str]) -> Option<(&'p str, usize)> {
+    let bytes = concrete.as_bytes();
+    let path = &concrete[..bytes.iter().position(|&b| b == b'?').unwrap_or(bytes.len())];
+    let mut n = 0;
+    let mut from = 0;
+    let slashes = path.bytes().enumerate().filter(|&(_, b)| b == b'/');
+    for end in slashes.map(|(at, _)| at).chain([path.len()]) {
+        if end > from {
+            *parts.get_mut(n)? = &path[from..end];
+            n += 1;
+        }
+        from = end + 1;
+    }
+    Some((path, n))
+}
+
 /// Most path segments a replayed request path may have.
 const MAX_SEGMENTS: usize = 64;
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        #[test]
+        fn segments_are_what_splitting_the_path_gives(
+            concrete in "[a/?é]{0,40}",
+        ) {
+            let path = concrete.split('?').next().unwrap_or_default();
+            let want: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+            let mut parts = [""; 8];
+            match super::segments(&concrete, &mut parts) {
+                Some((got_path, n)) => {
+                    proptest::prop_assert_eq!(got_path, path);
+                    proptest::prop_assert_eq!(&parts[..n], &want[..]);
+                }
+                None => proptest::prop_assert!(want.len() > 8),
+            }
+        }
+    }
+
     use super::*;
 
     fn segs(t: &str) -> Vec<String> {

@@ -26,6 +26,25 @@ pub(super) enum Val<'a> {
     Other,
 }
 
+/// Keys of at most this many bytes are compared as two words.
+const KEY_WORDS: usize = 16;
+
+/// The first `len` (at most 16) bytes of `window` as two little-endian words, the bytes
+/// past `len` cleared.
+#[inline(always)]
+fn key_words(window: &[u8; KEY_WORDS], len: usize) -> [u64; 2] {
+    let word = |at: usize| u64::from_le_bytes(window[at..at + 8].try_into().expect("8 bytes"));
+    // The low `n` bytes of a word (n in 0..=8).
+    let keep = |n: usize| {
+        if n >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * n)) - 1
+        }
+    };
+    [word(0) & keep(len), word(8) & keep(len.saturating_sub(8))]
+}
+
 /// Most fields one call can capture.
 pub(super) const MAX_FIELDS: usize = 10;
 
@@ -44,6 +63,9 @@ pub(super) struct Fields {
 #[derive(Debug, Clone)]
 pub(super) struct Entry {
     pub(super) key: Box<str>,
+    /// A key of at most 16 bytes as two little-endian words, zero past its end (see
+    /// [`key_words`]): compared without a call to `memcmp`.
+    words: Option<[u64; 2]>,
     /// The slots whose path ends at this key.
     pub(super) here: u32,
     /// The slots whose whole dotted path is this (flat) key: level 0 only.
@@ -65,6 +87,11 @@ impl Fields {
                 None => {
                     levels[level].push(Entry {
                         key: key.into(),
+                        words: (key.len() <= KEY_WORDS).then(|| {
+                            let mut padded = [0u8; KEY_WORDS];
+                            padded[..key.len()].copy_from_slice(key.as_bytes());
+                            key_words(&padded, key.len())
+                        }),
                         here: 0,
                         flat: 0,
                         child: None,
@@ -121,6 +148,30 @@ impl Fields {
             return None;
         }
         self.levels[level].iter().find(|e| e.key.as_bytes() == key)
+    }
+
+    /// [`Fields::find`] of the key `line[at..at + len]`: a key of at most 16 bytes with
+    /// 16 bytes of the line from `at` is compared as two words.
+    #[inline]
+    pub(super) fn find_at(
+        &self,
+        level: usize,
+        line: &[u8],
+        at: usize,
+        len: usize,
+    ) -> Option<&Entry> {
+        if len < 64 && self.lengths[level] & (1 << len) == 0 {
+            return None;
+        }
+        if len <= KEY_WORDS
+            && let Some(window) = line.get(at..at + KEY_WORDS)
+        {
+            let words = key_words(window.try_into().expect("16 bytes"), len);
+            return self.levels[level]
+                .iter()
+                .find(|e| e.words == Some(words) && e.key.len() == len);
+        }
+        self.find(level, &line[at..at + len])
     }
 
     /// Captures each slot's field into `out[slot]` from the JSON object `line`.
@@ -333,6 +384,46 @@ mod tests {
         p.iter()
             .map(|s| s.split('.').map(str::to_owned).collect())
             .collect()
+    }
+
+    #[test]
+    fn keys_compared_as_words_match_exactly_the_keys_compared_as_bytes() {
+        // Wanted keys of every length up to 20 (words up to 16, bytes past), some
+        // sharing a prefix or differing only in their last byte.
+        let wanted: Vec<String> = (1..=20)
+            .map(|n| "abcdefghijklmnopqrst"[..n].to_owned())
+            .chain(["abcdefghijklmnoQ".into(), "abcdefgH".into()])
+            .collect();
+        // More keys than one call captures: the level is put together from one-key tables.
+        let fields = Fields {
+            levels: vec![
+                wanted
+                    .iter()
+                    .map(|k| Fields::new(&[vec![k.clone()]]).levels[0][0].clone())
+                    .collect(),
+            ],
+            lengths: vec![u64::MAX],
+        };
+        let candidates: Vec<String> = wanted
+            .iter()
+            .cloned()
+            .chain((0..=20).map(|n| "abcdefghijklmnopqrsX"[..n].to_owned()))
+            .chain((1..=20).map(|n| format!("{}\0", &"abcdefghijklmnopqrst"[..n - 1])))
+            .collect();
+        for key in &candidates {
+            // The key at the line's end (too few bytes for words) and with room after.
+            for tail in ["", "\":\"value of the key\"}"] {
+                let line = format!("{{\"{key}{tail}");
+                let got = fields.find_at(0, line.as_bytes(), 2, key.len());
+                let want = fields.find(0, key.as_bytes());
+                assert_eq!(
+                    got.map(|e| &e.key),
+                    want.map(|e| &e.key),
+                    "{key:?} {tail:?}"
+                );
+                assert_eq!(want.is_some(), wanted.contains(key), "{key:?}");
+            }
+        }
     }
 
     #[test]
