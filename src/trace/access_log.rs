@@ -466,13 +466,18 @@ fn segments<'p>(concrete: &'p str, parts: &mut [&'p str]) -> Option<(&'p str, us
     let path = &concrete[..bytes.iter().position(|&b| b == b'?').unwrap_or(bytes.len())];
     let mut n = 0;
     let mut from = 0;
-    let slashes = path.bytes().enumerate().filter(|&(_, b)| b == b'/');
-    for end in slashes.map(|(at, _)| at).chain([path.len()]) {
-        if end > from {
-            *parts.get_mut(n)? = &path[from..end];
-            n += 1;
+    for (at, &b) in path.as_bytes().iter().enumerate() {
+        if b == b'/' {
+            if at > from {
+                *parts.get_mut(n)? = &path[from..at];
+                n += 1;
+            }
+            from = at + 1;
         }
-        from = end + 1;
+    }
+    if path.len() > from {
+        *parts.get_mut(n)? = &path[from..];
+        n += 1;
     }
     Some((path, n))
 }

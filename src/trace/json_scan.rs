@@ -83,6 +83,20 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Steps past `c`, after any whitespace: whether it was there. Compact JSON has
+    /// none, so the byte is tested first.
+    #[inline(always)]
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() != Some(c) {
+            self.ws();
+            if self.peek() != Some(c) {
+                return false;
+            }
+        }
+        self.i += 1;
+        true
+    }
+
     /// The first quote, backslash or control byte at or after `i` (or a place at or
     /// past the end).
     #[inline(always)]
@@ -274,11 +288,9 @@ impl<'a> Scanner<'a> {
                 // Compared as bytes below: an escaped key takes the slow path.
                 return None;
             }
-            self.ws();
-            if self.peek()? != b':' {
+            if !self.eat(b':') {
                 return None;
             }
-            self.i += 1;
             self.ws();
             match (
                 fields.and_then(|(f, l)| f.find_at(l, self.b, start + 1, end - start - 2)),
@@ -307,14 +319,8 @@ impl<'a> Scanner<'a> {
                 }
                 _ => self.value(depth + 1)?,
             }
-            self.ws();
-            match self.peek()? {
-                b',' => self.i += 1,
-                b'}' => {
-                    self.i += 1;
-                    return Some(());
-                }
-                _ => return None,
+            if !self.eat(b',') {
+                return self.eat(b'}').then_some(());
             }
         }
     }
