@@ -487,24 +487,6 @@ const MAX_SEGMENTS: usize = 64;
 
 #[cfg(test)]
 mod tests {
-    proptest::proptest! {
-        #[test]
-        fn segments_are_what_splitting_the_path_gives(
-            concrete in "[a/?é]{0,40}",
-        ) {
-            let path = concrete.split('?').next().unwrap_or_default();
-            let want: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-            let mut parts = [""; 8];
-            match super::segments(&concrete, &mut parts) {
-                Some((got_path, n)) => {
-                    proptest::prop_assert_eq!(got_path, path);
-                    proptest::prop_assert_eq!(&parts[..n], &want[..]);
-                }
-                None => proptest::prop_assert!(want.len() > 8),
-            }
-        }
-    }
-
     use super::*;
 
     fn segs(t: &str) -> Vec<String> {
@@ -512,6 +494,24 @@ mod tests {
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn segments_are_what_splitting_the_path_gives(
+            concrete in "[a/?é]{0,40}",
+        ) {
+            let path = concrete.split('?').next().unwrap_or_default();
+            let want = segs(path);
+            let mut parts = [""; 8];
+            match segments(&concrete, &mut parts) {
+                Some((got_path, n)) => {
+                    proptest::prop_assert_eq!(got_path, path);
+                    proptest::prop_assert_eq!(&parts[..n], &want[..]);
+                }
+                None => proptest::prop_assert!(want.len() > 8),
+            }
+        }
     }
 
     #[test]
