@@ -207,6 +207,7 @@ fn model(file: &Path, format: TraceFormat, max_age_zero: MaxAgeZero) -> TraceMod
         format,
         start: crate::time::SimTime::ZERO,
         max_bad_lines: u64::MAX,
+        digest: Default::default(),
         max_age_zero,
         resource: 0,
         principal: 0,

@@ -84,7 +84,8 @@ pub struct Manifest {
 pub struct TraceSummary {
     pub name: String,
     pub file: String,
-    pub sha256: String,
+    /// The file's digest, `algorithm:hex` (the trace's `digest`).
+    pub digest: String,
     pub requests: u64,
     pub bad_records: u64,
     /// The first bad records, `line N: why`.

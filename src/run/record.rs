@@ -107,7 +107,7 @@ fn fingerprint(c: &Configuration, traces: &[TraceRead]) -> String {
         .traces
         .iter()
         .filter_map(|t| traces.iter().find(|r| r.model.file == t.file))
-        .map(|r| r.summary.sha256.as_str())
+        .map(|r| r.summary.digest.as_str())
         .collect();
     let mut key = format!(
         "{}|{}|{}|{}|{}|{}|{}|{}|{}",

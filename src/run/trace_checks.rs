@@ -6,8 +6,9 @@
 //! change time is set by the kernel on every write and cannot be set back by a user.
 //! An entry is kept only for a file that did not change while it was read and had not
 //! changed for a while before (a later write could otherwise share its timestamps: the
-//! "racy" case git's index guards against the same way). The SHA-256 depends on the
-//! bytes alone; the tally also on how the trace is read, so it is keyed by that too.
+//! "racy" case git's index guards against the same way). The digest depends on the
+//! bytes alone (and the trace's `digest` algorithm, which it names); the tally also on
+//! how the trace is read, so it is keyed by that too.
 //! Delete the file to have every trace checked again.
 
 use std::path::Path;
@@ -35,7 +36,8 @@ struct Entry {
     /// The file as the scenario names it.
     file: String,
     identity: Identity,
-    sha256: String,
+    /// The file's digest, `algorithm:hex`.
+    digest: String,
     /// Hash of how it was read (the trace's settings and the run's end).
     read_as: String,
     tally: Tally,
@@ -55,9 +57,9 @@ pub(super) struct Identity {
 pub(super) enum Known {
     /// Nothing: check it.
     Nothing,
-    /// Its SHA-256, but it was read another way: check it, without the hash.
-    Sha256(String),
-    /// Its SHA-256 and tally.
+    /// Its digest, but it was read another way: check it, without the hash.
+    Digest(String),
+    /// Its digest and tally.
     All(String, Tally),
 }
 
@@ -92,14 +94,14 @@ impl TraceChecks {
         let mut same_file = self
             .entries
             .iter()
-            .filter(|e| e.file == file && e.identity == identity);
+            .filter(|e| e.file == file && e.identity == identity && model.digest.made(&e.digest));
         let Some(first) = same_file.clone().next() else {
             return Known::Nothing;
         };
         let Some(e) = same_file.find(|e| e.read_as == how) else {
-            return Known::Sha256(first.sha256.clone());
+            return Known::Digest(first.digest.clone());
         };
-        Known::All(e.sha256.clone(), e.tally.clone())
+        Known::All(e.digest.clone(), e.tally.clone())
     }
 
     /// Keeps what checking `model`'s file found, if it was `before` when the check
@@ -110,7 +112,7 @@ impl TraceChecks {
         end: SimTime,
         before: Identity,
         started: SystemTime,
-        sha256: &str,
+        digest: &str,
         tally: &Tally,
     ) {
         if identity(&model.file) != Some(before) || racy(before, started) {
@@ -124,7 +126,7 @@ impl TraceChecks {
         self.entries.push(Entry {
             file,
             identity: before,
-            sha256: sha256.to_owned(),
+            digest: digest.to_owned(),
             read_as: how,
             tally: tally.clone(),
         });
@@ -185,8 +187,8 @@ fn racy(identity: Identity, started: SystemTime) -> bool {
 }
 
 /// What a tally depends on besides the bytes: the trace's settings (but for its name,
-/// which only the notes use, whether it is replayed, and the recording) and the end of
-/// the run it is read for.
+/// which only the notes use, whether it is replayed, the recording and the digest's
+/// algorithm) and the end of the run it is read for.
 fn read_as(model: &TraceModel, end: SimTime) -> String {
     let mut m = model.clone();
     m.name.clear();
@@ -194,6 +196,7 @@ fn read_as(model: &TraceModel, end: SimTime) -> String {
     m.recording = Default::default();
     m.read_ahead = false;
     m.check_in_run = Default::default();
+    m.digest = Default::default();
     crate::checksum::sha256(format!("{m:?}|{}", end.as_micros()).as_bytes())
 }
 
@@ -220,6 +223,7 @@ mod tests {
             format: crate::trace::TraceFormat::Text { rate: 1.0 },
             start: SimTime::ZERO,
             max_bad_lines,
+            digest: Default::default(),
             max_age_zero: crate::trace::MaxAgeZero::Share(0.0),
             resource: 0,
             principal: 0,
@@ -252,27 +256,35 @@ mod tests {
             "a.txt cannot be read: nothing kept"
         );
         // Entries as `keep` writes them (past its re-reading of the identity).
-        let entry = |m: &TraceModel, identity, sha: &str, n| Entry {
+        let entry = |m: &TraceModel, identity, digest: &str, n| Entry {
             file: m.file.display().to_string(),
             identity,
-            sha256: sha.into(),
+            digest: digest.into(),
             read_as: read_as(m, end),
             tally: tally(n),
         };
-        checks.entries = vec![entry(&a, now, "aa", 3), entry(&b, now, "aa", 2)];
+        let aa = "xxh3-128:aa";
+        checks.entries = vec![entry(&a, now, aa, 3), entry(&b, now, aa, 2)];
         // Two readings of one file, each its tally; a third, the hash alone.
         assert!(
-            matches!(checks.known(&a, end, now), Known::All(s, t) if s == "aa" && t.requests == 3)
+            matches!(checks.known(&a, end, now), Known::All(s, t) if s == aa && t.requests == 3)
         );
         assert!(matches!(checks.known(&b, end, now), Known::All(_, t) if t.requests == 2));
-        assert!(
-            matches!(checks.known(&model("a.txt", 9), end, now), Known::Sha256(s) if s == "aa")
-        );
+        assert!(matches!(checks.known(&model("a.txt", 9), end, now), Known::Digest(s) if s == aa));
         let later = SimTime::from_micros(120_000_000);
         assert!(
-            matches!(checks.known(&a, later, now), Known::Sha256(_)),
+            matches!(checks.known(&a, later, now), Known::Digest(_)),
             "another end"
         );
+        // A digest of another algorithm is none of the trace's: it is read again.
+        let mut a_sha = a.clone();
+        a_sha.digest = crate::trace::Digest::Sha256;
+        assert_eq!(
+            read_as(&a_sha, end),
+            read_as(&a, end),
+            "the tally's reading"
+        );
+        assert!(matches!(checks.known(&a_sha, end, now), Known::Nothing));
         // The file changed: nothing is known of it.
         assert!(matches!(
             checks.known(&a, end, identity_at(2, 2)),
@@ -315,7 +327,7 @@ mod tests {
         checks.entries.push(Entry {
             file: "x".into(),
             identity: identity_at(5, 6),
-            sha256: "s".into(),
+            digest: "sha256:5e".into(),
             read_as: "r".into(),
             tally: Tally {
                 requests: 1,

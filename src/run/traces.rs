@@ -1,6 +1,6 @@
 //! The trace pre-scan: every distinct trace file of a study is read once before anything
 //! runs, so too many bad records stop the run there, and what each holds goes into the
-//! manifest and the parts' fingerprints. The scan also records each access log's requests
+//! manifest and the parts' fingerprints with its digest. The scan also records each access log's requests
 //! in memory, within the run's budget (`--trace-memory`, shared equally by the study's
 //! distinct access logs), and the study's runs replay the recording: a log is then parsed
 //! once per study, whatever the number of configurations and replications. What the check
@@ -50,7 +50,7 @@ pub(super) struct Traces {
     started: SystemTime,
 }
 
-/// Reads every distinct trace file of the study once (in parallel), with its SHA-256,
+/// Reads every distinct trace file of the study once (in parallel), with its digest,
 /// recording the requests of each access log in at most `budget / distinct access logs`
 /// bytes. A trace whose check is kept in `parts` (see [`TraceChecks`]) for the file as
 /// it is now is not read at all, unless it is an access log to record for several runs
@@ -106,27 +106,27 @@ pub(super) fn read_traces(
             .map(|(&(t, end, last), plan)| -> anyhow::Result<TraceRead> {
                 let budget = budget_of(t);
                 let runs = runs(study, t);
-                let (sha256, read) = match (plan.how, plan.known) {
-                    (How::Kept, Known::All(sha256, tally)) => (sha256, Scanned::kept(tally)),
+                let (digest, read) = match (plan.how, plan.known) {
+                    (How::Kept, Known::All(digest, tally)) => (digest, Scanned::kept(tally)),
                     (How::InRun, known) => {
-                        let sha256 = match known {
-                            Known::All(sha256, _) | Known::Sha256(sha256) => Some(sha256),
+                        let digest = match known {
+                            Known::All(digest, _) | Known::Digest(digest) => Some(digest),
                             Known::Nothing => None,
                         };
-                        let in_run = crate::trace::CheckInRun::new(sha256.is_none());
-                        let mut read = checked(t, end, plan.before, sha256.unwrap_or_default(), Default::default());
+                        let in_run = crate::trace::CheckInRun::new(digest.is_none());
+                        let mut read = checked(t, end, plan.before, digest.unwrap_or_default(), Default::default());
                         read.in_run = in_run;
                         return Ok(read);
                     }
-                    (_, Known::All(sha256, _) | Known::Sha256(sha256)) => {
-                        (sha256, crate::trace::record(t, end, last, budget, false, Some(&bar))?)
+                    (_, Known::All(digest, _) | Known::Digest(digest)) => {
+                        (digest, crate::trace::record(t, end, last, budget, false, Some(&bar))?)
                     }
                     (_, Known::Nothing) => {
                         let mut read = crate::trace::record(t, end, last, budget, true, Some(&bar))?;
-                        (read.sha256.take().unwrap_or_default(), read)
+                        (read.digest.take().unwrap_or_default(), read)
                     }
                 };
-                let mut trace = checked(t, end, plan.before, sha256, read.tally);
+                let mut trace = checked(t, end, plan.before, digest, read.tally);
                 if read.recorded.is_none() && budget > 0 && runs > 1 {
                     trace.notes.push(format!(
                         "trace `{}`: its requests take {} MiB in memory, more than the {} MiB of --trace-memory it may use: each of its {runs} runs reads the file again (a larger --trace-memory reads it once)",
@@ -181,13 +181,13 @@ enum How {
     InRun,
 }
 
-/// A trace whose file of SHA-256 `sha256` was found to hold `tally`, with its summary
+/// A trace whose file of digest `digest` was found to hold `tally`, with its summary
 /// and notes.
 fn checked(
     t: &crate::trace::TraceModel,
     end: SimTime,
     before: Option<Identity>,
-    sha256: String,
+    digest: String,
     tally: crate::trace::Tally,
 ) -> TraceRead {
     TraceRead {
@@ -196,7 +196,7 @@ fn checked(
         summary: TraceSummary {
             name: t.name.clone(),
             file: t.file.display().to_string(),
-            sha256,
+            digest,
             requests: tally.requests,
             bad_records: tally.bad,
             bad_examples: tally.first_bad.clone(),
@@ -238,11 +238,11 @@ impl Traces {
                     read.model.file.display()
                 );
             };
-            let sha256 = found
-                .sha256
-                .unwrap_or_else(|| std::mem::take(&mut read.summary.sha256));
+            let digest = found
+                .digest
+                .unwrap_or_else(|| std::mem::take(&mut read.summary.digest));
             let recording = std::mem::take(&mut read.recording);
-            *read = checked(&read.model, read.end, read.before, sha256, found.tally);
+            *read = checked(&read.model, read.end, read.before, digest, found.tally);
             read.recording = recording;
         }
         Ok(())
@@ -259,7 +259,7 @@ impl Traces {
                     r.end,
                     before,
                     self.started,
-                    &r.summary.sha256,
+                    &r.summary.digest,
                     &r.tally,
                 );
             }

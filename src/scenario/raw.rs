@@ -253,6 +253,8 @@ pub struct RawTrace {
     pub compression: Option<String>,
     pub start: Option<String>,
     pub max_bad_lines: Option<u64>,
+    /// The file's digest in the report: `xxh3-128` (default) or `sha256`.
+    pub digest: Option<String>,
     pub principal: Option<String>,
     /// A share of requests (number), or `{ field = "...", equals | contains = "..." }`.
     pub max_age_zero: Option<toml::Value>,

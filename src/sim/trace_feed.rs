@@ -2,17 +2,16 @@
 //! into a ring; each record's cache slot is prefetched as it is read, so its memory has
 //! arrived by the time the record is served. One virtual call per block, not per record.
 //! A feed taking its trace's check ([`CheckInRun`]) reads on past the run's end when the
-//! run is over, for the tally, while a thread hashes the file.
+//! run is over, for the tally, and hashes the file as it reads it or on a thread beside.
 
 use crate::cache::CacheKey;
 use crate::gateway::Gateway;
 use crate::scenario::ResourceModel;
 use crate::time::{SimDuration, SimTime};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 use crate::trace::{
-    CheckInRun, Checked, IdRecord, InRun, MAX_PARAMS, MaxAgeZero, TraceError, TraceFormat,
+    CheckInRun, Checked, IdRecord, InRun, MAX_PARAMS, MaxAgeZero, RunHash, TraceError, TraceFormat,
     TraceModel, TraceRequest, TraceSource,
 };
 
@@ -66,12 +65,10 @@ pub(super) struct TraceFeed {
     pub(super) sender: u32,
     /// Records read that arrive before the run's end.
     kept: u64,
-    /// The trace's check, when this run takes it, with the thread hashing the file.
-    check: Option<(Arc<InRun>, Option<Hashing>)>,
+    /// The trace's check, when this run takes it, with the file's hash, and the trace
+    /// (for the hash's error and the bytes the reader leaves).
+    check: Option<(Arc<InRun>, Option<RunHash>, TraceModel)>,
 }
-
-/// The thread reading a file for its SHA-256.
-type Hashing = JoinHandle<Result<String, TraceError>>;
 
 /// A record taken for serving: the request, its cache key, and its place for
 /// [`TraceFeed::params`].
@@ -117,13 +114,31 @@ impl TraceFeed {
             Some(_) => SimDuration::MAX,
             None => end.saturating_since(model.start),
         };
+        let hash_in_line = check
+            .as_ref()
+            .is_some_and(|slot| slot.hash && RunHash::in_line(model, one_resource.is_some()));
+        let (source, hash) = match check {
+            // The run's own read goes through the hash.
+            Some(_) if hash_in_line => {
+                let (source, hash) = RunHash::open(model)?;
+                (source as Box<dyn TraceSource>, Some(hash))
+            }
+            _ => {
+                // An object-id trace may be read ahead on a thread of its own (its
+                // records alone are read); an access log's chunks are parsed on the pool.
+                let source = match one_resource {
+                    Some(_) => crate::trace::open_ids(model, until)?,
+                    None => crate::trace::open(model)?,
+                };
+                let hash = match check {
+                    Some(slot) if slot.hash => Some(RunHash::thread(model)?),
+                    _ => None,
+                };
+                (source, hash)
+            }
+        };
         let mut feed = TraceFeed {
-            // An object-id trace may be read ahead on a thread of its own (its records
-            // alone are read); an access log's chunks are parsed on the pool.
-            source: match one_resource {
-                Some(_) => crate::trace::open_ids(model, until)?,
-                None => crate::trace::open(model)?,
-            },
+            source,
             ring: Box::new([TraceRequest::default(); RING]),
             ids: [IdRecord::default(); RING],
             at: [SimTime::ZERO; RING],
@@ -146,21 +161,9 @@ impl TraceFeed {
             max_age_rng,
             sender: 0,
             kept: 0,
-            check: match check {
-                Some(slot) => {
-                    let hashing = match slot.hash {
-                        true => Some(crate::trace::hash_on_thread(model).map_err(|error| {
-                            TraceError::Read {
-                                path: model.file.clone(),
-                                error,
-                            }
-                        })?),
-                        false => None,
-                    };
-                    Some((slot.clone(), hashing))
-                }
-                None => None,
-            },
+            check: check
+                .as_ref()
+                .map(|slot| (slot.clone(), hash, model.clone())),
         };
         feed.read_block(gateway, resources)?;
         feed.read_block(gateway, resources)?;
@@ -242,10 +245,10 @@ impl TraceFeed {
 
     /// When this run takes its trace's check, reads the trace on to its end, counting
     /// what the check counts (the records at or after the run's end: those read, less
-    /// those kept), waits for the file's hash and leaves what was found for the study.
+    /// those kept), finishes the file's hash and leaves what was found for the study.
     /// Its error, when the rest of the trace holds too many bad records, is the run's.
     pub(super) fn finish_check(&mut self) -> Result<(), TraceError> {
-        let Some((slot, hashing)) = self.check.take() else {
+        let Some((slot, hash, model)) = self.check.take() else {
             return Ok(());
         };
         match self.one_resource {
@@ -259,15 +262,11 @@ impl TraceFeed {
             after_end: self.source.tally().requests - self.kept,
             ..self.source.tally().clone()
         };
-        let sha256 = match hashing {
-            Some(thread) => Some(
-                thread
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?,
-            ),
+        let digest = match hash {
+            Some(hash) => Some(hash.finish(&model)?),
             None => None,
         };
-        slot.found(Checked { tally, sha256 });
+        slot.found(Checked { tally, digest });
         Ok(())
     }
 

@@ -1,15 +1,15 @@
 //! The check before a run reads a trace file once for everything the run and the report
 //! need from it: the tally (requests, bad records, order, span, requests after the end),
-//! the SHA-256 of the bytes as stored (hashed as they are read, not read again), the
+//! the digest of the bytes as stored (hashed as they are read, not read again), the
 //! recording of an access log's requests within a budget, and the bytes read on a
 //! progress bar. A study of one run takes the check in that run instead ([`InRun`]):
-//! the replay's own read gives the tally, and the SHA-256 is read on a thread of its own
-//! alongside.
+//! the replay's own read gives the tally, and the digest is taken from the same read
+//! or, when that would slow the run, on a thread of its own ([`RunHash`]).
 
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
-use super::{Recorded, Tally, TraceError, TraceModel, TraceRequest, read_from};
+use super::{Recorded, Tally, TraceError, TraceModel, TraceRequest, TraceSource, read_from};
 
 /// A trace read by [`record`].
 pub(crate) struct Scanned {
@@ -19,9 +19,9 @@ pub(crate) struct Scanned {
     pub recorded: Option<Recorded>,
     /// The bytes a recording of its requests takes (whether or not it was kept).
     pub needed: usize,
-    /// SHA-256 of the file's bytes as stored (hex): what a report's results depend on;
-    /// `None` when not asked for.
-    pub sha256: Option<String>,
+    /// The digest of the file's bytes as stored (`algorithm:hex`): what a report's
+    /// results depend on; `None` when not asked for.
+    pub digest: Option<String>,
 }
 
 impl Scanned {
@@ -31,14 +31,14 @@ impl Scanned {
             tally,
             recorded: None,
             needed: 0,
-            sha256: None,
+            digest: None,
         }
     }
 }
 
 /// Reads the whole trace once: how many requests, what was wrong, how long it spans,
 /// how many fall at or after `end` (the run's end) and are not replayed, and, when
-/// `hash`, the file's SHA-256 from the same read; the bytes read as stored are counted
+/// `hash`, the file's digest from the same read; the bytes read as stored are counted
 /// on `progress`. Keeps the requests a run ending at `keep_until` replays (through the
 /// first one at or after it) in a recording of at most `budget` bytes: `None` when they
 /// do not fit (the recording is dropped the moment it would outgrow the budget) or
@@ -51,7 +51,7 @@ pub(crate) fn record(
     hash: bool,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<Scanned, TraceError> {
-    let hash = hash.then(|| Arc::new(Mutex::new(FileHash::default())));
+    let hash = hash.then(|| Arc::new(Mutex::new(FileHash::new(model.digest))));
     let file = std::fs::File::open(&model.file).map_err(|error| TraceError::Read {
         path: model.file.clone(),
         error,
@@ -98,31 +98,28 @@ pub(crate) fn record(
         r.finish(tally.clone());
     }
     drop(source);
-    let sha256 = match hash {
-        Some(hash) => {
-            let hash = std::mem::take(&mut *hash.lock().unwrap_or_else(|e| e.into_inner()));
-            Some(hash.finish(model)?)
-        }
+    let digest = match hash {
+        Some(hash) => Some(RunHash::Inline(hash).finish(model)?),
         None => None,
     };
     Ok(Scanned {
         tally,
         recorded,
         needed,
-        sha256,
+        digest,
     })
 }
 
 /// The check of a trace taken by the one run that replays it, rather than by a read
 /// before the run: the run's reader reads the file through to its end (past the run's
-/// end, as the check does) for the tally, and, when `hash`, a thread of its own reads the
-/// file's bytes alongside for their SHA-256. Attached to the run's [`TraceModel`] like a
+/// end, as the check does) for the tally, and, when `hash`, the file's digest
+/// ([`RunHash`]). Attached to the run's [`TraceModel`] like a
 /// recording, and not part of what the trace is: every one compares equal.
 #[derive(Clone, Default)]
 pub struct CheckInRun(pub Option<Arc<InRun>>);
 
 impl CheckInRun {
-    /// A check the run takes, with the file's SHA-256 when `hash`.
+    /// A check the run takes, with the file's digest when `hash`.
     pub fn new(hash: bool) -> CheckInRun {
         CheckInRun(Some(Arc::new(InRun {
             hash,
@@ -154,7 +151,7 @@ impl std::fmt::Debug for CheckInRun {
 
 /// Where the run leaves what its check found.
 pub struct InRun {
-    /// The SHA-256 is asked for.
+    /// The digest is asked for.
     pub hash: bool,
     found: Mutex<Option<Checked>>,
 }
@@ -172,33 +169,92 @@ impl InRun {
 pub struct Checked {
     /// The tally, as the check before a run counts it for the run's end.
     pub tally: Tally,
-    /// When asked for.
-    pub sha256: Option<String>,
+    /// The file's digest, when asked for.
+    pub digest: Option<String>,
 }
 
-/// The SHA-256 of `model`'s file (hex), read on a thread of its own, for a check taken
-/// in the run.
-pub(crate) fn hash_on_thread(
-    model: &TraceModel,
-) -> std::io::Result<std::thread::JoinHandle<Result<String, TraceError>>> {
-    let model = model.clone();
-    std::thread::Builder::new()
-        .name("cachegate-sha256".into())
-        .spawn(move || FileHash::default().finish(&model))
+/// How a run taking its trace's check hashes the file.
+pub(crate) enum RunHash {
+    /// A thread of its own reads the file again and hashes it: SHA-256 (a CPU-second
+    /// per 1.8 GB, which would hold up the run's reading), and object-id traces, whose
+    /// run leaves a core idle.
+    Thread(std::thread::JoinHandle<Result<String, TraceError>>),
+    /// The bytes the run reads go through the hash as they are read: XXH3 on an access
+    /// log, whose parse keeps every core of the pool busy; hashing there costs less
+    /// than a second read of the file would.
+    Inline(Arc<Mutex<FileHash>>),
 }
 
-/// A SHA-256 of a file's first `len` bytes.
+impl RunHash {
+    /// Whether a run reading `model` (`object_ids`: by its records' ids alone) hashes
+    /// it in line rather than on a thread of its own.
+    pub(crate) fn in_line(model: &TraceModel, object_ids: bool) -> bool {
+        model.digest == super::Digest::Xxh3_128 && !object_ids
+    }
+
+    /// Starts a thread hashing `model`'s file.
+    pub(crate) fn thread(model: &TraceModel) -> Result<RunHash, TraceError> {
+        let read_err = |error| TraceError::Read {
+            path: model.file.clone(),
+            error,
+        };
+        let owned = model.clone();
+        std::thread::Builder::new()
+            .name("cachegate-digest".into())
+            .spawn(move || FileHash::new(owned.digest).finish(&owned))
+            .map(RunHash::Thread)
+            .map_err(read_err)
+    }
+
+    /// Opens `model`'s file for a run that hashes what it reads.
+    pub(crate) fn open(
+        model: &TraceModel,
+    ) -> Result<(Box<dyn TraceSource + Send>, RunHash), TraceError> {
+        let file = std::fs::File::open(&model.file).map_err(|error| TraceError::Read {
+            path: model.file.clone(),
+            error,
+        })?;
+        let state = Arc::new(Mutex::new(FileHash::new(model.digest)));
+        let file = Hashing {
+            file,
+            state: state.clone(),
+        };
+        Ok((read_from(model, Box::new(file))?, RunHash::Inline(state)))
+    }
+
+    /// The digest of the whole file (`algorithm:hex`), once the run's reader is done
+    /// with it (dropped, or at its end).
+    pub(crate) fn finish(self, model: &TraceModel) -> Result<String, TraceError> {
+        match self {
+            RunHash::Thread(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            RunHash::Inline(state) => {
+                let hash = std::mem::take(&mut *state.lock().unwrap_or_else(|e| e.into_inner()));
+                hash.finish(model)
+            }
+        }
+    }
+}
+
+/// A digest of a file's first `len` bytes.
 #[derive(Default)]
-struct FileHash {
-    hasher: sha2::Sha256,
+pub(crate) struct FileHash {
+    hasher: super::digest::Hasher,
     len: u64,
 }
 
 impl FileHash {
-    /// The hash of the whole file (hex): the bytes its reader left unread are read here
+    fn new(digest: super::Digest) -> FileHash {
+        FileHash {
+            hasher: digest.hasher(),
+            len: 0,
+        }
+    }
+
+    /// The digest of the whole file: the bytes its reader left unread are read here
     /// (a zstd stream may end before the file does).
     fn finish(mut self, model: &TraceModel) -> Result<String, TraceError> {
-        use sha2::Digest as _;
         use std::io::{Seek, SeekFrom};
         let read_err = |error| TraceError::Read {
             path: model.file.clone(),
@@ -214,7 +270,7 @@ impl FileHash {
             }
             self.hasher.update(&buf[..n]);
         }
-        Ok(crate::checksum::hex(&self.hasher.finalize()))
+        Ok(self.hasher.finish())
     }
 }
 
@@ -227,7 +283,6 @@ struct Hashing {
 
 impl Read for Hashing {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        use sha2::Digest as _;
         let n = self.file.read(buf)?;
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.hasher.update(&buf[..n]);

@@ -12,6 +12,7 @@ mod binary;
 mod check;
 mod chunks;
 mod delimited;
+mod digest;
 mod ids_ahead;
 mod json_fields;
 mod json_scan;
@@ -32,7 +33,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 pub use check::{CheckInRun, Checked, InRun};
-pub(crate) use check::{Scanned, hash_on_thread, record};
+pub(crate) use check::{RunHash, Scanned, record};
+pub use digest::Digest;
 pub use log_records::{LogFields, LogRead, LogRecord, read_log};
 pub use recorded::{Recorded, Recording};
 pub use spec::{AccessLogSpec, Column, FieldRule, MaxAgeZero, TraceFormat, TraceModel};

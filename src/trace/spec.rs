@@ -20,6 +20,8 @@ pub struct TraceModel {
     pub start: SimTime,
     /// Bad records tolerated before the replay stops with an error.
     pub max_bad_lines: u64,
+    /// The algorithm of the file's digest in the report (`digest`).
+    pub digest: super::Digest,
     /// Whether a request carries `max-age=0`.
     pub max_age_zero: MaxAgeZero,
     /// The resource of id-based formats.

@@ -89,8 +89,8 @@ fn an_id_trace_checked_in_its_run_finds_what_the_read_before_finds() {
     assert_eq!(found["reordered"], 1);
     assert_eq!(found["span_s"], 21.0);
     assert_eq!(
-        found["sha256"],
-        super::trace_checks_cli::sha256_hex(text.as_bytes())
+        found["digest"],
+        super::trace_checks_cli::xxh3_128(text.as_bytes())
     );
 }
 
@@ -106,18 +106,34 @@ fn an_access_log_checked_in_its_run_finds_what_the_read_before_finds() {
     let mut log = Vec::new();
     cachegate::testing::write_access_log(&shape, &mut log).unwrap();
     std::fs::write(dir.path().join("access.jsonl"), &log).unwrap();
-    let trace = format!(
-        "file = \"access.jsonl\"\nformat = \"access_log\"\nprincipal = \"reader\"\n{}",
-        cachegate::testing::ACCESS_LOG_FIELDS
-    );
-    let s = scenario(dir.path(), "log", PETS, &trace);
-    let found = same_findings(&s, "log");
-    let after_end = found["after_end"].as_u64().unwrap();
-    assert!(
-        (900..=1_100).contains(&after_end),
-        "a third of the log is after the run's end: {found}"
-    );
-    assert_eq!(found["sha256"], super::trace_checks_cli::sha256_hex(&log));
+    // Compressed, with a skippable frame after the data, which a decoder need not read.
+    let mut packed = zstd::encode_all(&log[..], 3).unwrap();
+    packed.extend([0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4]);
+    std::fs::write(dir.path().join("access.jsonl.zst"), &packed).unwrap();
+    let sha256 = |bytes: &[u8]| format!("sha256:{}", super::trace_checks_cli::sha256_hex(bytes));
+    // The run's read hashed in line (XXH3), or on a thread beside it (SHA-256).
+    for (file, digest, expected) in [
+        ("access.jsonl", "", super::trace_checks_cli::xxh3_128(&log)),
+        ("access.jsonl", "digest = \"sha256\"", sha256(&log)),
+        (
+            "access.jsonl.zst",
+            "",
+            super::trace_checks_cli::xxh3_128(&packed),
+        ),
+    ] {
+        let trace = format!(
+            "file = \"{file}\"\nformat = \"access_log\"\nprincipal = \"reader\"\n{digest}\n{}",
+            cachegate::testing::ACCESS_LOG_FIELDS
+        );
+        let s = scenario(dir.path(), "log", PETS, &trace);
+        let found = same_findings(&s, "log");
+        let after_end = found["after_end"].as_u64().unwrap();
+        assert!(
+            (900..=1_100).contains(&after_end),
+            "a third of the log is after the run's end: {found}"
+        );
+        assert_eq!(found["digest"], expected, "{file} {digest}");
+    }
 }
 
 /// The resources the generated access log's requests go to.

@@ -65,7 +65,11 @@ fn an_object_trace_replays_every_request_in_every_configuration() {
     let t = &manifest["traces"][0];
     assert_eq!(t["requests"], 60000);
     assert_eq!(t["bad_records"], 0);
-    assert_eq!(t["sha256"].as_str().unwrap().len(), 64);
+    let digest = t["digest"].as_str().unwrap();
+    assert!(
+        digest.starts_with("xxh3-128:") && digest.len() == 9 + 32,
+        "{digest}"
+    );
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("<h2>Traces replayed</h2>"));
 }
@@ -198,7 +202,7 @@ backend_latency = "0ms"
     std::fs::write(
         &bad,
         scenario(
-            "name = \"t\"\nfile = \"missing.csv\"\nformat = \"csv\"\nresource = \"GET /nope\"\nid_column = 0\nheader = false\ntime_column = \"ts\"\nfields = { time = \"x\" }\nmax_age_zero = 2",
+            "name = \"t\"\nfile = \"missing.csv\"\nformat = \"csv\"\nresource = \"GET /nope\"\nid_column = 0\nheader = false\ntime_column = \"ts\"\nfields = { time = \"x\" }\nmax_age_zero = 2\ndigest = \"md5\"",
         ),
     )
     .unwrap();
@@ -219,6 +223,9 @@ backend_latency = "0ms"
                 .and(contains("traces[0].fields: only for format access_log"))
                 .and(contains(
                     "traces[0].max_age_zero: must be a share within 0..=1, got 2",
+                ))
+                .and(contains(
+                    "traces[0].digest: expected \"xxh3-128\" or \"sha256\", got \"md5\"",
                 )),
         );
 }

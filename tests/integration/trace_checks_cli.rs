@@ -12,13 +12,18 @@ use super::run_cli::{assert_same_report, cachegate};
 /// A scenario replaying `ids.csv` (time and object id) beside it, written in `dir`, with
 /// `max_bad_lines` as given.
 fn scenario(dir: &Path, max_bad_lines: u32) -> PathBuf {
+    scenario_with(dir, max_bad_lines, "")
+}
+
+/// [`scenario`], with `more` lines in its `[[traces]]` entry.
+fn scenario_with(dir: &Path, max_bad_lines: u32, more: &str) -> PathBuf {
     let path = dir.join("ids.toml");
     let text = ScenarioText::new("ids")
         .duration("10s")
         .model("capacity_entries = 4")
         .then(ScenarioText::RESOURCE_OBJECTS)
         .then(&format!(
-            "[principals.reader]\n[[traces]]\nname = \"ids\"\nfile = \"ids.csv\"\nformat = \"csv\"\ntime_column = \"t\"\nid_column = \"id\"\nresource = \"GET /objects/{{id}}\"\nmax_bad_lines = {max_bad_lines}"
+            "[principals.reader]\n[[traces]]\nname = \"ids\"\nfile = \"ids.csv\"\nformat = \"csv\"\ntime_column = \"t\"\nid_column = \"id\"\nresource = \"GET /objects/{{id}}\"\nmax_bad_lines = {max_bad_lines}\n{more}"
         ))
         .text();
     std::fs::write(&path, text).unwrap();
@@ -57,13 +62,16 @@ fn checks_file(out: &Path) -> PathBuf {
     out.join("ids/parts/traces.json")
 }
 
-/// Rewrites the kept check's SHA-256 and request count: a run that takes them shows them.
+/// A digest no file has.
+const ZEROS: &str = "xxh3-128:00000000000000000000000000000000";
+
+/// Rewrites the kept check's digest and request count: a run that takes them shows them.
 fn tamper(out: &Path) {
     let path = checks_file(out);
     let mut checks: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let entry = &mut checks["entries"][0];
-    entry["sha256"] = "0".repeat(64).into();
+    entry["digest"] = ZEROS.into();
     entry["tally"]["requests"] = 12345.into();
     std::fs::write(&path, serde_json::to_vec(&checks).unwrap()).unwrap();
 }
@@ -77,7 +85,7 @@ fn a_second_run_takes_the_kept_check_of_an_unchanged_trace() {
     run(&s, first.path());
     let read = manifest_trace(first.path());
     assert_eq!(read["requests"], 5);
-    assert_eq!(read["sha256"], sha256_hex(ONE.as_bytes()));
+    assert_eq!(read["digest"], xxh3_128(ONE.as_bytes()));
     assert!(checks_file(first.path()).exists());
     // The second run of a folder takes the check: the same report, byte for byte.
     run(&s, second.path());
@@ -89,7 +97,7 @@ fn a_second_run_takes_the_kept_check_of_an_unchanged_trace() {
     std::fs::write(&stale, "").unwrap();
     run(&s, first.path());
     let taken = manifest_trace(first.path());
-    assert_eq!(taken["sha256"], "0".repeat(64));
+    assert_eq!(taken["digest"], ZEROS);
     assert_eq!(taken["requests"], 12345);
     assert!(!stale.exists());
 }
@@ -105,19 +113,39 @@ fn a_changed_trace_or_another_reading_of_it_is_checked_again() {
     write_trace(dir.path(), TWO);
     run(&scenario(dir.path(), 0), out.path());
     let read = manifest_trace(out.path());
-    assert_eq!(read["sha256"], sha256_hex(TWO.as_bytes()));
+    assert_eq!(read["digest"], xxh3_128(TWO.as_bytes()));
     assert_eq!(read["requests"], 5);
     // Read another way (a setting of the trace changed): the tally is taken from a new
-    // read, the SHA-256 (of the same bytes) from the check.
+    // read, the digest (of the same bytes) from the check.
     tamper(out.path());
     run(&scenario(dir.path(), 3), out.path());
     let read = manifest_trace(out.path());
-    assert_eq!(read["sha256"], "0".repeat(64));
+    assert_eq!(read["digest"], ZEROS);
     assert_eq!(read["requests"], 5);
     // Both readings of the file are kept.
-    let checks: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(checks_file(out.path())).unwrap()).unwrap();
-    assert_eq!(checks["entries"].as_array().unwrap().len(), 2);
+    let entries = |out: &Path| -> Vec<serde_json::Value> {
+        let checks: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(checks_file(out)).unwrap()).unwrap();
+        checks["entries"].as_array().unwrap().clone()
+    };
+    assert_eq!(entries(out.path()).len(), 2);
+    // Another digest: the kept one is not the trace's, so the file is hashed again,
+    // and its check replaces the other algorithm's.
+    run(
+        &scenario_with(dir.path(), 3, "digest = \"sha256\""),
+        out.path(),
+    );
+    let read = manifest_trace(out.path());
+    assert_eq!(
+        read["digest"],
+        format!("sha256:{}", sha256_hex(TWO.as_bytes()))
+    );
+    let kept = entries(out.path());
+    assert_eq!(kept.len(), 2);
+    assert!(
+        kept.iter().any(|e| e["digest"] == read["digest"]),
+        "{kept:?}"
+    );
 }
 
 #[test]
@@ -133,6 +161,11 @@ fn a_trace_that_fails_its_check_keeps_nothing() {
         .assert()
         .failure();
     assert!(!checks_file(out.path()).exists());
+}
+
+/// The XXH3-128 digest of `bytes` as the manifest writes it (`xxh128sum`'s hex).
+pub(super) fn xxh3_128(bytes: &[u8]) -> String {
+    format!("xxh3-128:{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
 }
 
 pub(super) fn sha256_hex(bytes: &[u8]) -> String {

@@ -191,12 +191,12 @@ pub(super) fn traces(r: &HtmlReport<'_>) -> Markup {
         "\n"
         table {
             "\n"
-            tr { th { "trace" } th { "file (SHA-256)" } th { "requests" } th { "span" } th { "skipped" } }
+            tr { th { "trace" } th { "file (digest)" } th { "requests" } th { "span" } th { "skipped" } }
             "\n"
             @for t in traces {
                 tr {
                     td { (t.name) }
-                    td { code { (t.file) } " (" (t.sha256[..t.sha256.len().min(12)]) ")" }
+                    td { code { (t.file) } " (" (short_digest(&t.digest)) ")" }
                     td { (t.requests) }
                     td { (num(t.span_s)) " s" }
                     td { (skipped(t)) }
@@ -206,6 +206,13 @@ pub(super) fn traces(r: &HtmlReport<'_>) -> Markup {
         }
         "\n"
     }
+}
+
+/// A digest (`algorithm:hex`) cut to its algorithm and first 12 hex digits.
+fn short_digest(digest: &str) -> &str {
+    let hex_at = digest.find(':').map_or(0, |i| i + 1);
+    let end = (hex_at + 12).min(digest.len());
+    digest.get(..end).unwrap_or(digest)
 }
 
 /// What reading a trace passed over, or `none`.

@@ -12,7 +12,7 @@ use super::super::units;
 use crate::gateway::{GatewayConfig, Location};
 use crate::time::SimTime;
 use crate::trace::{AccessLogSpec, Column, FieldRule, MAX_PARAMS, MaxAgeZero, TraceFormat};
-use crate::trace::{DEFAULT_MAX_BAD_LINES, TraceModel};
+use crate::trace::{DEFAULT_MAX_BAD_LINES, Digest, TraceModel};
 
 /// What a trace is checked against.
 pub(super) struct Context<'a> {
@@ -61,6 +61,7 @@ impl Context<'_> {
             Some(v) => max_age_zero(v, &trace_path.key("max_age_zero"), problems),
         };
         let format = self.format(t, trace_path, problems);
+        let digest = digest(t, &trace_path.key("digest"), problems);
         misplaced_options(t, trace_path, max_age_zero.as_ref(), problems);
         let resource = self.resource(t, trace_path, problems);
         if problems.0.len() > before {
@@ -73,6 +74,7 @@ impl Context<'_> {
             format: format?,
             start: start?,
             max_bad_lines: t.max_bad_lines.unwrap_or(DEFAULT_MAX_BAD_LINES),
+            digest: digest?,
             max_age_zero: max_age_zero?,
             resource: resource?,
             principal: principal?,
@@ -511,4 +513,23 @@ fn max_age_zero(v: &toml::Value, path: &FieldPath, problems: &mut Problems) -> O
             None
         }
     }
+}
+
+/// The algorithm of the trace's digest (`digest`), XXH3-128 when not given.
+fn digest(t: &RawTrace, path: &FieldPath, problems: &mut Problems) -> Option<Digest> {
+    let Some(name) = &t.digest else {
+        return Some(Digest::default());
+    };
+    let digest = Digest::named(name);
+    if digest.is_none() {
+        let names: Vec<String> = Digest::ALL
+            .iter()
+            .map(|d| format!("\"{}\"", d.name()))
+            .collect();
+        problems.add(
+            path.clone(),
+            format!("expected {}, got \"{name}\"", names.join(" or ")),
+        );
+    }
+    digest
 }

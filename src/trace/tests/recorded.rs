@@ -43,7 +43,7 @@ fn a_recorded_trace_replays_what_its_file_held_without_reading_it_again() {
         let scanned = record(&m, far, far, 1 << 20, true, None).unwrap();
         assert_eq!(scanned.tally, all(&m).unwrap().1);
         let bytes = std::fs::read(&m.file).unwrap();
-        assert_eq!(scanned.sha256, Some(crate::checksum::sha256(&bytes)));
+        assert_eq!(scanned.digest, Some(super::xxh3_128(&bytes)));
         let recorded = scanned.recorded.expect("fits");
         assert_eq!(recorded.len(), read.len());
         assert!(scanned.needed <= recorded.bytes());
@@ -60,7 +60,7 @@ fn a_recorded_trace_replays_what_its_file_held_without_reading_it_again() {
     let far = SimTime::from_micros(u64::MAX);
     let small = record(&m, far, far, 1_000, false, None).unwrap();
     assert!(small.recorded.is_none() && small.needed > 1_000);
-    assert_eq!(small.sha256, None, "not asked for");
+    assert_eq!(small.digest, None, "not asked for");
     let end = SimTime::from_micros(1_000_000);
     let cut = record(&m, far, end, 1 << 20, false, None).unwrap();
     assert_eq!(
