@@ -112,8 +112,8 @@ pub(crate) fn record(
 
 /// The check of a trace taken by the one run that replays it, rather than by a read
 /// before the run: the run's reader reads the file through to its end (past the run's
-/// end, as the check does) for the tally, and, when `hash`, the file's digest
-/// ([`RunHash`]). Attached to the run's [`TraceModel`] like a
+/// end, as the check does) for the tally, and, when `hash`, the file's digest (hashed
+/// from the run's read, or by a thread reading the file beside it). Attached to the run's [`TraceModel`] like a
 /// recording, and not part of what the trace is: every one compares equal.
 #[derive(Clone, Default)]
 pub struct CheckInRun(pub Option<Arc<InRun>>);
