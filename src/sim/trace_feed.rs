@@ -11,8 +11,8 @@ use crate::time::{SimDuration, SimTime};
 use std::sync::Arc;
 
 use crate::trace::{
-    CheckInRun, Checked, IdRecord, InRun, MAX_PARAMS, MaxAgeZero, RunHash, TraceError, TraceFormat,
-    TraceModel, TraceRequest, TraceSource,
+    CheckHash, CheckInRun, Checked, IdRecord, InRun, MAX_PARAMS, MaxAgeZero, TraceError,
+    TraceFormat, TraceModel, TraceRequest, TraceSource,
 };
 
 use super::Incoming;
@@ -65,9 +65,8 @@ pub(super) struct TraceFeed {
     pub(super) sender: u32,
     /// Records read that arrive before the run's end.
     kept: u64,
-    /// The trace's check, when this run takes it, with the file's hash, and the trace
-    /// (for the hash's error and the bytes the reader leaves).
-    check: Option<(Arc<InRun>, Option<RunHash>, TraceModel)>,
+    /// The trace's check, when this run takes it, with the file's hash.
+    check: Option<(Arc<InRun>, Option<CheckHash>)>,
 }
 
 /// A record taken for serving: the request, its cache key, and its place for
@@ -116,26 +115,23 @@ impl TraceFeed {
         };
         let hash_in_line = check
             .as_ref()
-            .is_some_and(|slot| slot.hash && RunHash::in_line(model, one_resource.is_some()));
-        let (source, hash) = match check {
+            .is_some_and(|slot| slot.hash && CheckHash::in_line(model, one_resource.is_some()));
+        let (source, hash) = if hash_in_line {
             // The run's own read goes through the hash.
-            Some(_) if hash_in_line => {
-                let (source, hash) = RunHash::open(model)?;
-                (source as Box<dyn TraceSource>, Some(hash))
-            }
-            _ => {
-                // An object-id trace may be read ahead on a thread of its own (its
-                // records alone are read); an access log's chunks are parsed on the pool.
-                let source = match one_resource {
-                    Some(_) => crate::trace::open_ids(model, until)?,
-                    None => crate::trace::open(model)?,
-                };
-                let hash = match check {
-                    Some(slot) if slot.hash => Some(RunHash::thread(model)?),
-                    _ => None,
-                };
-                (source, hash)
-            }
+            let (source, hash) = CheckHash::open(model)?;
+            (source as Box<dyn TraceSource>, Some(hash))
+        } else {
+            // An object-id trace may be read ahead on a thread of its own (its
+            // records alone are read); an access log's chunks are parsed on the pool.
+            let source = match one_resource {
+                Some(_) => crate::trace::open_ids(model, until)?,
+                None => crate::trace::open(model)?,
+            };
+            let hash = match check {
+                Some(slot) if slot.hash => Some(CheckHash::thread(model)?),
+                _ => None,
+            };
+            (source, hash)
         };
         let mut feed = TraceFeed {
             source,
@@ -161,9 +157,7 @@ impl TraceFeed {
             max_age_rng,
             sender: 0,
             kept: 0,
-            check: check
-                .as_ref()
-                .map(|slot| (slot.clone(), hash, model.clone())),
+            check: check.as_ref().map(|slot| (slot.clone(), hash)),
         };
         feed.read_block(gateway, resources)?;
         feed.read_block(gateway, resources)?;
@@ -248,7 +242,7 @@ impl TraceFeed {
     /// those kept), finishes the file's hash and leaves what was found for the study.
     /// Its error, when the rest of the trace holds too many bad records, is the run's.
     pub(super) fn finish_check(&mut self) -> Result<(), TraceError> {
-        let Some((slot, hash, model)) = self.check.take() else {
+        let Some((slot, hash)) = self.check.take() else {
             return Ok(());
         };
         match self.one_resource {
@@ -262,10 +256,7 @@ impl TraceFeed {
             after_end: self.source.tally().requests - self.kept,
             ..self.source.tally().clone()
         };
-        let digest = match hash {
-            Some(hash) => Some(hash.finish(&model)?),
-            None => None,
-        };
+        let digest = hash.map(CheckHash::finish).transpose()?;
         slot.found(Checked { tally, digest });
         Ok(())
     }

@@ -4,9 +4,10 @@
 //! recording of an access log's requests within a budget, and the bytes read on a
 //! progress bar. A study of one run takes the check in that run instead ([`InRun`]):
 //! the replay's own read gives the tally, and the digest is taken from the same read
-//! or, when that would slow the run, on a thread of its own ([`RunHash`]).
+//! or, when that would slow the run, on a thread of its own ([`CheckHash`]).
 
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use super::{Recorded, Tally, TraceError, TraceModel, TraceRequest, TraceSource, read_from};
@@ -51,14 +52,13 @@ pub(crate) fn record(
     hash: bool,
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<Scanned, TraceError> {
-    let hash = hash.then(|| Arc::new(Mutex::new(FileHash::new(model.digest))));
-    let file = std::fs::File::open(&model.file).map_err(|error| TraceError::Read {
-        path: model.file.clone(),
-        error,
-    })?;
-    let file: Box<dyn Read + Send> = match hash.clone() {
-        Some(state) => Box::new(Hashing { file, state }),
-        None => Box::new(file),
+    let file = open(model)?;
+    let (file, hash): (Box<dyn Read + Send>, _) = match hash {
+        true => {
+            let (file, hash) = CheckHash::reading(file, model);
+            (Box::new(file), Some(hash))
+        }
+        false => (Box::new(file), None),
     };
     let file: Box<dyn Read + Send> = match progress {
         Some(bar) => Box::new(Counted {
@@ -98,10 +98,7 @@ pub(crate) fn record(
         r.finish(tally.clone());
     }
     drop(source);
-    let digest = match hash {
-        Some(hash) => Some(RunHash::Inline(hash).finish(model)?),
-        None => None,
-    };
+    let digest = hash.map(CheckHash::finish).transpose()?;
     Ok(Scanned {
         tally,
         recorded,
@@ -173,19 +170,22 @@ pub struct Checked {
     pub digest: Option<String>,
 }
 
-/// How a run taking its trace's check hashes the file.
-pub(crate) enum RunHash {
-    /// A thread of its own reads the file again and hashes it: SHA-256 (a CPU-second
-    /// per 1.8 GB, which would hold up the run's reading), and object-id traces, whose
-    /// run leaves a core idle.
+/// How a trace's check hashes its file.
+pub(crate) enum CheckHash {
+    /// A thread of its own reads the file again and hashes it: in a run taking the
+    /// check, SHA-256 (a CPU-second per 1.8 GB, which would hold up the run's reading),
+    /// and object-id traces, whose run leaves a core idle.
     Thread(std::thread::JoinHandle<Result<String, TraceError>>),
-    /// The bytes the run reads go through the hash as they are read: XXH3 on an access
-    /// log, whose parse keeps every core of the pool busy; hashing there costs less
-    /// than a second read of the file would.
-    Inline(Arc<Mutex<FileHash>>),
+    /// The bytes read go through the hash as they are read: the check before a run, and
+    /// XXH3 on an access log in a run, whose parse keeps every core of the pool busy
+    /// (hashing there costs less than a second read of the file would).
+    Inline {
+        state: Arc<Mutex<FileHash>>,
+        file: PathBuf,
+    },
 }
 
-impl RunHash {
+impl CheckHash {
     /// Whether a run reading `model` (`object_ids`: by its records' ids alone) hashes
     /// it in line rather than on a thread of its own.
     pub(crate) fn in_line(model: &TraceModel, object_ids: bool) -> bool {
@@ -193,48 +193,57 @@ impl RunHash {
     }
 
     /// Starts a thread hashing `model`'s file.
-    pub(crate) fn thread(model: &TraceModel) -> Result<RunHash, TraceError> {
-        let read_err = |error| TraceError::Read {
-            path: model.file.clone(),
-            error,
-        };
-        let owned = model.clone();
+    pub(crate) fn thread(model: &TraceModel) -> Result<CheckHash, TraceError> {
+        let (file, digest) = (model.file.clone(), model.digest);
         std::thread::Builder::new()
             .name("cachegate-digest".into())
-            .spawn(move || FileHash::new(owned.digest).finish(&owned))
-            .map(RunHash::Thread)
-            .map_err(read_err)
+            .spawn(move || FileHash::new(digest).finish(&file))
+            .map(CheckHash::Thread)
+            .map_err(|error| TraceError::Read {
+                path: model.file.clone(),
+                error,
+            })
     }
 
     /// Opens `model`'s file for a run that hashes what it reads.
     pub(crate) fn open(
         model: &TraceModel,
-    ) -> Result<(Box<dyn TraceSource + Send>, RunHash), TraceError> {
-        let file = std::fs::File::open(&model.file).map_err(|error| TraceError::Read {
-            path: model.file.clone(),
-            error,
-        })?;
-        let state = Arc::new(Mutex::new(FileHash::new(model.digest)));
-        let file = Hashing {
-            file,
-            state: state.clone(),
-        };
-        Ok((read_from(model, Box::new(file))?, RunHash::Inline(state)))
+    ) -> Result<(Box<dyn TraceSource + Send>, CheckHash), TraceError> {
+        let (file, hash) = CheckHash::reading(open(model)?, model);
+        Ok((read_from(model, Box::new(file))?, hash))
     }
 
-    /// The digest of the whole file (`algorithm:hex`), once the run's reader is done
-    /// with it (dropped, or at its end).
-    pub(crate) fn finish(self, model: &TraceModel) -> Result<String, TraceError> {
+    /// `file`, `model`'s, as a reader whose bytes go through the hash.
+    fn reading(file: std::fs::File, model: &TraceModel) -> (Hashing, CheckHash) {
+        let state = Arc::new(Mutex::new(FileHash::new(model.digest)));
+        let hash = CheckHash::Inline {
+            state: state.clone(),
+            file: model.file.clone(),
+        };
+        (Hashing { file, state }, hash)
+    }
+
+    /// The digest of the whole file (`algorithm:hex`), once its reader is done with it
+    /// (dropped, or at its end).
+    pub(crate) fn finish(self) -> Result<String, TraceError> {
         match self {
-            RunHash::Thread(thread) => thread
+            CheckHash::Thread(thread) => thread
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            RunHash::Inline(state) => {
+            CheckHash::Inline { state, file } => {
                 let hash = std::mem::take(&mut *state.lock().unwrap_or_else(|e| e.into_inner()));
-                hash.finish(model)
+                hash.finish(&file)
             }
         }
     }
+}
+
+/// `model`'s file, opened.
+fn open(model: &TraceModel) -> Result<std::fs::File, TraceError> {
+    std::fs::File::open(&model.file).map_err(|error| TraceError::Read {
+        path: model.file.clone(),
+        error,
+    })
 }
 
 /// A digest of a file's first `len` bytes.
@@ -252,15 +261,15 @@ impl FileHash {
         }
     }
 
-    /// The digest of the whole file: the bytes its reader left unread are read here
-    /// (a zstd stream may end before the file does).
-    fn finish(mut self, model: &TraceModel) -> Result<String, TraceError> {
+    /// The digest of the whole file at `path`: the bytes its reader left unread are
+    /// read here (a zstd stream may end before the file does).
+    fn finish(mut self, path: &Path) -> Result<String, TraceError> {
         use std::io::{Seek, SeekFrom};
         let read_err = |error| TraceError::Read {
-            path: model.file.clone(),
+            path: path.to_owned(),
             error,
         };
-        let mut file = std::fs::File::open(&model.file).map_err(read_err)?;
+        let mut file = std::fs::File::open(path).map_err(read_err)?;
         file.seek(SeekFrom::Start(self.len)).map_err(read_err)?;
         let mut buf = vec![0u8; 1 << 16];
         loop {

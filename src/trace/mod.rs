@@ -32,8 +32,8 @@ mod text;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+pub(crate) use check::{CheckHash, Scanned, record};
 pub use check::{CheckInRun, Checked, InRun};
-pub(crate) use check::{RunHash, Scanned, record};
 pub use digest::Digest;
 pub use log_records::{LogFields, LogRead, LogRecord, read_log};
 pub use recorded::{Recorded, Recording};
